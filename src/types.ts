@@ -1,0 +1,142 @@
+// Shared types of the ftfuzz pipeline: generators -> runtime -> oracles -> stores -> cli.
+// Everything imports this module; it imports nothing (STYLE.md practice 1).
+
+/** The two runtime modes of a free-threaded build. `PYTHON_GIL=0` / `PYTHON_GIL=1` select them. */
+export type GilMode = 'gil-off' | 'gil-on';
+export const GIL_MODES: readonly GilMode[] = ['gil-off', 'gil-on'];
+
+/** A Python interpreter ftfuzz can run programs on, as probed once. */
+export interface Target {
+  /** The command as given or found (may be a symlink or wrapper script). */
+  path: string;
+  /** `sys.executable` as the interpreter itself reports it. */
+  executable: string;
+  /** Where it was found: `--python`, `FTFUZZ_PYTHON`, on PATH, or built by ftfuzz into its cache. */
+  origin: 'flag' | 'env' | 'path' | 'cache';
+  implementation: string;
+  /** e.g. "3.13.15" */
+  version: string;
+  versionInfo: [number, number, number];
+  /** `sysconfig.get_config_var("Py_GIL_DISABLED") == 1`: the build can run without the GIL. */
+  freeThreaded: boolean;
+  /** A `--with-pydebug` build (`sys.gettotalrefcount` exists). */
+  debug: boolean;
+  /** Sanitizers compiled in: "address", "thread", "undefined", "memory". */
+  sanitizers: string[];
+  abiflags: string;
+  /** The configure arguments of the build, as sysconfig recorded them. */
+  configArgs: string;
+  /** A short human label: "CPython 3.13.15t (debug)". */
+  label: string;
+}
+
+/** A program to run: a file on disk (the harness runs it with runpy, like `python FILE`). */
+export interface ProgramRef {
+  /** Absolute path of the program file. */
+  path: string;
+  /** Short display name. */
+  name: string;
+}
+
+/** How a child process ended. A dying interpreter is data, never an exception. */
+export type Termination =
+  | { kind: 'exit'; code: number }
+  | { kind: 'signal'; signal: string }
+  | { kind: 'timeout'; afterMs: number }
+  | { kind: 'resource'; resource: 'memory' | 'cpu' | 'output'; detail: string }
+  | { kind: 'spawn-error'; message: string };
+
+/** One record of the program protocol (see README "Program protocol"). */
+export interface ProtocolRecord {
+  ftfuzz: number;
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface ThreadExceptionRecord {
+  thread: string;
+  excType: string;
+  message: string;
+}
+
+/** Everything recorded about one execution of one program on one interpreter in one mode. */
+export interface RunResult {
+  program: ProgramRef;
+  target: Target;
+  modeRequested: GilMode;
+  /** `sys._is_gil_enabled()` at start and at exit, as the harness reported it; null when not reported. */
+  modeObservedAtStart: GilMode | null;
+  modeObservedAtEnd: GilMode | null;
+  /** Index of this run among the repeats of the same (program, target, mode). */
+  runIndex: number;
+  termination: Termination;
+  durationMs: number;
+  stdoutTail: string;
+  stderrTail: string;
+  /** Observables the program reported (merged over its `observables` records), or null for plain scripts. */
+  observables: Record<string, unknown> | null;
+  /** Values the program predicts for its observables (generator-computed), when it declared them. */
+  expected: Record<string, unknown> | null;
+  /** Observables declared racy: reported, never compared. */
+  racy: string[];
+  threadExceptions: ThreadExceptionRecord[];
+  uncaughtException: { excType: string; message: string } | null;
+  /** Malformed protocol lines and other harness-level anomalies, kept for diagnosis. */
+  protocolErrors: string[];
+  /** Extra records (for oracles added later: refcount probes, leak rounds, token accounting). */
+  records: ProtocolRecord[];
+  /** The command that reproduces this run outside ftfuzz. */
+  reproduceCommand: string;
+}
+
+export type FindingKind =
+  | 'crash'
+  | 'hang'
+  | 'differential'
+  | 'mode-mismatch'
+  | 'internal-error'
+  | 'lost-write'
+  | 'refcount'
+  | 'leak'
+  | 'resource';
+
+/** A finding: typed, with a stable signature (the dedup key) and a one-line explanation. */
+export interface Finding {
+  kind: FindingKind;
+  /** Name of the oracle that produced it. */
+  oracle: string;
+  /** Stable across reruns of the same bug: no addresses, pids, timings or values that vary. */
+  signature: string;
+  /** One line for humans. */
+  title: string;
+  /** Longer evidence: fatal line, stacks, value histograms. */
+  details: string;
+  program: ProgramRef;
+  /** The interpreter(s) and mode(s) where it showed. */
+  targets: { label: string; path: string; version: string }[];
+  modes: GilMode[];
+  /** How many of the runs it was derived from showed it, out of how many. */
+  hits: number;
+  runs: number;
+  /** Paste-able command that shows it again. */
+  reproduceCommand: string;
+  /** Whether ftfuzz considers it a runtime bug (vs a race in the program, or an environment problem). */
+  verdict: 'runtime-bug' | 'program-race' | 'environment' | 'unknown';
+}
+
+/** Process exit codes, libFuzzer-style: fixed and documented. */
+export const ExitCode = {
+  /** Nothing found. */
+  Clean: 0,
+  /** At least one finding. */
+  Findings: 1,
+  /** Bad options or arguments. */
+  Usage: 2,
+  /** Could not run: no interpreter, a build failed, a target cannot start. */
+  Environment: 3,
+  /** Bad input file: unreadable or malformed program, corpus or crash file. */
+  Input: 4,
+  /** Internal error of ftfuzz itself. */
+  Internal: 70,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
