@@ -1,0 +1,114 @@
+"""ftfuzz harness: runs one program like `python PROGRAM` would, and reports on the protocol channel.
+
+Usage: python -X faulthandler ftfuzz_harness.py PROGRAM [ARGS...]
+
+Protocol v1 (README "Program protocol"): when FTFUZZ_REPORT_FD names an open file descriptor, one JSON
+object per line is written to it, each with "ftfuzz": 1 and a "type". The harness writes `start`,
+`thread-exception`, `exception` and `end`; programs write `observables` (and later record types) with
+the same helper they embed. Standard library only: targets have no PyPI.
+"""
+
+import faulthandler
+import json
+import os
+import runpy
+import signal
+import sys
+import threading
+
+PROTOCOL_VERSION = 1
+_lock = threading.Lock()
+_fd = None
+
+
+def _open_channel():
+    global _fd
+    raw = os.environ.get("FTFUZZ_REPORT_FD")
+    if raw:
+        try:
+            _fd = int(raw)
+            os.fstat(_fd)
+        except (ValueError, OSError):
+            _fd = None
+
+
+def emit(record):
+    if _fd is None:
+        return
+    data = (json.dumps(dict(record, ftfuzz=PROTOCOL_VERSION), sort_keys=True, default=repr) + "\n").encode()
+    with _lock:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(_fd, view)
+            except OSError:
+                return
+            view = view[n:]
+
+
+def gil_enabled():
+    # sys._is_gil_enabled() exists from 3.13 on; older interpreters always have the GIL.
+    probe = getattr(sys, "_is_gil_enabled", None)
+    return True if probe is None else bool(probe())
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: ftfuzz_harness.py PROGRAM [ARGS...]\n")
+        return 2
+    program = os.path.abspath(sys.argv[1])
+    _open_channel()
+    # Stacks of every thread on a fatal signal, and on SIGUSR1, which the runner sends on timeout
+    # before it kills the process group: a hang report needs the stacks of the blocked threads.
+    faulthandler.enable(all_threads=True)
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+    import sysconfig
+
+    emit(
+        {
+            "type": "start",
+            "pid": os.getpid(),
+            "version": list(sys.version_info[:3]),
+            "free_threaded": sysconfig.get_config_var("Py_GIL_DISABLED") == 1,
+            "gil_enabled": gil_enabled(),
+        }
+    )
+
+    previous_hook = threading.excepthook
+
+    def report_thread_exception(args):
+        emit(
+            {
+                "type": "thread-exception",
+                "thread": getattr(args.thread, "name", "?"),
+                "exc_type": getattr(args.exc_type, "__qualname__", repr(args.exc_type)),
+                "message": str(args.exc_value)[:500],
+            }
+        )
+        previous_hook(args)
+
+    threading.excepthook = report_thread_exception
+
+    # Behave like `python PROGRAM`: argv and sys.path[0] are the program's, not the harness's.
+    sys.argv = [program] + sys.argv[2:]
+    sys.path[0] = os.path.dirname(program)
+    exit_code = 0
+    try:
+        runpy.run_path(program, run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code
+        exit_code = code if isinstance(code, int) else (0 if code is None else 1)
+        raise
+    except BaseException as exc:
+        exit_code = 1
+        emit({"type": "exception", "exc_type": type(exc).__qualname__, "message": str(exc)[:500]})
+        raise
+    finally:
+        emit({"type": "end", "gil_enabled": gil_enabled(), "exit_code": exit_code})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+// Planning and executing the runs of one program: every target × every mode × N repeats.
+import type { GilMode, ProgramRef, RunResult, Target } from '../types.js';
+import type { Executor } from './spawnExecutor.js';
+
+export interface PlannedRun {
+  target: Target;
+  mode: GilMode;
+  runIndex: number;
+}
+
+/**
+ * Runs interleave modes and targets (off, on, off, on, ...) so that a burst of machine load does not
+ * land on one mode only. A GIL-only build cannot run without the GIL: its gil-off runs are skipped with
+ * a notice rather than reported as a mode mismatch on every run.
+ */
+export function planRuns(targets: readonly Target[], modes: readonly GilMode[], repeats: number): { planned: PlannedRun[]; notices: string[] } {
+  const planned: PlannedRun[] = [];
+  const notices: string[] = [];
+  for (const target of targets) {
+    if (!target.freeThreaded && modes.includes('gil-off')) {
+      notices.push(`${target.label} (${target.path}) is a GIL-only build: its gil-off runs are skipped`);
+    }
+  }
+  for (let i = 0; i < repeats; i++) {
+    for (const target of targets) {
+      for (const mode of modes) {
+        if (mode === 'gil-off' && !target.freeThreaded) continue;
+        planned.push({ target, mode, runIndex: i });
+      }
+    }
+  }
+  return { planned, notices };
+}
+
+/** Run async tasks with at most `limit` in flight; results keep the input order. */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+export interface MatrixOptions {
+  program: ProgramRef;
+  planned: readonly PlannedRun[];
+  executor: Executor;
+  timeoutMs: number;
+  jobs: number;
+  env?: Record<string, string>;
+  onRun?: (run: RunResult) => void;
+}
+
+export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
+  return mapConcurrent(options.planned, options.jobs, async (p) => {
+    const result = await options.executor.execute({
+      program: options.program,
+      target: p.target,
+      mode: p.mode,
+      runIndex: p.runIndex,
+      timeoutMs: options.timeoutMs,
+      env: options.env,
+    });
+    options.onRun?.(result);
+    return result;
+  });
+}
