@@ -1,0 +1,99 @@
+// Differential: a structured program's observables compared across runs, GIL modes and interpreters,
+// and against the program's own prediction when it declares one.
+//
+// With a prediction, the side that disagrees with it is the wrong one. Without one, the reference is
+// GIL-on on the first interpreter (the behaviour the GIL used to guarantee), when its runs agree.
+// Observables the program declares racy are never compared. Crashed and hung runs are left to their own
+// oracles; a structured run that ended without reporting counts as `<missing: ...>`.
+import type { Finding, RunResult } from '../types.js';
+import { groupKey, type Oracle } from './oracle.js';
+
+/** JSON with sorted keys: equal values print equal. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+function valueOf(run: RunResult, key: string): string {
+  if (run.observables === null) {
+    const why = run.uncaughtException?.excType ?? (run.termination.kind === 'exit' ? `exit ${run.termination.code}` : run.termination.kind);
+    return `<missing: ${why}>`;
+  }
+  return key in run.observables ? canonical(run.observables[key]) : '<missing: not reported>';
+}
+
+function shortGroup(run: RunResult): string {
+  return `${run.target.version}${run.target.freeThreaded ? 't' : ''}${run.target.debug ? 'd' : ''}/${run.modeRequested}`;
+}
+
+function histogram(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].map(([v, n]) => `${v.length > 60 ? `${v.slice(0, 57)}...` : v} ×${n}`).join(', ');
+}
+
+export const differentialOracle: Oracle = {
+  name: 'differential',
+  description: 'observables differ between GIL modes, runs or interpreters, or from the prediction',
+  check(allRuns) {
+    const finished = allRuns.filter((r) => r.termination.kind === 'exit');
+    // Only structured programs (those that report observables in some run) get differential checks.
+    if (!finished.some((r) => r.observables !== null)) return [];
+    const racy = new Set(finished.flatMap((r) => r.racy));
+    const expected = finished.find((r) => r.expected !== null)?.expected ?? null;
+    const keys = [...new Set(finished.flatMap((r) => Object.keys(r.observables ?? {})))].filter((k) => !racy.has(k)).sort();
+    const groups = new Map<string, RunResult[]>();
+    for (const run of finished) groups.set(groupKey(run), [...(groups.get(groupKey(run)) ?? []), run]);
+    const findings: Finding[] = [];
+    const first = finished[0];
+    if (!first) return [];
+
+    for (const key of keys) {
+      const perGroup = [...groups.values()].map((runs) => ({ runs, values: runs.map((r) => valueOf(r, key)) }));
+      const describe = perGroup.map((g) => `${shortGroup(g.runs[0] as RunResult)}: ${histogram(g.values)}`).join('; ');
+      let wrong: typeof perGroup;
+      let reason: string;
+      let verdict: Finding['verdict'] = 'unknown';
+      if (expected && key in expected) {
+        const want = canonical(expected[key]);
+        wrong = perGroup.filter((g) => g.values.some((v) => v !== want));
+        reason = `deviates from the prediction ${want.slice(0, 60)}`;
+        // The prediction is trusted only when some group met it every time: if every side misses it, the
+        // prediction itself is the likelier mistake.
+        if (wrong.length > 0 && wrong.length < perGroup.length) verdict = 'runtime-bug';
+      } else {
+        const distinct = new Set(perGroup.flatMap((g) => g.values));
+        if (distinct.size <= 1) continue;
+        const reference =
+          perGroup.find((g) => g.runs[0]?.modeRequested === 'gil-on' && new Set(g.values).size === 1) ??
+          perGroup.find((g) => new Set(g.values).size === 1);
+        const refValue = reference?.values[0];
+        wrong = perGroup.filter((g) => g !== reference && g.values.some((v) => v !== refValue));
+        if (reference === undefined) wrong = perGroup;
+        reason = reference ? `differs from ${shortGroup(reference.runs[0] as RunResult)}` : 'varies in every group';
+      }
+      if (wrong.length === 0) continue;
+      const wrongLabels = wrong.map((g) => shortGroup(g.runs[0] as RunResult)).sort();
+      const hits = wrong.reduce((n, g) => n + g.values.length, 0);
+      const sample = wrong[0]?.runs[0] as RunResult;
+      findings.push({
+        kind: 'differential',
+        oracle: 'differential',
+        signature: `differential|${key}|${expected && key in expected ? 'prediction' : 'cross-run'}|${wrongLabels.join(',')}`,
+        title: `observable ${key} ${reason} under ${wrongLabels.join(', ')}`,
+        details: describe,
+        program: first.program,
+        targets: [...new Map(wrong.flatMap((g) => g.runs).map((r) => [r.target.path, { label: r.target.label, path: r.target.path, version: r.target.version }])).values()],
+        modes: [...new Set(wrong.map((g) => (g.runs[0] as RunResult).modeRequested))],
+        hits,
+        runs: finished.length,
+        reproduceCommand: sample.reproduceCommand,
+        verdict,
+      });
+    }
+    return findings;
+  },
+};

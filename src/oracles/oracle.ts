@@ -1,0 +1,49 @@
+// The oracle interface. An oracle reads the runs of one program (across modes, repeats and interpreters)
+// and returns typed findings. Per-run observations with the same signature are merged into one finding
+// whose `hits` counts the runs that showed it.
+import { createHash } from 'node:crypto';
+import type { Finding, GilMode, RunResult } from '../types.js';
+
+export interface Oracle {
+  readonly name: string;
+  /** One line: what it detects, for `--oracles` help and reports. */
+  readonly description: string;
+  check(runs: readonly RunResult[]): Finding[];
+}
+
+/** A short stable id for a signature: the bucket name in the crash store. */
+export function signatureId(signature: string): string {
+  return createHash('sha256').update(signature).digest('hex').slice(0, 12);
+}
+
+type PerRun = Omit<Finding, 'hits' | 'runs' | 'targets' | 'modes'>;
+
+/** Merge per-run findings by signature: hits, union of targets and modes, first run's evidence. */
+export function mergeBySignature(
+  runs: readonly RunResult[],
+  perRun: (run: RunResult) => PerRun | null,
+): Finding[] {
+  const merged = new Map<string, Finding>();
+  for (const run of runs) {
+    const f = perRun(run);
+    if (!f) continue;
+    const existing = merged.get(f.signature);
+    const target = { label: run.target.label, path: run.target.path, version: run.target.version };
+    if (!existing) {
+      merged.set(f.signature, { ...f, hits: 1, runs: runs.length, targets: [target], modes: [run.modeRequested] });
+      continue;
+    }
+    existing.hits += 1;
+    if (!existing.targets.some((t) => t.path === target.path)) existing.targets.push(target);
+    if (!existing.modes.includes(run.modeRequested)) existing.modes.push(run.modeRequested);
+  }
+  return [...merged.values()];
+}
+
+export function groupKey(run: RunResult): string {
+  return `${run.target.label} @ ${run.target.path} ${run.modeRequested}`;
+}
+
+export function modesOf(runs: readonly RunResult[]): GilMode[] {
+  return [...new Set(runs.map((r) => r.modeRequested))];
+}
