@@ -1,0 +1,98 @@
+// The library entry point behind `ftfuzz run`: run one program on targets × modes × repeats and apply
+// the oracles. Usable from TypeScript without the CLI.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EnvironmentError, InputError } from './errors.js';
+import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
+import { planRuns, runMatrix } from './runtime/matrix.js';
+import { ensureDefaultTarget } from './runtime/provision.js';
+import { SpawnExecutor, type Executor } from './runtime/spawnExecutor.js';
+import { probeTarget } from './runtime/targets.js';
+import type { Finding, GilMode, ProgramRef, RunResult, Target } from './types.js';
+
+export interface ResolveTargetsOptions {
+  /** `--python` values; empty means the embedded default (found or built). */
+  python?: string[];
+  log?: (line: string) => void;
+  cacheRoot?: string;
+}
+
+/** The interpreters to run on: the named ones (each must probe), or the default free-threaded one. */
+export async function resolveTargets(options: ResolveTargetsOptions = {}): Promise<Target[]> {
+  const named = options.python ?? [];
+  if (named.length === 0) return [await ensureDefaultTarget({ log: options.log, cacheRoot: options.cacheRoot })];
+  const targets: Target[] = [];
+  for (const p of named) {
+    const resolved = p.includes('/') ? path.resolve(p) : p;
+    targets.push(await probeTarget(resolved, 'flag'));
+  }
+  return targets;
+}
+
+export async function loadProgram(file: string): Promise<ProgramRef> {
+  const abs = path.resolve(file);
+  try {
+    const stat = await fs.stat(abs);
+    if (!stat.isFile()) throw new InputError(file, 'not a regular file; pass a Python program (.py)');
+    await fs.access(abs, fs.constants.R_OK);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(file, 'cannot be read; check the path', { cause: error });
+  }
+  return { path: abs, name: path.basename(abs) };
+}
+
+export interface CheckOptions {
+  file: string;
+  targets: Target[];
+  modes?: GilMode[];
+  runs?: number;
+  timeoutMs?: number;
+  jobs?: number;
+  oracles?: Oracle[];
+  executor?: Executor;
+  env?: Record<string, string>;
+  onRun?: (run: RunResult) => void;
+}
+
+export interface CheckReport {
+  program: ProgramRef;
+  targets: Target[];
+  modes: GilMode[];
+  runs: RunResult[];
+  findings: Finding[];
+  notices: string[];
+}
+
+export async function checkProgram(options: CheckOptions): Promise<CheckReport> {
+  const program = await loadProgram(options.file);
+  const modes = options.modes ?? ['gil-off', 'gil-on'];
+  const { planned, notices } = planRuns(options.targets, modes, options.runs ?? 1);
+  if (planned.length === 0) {
+    throw new EnvironmentError(
+      `nothing to run: no target can run the modes ${modes.join(',')} (${notices.join('; ')}); use a free-threaded interpreter or --modes gil-on`,
+    );
+  }
+  const executor = options.executor ?? new SpawnExecutor();
+  try {
+    const runs = await runMatrix({
+      program,
+      planned,
+      executor,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      jobs: options.jobs ?? os.availableParallelism(),
+      env: options.env,
+      onRun: options.onRun,
+    });
+    // A program that does not even compile is bad input, not a finding.
+    const syntax = runs.find((r) => r.uncaughtException && /^(SyntaxError|IndentationError|TabError)$/.test(r.uncaughtException.excType));
+    if (syntax && runs.every((r) => r.uncaughtException?.excType === syntax.uncaughtException?.excType)) {
+      throw new InputError(options.file, `is not valid Python: ${syntax.uncaughtException?.message ?? ''}`);
+    }
+    const findings = applyOracles(options.oracles ?? selectOracles('all'), runs);
+    return { program, targets: options.targets, modes, runs, findings, notices };
+  } finally {
+    if (!options.executor) await executor.close();
+  }
+}

@@ -1,0 +1,134 @@
+// The command line: parse options, call the library, print. Nothing here that a TypeScript user of the
+// library would need.
+import os from 'node:os';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { checkProgram, resolveTargets } from '../check.js';
+import { FtfuzzError, UsageError, exitCodeOf } from '../errors.js';
+import { selectOracles } from '../oracles/index.js';
+import { installPython } from '../runtime/provision.js';
+import { discoverTargets } from '../runtime/targets.js';
+import { ExitCode, GIL_MODES, type GilMode } from '../types.js';
+import { formatReport, formatTargetRow, parseDuration } from './format.js';
+
+const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
+
+function parseModes(text: string): GilMode[] {
+  const modes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of modes) {
+    if (!GIL_MODES.includes(m as GilMode)) throw new UsageError(`--modes ${text}: unknown mode "${m}"; use gil-off, gil-on or both`);
+  }
+  if (modes.length === 0) throw new UsageError('--modes is empty; use gil-off, gil-on or gil-off,gil-on');
+  return modes as GilMode[];
+}
+
+function positiveInt(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} ${value}: expected a whole number ≥ 1`);
+  return value;
+}
+
+function duration(value: string | number, option: string): number {
+  try {
+    return parseDuration(value, option);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function withTargetOptions<T>(y: Argv<T>) {
+  return y.option('python', {
+    type: 'string',
+    array: true,
+    describe: 'interpreter to use (repeatable); default: newest free-threaded found, else built',
+  });
+}
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('ftfuzz')
+    .usage('$0 <command> [options]\n\nFuzz and stress-test free-threaded CPython.')
+    .command('python', 'find, list and build interpreters', (y) =>
+      y
+        .command(
+          'list',
+          'list the interpreters ftfuzz can see (PATH, FTFUZZ_PYTHON, --python, its cache)',
+          (yy) => withTargetOptions(yy).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+          async (args) => {
+            const found = await discoverTargets({ explicit: args.python });
+            if (args.json) {
+              process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+              return;
+            }
+            if (found.length === 0) process.stdout.write('no interpreters found; run `ftfuzz python install`\n');
+            for (const d of found) process.stdout.write(d.target ? `${formatTargetRow(d.target)}\n` : `unusable ${d.path}: ${d.error}\n`);
+          },
+        )
+        .command(
+          'install',
+          'build a free-threaded CPython from source into the cache (a no-op when already there)',
+          (yy) =>
+            yy
+              .option('version', { type: 'string', describe: 'a series (3.13: newest obtainable) or exact release (3.13.5); default newest 3.14, else 3.13' })
+              .option('variant', { choices: ['release', 'debug'] as const, default: 'release' as const, describe: 'debug = --with-pydebug' })
+              .option('source', { type: 'string', describe: 'a CPython source tarball path or URL to build from' })
+              .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'parallel make jobs' })
+              .option('json', { type: 'boolean', default: false }),
+          async (args) => {
+            const result = await installPython({
+              version: args.version,
+              variant: args.variant,
+              source: args.source,
+              jobs: positiveInt(args.jobs, '--jobs'),
+              log: say,
+            });
+            if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+            else process.stdout.write(`${result.target.executable}\n`);
+          },
+        )
+        .demandCommand(1, 'python: choose list or install'),
+    )
+    .command(
+      'run <file>',
+      'run one program on the interpreters in both GIL modes and report findings',
+      (y) =>
+        withTargetOptions(y)
+          .positional('file', { type: 'string', demandOption: true, describe: 'a Python program' })
+          .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run' })
+          .option('runs', { type: 'number', default: 3, describe: 'repeats per interpreter and mode' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout (a hang beyond it is a finding)' })
+          .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'runs in parallel' })
+          .option('oracles', { type: 'string', default: 'all', describe: `oracles to apply: all, or a list (${selectOracles('all').map((o) => o.name).join(', ')}); -name removes one` })
+          .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+      async (args) => {
+        const oracles = selectOracles(args.oracles);
+        const modes = parseModes(args.modes);
+        const runs = positiveInt(args.runs, '--runs');
+        const jobs = positiveInt(args.jobs, '--jobs');
+        const timeoutMs = duration(args.timeout, '--timeout');
+        const targets = await resolveTargets({ python: args.python, log: say });
+        const report = await checkProgram({ file: args.file, targets, modes, runs, timeoutMs, jobs, oracles });
+        process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+        process.exitCode = report.findings.length > 0 ? ExitCode.Findings : ExitCode.Clean;
+      },
+    )
+    .demandCommand(1, 'choose a command')
+    .strict()
+    .help()
+    .version(false)
+    .epilog('Exit codes: 0 nothing found, 1 findings, 2 usage error, 3 environment error, 4 bad input file.')
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<number> {
+  try {
+    await buildCli(argv).parseAsync();
+    return Number(process.exitCode ?? ExitCode.Clean);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`ftfuzz: error: ${message.split('\n')[0]}\n`);
+    if (!(error instanceof FtfuzzError) && process.env.FTFUZZ_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return exitCodeOf(error);
+  }
+}
