@@ -1,0 +1,37 @@
+// Provides the interpreters the integration tests run on. On a fresh machine this builds them from
+// source into the ftfuzz cache (a few minutes each, once); afterwards it finds them in the cache.
+import { execFileSync } from 'node:child_process';
+import type { TestProject } from 'vitest/node';
+import { installPython } from '../src/runtime/provision.js';
+import { whichOnPath } from '../src/runtime/targets.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The default free-threaded interpreter (newest obtainable release build). */
+    ftPython: string;
+    /** An older exact release, installed side by side (cross-version tests). */
+    ftPythonOld: string;
+    /** A --with-pydebug free-threaded build. */
+    ftPythonDebug: string;
+    /** The machine's GIL-only python3, or '' if none. */
+    gilPython: string;
+  }
+}
+
+const log = (line: string) => process.stderr.write(`[globalSetup] ${line}\n`);
+
+export default async function setup(project: TestProject): Promise<void> {
+  const main = await installPython({ version: process.env.FTFUZZ_TEST_VERSION, log });
+  const old = await installPython({ version: process.env.FTFUZZ_TEST_OLD_VERSION ?? '3.13.5', log });
+  const debug = await installPython({ version: main.target.version, variant: 'debug', log });
+  project.provide('ftPython', main.target.executable);
+  project.provide('ftPythonOld', old.target.executable);
+  project.provide('ftPythonDebug', debug.target.executable);
+  let gil = '';
+  const python3 = await whichOnPath('python3');
+  if (python3) {
+    const ft = execFileSync(python3, ['-c', 'import sysconfig; print(sysconfig.get_config_var("Py_GIL_DISABLED"))']).toString().trim();
+    if (ft !== '1') gil = python3;
+  }
+  project.provide('gilPython', gil);
+}
