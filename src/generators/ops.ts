@@ -1,0 +1,519 @@
+// The operation library: what generated threads do to shared objects.
+//
+// Every op names its documented thread-safety (a citation key, src/generators/citations.ts) and one of
+// three effect classes:
+//   exact          - atomic or commutative; the final state is predicted exactly (unique tokens, per-thread
+//                    keys and attributes, lock-protected read-modify-write, pure reads of immutables);
+//   invariant-only - racy but memory-safe by contract; the object is tainted and only invariants are
+//                    checked (no value nobody wrote, len consistent with iteration, counters in bounds);
+//   crash-only     - anything else (hostile __eq__/__hash__/__del__, shared iterators, text I/O): only the
+//                    crash, hang and refcount oracles apply.
+// Token effects drive the accounting: every produced token must end up either in the object or in the
+// `taken` list of exactly one thread (conservation), which proves lost, duplicated and phantom writes.
+import { py, type Expr, type Stmt } from './ast.js';
+import type { CitationKey } from './citations.js';
+
+export type EffectClass = 'exact' | 'invariant-only' | 'crash-only';
+export type TokenEffect =
+  | 'produce' // adds this iteration's token
+  | 'consume' // removes some token and records it in `taken`
+  | 'produce-consume' // adds its own token, then removes that same token (recording it)
+  | 'overwrite' // writes a token over another one (taints: the overwritten token is lost by design)
+  | 'read' // observes without writing
+  | 'count' // lock-protected increment of the object's counter: exact total
+  | 'racy-count' // unlocked increment: bounded, never exact
+  | 'attr' // writes this slot's own attribute: exact last value
+  | 'pure' // reads an immutable: result equals the single-threaded reference
+  | 'none';
+
+export interface OpCtx {
+  /** The shared object (directly, or fetched through a shared container). */
+  o: Expr;
+  /** This iteration's unique token. */
+  tok: Expr;
+  /** This thread's list of tokens it consumed from this object. */
+  taken: Expr;
+  /** The lock guarding the object's counter. */
+  lock: Expr;
+  /** A namespace holding the object's counters: `.n` (locked), `.r` (racy). */
+  holder: Expr;
+  /** This op instance's attribute name (per thread and slot, so writes never conflict). */
+  attr: string;
+  /** A small int derived from the slot, for ops that need one (indices, byte values). */
+  small: number;
+  /** The name of the class (or function) the object's kind defined for it, if any. */
+  cls: string;
+}
+
+export interface OpSpec {
+  id: string;
+  kind: string;
+  effect: EffectClass;
+  cite: CitationKey;
+  tokens: TokenEffect;
+  /** Exception names the op may raise by contract (caught and counted as racy). */
+  allowed: string[];
+  /** Statements of one execution, for everything but pure ops. */
+  body?: (c: OpCtx) => Stmt[];
+  /** For pure ops: the expression whose value must equal its single-threaded reference. */
+  pure?: (o: Expr) => Expr;
+}
+
+export interface KindSpec {
+  id: string;
+  /** Modules the kind and its ops need. */
+  imports: string[];
+  /** The expression that creates the object (`cls` names the class or function `defs` defined). */
+  create: (k: number, cls: string) => Expr;
+  /** Class or function definitions the kind needs, under the name `cls`. */
+  defs?: (cls: string) => Stmt[];
+  /** How the final contents are read for token accounting, when the kind holds tokens. */
+  contents?: (o: Expr) => Expr;
+  /** Dict-like token containers map each token to its writer's thread id. */
+  valuesAreOwners?: boolean;
+  /** `len(o) == len(list(o))` is checked after join. */
+  sized?: boolean;
+  /** The object is a lock-like primitive itself (ops use it as the lock). */
+  isLock?: boolean;
+  cite: CitationKey;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small builders for op bodies
+
+/** Attribute names per object are a0..a{MAX_ATTRS-1} (a __slots__ class must list them up front). */
+export const MAX_ATTRS = 64;
+
+const N = py.name;
+const keep = (e: Expr): Stmt => py.assign(py.store('_r'), e);
+const call = (o: Expr, method: string, ...args: Expr[]): Stmt => py.expr(py.method(o, method, args));
+const take = (c: OpCtx, e: Expr): Stmt => call(c.taken, 'append', e);
+const withLock = (lock: Expr, body: Stmt[]): Stmt => py.with([[lock, null]], body);
+const inc = (target: Expr, attr: string): Stmt => py.augAssign(py.attrStore(target, attr), 'Add', py.int(1));
+const str = py.str;
+const int = py.int;
+
+type OpDef = Omit<OpSpec, 'kind' | 'allowed'> & { allowed?: string[] };
+function ops(kind: string, defs: OpDef[]): OpSpec[] {
+  return defs.map((d) => ({ allowed: [], ...d, kind, id: `${kind}.${d.id}` }));
+}
+
+/** Ops every token container shares: conservation through its own add/remove methods. */
+function pureOps(kind: string, cite: CitationKey, exprs: [string, (o: Expr) => Expr][]): OpSpec[] {
+  return exprs.map(([id, pure]) => ({ id: `${kind}.${id}`, kind, effect: 'exact', cite, tokens: 'pure', allowed: [], pure }));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Object kinds
+
+export const KINDS: KindSpec[] = [
+  { id: 'list', imports: [], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'ts-list-atomic' },
+  { id: 'dict', imports: [], create: () => py.dict([]), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'ts-dict-write' },
+  { id: 'set', imports: [], create: () => py.call(N('set')), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'howto-builtins' },
+  { id: 'deque', imports: ['collections'], create: () => py.method(N('collections'), 'deque'), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'deque-doc' },
+  { id: 'OrderedDict', imports: ['collections'], create: () => py.method(N('collections'), 'OrderedDict'), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'no-guarantee' },
+  { id: 'defaultdict', imports: ['collections'], create: () => py.method(N('collections'), 'defaultdict', [N('int')]), sized: true, cite: 'ts-dict-write' },
+  { id: 'Counter', imports: ['collections'], create: () => py.method(N('collections'), 'Counter'), sized: true, cite: 'ts-dict-write' },
+  { id: 'Queue', imports: ['queue'], create: () => py.method(N('queue'), 'Queue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
+  { id: 'LifoQueue', imports: ['queue'], create: () => py.method(N('queue'), 'LifoQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
+  { id: 'PriorityQueue', imports: ['queue'], create: () => py.method(N('queue'), 'PriorityQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
+  { id: 'SimpleQueue', imports: ['queue'], create: () => py.method(N('queue'), 'SimpleQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
+  { id: 'array', imports: ['array'], create: () => py.method(N('array'), 'array', [str('q')]), contents: (o) => py.method(o, 'tolist'), sized: true, cite: 'no-guarantee' },
+  { id: 'bytearray', imports: [], create: () => py.call(N('bytearray')), sized: true, cite: 'no-guarantee' },
+  { id: 'heap', imports: ['heapq'], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'threading-doc' },
+  {
+    id: 'instance',
+    imports: [],
+    defs: (cls) => [py.cls(cls, [], [py.pass()])],
+    create: (_k, cls) => py.call(N(cls)),
+    cite: 'howto-builtins',
+  },
+  {
+    id: 'slots',
+    imports: [],
+    defs: (cls) => [py.cls(cls, [], [py.assign(py.store('__slots__'), py.tuple([str('n'), str('r'), ...Array.from({ length: MAX_ATTRS }, (_, i) => str(`a${i}`))]))])],
+    create: (_k, cls) => py.call(N(cls)),
+    cite: 'howto-builtins',
+  },
+  { id: 'class', imports: [], defs: (cls) => [py.cls(cls, [], [py.assign(py.store('n'), int(0)), py.def('get', ['self'], [py.ret(py.attr(N('self'), 'n'))])])], create: (_k, cls) => py.call(N(cls)), cite: 'howto-builtins' },
+  { id: 'SimpleNamespace', imports: ['types'], create: () => py.method(N('types'), 'SimpleNamespace'), cite: 'ts-dict-write' },
+  { id: 'str', imports: [], create: (k) => py.bin(str(`ftfuzz-${k}-`), 'Mult', int(40)), cite: 'immutable' },
+  { id: 'bytes', imports: [], create: (k) => py.bin(py.bytes(Buffer.from(`ftfuzz-${k}-`)), 'Mult', int(40)), cite: 'immutable' },
+  { id: 'tuple', imports: [], create: (k) => py.call(N('tuple'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
+  { id: 'frozenset', imports: [], create: (k) => py.call(N('frozenset'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
+  { id: 'int', imports: [], create: (k) => py.bin(int(7), 'Pow', int(200 + k)), cite: 'immutable' },
+  { id: 'float', imports: [], create: (k) => py.float(1.5 + k / 8), cite: 'immutable' },
+  { id: 'range', imports: [], create: (k) => py.call(N('range'), [int(k), int(k + 1000), int(3)]), cite: 'immutable' },
+  { id: 'memoryview', imports: [], create: (k) => py.call(N('memoryview'), [py.bin(py.bytes(Buffer.from(`mv${k}`)), 'Mult', int(64))]), cite: 'immutable' },
+  { id: 'pattern', imports: ['re'], create: () => py.method(N('re'), 'compile', [str('(\\w+)-(\\d+)')]), cite: 'immutable' },
+  { id: 'Struct', imports: ['struct'], create: () => py.method(N('struct'), 'Struct', [str('<qd8s')]), cite: 'immutable' },
+  { id: 'partial', imports: ['functools'], create: (k) => py.method(N('functools'), 'partial', [N('pow'), int(3 + k)]), cite: 'immutable' },
+  {
+    id: 'lru_cache',
+    imports: ['functools'],
+    defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(py.bin(N('x'), 'Mult', N('x')), 'Add', int(1)))], [py.call(py.attr(N('functools'), 'lru_cache'), [], [py.kw('maxsize', int(16))])])],
+    create: (_k, cls) => N(cls),
+    cite: 'lru-cache',
+  },
+  { id: 'Random', imports: ['random'], create: (k) => py.method(N('random'), 'Random', [int(k)]), cite: 'random-doc' },
+  { id: 'Lock', imports: ['threading'], create: () => py.method(N('threading'), 'Lock'), isLock: true, cite: 'threading-doc' },
+  { id: 'RLock', imports: ['threading'], create: () => py.method(N('threading'), 'RLock'), isLock: true, cite: 'threading-doc' },
+  { id: 'Semaphore', imports: ['threading'], create: () => py.method(N('threading'), 'Semaphore', [int(1)]), isLock: true, cite: 'threading-doc' },
+  { id: 'Condition', imports: ['threading'], create: () => py.method(N('threading'), 'Condition'), isLock: true, cite: 'threading-doc' },
+  { id: 'Event', imports: ['threading'], create: () => py.method(N('threading'), 'Event'), cite: 'threading-doc' },
+  { id: 'BytesIO', imports: ['io'], create: () => py.method(N('io'), 'BytesIO'), cite: 'io-text' },
+  { id: 'StringIO', imports: ['io'], create: () => py.method(N('io'), 'StringIO'), cite: 'io-text' },
+  { id: 'BufferedWriter', imports: ['io', 'os'], create: () => py.call(N('open'), [py.attr(N('os'), 'devnull'), str('wb')]), cite: 'io-buffered' },
+  { id: 'count', imports: ['itertools'], create: (k) => py.method(N('itertools'), 'count', [int(k)]), cite: 'howto-iterators' },
+  { id: 'list_iterator', imports: [], create: (k) => py.call(N('iter'), [py.call(N('list'), [py.call(N('range'), [int(100_000 + k)])])]), cite: 'howto-iterators' },
+  { id: 'WeakValueDictionary', imports: ['weakref'], create: () => py.method(N('weakref'), 'WeakValueDictionary'), cite: 'no-guarantee' },
+  { id: 'WeakSet', imports: ['weakref'], create: () => py.method(N('weakref'), 'WeakSet'), cite: 'no-guarantee' },
+  {
+    id: 'hostile_list',
+    imports: [],
+    defs: (cls) => [
+      // __eq__ mutates the shared list it is compared inside of: the reentrancy threadsafety.rst warns about.
+      py.cls(cls, [], [
+        // A budget per instance: each comparison may grow the list it scans, so an unbounded __eq__
+        // would make `in`, count() and remove() run forever (a hang of our making, not CPython's).
+        py.def('__init__', ['self', 'target'], [py.assign(py.attrStore(N('self'), 'target'), N('target')), py.assign(py.attrStore(N('self'), 'budget'), int(3))]),
+        py.def('__eq__', ['self', 'other'], [
+          py.if(py.cmp(py.attr(N('self'), 'budget'), 'Gt', int(0)), [
+            py.augAssign(py.attrStore(N('self'), 'budget'), 'Sub', int(1)),
+            call(py.attr(N('self'), 'target'), 'append', int(-1)),
+          ]),
+          py.ret(py.bool(false)),
+        ]),
+        py.def('__hash__', ['self'], [py.ret(int(1))]),
+        py.def('__del__', ['self'], [py.try([call(py.attr(N('self'), 'target'), 'append', int(-2))], [py.except(N('Exception'), null, [py.pass()])])]),
+      ]),
+    ],
+    create: (k) => py.call(N('list'), [py.call(N('range'), [int(k), int(k + 50)])]),
+    sized: true,
+    cite: 'reentrancy',
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------
+// Operations
+
+const IDX = ['IndexError'];
+const token = (c: OpCtx) => c.tok;
+
+export const OPS: OpSpec[] = [
+  ...ops('list', [
+    { id: 'append', effect: 'exact', cite: 'ts-list-atomic', tokens: 'produce', body: (c) => [call(c.o, 'append', token(c))] },
+    { id: 'extend', effect: 'exact', cite: 'ts-list-extend', tokens: 'produce', body: (c) => [call(c.o, 'extend', py.tuple([token(c)]))] },
+    { id: 'iadd', effect: 'exact', cite: 'ts-list-extend', tokens: 'produce', body: (c) => [call(c.o, '__iadd__', py.list([token(c)]))] },
+    { id: 'insert0', effect: 'exact', cite: 'ts-list-maybe', tokens: 'produce', body: (c) => [call(c.o, 'insert', int(0), token(c))] },
+    { id: 'insert_mid', effect: 'exact', cite: 'ts-list-maybe', tokens: 'produce', body: (c) => [call(c.o, 'insert', py.bin(py.call(N('len'), [c.o]), 'FloorDiv', int(2)), token(c))] },
+    { id: 'pop', effect: 'exact', cite: 'ts-list-atomic', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'pop'))] },
+    { id: 'pop0', effect: 'exact', cite: 'ts-list-maybe', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'pop', [int(0)]))] },
+    // Only this thread removes its own token, so remove() finds it unless a pop took it first (then the
+    // popper recorded it: conservation holds either way).
+    { id: 'remove_own', effect: 'exact', cite: 'ts-list-remove', tokens: 'produce-consume', allowed: ['ValueError'], body: (c) => [call(c.o, 'append', token(c)), call(c.o, 'remove', token(c)), take(c, token(c))] },
+    { id: 'reverse', effect: 'exact', cite: 'ts-list-atomic', tokens: 'none', body: (c) => [call(c.o, 'reverse')] },
+    { id: 'getitem0', effect: 'exact', cite: 'ts-list-atomic', tokens: 'read', allowed: IDX, body: (c) => [keep(py.sub(c.o, int(0)))] },
+    { id: 'getitem_last', effect: 'exact', cite: 'ts-list-atomic', tokens: 'read', allowed: IDX, body: (c) => [keep(py.sub(c.o, py.int(-1)))] },
+    { id: 'contains', effect: 'exact', cite: 'ts-list-maybe', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
+    { id: 'count', effect: 'exact', cite: 'ts-list-maybe', tokens: 'read', body: (c) => [keep(py.method(c.o, 'count', [token(c)]))] },
+    { id: 'index', effect: 'exact', cite: 'ts-list-maybe', tokens: 'read', allowed: ['ValueError'], body: (c) => [keep(py.method(c.o, 'index', [token(c)]))] },
+    { id: 'len', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'copy', effect: 'exact', cite: 'ts-list-new', tokens: 'read', body: (c) => [keep(py.method(c.o, 'copy'))] },
+    { id: 'concat', effect: 'exact', cite: 'ts-list-new', tokens: 'read', body: (c) => [keep(py.bin(c.o, 'Add', py.list([])))] },
+    { id: 'repeat', effect: 'exact', cite: 'ts-list-new', tokens: 'read', body: (c) => [keep(py.bin(int(2), 'Mult', py.sub(c.o, py.slice(null, int(4)))))] },
+    { id: 'slice', effect: 'exact', cite: 'ts-list-new', tokens: 'read', body: (c) => [keep(py.sub(c.o, py.slice(int(1), int(8), int(2))))] },
+    { id: 'iterate', effect: 'invariant-only', cite: 'ts-list-iter', tokens: 'read', body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+    { id: 'sorted', effect: 'invariant-only', cite: 'ts-list-iter', tokens: 'read', body: (c) => [keep(py.call(N('sorted'), [c.o]))] },
+    { id: 'setitem_last', effect: 'invariant-only', cite: 'ts-list-atomic', tokens: 'overwrite', allowed: IDX, body: (c) => [py.assign(py.subStore(c.o, py.int(-1)), token(c))] },
+    { id: 'setslice', effect: 'invariant-only', cite: 'ts-list-extend', tokens: 'overwrite', body: (c) => [py.assign(py.subStore(c.o, py.slice(int(0), int(1))), py.list([token(c)]))] },
+    { id: 'delitem0', effect: 'invariant-only', cite: 'ts-list-maybe', tokens: 'overwrite', allowed: IDX, body: (c) => [py.del(py.subDel(c.o, int(0)))] },
+    { id: 'sort', effect: 'invariant-only', cite: 'ts-list-sort', tokens: 'overwrite', allowed: ['ValueError'], body: (c) => [call(c.o, 'sort')] },
+    { id: 'clear', effect: 'invariant-only', cite: 'ts-list-atomic', tokens: 'overwrite', body: (c) => [call(c.o, 'clear')] },
+    { id: 'imul', effect: 'invariant-only', cite: 'ts-list-maybe', tokens: 'overwrite', body: (c) => [call(c.o, '__imul__', int(1))] },
+  ]),
+  ...ops('dict', [
+    { id: 'setitem', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce', body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid'))] },
+    { id: 'setdefault', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce', body: (c) => [keep(py.method(c.o, 'setdefault', [token(c), N('tid')]))] },
+    { id: 'update', effect: 'exact', cite: 'ts-dict-update', tokens: 'produce', body: (c) => [call(c.o, 'update', py.dict([[token(c), N('tid')]]))] },
+    { id: 'ior', effect: 'exact', cite: 'ts-dict-update', tokens: 'produce', body: (c) => [call(c.o, '__ior__', py.dict([[token(c), N('tid')]]))] },
+    { id: 'pop_own', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce-consume', body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), call(c.o, 'pop', token(c)), take(c, token(c))] },
+    { id: 'del_own', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce-consume', body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), py.del(py.subDel(c.o, token(c))), take(c, token(c))] },
+    { id: 'popitem', effect: 'exact', cite: 'ts-dict-write', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.sub(py.method(c.o, 'popitem'), int(0)))] },
+    { id: 'get', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [token(c)]))] },
+    { id: 'contains', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
+    { id: 'len', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'copy', effect: 'exact', cite: 'ts-dict-new', tokens: 'read', body: (c) => [keep(py.method(c.o, 'copy'))] },
+    { id: 'or', effect: 'exact', cite: 'ts-dict-new', tokens: 'read', body: (c) => [keep(py.bin(c.o, 'BitOr', py.dict([])))] },
+    { id: 'keys_list', effect: 'invariant-only', cite: 'ts-dict-iter', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.call(N('list'), [py.method(c.o, 'keys')]))] },
+    { id: 'items_list', effect: 'invariant-only', cite: 'ts-dict-iter', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.call(N('list'), [py.method(c.o, 'items')]))] },
+    { id: 'iterate', effect: 'invariant-only', cite: 'ts-dict-iter', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+    { id: 'eq_copy', effect: 'invariant-only', cite: 'ts-dict-update', tokens: 'read', body: (c) => [keep(py.cmp(c.o, 'Eq', py.method(c.o, 'copy')))] },
+    { id: 'clear', effect: 'invariant-only', cite: 'ts-dict-new', tokens: 'overwrite', body: (c) => [call(c.o, 'clear')] },
+  ]),
+  ...ops('set', [
+    { id: 'add', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, 'add', token(c))] },
+    { id: 'update', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, 'update', py.tuple([token(c)]))] },
+    { id: 'ior', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, '__ior__', py.set([token(c)]))] },
+    { id: 'discard_own', effect: 'exact', cite: 'howto-builtins', tokens: 'produce-consume', body: (c) => [call(c.o, 'add', token(c)), call(c.o, 'discard', token(c)), take(c, token(c))] },
+    { id: 'remove_own', effect: 'exact', cite: 'howto-builtins', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [call(c.o, 'add', token(c)), call(c.o, 'remove', token(c)), take(c, token(c))] },
+    { id: 'pop', effect: 'exact', cite: 'howto-builtins', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.method(c.o, 'pop'))] },
+    { id: 'contains', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
+    { id: 'len', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'copy', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.method(c.o, 'copy'))] },
+    { id: 'union', effect: 'invariant-only', cite: 'howto-builtins', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.bin(c.o, 'BitOr', py.call(N('set'))))] },
+    { id: 'issubset', effect: 'invariant-only', cite: 'howto-builtins', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.method(c.o, 'issubset', [c.o]))] },
+    { id: 'iterate', effect: 'invariant-only', cite: 'howto-builtins', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+    { id: 'clear', effect: 'invariant-only', cite: 'howto-builtins', tokens: 'overwrite', body: (c) => [call(c.o, 'clear')] },
+  ]),
+  ...ops('deque', [
+    { id: 'append', effect: 'exact', cite: 'deque-doc', tokens: 'produce', body: (c) => [call(c.o, 'append', token(c))] },
+    { id: 'appendleft', effect: 'exact', cite: 'deque-doc', tokens: 'produce', body: (c) => [call(c.o, 'appendleft', token(c))] },
+    { id: 'pop', effect: 'exact', cite: 'deque-doc', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'pop'))] },
+    { id: 'popleft', effect: 'exact', cite: 'deque-doc', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'popleft'))] },
+    { id: 'len', effect: 'exact', cite: 'deque-doc', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'extend', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'extend', py.tuple([token(c)]))] },
+    { id: 'extendleft', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'extendleft', py.tuple([token(c)]))] },
+    { id: 'rotate', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [call(c.o, 'rotate', int(1))] },
+    { id: 'contains', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
+    { id: 'copy', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.method(c.o, 'copy'))] },
+    { id: 'iterate', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+    { id: 'remove_own', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce-consume', allowed: ['ValueError', 'RuntimeError'], body: (c) => [call(c.o, 'append', token(c)), call(c.o, 'remove', token(c)), take(c, token(c))] },
+    { id: 'clear', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'overwrite', body: (c) => [call(c.o, 'clear')] },
+  ]),
+  ...ops('OrderedDict', [
+    { id: 'setitem', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid'))] },
+    { id: 'move_to_end_own', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', allowed: ['KeyError'], body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), call(c.o, 'move_to_end', token(c), py.bool(false))] },
+    { id: 'popitem', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.sub(py.method(c.o, 'popitem', [py.bool(false)]), int(0)))] },
+    { id: 'pop_own', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), call(c.o, 'pop', token(c)), take(c, token(c))] },
+    { id: 'get', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [token(c)]))] },
+    { id: 'keys_list', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.call(N('list'), [c.o]))] },
+    { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+  ]),
+  ...ops('defaultdict', [
+    // Each thread increments only its own key: no other writer, so the count is exact.
+    { id: 'inc_own_key', effect: 'exact', cite: 'ts-dict-write', tokens: 'count', body: (c) => [py.augAssign(py.subStore(c.o, str(c.attr)), 'Add', int(1))] },
+    { id: 'missing_read', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [str(`${c.attr}-absent`)]))] },
+    { id: 'len', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'items_list', effect: 'invariant-only', cite: 'ts-dict-iter', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.call(N('list'), [py.method(c.o, 'items')]))] },
+    { id: 'copy', effect: 'exact', cite: 'ts-dict-new', tokens: 'read', body: (c) => [keep(py.method(c.o, 'copy'))] },
+  ]),
+  ...ops('Counter', [
+    { id: 'inc_own_key', effect: 'exact', cite: 'ts-dict-write', tokens: 'count', body: (c) => [py.augAssign(py.subStore(c.o, str(c.attr)), 'Add', int(1))] },
+    { id: 'update_own_key', effect: 'exact', cite: 'ts-dict-write', tokens: 'count', body: (c) => [call(c.o, 'update', py.tuple([str(c.attr)]))] },
+    { id: 'total', effect: 'invariant-only', cite: 'ts-dict-iter', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.method(c.o, 'total'))] },
+    { id: 'most_common', effect: 'invariant-only', cite: 'ts-dict-iter', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.method(c.o, 'most_common', [int(2)]))] },
+    { id: 'missing_read', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.sub(c.o, str(`${c.attr}-absent`)))] },
+  ]),
+  ...(['Queue', 'LifoQueue', 'PriorityQueue'] as const).flatMap((q) =>
+    ops(q, [
+      { id: 'put', effect: 'exact', cite: 'queue-doc', tokens: 'produce', body: (c) => [call(c.o, 'put', token(c))] },
+      { id: 'put_nowait', effect: 'exact', cite: 'queue-doc', tokens: 'produce', body: (c) => [call(c.o, 'put_nowait', token(c))] },
+      { id: 'get_nowait', effect: 'exact', cite: 'queue-doc', tokens: 'consume', allowed: ['queue.Empty'], body: (c) => [take(c, py.method(c.o, 'get_nowait'))] },
+      { id: 'qsize', effect: 'exact', cite: 'queue-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'qsize'))] },
+      { id: 'empty', effect: 'exact', cite: 'queue-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'empty'))] },
+    ]),
+  ),
+  ...ops('SimpleQueue', [
+    { id: 'put', effect: 'exact', cite: 'queue-doc', tokens: 'produce', body: (c) => [call(c.o, 'put', token(c))] },
+    { id: 'get_nowait', effect: 'exact', cite: 'queue-doc', tokens: 'consume', allowed: ['queue.Empty'], body: (c) => [take(c, py.method(c.o, 'get_nowait'))] },
+    { id: 'qsize', effect: 'exact', cite: 'queue-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'qsize'))] },
+  ]),
+  ...ops('array', [
+    { id: 'append', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'append', token(c))] },
+    { id: 'extend', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'extend', py.tuple([token(c)]))] },
+    { id: 'insert0', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'insert', int(0), token(c))] },
+    { id: 'pop', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'pop'))] },
+    { id: 'tolist', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.method(c.o, 'tolist'))] },
+    { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'getitem_last', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: IDX, body: (c) => [keep(py.sub(c.o, py.int(-1)))] },
+  ]),
+  ...ops('bytearray', [
+    { id: 'append', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [call(c.o, 'append', int(c.small % 256))] },
+    { id: 'extend', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [call(c.o, 'extend', py.bytes(Buffer.from('ftfz')))] },
+    { id: 'pop', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', allowed: IDX, body: (c) => [keep(py.method(c.o, 'pop'))] },
+    { id: 'bytes', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('bytes'), [c.o]))] },
+    { id: 'find', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.method(c.o, 'find', [py.bytes(Buffer.from('fz'))]))] },
+    { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'delslice', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [py.del(py.subDel(c.o, py.slice(null, int(2))))] },
+  ]),
+  ...ops('heap', [
+    { id: 'heappush_locked', effect: 'exact', cite: 'threading-doc', tokens: 'produce', body: (c) => [withLock(c.lock, [py.expr(py.method(N('heapq'), 'heappush', [c.o, token(c)]))])] },
+    { id: 'heappop_locked', effect: 'exact', cite: 'threading-doc', tokens: 'consume', allowed: IDX, body: (c) => [withLock(c.lock, [take(c, py.method(N('heapq'), 'heappop', [c.o]))])] },
+    { id: 'peek', effect: 'exact', cite: 'ts-list-atomic', tokens: 'read', allowed: IDX, body: (c) => [keep(py.sub(c.o, int(0)))] },
+  ]),
+  ...(['instance', 'slots', 'SimpleNamespace'] as const).flatMap((k) =>
+    ops(k, [
+      { id: 'set_own_attr', effect: 'exact', cite: 'howto-builtins', tokens: 'attr', body: (c) => [py.assign(py.attrStore(c.o, c.attr), token(c))] },
+      { id: 'get_own_attr', effect: 'exact', cite: 'howto-builtins', tokens: 'read', allowed: ['AttributeError'], body: (c) => [keep(py.attr(c.o, c.attr))] },
+      { id: 'locked_inc', effect: 'exact', cite: 'threading-doc', tokens: 'count', body: (c) => [withLock(c.lock, [inc(c.o, 'n')])] },
+      { id: 'racy_inc', effect: 'invariant-only', cite: 'program-race', tokens: 'racy-count', body: (c) => [inc(c.o, 'r')] },
+      { id: 'getattr_default', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.call(N('getattr'), [c.o, str('absent'), py.none()]))] },
+    ]),
+  ),
+  ...ops('instance', [
+    { id: 'vars_copy', effect: 'invariant-only', cite: 'ts-dict-new', tokens: 'read', body: (c) => [keep(py.method(py.call(N('vars'), [c.o]), 'copy'))] },
+    { id: 'hasattr', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.call(N('hasattr'), [c.o, str(c.attr)]))] },
+  ]),
+  ...ops('class', [
+    { id: 'set_own_class_attr', effect: 'exact', cite: 'howto-builtins', tokens: 'attr', body: (c) => [py.assign(py.attrStore(py.call(N('type'), [c.o]), c.attr), token(c))] },
+    { id: 'method_call', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get'))] },
+    { id: 'locked_inc', effect: 'exact', cite: 'threading-doc', tokens: 'count', body: (c) => [withLock(c.lock, [inc(py.call(N('type'), [c.o]), 'n')])] },
+    { id: 'isinstance', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.call(N('isinstance'), [c.o, py.call(N('type'), [c.o])]))] },
+  ]),
+  ...pureOps('str', 'immutable', [
+    ['upper', (o) => py.method(o, 'upper')],
+    ['split', (o) => py.method(o, 'split', [str('-')])],
+    ['replace', (o) => py.method(o, 'replace', [str('ft'), str('FT')])],
+    ['find', (o) => py.method(o, 'find', [str('fuzz-')])],
+    ['join', (o) => py.method(str('|'), 'join', [py.sub(o, py.slice(null, int(20)))])],
+    ['encode', (o) => py.method(o, 'encode', [str('utf-8')])],
+    ['hash', (o) => py.call(N('hash'), [o])],
+    ['format', (o) => py.bin(str('%s:%d'), 'Mod', py.tuple([py.sub(o, py.slice(null, int(5))), py.call(N('len'), [o])]))],
+  ]),
+  ...pureOps('bytes', 'immutable', [
+    ['hex', (o) => py.method(o, 'hex')],
+    ['decode', (o) => py.method(o, 'decode', [str('ascii')])],
+    ['find', (o) => py.method(o, 'find', [py.bytes(Buffer.from('fuzz'))])],
+    ['split', (o) => py.method(o, 'split', [py.bytes(Buffer.from('-'))])],
+    ['upper', (o) => py.method(o, 'upper')],
+  ]),
+  ...pureOps('tuple', 'immutable', [
+    ['len', (o) => py.call(N('len'), [o])],
+    ['index', (o) => py.method(o, 'index', [py.sub(o, int(7))])],
+    ['count', (o) => py.method(o, 'count', [py.sub(o, int(3))])],
+    ['slice', (o) => py.sub(o, py.slice(int(2), int(40), int(3)))],
+    ['hash', (o) => py.call(N('hash'), [o])],
+    ['sum', (o) => py.call(N('sum'), [o])],
+  ]),
+  ...pureOps('frozenset', 'immutable', [
+    ['len', (o) => py.call(N('len'), [o])],
+    ['contains', (o) => py.cmp(int(77), 'In', o)],
+    ['union', (o) => py.bin(o, 'BitOr', py.call(N('frozenset'), [py.tuple([int(1), int(2)])]))],
+    ['hash', (o) => py.call(N('hash'), [o])],
+    ['sorted', (o) => py.call(N('sorted'), [o])],
+    ['intersection', (o) => py.method(o, 'intersection', [py.call(N('range'), [int(0), int(100)])])],
+  ]),
+  ...pureOps('int', 'immutable', [
+    ['arith', (o) => py.bin(py.bin(o, 'Mult', int(3)), 'Add', int(1))],
+    ['bit_length', (o) => py.method(o, 'bit_length')],
+    ['pow_mod', (o) => py.call(N('pow'), [o, int(3), int(1_000_003)])],
+    ['str', (o) => py.call(N('str'), [o])],
+    ['to_bytes', (o) => py.method(o, 'to_bytes', [int(128), str('little')])],
+  ]),
+  ...pureOps('float', 'immutable', [
+    ['mul', (o) => py.bin(o, 'Mult', py.float(2.5))],
+    ['hex', (o) => py.method(o, 'hex')],
+    ['round', (o) => py.call(N('round'), [o, int(3)])],
+  ]),
+  ...pureOps('range', 'immutable', [
+    ['len', (o) => py.call(N('len'), [o])],
+    ['contains', (o) => py.cmp(int(301), 'In', o)],
+    ['slice_sum', (o) => py.call(N('sum'), [py.sub(o, py.slice(int(10), int(60)))])],
+  ]),
+  ...pureOps('memoryview', 'immutable', [
+    ['tobytes', (o) => py.method(py.sub(o, py.slice(int(4), int(40))), 'tobytes')],
+    ['len', (o) => py.call(N('len'), [o])],
+  ]),
+  ...pureOps('pattern', 'immutable', [
+    ['findall', (o) => py.method(o, 'findall', [str('a-1 bb-22 ccc-333')])],
+    ['sub', (o) => py.method(o, 'sub', [str('\\2'), str('x-9 y-8')])],
+  ]),
+  ...pureOps('Struct', 'immutable', [
+    ['pack', (o) => py.method(o, 'pack', [int(12345), py.float(2.5), py.bytes(Buffer.from('abcdefgh'))])],
+    ['size', (o) => py.attr(o, 'size')],
+  ]),
+  ...pureOps('partial', 'immutable', [
+    ['call', (o) => py.call(o, [int(5)])],
+    ['args', (o) => py.attr(o, 'args')],
+  ]),
+  ...ops('lru_cache', [
+    // The wrapped function is pure: whatever the cache state, f(x) == x*x + 1.
+    { id: 'call', effect: 'exact', cite: 'lru-cache', tokens: 'none', body: (c) => [py.if(py.cmp(py.call(c.o, [int(c.small % 24)]), 'NotEq', int((c.small % 24) ** 2 + 1)), [call(N('_MISMATCH'), 'append', str(`${c.attr}:lru`))])] },
+    { id: 'cache_info', effect: 'invariant-only', cite: 'lru-cache', tokens: 'read', body: (c) => [keep(py.method(c.o, 'cache_info'))] },
+    { id: 'cache_clear', effect: 'invariant-only', cite: 'lru-cache', tokens: 'none', body: (c) => [call(c.o, 'cache_clear')] },
+  ]),
+  ...ops('Random', [
+    { id: 'random', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [py.if(py.unary('Not', py.cmp(int(0), 'LtE', py.method(c.o, 'random'))), [call(N('_MISMATCH'), 'append', str('random-range'))])] },
+    { id: 'randrange', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'randrange', [int(10)]))] },
+    { id: 'getrandbits', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'getrandbits', [int(64)]))] },
+  ]),
+  ...(['Lock', 'RLock', 'Semaphore', 'Condition'] as const).flatMap((k) =>
+    ops(k, [{ id: 'with_inc', effect: 'exact', cite: 'threading-doc', tokens: 'count', body: (c) => [withLock(c.o, [inc(c.holder, 'n')])] }]),
+  ),
+  ...ops('Lock', [
+    {
+      id: 'try_acquire_inc',
+      effect: 'exact',
+      cite: 'threading-doc',
+      tokens: 'none',
+      body: (c) => [py.if(py.method(c.o, 'acquire', [py.bool(false)]), [py.try([inc(c.holder, 'm')], [], [], [call(c.o, 'release')])])],
+    },
+    { id: 'locked', effect: 'exact', cite: 'threading-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'locked'))] },
+  ]),
+  ...ops('RLock', [{ id: 'nested_inc', effect: 'exact', cite: 'threading-doc', tokens: 'count', body: (c) => [withLock(c.o, [withLock(c.o, [inc(c.holder, 'n')])])] }]),
+  ...ops('Condition', [{ id: 'notify_all', effect: 'exact', cite: 'threading-doc', tokens: 'none', body: (c) => [withLock(c.o, [call(c.o, 'notify_all')])] }]),
+  ...ops('Event', [
+    { id: 'set', effect: 'invariant-only', cite: 'threading-doc', tokens: 'none', body: (c) => [call(c.o, 'set')] },
+    { id: 'clear', effect: 'invariant-only', cite: 'threading-doc', tokens: 'none', body: (c) => [call(c.o, 'clear')] },
+    { id: 'is_set', effect: 'invariant-only', cite: 'threading-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'is_set'))] },
+  ]),
+  ...ops('BufferedWriter', [
+    { id: 'write', effect: 'invariant-only', cite: 'io-buffered', tokens: 'none', body: (c) => [call(c.o, 'write', py.bytes(Buffer.from('0123456789abcdef')))] },
+    { id: 'flush', effect: 'invariant-only', cite: 'io-buffered', tokens: 'none', body: (c) => [call(c.o, 'flush')] },
+    { id: 'tell', effect: 'invariant-only', cite: 'io-buffered', tokens: 'read', body: (c) => [keep(py.method(c.o, 'tell'))] },
+  ]),
+  ...ops('BytesIO', [
+    { id: 'write', effect: 'crash-only', cite: 'io-text', tokens: 'none', body: (c) => [call(c.o, 'write', py.bytes(Buffer.from('record--')))] },
+    { id: 'getvalue', effect: 'crash-only', cite: 'io-text', tokens: 'read', body: (c) => [keep(py.method(c.o, 'getvalue'))] },
+    { id: 'seek_read', effect: 'crash-only', cite: 'io-text', tokens: 'read', body: (c) => [call(c.o, 'seek', int(0)), keep(py.method(c.o, 'read', [int(8)]))] },
+    { id: 'tell', effect: 'crash-only', cite: 'io-text', tokens: 'read', body: (c) => [keep(py.method(c.o, 'tell'))] },
+    { id: 'truncate', effect: 'crash-only', cite: 'io-text', tokens: 'none', allowed: ['ValueError'], body: (c) => [call(c.o, 'truncate', int(64))] },
+  ]),
+  ...ops('StringIO', [
+    { id: 'write', effect: 'crash-only', cite: 'io-text', tokens: 'none', body: (c) => [call(c.o, 'write', str('line\n'))] },
+    { id: 'getvalue', effect: 'crash-only', cite: 'io-text', tokens: 'read', body: (c) => [keep(py.method(c.o, 'getvalue'))] },
+    { id: 'seek_readline', effect: 'crash-only', cite: 'io-text', tokens: 'read', body: (c) => [call(c.o, 'seek', int(0)), keep(py.method(c.o, 'readline'))] },
+    { id: 'tell', effect: 'crash-only', cite: 'io-text', tokens: 'read', allowed: ['OSError'], body: (c) => [keep(py.method(c.o, 'tell'))] },
+  ]),
+  ...ops('count', [{ id: 'next', effect: 'crash-only', cite: 'howto-iterators', tokens: 'read', body: (c) => [keep(py.call(N('next'), [c.o]))] }]),
+  ...ops('list_iterator', [
+    { id: 'next', effect: 'crash-only', cite: 'howto-iterators', tokens: 'read', body: (c) => [keep(py.call(N('next'), [c.o, py.none()]))] },
+    { id: 'length_hint', effect: 'crash-only', cite: 'howto-iterators', tokens: 'read', body: (c) => [keep(py.method(c.o, '__length_hint__'))] },
+  ]),
+  ...ops('WeakValueDictionary', [
+    // Values are kept alive by a per-thread list, so no entry can vanish because of garbage collection.
+    { id: 'setitem', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [py.assign(py.store('_k'), py.call(N('_Probe'))), call(N('_keep'), 'append', N('_k')), py.assign(py.subStore(c.o, token(c)), N('_k'))] },
+    { id: 'get', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [token(c)]))] },
+    { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'keys_list', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.call(N('list'), [py.method(c.o, 'keys')]))] },
+  ]),
+  ...ops('WeakSet', [
+    { id: 'add', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [py.assign(py.store('_k'), py.call(N('_Probe'))), call(N('_keep'), 'append', N('_k')), call(c.o, 'add', N('_k'))] },
+    { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'iterate', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+  ]),
+  ...ops('hostile_list', [
+    { id: 'remove_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', allowed: ['ValueError'], body: (c) => [call(c.o, 'remove', py.call(N(c.cls), [c.o]))] },
+    { id: 'contains_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [keep(py.cmp(py.call(N(c.cls), [c.o]), 'In', c.o))] },
+    { id: 'count_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [keep(py.method(c.o, 'count', [py.call(N(c.cls), [c.o])]))] },
+    { id: 'append', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [call(c.o, 'append', token(c))] },
+    { id: 'pop', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', allowed: IDX, body: (c) => [keep(py.method(c.o, 'pop'))] },
+    // A key function that appends to the list being sorted (ValueError: list modified during sort).
+    { id: 'sort_key_mutates', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [py.expr(py.method(c.o, 'sort', [], [py.kw('key', py.lambda(['_v'], py.sub(py.tuple([py.method(c.o, 'append', [py.int(-3)]), int(0)]), int(1))))]))] },
+    { id: 'dict_hostile_key', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [
+        // All keys hash alike, so every insert compares with every key: the dict is kept small.
+        py.assign(py.subStore(N('_HOSTILE_DICT'), py.call(N(c.cls), [c.o])), int(1)),
+        py.if(py.cmp(py.call(N('len'), [N('_HOSTILE_DICT')]), 'Gt', int(32)), [call(N('_HOSTILE_DICT'), 'clear')]),
+      ] },
+  ]),
+];
+
+/** Statements the scenario knobs insert between ops (not tied to one object). */
+export const KNOB_OPS: OpSpec[] = [
+  { id: 'gc.collect', kind: 'gc', effect: 'crash-only', cite: 'no-guarantee', tokens: 'none', allowed: [], body: () => [keep(py.method(N('gc'), 'collect'))] },
+  { id: 'time.sleep0', kind: 'time', effect: 'exact', cite: 'threading-doc', tokens: 'none', allowed: [], body: () => [py.expr(py.method(N('time'), 'sleep', [int(0)]))] },
+];
+
+export const OPS_BY_KIND = new Map<string, OpSpec[]>();
+for (const op of OPS) OPS_BY_KIND.set(op.kind, [...(OPS_BY_KIND.get(op.kind) ?? []), op]);

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { GENERATOR_VERSION, generateProgram, resolveGenOptions } from '../../src/generators/program.js';
+import { KINDS, OPS } from '../../src/generators/ops.js';
+import { CITATIONS } from '../../src/generators/citations.js';
+
+describe('generateProgram', () => {
+  it('gives byte-identical programs for the same seed and options, and different ones for other seeds', () => {
+    const a = generateProgram(42);
+    const b = generateProgram(42);
+    expect(a.source).toBe(b.source);
+    expect(generateProgram(43).source).not.toBe(a.source);
+    expect(generateProgram(42, { threads: [3, 3] }).source).not.toBe(a.source);
+  });
+
+  it('records generator version, seed and options in the header', () => {
+    const { source, meta } = generateProgram('nightly-7', { iterations: [10, 10] });
+    const header = source.split('\n').filter((l) => l.startsWith('#'));
+    expect(header).toContain(`# generator: ${GENERATOR_VERSION}`);
+    expect(header).toContain('# seed: nightly-7');
+    expect(header.some((l) => l.startsWith('# options: {') && l.includes('"iterations":[10,10]'))).toBe(true);
+    expect(meta.iterations).toBe(10);
+  });
+
+  it('respects the knobs: thread count, effect classes and kinds', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const { meta } = generateProgram(seed, { threads: [16, 16], effects: ['exact'], kinds: ['list', 'dict', 'Queue'] });
+      expect(meta.threads).toBe(16);
+      expect(meta.objects.every((o) => o.level === 'exact' && ['list', 'dict', 'Queue'].includes(o.kind))).toBe(true);
+    }
+  });
+
+  it('predicts exact token accounting for exact objects and only phantoms for tainted ones', () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const { meta } = generateProgram(seed);
+      for (const o of meta.objects) {
+        const keys = Object.keys(meta.expected).filter((k) => k.startsWith(`${o.name}.`));
+        if (keys.includes(`${o.name}.missing`)) expect(o.level).toBe('exact');
+        if (o.level === 'crash-only') expect(keys.some((k) => /\.(missing|dup|phantom|count|attrs|keys)$/.test(k))).toBe(false);
+      }
+      expect(meta.expected.unexpected).toEqual([]);
+    }
+  });
+
+  it('rejects knobs outside their ranges', () => {
+    expect(() => resolveGenOptions({ threads: [1, 4] })).toThrow(/threads must be within 2..16/);
+    expect(() => resolveGenOptions({ kinds: ['nope'] })).toThrow(/unknown kind nope/);
+  });
+});
+
+describe('the operation library', () => {
+  it('covers at least 25 types and 150 operations, each with an effect class and a known citation', () => {
+    const kinds = new Set(OPS.map((o) => o.kind));
+    expect(kinds.size).toBeGreaterThanOrEqual(25);
+    expect(OPS.length).toBeGreaterThanOrEqual(150);
+    for (const op of OPS) {
+      expect(['exact', 'invariant-only', 'crash-only']).toContain(op.effect);
+      expect(CITATIONS[op.cite]).toBeDefined();
+      expect(KINDS.some((k) => k.id === op.kind)).toBe(true);
+      expect(Boolean(op.body) !== Boolean(op.pure)).toBe(true);
+    }
+    expect(new Set(OPS.map((o) => o.id)).size).toBe(OPS.length);
+  });
+
+  it('never calls an op exact when it overwrites or races by design', () => {
+    for (const op of OPS) {
+      if (op.tokens === 'overwrite' || op.tokens === 'racy-count') expect(op.effect).not.toBe('exact');
+    }
+  });
+});
