@@ -7,8 +7,13 @@ import { checkProgram, resolveTargets } from '../check.js';
 import { FtfuzzError, UsageError, exitCodeOf } from '../errors.js';
 import { selectOracles } from '../oracles/index.js';
 import { installPython } from '../runtime/provision.js';
+import { generateProgram, resolveGenOptions, type GenOptions } from '../generators/program.js';
+import { generateModuleProgram, introspectModule } from '../generators/moduleMode.js';
+import { writeFileAtomic } from '../store/atomicWrite.js';
+import { formatOpsTable } from './opsTable.js';
+import type { EffectClass } from '../generators/ops.js';
 import { discoverTargets } from '../runtime/targets.js';
-import { ExitCode, GIL_MODES, type GilMode } from '../types.js';
+import { ExitCode, GIL_MODES, type GilMode, type Target } from '../types.js';
 import { formatReport, formatTargetRow, parseDuration } from './format.js';
 
 const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
@@ -32,6 +37,54 @@ function duration(value: string | number, option: string): number {
     return parseDuration(value, option);
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+function parseRange(text: string | undefined, option: string): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${option} ${text}: expected a number or a range like 2..8`);
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+const EFFECTS: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
+
+/** Generator knobs shared by `gen` (and later `fuzz`). */
+function withGenOptions<T>(y: Argv<T>) {
+  return y
+    .option('threads', { type: 'string', describe: 'thread count or range, 2..16 (default 2..8)' })
+    .option('iterations', { type: 'string', describe: 'iterations per thread, number or range (default 20..200)' })
+    .option('objects', { type: 'string', describe: 'shared objects per program (default 1..3)' })
+    .option('effects', { type: 'string', describe: 'effect classes allowed: exact,invariant-only,crash-only (default all)' })
+    .option('kinds', { type: 'string', describe: 'restrict shared object kinds (see `ftfuzz ops`)' })
+    .option('options', { type: 'string', describe: 'all generator options as JSON (as a program header records them)' });
+}
+
+function genOptionsFrom(args: { threads?: string; iterations?: string; objects?: string; effects?: string; kinds?: string; options?: string }): GenOptions {
+  let partial: Partial<GenOptions> = {};
+  if (args.options) {
+    try {
+      partial = JSON.parse(args.options) as Partial<GenOptions>;
+    } catch {
+      throw new UsageError(`--options: not valid JSON; pass the object a program header records after "options:"`);
+    }
+  }
+  const threads = parseRange(args.threads, '--threads');
+  const iterations = parseRange(args.iterations, '--iterations');
+  const objects = parseRange(args.objects, '--objects');
+  if (threads) partial.threads = threads;
+  if (iterations) partial.iterations = iterations;
+  if (objects) partial.objects = objects;
+  if (args.effects) {
+    const effects = args.effects.split(',').map((e) => e.trim());
+    for (const e of effects) if (!EFFECTS.includes(e as EffectClass)) throw new UsageError(`--effects: unknown effect class "${e}"; use ${EFFECTS.join(', ')}`);
+    partial.effects = effects as EffectClass[];
+  }
+  if (args.kinds) partial.kinds = args.kinds.split(',').map((k) => k.trim());
+  try {
+    return resolveGenOptions(partial);
+  } catch (error) {
+    throw new UsageError(`generator options: ${(error as Error).message}`);
   }
 }
 
@@ -86,6 +139,43 @@ export function buildCli(argv: string[]) {
           },
         )
         .demandCommand(1, 'python: choose list or install'),
+    )
+    .command(
+      'gen',
+      'print a generated program (same seed, options and generator version: same bytes)',
+      (y) =>
+        withTargetOptions(withGenOptions(y))
+          .option('seed', { type: 'string', demandOption: true, describe: 'the seed' })
+          .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this importable module (introspected on --python)' })
+          .option('out', { type: 'string', describe: 'write to this file (atomically) instead of stdout' })
+          .option('json', { type: 'boolean', default: false, describe: 'print {source, meta} as JSON' }),
+      async (args) => {
+        let text: string;
+        if (args.module) {
+          const [target] = await resolveTargets({ python: args.python, log: say });
+          const surface = await introspectModule(target as Target, args.module);
+          const threads = parseRange(args.threads, '--threads');
+          const iterations = parseRange(args.iterations, '--iterations');
+          const program = generateModuleProgram(surface, args.seed, { threads: threads?.[0], iterations: iterations?.[0] });
+          text = args.json ? `${JSON.stringify({ ...program, surface }, null, 2)}\n` : program.source;
+        } else {
+          const program = generateProgram(args.seed, genOptionsFrom(args));
+          text = args.json ? `${JSON.stringify({ source: program.source, meta: program.meta }, null, 2)}\n` : program.source;
+        }
+        if (args.out) await writeFileAtomic(args.out, text);
+        else process.stdout.write(text);
+      },
+    )
+    .command(
+      'ops',
+      'print the operation library: per op, its effect class, token effect and documented thread safety',
+      (y) =>
+        y
+          .option('kind', { type: 'string', describe: 'only this object kind' })
+          .option('json', { type: 'boolean', default: false }),
+      (args) => {
+        process.stdout.write(formatOpsTable({ kind: args.kind, json: args.json }));
+      },
     )
     .command(
       'run <file>',

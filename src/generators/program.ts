@@ -9,7 +9,7 @@ import { canonical } from '../oracles/differentialOracle.js';
 import { py, type Expr, type Module, type Stmt } from './ast.js';
 import { preludeDefs } from './prelude.js';
 import { printModule } from './printer.js';
-import { KINDS, KNOB_OPS, MAX_ATTRS, OPS_BY_KIND, type EffectClass, type KindSpec, type OpCtx, type OpSpec } from './ops.js';
+import { KINDS, KNOB_OPS, MAX_ATTRS, OPS, OPS_BY_KIND, type EffectClass, type KindSpec, type OpCtx, type OpSpec } from './ops.js';
 import { Rng } from './rng.js';
 
 /** Bumped whenever the same seed and options would give a different program. */
@@ -82,6 +82,9 @@ export interface ThreadPlan {
 export interface ProgramMeta {
   generator: string;
   seed: string;
+  /** Mutations applied after generation, in order (empty for a freshly generated program). */
+  mutations: string[];
+  scenario: Scenario;
   options: GenOptions;
   threads: number;
   iterations: number;
@@ -134,41 +137,81 @@ function eligibleKinds(o: GenOptions): KindSpec[] {
   return KINDS.filter((k) => (o.kinds.length === 0 || o.kinds.includes(k.id)) && (OPS_BY_KIND.get(k.id) ?? []).some((op) => o.effects.includes(op.effect)));
 }
 
-function plan(rng: Rng, o: GenOptions) {
+/**
+ * A program's scenario: every choice the generator made, as plain data. It is recorded in the program
+ * header, mutators transform it, and rendering recomputes every prediction from it, so a mutated program
+ * keeps the effect-class guarantees by construction.
+ */
+export interface Scenario {
+  threads: number;
+  iterations: number;
+  switchInterval: number;
+  objects: { v: string; kind: string; viaContainer: boolean }[];
+  threadOps: { ops: { op: string; obj: string; sleepAfter: boolean }[]; gcEvery: number | null }[];
+}
+
+/** Random ops for one thread over the given objects, within the allowed effect classes. */
+export function randomThreadOps(rng: Rng, o: GenOptions, objects: Scenario['objects']): Scenario['threadOps'][number] {
+  const count = rangeIn(rng, o.opsPerThread);
+  const ops: Scenario['threadOps'][number]['ops'] = [];
+  for (let k = 0; k < count; k++) {
+    const obj = rng.pick(objects);
+    const candidates = (OPS_BY_KIND.get(obj.kind) ?? []).filter((op) => o.effects.includes(op.effect));
+    if (candidates.length === 0) continue;
+    ops.push({ op: rng.pick(candidates).id, obj: obj.v, sleepAfter: rng.bool(o.sleepProbability) });
+  }
+  return { ops, gcEvery: rng.bool(o.gcProbability) ? rng.int(10, 50) : null };
+}
+
+export function randomKind(rng: Rng, o: GenOptions): KindSpec {
+  const kinds = eligibleKinds(o);
+  if (kinds.length === 0) throw new RangeError('no object kind has ops of the allowed effect classes');
+  return rng.weighted(kinds.map((k) => [k, ITERATOR_KINDS.has(k.id) ? o.sharedIteratorWeight : 1] as const));
+}
+
+export function planScenario(rng: Rng, o: GenOptions): Scenario {
   const threads = rangeIn(rng.fork('threads'), o.threads);
   const iterations = rangeIn(rng.fork('iterations'), o.iterations);
   const switchInterval = rng.fork('switch').pick(o.switchIntervals);
-  const kinds = eligibleKinds(o);
-  if (kinds.length === 0) throw new RangeError('no object kind has ops of the allowed effect classes');
   const objRng = rng.fork('objects');
   const objectCount = rangeIn(objRng, o.objects);
-  const objects: ObjectPlan[] = [];
+  const objects: Scenario['objects'] = [];
   for (let i = 0; i < objectCount; i++) {
-    const kind = objRng.weighted(kinds.map((k) => [k, ITERATOR_KINDS.has(k.id) ? o.sharedIteratorWeight : 1] as const));
-    const v = `o${i}`;
-    objects.push({ v, kind, cls: `${CLASS_PREFIX[kind.id] ?? 'T'}_${v}`, viaContainer: objRng.bool(o.containerProbability), level: 'exact' });
+    objects.push({ v: `o${i}`, kind: randomKind(objRng, o).id, viaContainer: objRng.bool(o.containerProbability) });
   }
   const opRng = rng.fork('ops');
+  const threadOps = Array.from({ length: threads }, () => randomThreadOps(opRng, o, objects));
+  return { threads, iterations, switchInterval, objects, threadOps };
+}
+
+const OP_BY_ID = new Map(OPS.map((op) => [op.id, op]));
+const KIND_BY_ID = new Map(KINDS.map((k) => [k.id, k]));
+
+/** Resolve a scenario against the op library: kinds, slots (token bases), attribute names, taint levels. */
+function resolveScenario(sc: Scenario) {
+  const objects: ObjectPlan[] = sc.objects.map((o) => {
+    const kind = KIND_BY_ID.get(o.kind);
+    if (!kind) throw new RangeError(`unknown kind ${o.kind}`);
+    return { v: o.v, kind, cls: `${CLASS_PREFIX[kind.id] ?? 'T'}_${o.v}`, viaContainer: o.viaContainer, level: 'exact' };
+  });
+  const byName = new Map(objects.map((o) => [o.v, o]));
   let slot = 0;
   const attrCount = new Map<string, number>();
-  const threadPlans: ThreadPlan[] = [];
-  for (let tid = 0; tid < threads; tid++) {
-    const count = rangeIn(opRng, o.opsPerThread);
-    const ops: OpInstance[] = [];
-    for (let k = 0; k < count; k++) {
-      const obj = opRng.pick(objects);
-      const candidates = (OPS_BY_KIND.get(obj.kind.id) ?? []).filter((op) => o.effects.includes(op.effect));
-      if (candidates.length === 0) continue;
-      const op = opRng.pick(candidates);
+  const threadPlans: ThreadPlan[] = sc.threadOps.map((t, tid) => ({
+    tid,
+    gcEvery: t.gcEvery,
+    ops: t.ops.map((i) => {
+      const op = OP_BY_ID.get(i.op);
+      const obj = byName.get(i.obj);
+      if (!op || !obj || op.kind !== obj.kind.id) throw new RangeError(`op ${i.op} cannot apply to ${i.obj}`);
       slot += 1;
       const n = attrCount.get(obj.v) ?? 0;
       attrCount.set(obj.v, n + 1);
       obj.level = weaker(obj.level, op.effect);
-      ops.push({ op, obj, slot, attr: `a${n % MAX_ATTRS}`, sleepAfter: opRng.bool(o.sleepProbability) });
-    }
-    threadPlans.push({ tid, ops, gcEvery: opRng.bool(o.gcProbability) ? opRng.int(10, 50) : null });
-  }
-  return { threads, iterations, switchInterval, objects, threadPlans };
+      return { op, obj, slot, attr: `a${n % MAX_ATTRS}`, sleepAfter: i.sleepAfter };
+    }),
+  }));
+  return { threads: sc.threads, iterations: sc.iterations, switchInterval: sc.switchInterval, objects, threadPlans };
 }
 
 function objectExpr(obj: ObjectPlan): Expr {
@@ -231,7 +274,7 @@ function threadDef(t: ThreadPlan): Stmt {
 }
 
 /** Everything the program checks after join, and the values the generator predicts for them. */
-function checks(p: ReturnType<typeof plan>): { stmts: Stmt[]; expected: Record<string, unknown> } {
+function checks(p: ReturnType<typeof resolveScenario>): { stmts: Stmt[]; expected: Record<string, unknown> } {
   const stmts: Stmt[] = [];
   const expected: Record<string, unknown> = {};
   const obs = (key: string, value: Expr) => stmts.push(py.assign(py.subStore(N('_OBS'), s(key)), value));
@@ -310,7 +353,13 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
   const options = resolveGenOptions(partial);
   const seedText = String(seed);
   const rng = new Rng(`${GENERATOR_VERSION}:${seedText}:${canonical(options)}`);
-  const p = plan(rng, options);
+  return renderProgram(planScenario(rng, options), { seed: seedText, options });
+}
+
+/** Render a scenario to a program: the AST, its source with header, and the predicted observables. */
+export function renderProgram(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): GeneratedProgram {
+  const { seed: seedText, options } = origin;
+  const p = resolveScenario(scenario);
   const imports = new Set(['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types']);
   for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
   const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
@@ -385,6 +434,8 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
   const meta: ProgramMeta = {
     generator: GENERATOR_VERSION,
     seed: seedText,
+    mutations: origin.mutations ?? [],
+    scenario,
     options,
     threads: p.threads,
     iterations: p.iterations,
@@ -398,16 +449,23 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
   return { module, meta, source: printModule(module, headerLines(meta)) };
 }
 
+/** The header line that carries the scenario (read back by `readScenario`). */
+export const SCENARIO_TAG = 'scenario:';
+
 export function headerLines(meta: ProgramMeta): string[] {
   return [
     'ftfuzz generated program: checked results are fixed by construction, whatever the interleaving.',
     `generator: ${meta.generator}`,
     `seed: ${meta.seed}`,
     `options: ${canonical(meta.options)}`,
+    meta.mutations.length
+      ? `mutations: ${meta.mutations.join(' ')}`
+      : `regenerate: ftfuzz gen --seed '${meta.seed.replace(/'/g, '')}' --options '${canonical(meta.options)}'`,
     `threads: ${meta.threads}, iterations: ${meta.iterations}, switch interval: ${meta.switchInterval}`,
     `objects: ${meta.objects.map((o) => `${o.name}=${o.kind} (${o.level})`).join(', ')}`,
     `documented-unsafe: ${meta.documentedUnsafe.length ? meta.documentedUnsafe.join('; ') : 'none'}`,
     'standalone: python3.13t THIS_FILE exits 1 with a message when a check fails',
+    `${SCENARIO_TAG} ${JSON.stringify(meta.scenario)}`,
     '',
   ];
 }

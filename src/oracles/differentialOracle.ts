@@ -2,7 +2,8 @@
 // and against the program's own prediction when it declares one.
 //
 // With a prediction, the side that disagrees with it is the wrong one. Without one, the reference is
-// GIL-on on the first interpreter (the behaviour the GIL used to guarantee), when its runs agree.
+// GIL-on on the first interpreter (the behaviour the GIL used to guarantee), when its runs agree; with no
+// group whose runs agree, nothing is reported.
 // Observables the program declares racy are never compared. Crashed and hung runs are left to their own
 // oracles; a structured run that ended without reporting counts as `<missing: ...>`.
 import type { Finding, RunResult } from '../types.js';
@@ -70,10 +71,12 @@ export const differentialOracle: Oracle = {
         const reference =
           perGroup.find((g) => g.runs[0]?.modeRequested === 'gil-on' && new Set(g.values).size === 1) ??
           perGroup.find((g) => new Set(g.values).size === 1);
-        const refValue = reference?.values[0];
+        // Without a group whose runs all agree there is no reference to differ from: the observable is
+        // simply nondeterministic (module-mode state, a program's own race), which is no evidence.
+        if (reference === undefined) continue;
+        const refValue = reference.values[0];
         wrong = perGroup.filter((g) => g !== reference && g.values.some((v) => v !== refValue));
-        if (reference === undefined) wrong = perGroup;
-        reason = reference ? `differs from ${shortGroup(reference.runs[0] as RunResult)}` : 'varies in every group';
+        reason = `differs from ${shortGroup(reference.runs[0] as RunResult)}`;
       }
       if (wrong.length === 0) continue;
       const wrongLabels = wrong.map((g) => shortGroup(g.runs[0] as RunResult)).sort();

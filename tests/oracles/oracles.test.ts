@@ -49,6 +49,11 @@ describe('differentialOracle', () => {
     expect(differentialOracle.check(runs)).toEqual([]);
   });
 
+  it('reports nothing when no group is stable (no reference to differ from)', () => {
+    const runs = [fakeRun('gil-on', obs({ n: 1 })), fakeRun('gil-on', obs({ n: 2 })), fakeRun('gil-off', obs({ n: 3 })), fakeRun('gil-off', obs({ n: 4 }))];
+    expect(differentialOracle.check(runs)).toEqual([]);
+  });
+
   it('compares interpreters too, and ignores plain scripts', () => {
     const old = fakeTarget('3.13.5');
     const runs = [fakeRun('gil-on', obs({ n: 1 })), fakeRun('gil-on', { ...obs({ n: 2 }), target: old })];

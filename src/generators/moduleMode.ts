@@ -1,0 +1,177 @@
+// Module mode: concurrent calls on shared instances of an importable module's classes (stdlib or a
+// user's C extension), for free-threading readiness checks.
+//
+// The target interpreter introspects the module (python/ftfuzz_introspect.py). Each program shares one
+// or two instances; all threads call the same method with the same arguments on an instance (tokens
+// aside), so with the GIL the final state is the same on every run. The observables are the public
+// state of the instances after join: a counter that loses increments only without the GIL differs from
+// the stable GIL-on reference, which the differential oracle reports. Unknown methods promise nothing,
+// so any exception is caught and counted (racy); crashes, hangs and mode mismatches (an extension that
+// re-enables the GIL on import) are reported as always.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { EnvironmentError, UsageError } from '../errors.js';
+import { packageRoot } from '../runtime/paths.js';
+import type { Target } from '../types.js';
+import { py, type Expr, type Stmt } from './ast.js';
+import { reporterDef } from './prelude.js';
+import { printModule } from './printer.js';
+import { Rng } from './rng.js';
+
+export interface ModuleSurface {
+  module: string;
+  error?: string;
+  gil_before?: boolean;
+  gil_after?: boolean;
+  classes: { name: string; methods: { name: string; params: { name: string; required: boolean }[] }[] }[];
+  functions: { name: string; params: { name: string; required: boolean }[] }[];
+}
+
+const INTROSPECT = path.join(packageRoot, 'python', 'ftfuzz_introspect.py');
+
+export function introspectModule(target: Pick<Target, 'path'>, module: string): Promise<ModuleSurface> {
+  if (!/^[A-Za-z_][\w.]*$/.test(module)) return Promise.reject(new UsageError(`--module ${module}: not a module name`));
+  return new Promise((resolve, reject) => {
+    // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
+    const child = spawn(target.path, [INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let surface: ModuleSurface;
+      try {
+        surface = JSON.parse(out.trim().split('\n').pop() ?? '') as ModuleSurface;
+      } catch {
+        reject(new EnvironmentError(`introspecting ${module} on ${target.path} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
+        return;
+      }
+      if (surface.error) reject(new UsageError(`--module ${module}: cannot be imported on ${target.path} (${surface.error})`));
+      else if (surface.classes.length === 0 && surface.functions.length === 0) {
+        reject(new UsageError(`--module ${module}: no public class constructible without arguments and no public function to call`));
+      } else resolve(surface);
+    });
+  });
+}
+
+const N = py.name;
+
+/** Argument literals: small and large ints, strings, bytes, floats, None, containers, and the token. */
+function argPool(shared: string[]): Expr[] {
+  return [
+    py.int(0), py.int(1), py.int(7), py.int(-1), py.bin(py.int(2), 'Pow', py.int(65)), py.str('a'), py.str('ftfuzz'),
+    py.bytes(Buffer.from('xy')), py.float(1.5), py.none(), py.tuple([py.int(1), py.int(2)]), py.list([py.int(3)]),
+    N('tok'), N('tok'), ...shared.map((s) => N(s)),
+  ];
+}
+
+export interface ModuleProgram {
+  source: string;
+  calls: string[];
+}
+
+/**
+ * def _snapshot(obj): public primitive attributes, len() and sorted item reprs of a sized object: the
+ * state compared across modes. Floats are kept as repr so JSON cannot round them differently.
+ */
+function snapshotDef(): Stmt {
+  const prim = py.call(N('isinstance'), [N('v'), py.tuple([N('bool'), N('int'), N('str'), py.call(N('type'), [py.none()])])]);
+  return py.def('_snapshot', ['obj'], [
+    py.assign(py.store('out'), py.dict([])),
+    py.for(py.store('name'), py.call(N('sorted'), [py.call(N('dir'), [N('obj')])]), [
+      py.if(py.method(N('name'), 'startswith', [py.str('_')]), [py.continue()]),
+      py.try([py.assign(py.store('v'), py.call(N('getattr'), [N('obj'), N('name')]))], [py.except(N('Exception'), null, [py.continue()])]),
+      py.if(prim, [py.assign(py.subStore(N('out'), N('name')), N('v'))], [
+        py.if(py.call(N('isinstance'), [N('v'), N('float')]), [py.assign(py.subStore(N('out'), N('name')), py.call(N('repr'), [N('v')]))]),
+      ]),
+    ]),
+    py.if(py.call(N('hasattr'), [N('obj'), py.str('__len__')]), [
+      py.try(
+        [
+          py.assign(py.subStore(N('out'), py.str('$len')), py.call(N('len'), [N('obj')])),
+          py.assign(
+            py.subStore(N('out'), py.str('$items')),
+            py.call(N('sorted'), [py.genExp(py.call(N('repr'), [N('x')]), [py.comp(py.store('x'), py.call(N('list'), [N('obj')]))])]),
+          ),
+        ],
+        [py.except(N('Exception'), null, [py.pass()])],
+      ),
+    ]),
+    py.ret(N('out')),
+  ]);
+}
+
+export function generateModuleProgram(
+  surface: ModuleSurface,
+  seed: string,
+  options: { threads?: number; iterations?: number } = {},
+): ModuleProgram {
+  const rng = new Rng(`ftfuzz-module/1:${surface.module}:${seed}`);
+  const threads = options.threads ?? rng.int(2, 8);
+  const iterations = options.iterations ?? rng.int(50, 500);
+  const mod = surface.module.split('.').reduce<Expr>((e, part, i) => (i === 0 ? N(part) : py.attr(e, part)), N(''));
+  // Shared instances: up to two classes of the module; without classes, plain containers for the
+  // module's functions to work on (heapq.heappush(shared_list, tok)).
+  const shared: { v: string; create: Expr; label: string }[] = [];
+  const classes = rng.shuffle(surface.classes).slice(0, rng.int(1, 2));
+  classes.forEach((c, k) => shared.push({ v: `i${k}`, create: py.call(py.attr(mod, c.name)), label: c.name }));
+  if (shared.length === 0) shared.push({ v: 'i0', create: py.list([]), label: 'list' }, { v: 'i1', create: py.dict([]), label: 'dict' });
+  const pool = argPool(shared.map((s) => s.v));
+  const calls: { stmt: Stmt; label: string }[] = [];
+  const argsFor = (params: { required: boolean }[], first?: Expr) => {
+    const required = params.filter((p) => p.required).length;
+    const count = Math.min(params.length, required + (rng.bool(0.3) ? 1 : 0));
+    return Array.from({ length: count }, (_, i) => (i === 0 && first ? first : rng.pick(pool)));
+  };
+  classes.forEach((c, k) => {
+    const m = rng.pick(c.methods);
+    const args = argsFor(m.params);
+    calls.push({ stmt: py.expr(py.method(N(`i${k}`), m.name, args)), label: `${c.name}.${m.name}` });
+  });
+  if (surface.functions.length && (classes.length === 0 || rng.bool(0.3))) {
+    const f = rng.pick(surface.functions);
+    const target = rng.pick(shared);
+    calls.push({ stmt: py.expr(py.call(py.attr(mod, f.name), argsFor(f.params, N(target.v)))), label: `${surface.module}.${f.name}(${target.v})` });
+  }
+  const body: Stmt[] = [
+    py.import(...['json', 'os', 'sys', 'threading', surface.module].sort()),
+    reporterDef(),
+    snapshotDef(),
+    py.assign(py.store('THREADS'), py.int(threads)),
+    py.assign(py.store('ITERS'), py.int(iterations)),
+    ...shared.map((s) => py.assign(py.store(s.v), s.create)),
+    py.assign(py.store('_EXC'), py.list([])),
+    py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [N('THREADS')])),
+    py.def('worker', ['tid'], [
+      py.expr(py.method(N('_BARRIER'), 'wait')),
+      py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), [
+        py.assign(py.store('tok'), py.bin(py.bin(N('tid'), 'Mult', py.int(1_000_000)), 'Add', N('i'))),
+        ...calls.map((c) =>
+          py.try([c.stmt], [py.except(N('Exception'), 'exc', [py.expr(py.method(N('_EXC'), 'append', [py.attr(py.call(N('type'), [N('exc')]), '__name__')]))])]),
+        ),
+      ]),
+    ]),
+    py.assign(
+      py.store('_threads'),
+      py.listComp(py.method(N('threading'), 'Thread', [], [py.kw('target', N('worker')), py.kw('args', py.tuple([N('t')]))]), [py.comp(py.store('t'), py.call(N('range'), [N('THREADS')]))]),
+    ),
+    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
+    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
+    py.assign(py.store('_OBS'), py.dict(shared.map((s) => [py.str(`${s.v}.state`), py.call(N('_snapshot'), [N(s.v)])]))),
+    py.assign(py.subStore(N('_OBS'), py.str('exceptions')), py.call(N('sorted'), [py.call(N('set'), [N('_EXC')])])),
+    py.expr(py.call(N('_report'), [py.dict([[py.str('type'), py.str('observables')], [py.str('data'), N('_OBS')], [py.str('racy'), py.list([py.str('exceptions')])]])])),
+    py.expr(py.call(N('print'), [N('_OBS')])),
+  ];
+  const header = [
+    `ftfuzz module-mode program for ${surface.module}: every thread makes the same calls on shared instances.`,
+    'generator: ftfuzz-module/1',
+    `seed: ${seed}`,
+    `threads: ${threads}, iterations: ${iterations}`,
+    `calls: ${calls.map((c) => c.label).join(', ')}`,
+    `instances: ${shared.map((s) => `${s.v}=${s.label}`).join(', ')}`,
+    `import re-enables the GIL: ${surface.gil_after === true && surface.gil_before === false ? 'yes' : 'no'}`,
+    '',
+  ];
+  return { source: printModule(py.module(body), header), calls: calls.map((c) => c.label) };
+}
