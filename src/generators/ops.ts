@@ -198,6 +198,9 @@ export const KINDS: KindSpec[] = [
 // Operations
 
 const IDX = ['IndexError'];
+// Resizing a bytearray while another thread's bytes(o) holds a buffer export raises BufferError
+// ("Existing exports of data: object cannot be re-sized"): safe, and only possible without the GIL.
+const RESIZE = ['BufferError'];
 const token = (c: OpCtx) => c.tok;
 
 export const OPS: OpSpec[] = [
@@ -329,13 +332,13 @@ export const OPS: OpSpec[] = [
     { id: 'getitem_last', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: IDX, body: (c) => [keep(py.sub(c.o, py.int(-1)))] },
   ]),
   ...ops('bytearray', [
-    { id: 'append', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [call(c.o, 'append', int(c.small % 256))] },
-    { id: 'extend', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [call(c.o, 'extend', py.bytes(Buffer.from('ftfz')))] },
-    { id: 'pop', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', allowed: IDX, body: (c) => [keep(py.method(c.o, 'pop'))] },
+    { id: 'append', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', allowed: RESIZE, body: (c) => [call(c.o, 'append', int(c.small % 256))] },
+    { id: 'extend', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', allowed: RESIZE, body: (c) => [call(c.o, 'extend', py.bytes(Buffer.from('ftfz')))] },
+    { id: 'pop', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', allowed: [...IDX, ...RESIZE], body: (c) => [keep(py.method(c.o, 'pop'))] },
     { id: 'bytes', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('bytes'), [c.o]))] },
     { id: 'find', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.method(c.o, 'find', [py.bytes(Buffer.from('fz'))]))] },
     { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
-    { id: 'delslice', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [py.del(py.subDel(c.o, py.slice(null, int(2))))] },
+    { id: 'delslice', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', allowed: RESIZE, body: (c) => [py.del(py.subDel(c.o, py.slice(null, int(2))))] },
   ]),
   ...ops('heap', [
     { id: 'heappush_locked', effect: 'exact', cite: 'threading-doc', tokens: 'produce', body: (c) => [withLock(c.lock, [py.expr(py.method(N('heapq'), 'heappush', [c.o, token(c)]))])] },
