@@ -29,11 +29,11 @@ export interface ModuleSurface {
 
 const INTROSPECT = path.join(packageRoot, 'python', 'ftfuzz_introspect.py');
 
-export function introspectModule(target: Pick<Target, 'path'>, module: string): Promise<ModuleSurface> {
+export function introspectModule(target: Pick<Target, 'path'>, module: string, env: NodeJS.ProcessEnv = process.env): Promise<ModuleSurface> {
   if (!/^[A-Za-z_][\w.]*$/.test(module)) return Promise.reject(new UsageError(`--module ${module}: not a module name`));
   return new Promise((resolve, reject) => {
     // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
-    const child = spawn(target.path, [INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(target.path, [INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
