@@ -1,6 +1,15 @@
 // `npm run bench`: speed and memory figures, measured in one run and reported as rates and ratios
 // (never asserted in tests: these machines are shared and noisy).
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkProgram } from '../check.js';
 import { generateProgram } from '../generators/program.js';
+import { ALL_ORACLES } from '../oracles/index.js';
+import { buildExtension } from '../runtime/extension.js';
+import { packageRoot } from '../runtime/paths.js';
+import { ensureDefaultTarget } from '../runtime/provision.js';
+import type { Target } from '../types.js';
 import { mutateProgram } from '../generators/mutators.js';
 import { Rng } from '../generators/rng.js';
 
@@ -36,14 +45,65 @@ function generatorSection(): Row[] {
   ];
 }
 
-function main(): void {
-  const sections: [string, () => Row[]][] = [['generators', generatorSection]];
+const PLANTED = [
+  { oracle: 'refcount', file: 'refcount_leak.py', bug: 'extra Py_INCREF (leak_ref)' },
+  { oracle: 'refcount', file: 'refcount_overrelease.py', bug: 'borrowed returned as new (first_borrowed)' },
+  { oracle: 'lost-write', file: 'lost_counter.py', bug: 'unlocked counter RMW (Counter.increment)' },
+  { oracle: 'lost-write', file: 'lazy_table.py', bug: 'table published before filled (table_lookup)' },
+  { oracle: 'leak', file: 'leak_rounds.py', bug: 'leaked reference per call, 8 rounds (leak_ref)' },
+];
+
+/**
+ * Per oracle: detection rate on its planted bug over 20 gil-off runs, false positives on the correct
+ * twin over 20 runs, and the cost it adds per execution: wall time with the oracle's instrumentation
+ * (probes, accounting, rounds) over the same program with it off (FTFUZZ_ORACLE_OFF=1), plus the time to
+ * evaluate all oracles on a run.
+ */
+async function oracleSection(target: Target): Promise<Row[]> {
+  const dir = path.join(packageRoot, 'tests', 'fixtures', 'planted');
+  const ext = await buildExtension(target, path.join(dir, 'ftfuzz_planted.c'), await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-')));
+  const rows: Row[] = [];
+  const runs = 20;
+  for (const p of PLANTED) {
+    const exec = (variant: string, off: boolean) =>
+      checkProgram({
+        file: path.join(dir, p.file),
+        targets: [target],
+        modes: ['gil-off'],
+        runs,
+        jobs: 1,
+        timeoutMs: 60_000,
+        env: { PYTHONPATH: ext, FTFUZZ_PLANTED: variant, FTFUZZ_ORACLE_OFF: off ? '1' : '0' },
+      });
+    const bug = await exec('bug', false);
+    const oracle = ALL_ORACLES.find((o) => o.name === p.oracle);
+    const detected = bug.runs.filter((r) => (oracle?.check([r]) ?? []).length > 0).length;
+    const twin = await exec('twin', false);
+    const off = await exec('bug', true);
+    const mean = (xs: { durationMs: number }[]) => xs.reduce((a, r) => a + r.durationMs, 0) / xs.length;
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) for (const r of bug.runs) for (const o of ALL_ORACLES) o.check([r]);
+    const checkMs = (performance.now() - t0) / (200 * bug.runs.length);
+    rows.push({
+      name: `${p.oracle}: ${p.bug}`,
+      value: `${detected}/${runs}`,
+      note: `twin findings ${twin.findings.length} in ${runs} runs; cost ${(mean(bug.runs) / mean(off.runs)).toFixed(2)}x a run without it (${mean(bug.runs).toFixed(0)} vs ${mean(off.runs).toFixed(0)} ms); oracle evaluation ${(checkMs * 1000).toFixed(0)} µs/run`,
+    });
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const sections: [string, () => Row[] | Promise<Row[]>][] = [
+    ['generators', generatorSection],
+    ['oracles', async () => oracleSection(await ensureDefaultTarget())],
+  ];
   const only = process.argv[2];
   for (const [name, run] of sections) {
     if (only && only !== name) continue;
     console.log(`== ${name}`);
-    for (const row of run()) console.log(`  ${row.name.padEnd(44)} ${row.value.padStart(10)}${row.note ? `   (${row.note})` : ''}`);
+    for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }
 }
 
-main();
+await main();

@@ -411,6 +411,13 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   );
   const { stmts, expected } = checks(p);
   body.push(...stmts);
+  // What each object is and which ops and threads touched it: the lost-write oracle names them.
+  const accounting: Record<string, { kind: string; level: string; ops: string[]; threads: number[] }> = {};
+  for (const o of p.objects) {
+    const mine = p.threadPlans.flatMap((t) => t.ops.filter((i) => i.obj === o).map((i) => ({ op: i.op.id, tid: t.tid })));
+    accounting[o.v] = { kind: o.kind.id, level: o.level, ops: [...new Set(mine.map((m) => m.op))].sort(), threads: [...new Set(mine.map((m) => m.tid))] };
+  }
+  body.push(py.expr(py.call(N('_report'), [py.dict([[s('type'), s('accounting')], [s('objects'), literal(accounting)]])])));
   body.push(py.assign(py.store('_EXPECTED'), literal(expected)));
   // A thread that died of an unexpected exception leaves every other check meaningless: only
   // `unexpected` is compared then.

@@ -9,6 +9,9 @@
 import type { Finding, RunResult } from '../types.js';
 import { groupKey, type Oracle } from './oracle.js';
 
+/** Token and counter accounting keys belong to the lost-write oracle (its findings name op kinds). */
+const ACCOUNTING_KEY = /^(.+)\.(missing|dup|phantom|wrong_owner|count|keys|attrs)$/;
+
 /** JSON with sorted keys: equal values print equal. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -45,7 +48,7 @@ export const differentialOracle: Oracle = {
     if (!finished.some((r) => r.observables !== null)) return [];
     const racy = new Set(finished.flatMap((r) => r.racy));
     const expected = finished.find((r) => r.expected !== null)?.expected ?? null;
-    const keys = [...new Set(finished.flatMap((r) => Object.keys(r.observables ?? {})))].filter((k) => !racy.has(k)).sort();
+    const keys = [...new Set(finished.flatMap((r) => Object.keys(r.observables ?? {})))].filter((k) => !racy.has(k) && !ACCOUNTING_KEY.test(k)).sort();
     const groups = new Map<string, RunResult[]>();
     for (const run of finished) groups.set(groupKey(run), [...(groups.get(groupKey(run)) ?? []), run]);
     const findings: Finding[] = [];

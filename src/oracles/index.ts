@@ -5,12 +5,24 @@ import { crashOracle } from './crashOracle.js';
 import { differentialOracle } from './differentialOracle.js';
 import { hangOracle } from './hangOracle.js';
 import { internalErrorOracle } from './internalErrorOracle.js';
+import { leakOracle } from './leakOracle.js';
+import { lostWriteOracle } from './lostWriteOracle.js';
 import { modeOracle } from './modeOracle.js';
+import { refcountOracle } from './refcountOracle.js';
 import type { Oracle } from './oracle.js';
 
 export type { Oracle } from './oracle.js';
 
-export const ALL_ORACLES: readonly Oracle[] = [crashOracle, hangOracle, internalErrorOracle, modeOracle, differentialOracle];
+export const ALL_ORACLES: readonly Oracle[] = [
+  crashOracle,
+  hangOracle,
+  internalErrorOracle,
+  modeOracle,
+  lostWriteOracle,
+  refcountOracle,
+  leakOracle,
+  differentialOracle,
+];
 
 /** Resolve `--oracles` names ("all", "crash,hang", "all,-differential"). */
 export function selectOracles(spec: string | undefined): Oracle[] {

@@ -1,0 +1,111 @@
+// Lost writes, duplicated writes and phantoms, from the unique-token accounting of generated programs
+// (and any program that reports the same observables): `<obj>.missing`, `.dup`, `.phantom`,
+// `.wrong_owner`, `.count`, `.keys`, `.attrs` against the prediction the program embeds.
+//
+// An `accounting` record names each object's kind, the ops applied to it and the threads applying them,
+// so the finding says which object, which op kinds and which threads are involved; `tokens` records give
+// the first lost / duplicated / phantom tokens. The prediction is trusted as a runtime-bug verdict only
+// when some run met it (the same rule as the differential oracle).
+import type { Finding, RunResult } from '../types.js';
+import { canonical } from './differentialOracle.js';
+import type { Oracle } from './oracle.js';
+
+/** Observables this oracle owns; the differential oracle leaves them alone (same pattern there). */
+export const ACCOUNTING_KEY = /^(.+)\.(missing|dup|phantom|wrong_owner|count|keys|attrs)$/;
+
+type Subtype = 'lost' | 'duplicated' | 'phantom' | 'stale';
+
+interface AccountingInfo {
+  kind?: string;
+  ops?: string[];
+  threads?: number[];
+}
+
+function subtypeOf(field: string, observed: unknown, expected: unknown): Subtype {
+  switch (field) {
+    case 'missing':
+      return 'lost';
+    case 'dup':
+      return 'duplicated';
+    case 'phantom':
+    case 'wrong_owner':
+      return 'phantom';
+    case 'count':
+      return typeof observed === 'number' && typeof expected === 'number' && observed > expected ? 'duplicated' : 'lost';
+    case 'keys': {
+      const o = (observed ?? {}) as Record<string, number>;
+      const e = (expected ?? {}) as Record<string, number>;
+      return Object.keys(e).some((k) => (o[k] ?? 0) > (e[k] ?? 0)) ? 'duplicated' : 'lost';
+    }
+    default:
+      return 'stale';
+  }
+}
+
+function accountingOf(run: RunResult): Record<string, AccountingInfo> {
+  const rec = run.records.find((r) => r.type === 'accounting');
+  return (rec?.objects as Record<string, AccountingInfo> | undefined) ?? {};
+}
+
+function tokenSamples(run: RunResult, object: string): string {
+  const rec = run.records.find((r) => r.type === 'tokens' && r.object === object);
+  if (!rec) return '';
+  const parts = (['missing', 'dup', 'phantom'] as const)
+    .map((k) => (Array.isArray(rec[k]) && (rec[k] as unknown[]).length ? `${k}: ${JSON.stringify(rec[k]).slice(0, 300)}` : ''))
+    .filter(Boolean);
+  return parts.length ? ` first tokens [slot, "thread op", iteration]: ${parts.join('; ')}` : '';
+}
+
+export const lostWriteOracle: Oracle = {
+  name: 'lost-write',
+  description: 'token and counter accounting: writes lost, duplicated, or values nobody wrote (phantoms)',
+  check(runs) {
+    const finished = runs.filter((r) => r.termination.kind === 'exit' && r.observables !== null && r.expected !== null);
+    const merged = new Map<string, Finding>();
+    // Keys whose prediction some run met: a deviation elsewhere is then the runtime's, not the prediction's.
+    const metSomewhere = new Set<string>();
+    for (const run of finished) {
+      for (const [key, want] of Object.entries(run.expected ?? {})) {
+        if (ACCOUNTING_KEY.test(key) && canonical(run.observables?.[key]) === canonical(want)) metSomewhere.add(key);
+      }
+    }
+    for (const run of finished) {
+      const racy = new Set(run.racy);
+      const info = accountingOf(run);
+      for (const [key, want] of Object.entries(run.expected ?? {})) {
+        const m = ACCOUNTING_KEY.exec(key);
+        if (!m || racy.has(key)) continue;
+        const got = run.observables?.[key];
+        if (canonical(got) === canonical(want)) continue;
+        const [, object = '?', field = '?'] = m;
+        const subtype = subtypeOf(field, got, want);
+        const acc = info[object] ?? {};
+        const ops = [...new Set(acc.ops ?? [])].sort();
+        const signature = `lost-write|${subtype}|${acc.kind ?? object}|${ops.join(',') || field}`;
+        const target = { label: run.target.label, path: run.target.path, version: run.target.version };
+        const existing = merged.get(signature);
+        if (existing) {
+          existing.hits += 1;
+          if (!existing.modes.includes(run.modeRequested)) existing.modes.push(run.modeRequested);
+          if (!existing.targets.some((t) => t.path === target.path)) existing.targets.push(target);
+          continue;
+        }
+        merged.set(signature, {
+          kind: 'lost-write',
+          oracle: 'lost-write',
+          signature,
+          title: `${subtype} write${subtype === 'phantom' ? ' (a value nobody wrote)' : ''} on ${object} (${acc.kind ?? 'object'}) via ${ops.join(', ') || field}: ${field} = ${JSON.stringify(got)?.slice(0, 80)}, predicted ${JSON.stringify(want)?.slice(0, 80)}`,
+          details: `threads ${JSON.stringify(acc.threads ?? [])}.${tokenSamples(run, object)}`,
+          program: run.program,
+          targets: [target],
+          modes: [run.modeRequested],
+          hits: 1,
+          runs: runs.length,
+          reproduceCommand: run.reproduceCommand,
+          verdict: metSomewhere.has(key) ? 'runtime-bug' : 'unknown',
+        });
+      }
+    }
+    return [...merged.values()];
+  },
+};

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { leakOracle, leakingMetrics } from '../../src/oracles/leakOracle.js';
+import { lostWriteOracle } from '../../src/oracles/lostWriteOracle.js';
+import { refcountOracle } from '../../src/oracles/refcountOracle.js';
+import { differentialOracle } from '../../src/oracles/differentialOracle.js';
+import { fakeRun } from '../helpers/runs.js';
+
+const accounting = { ftfuzz: 1, type: 'accounting', objects: { o0: { kind: 'list', ops: ['list.append', 'list.pop'], threads: [0, 1] } } };
+
+describe('lostWriteOracle', () => {
+  it('names the object kind and ops, and trusts the prediction only where some run met it', () => {
+    const ok = fakeRun('gil-on', { observables: { 'o0.missing': 0 }, expected: { 'o0.missing': 0 }, records: [accounting] });
+    const bad = fakeRun('gil-off', {
+      observables: { 'o0.missing': 3 },
+      expected: { 'o0.missing': 0 },
+      records: [accounting, { ftfuzz: 1, type: 'tokens', object: 'o0', missing: [[2, 't1 list.append', 17]] }],
+    });
+    const [f, ...rest] = lostWriteOracle.check([ok, bad]);
+    expect(rest).toEqual([]);
+    expect(f?.signature).toBe('lost-write|lost|list|list.append,list.pop');
+    expect(f?.verdict).toBe('runtime-bug');
+    expect(f?.details).toContain('t1 list.append');
+    expect(lostWriteOracle.check([bad])[0]?.verdict).toBe('unknown');
+  });
+
+  it('classifies counts above the prediction as duplicated and phantoms as phantom; ignores racy keys', () => {
+    const dup = fakeRun('gil-off', { observables: { 'c.count': 11 }, expected: { 'c.count': 10 } });
+    const ph = fakeRun('gil-off', { observables: { 't.phantom': 2 }, expected: { 't.phantom': 0 } });
+    const racy = fakeRun('gil-off', { observables: { 'o0.dup': 2 }, expected: { 'o0.dup': 0 }, racy: ['o0.dup'] });
+    expect(lostWriteOracle.check([dup, ph, racy]).map((f) => f.signature.split('|')[1])).toEqual(['duplicated', 'phantom']);
+  });
+
+  it('leaves accounting keys out of the differential oracle (no double report)', () => {
+    const runs = [fakeRun('gil-on', { observables: { 'o0.count': 10 }, expected: { 'o0.count': 10 } }), fakeRun('gil-off', { observables: { 'o0.count': 9 }, expected: { 'o0.count': 10 } })];
+    expect(differentialOracle.check(runs)).toEqual([]);
+    expect(lostWriteOracle.check(runs)).toHaveLength(1);
+  });
+});
+
+describe('refcountOracle', () => {
+  const probes = (baseline: number, after: number, alive = true) => ({
+    ftfuzz: 1,
+    type: 'refcounts',
+    probes: [{ name: 'p0', baseline, after, alive, expected_alive: true, via: 'mod.fn' }],
+  });
+  it('tells leaked references, over-releases and early frees apart; exact counts are quiet', () => {
+    expect(refcountOracle.check([fakeRun('gil-off', { records: [probes(3, 5)] })])[0]?.signature).toBe('refcount|leaked-reference|mod.fn');
+    expect(refcountOracle.check([fakeRun('gil-off', { records: [probes(9, 4)] })])[0]?.signature).toBe('refcount|over-release|mod.fn');
+    expect(refcountOracle.check([fakeRun('gil-off', { records: [probes(3, 3, false)] })])[0]?.signature).toBe('refcount|freed-early|mod.fn');
+    expect(refcountOracle.check([fakeRun('gil-off', { records: [probes(3, 3)] })])).toEqual([]);
+  });
+  it('recognises a debug build\'s negative refcount report', () => {
+    const run = fakeRun('gil-off', { termination: { kind: 'signal', signal: 'SIGABRT' }, stderrTail: 'x.c:12: _Py_NegativeRefcount: Assertion failed: object has negative ref count\n' });
+    expect(refcountOracle.check([run])[0]?.signature).toMatch(/^refcount\|negative\|/);
+    const ft = fakeRun('gil-off', {
+      termination: { kind: 'signal', signal: 'SIGABRT' },
+      stderrTail: 'Python/gc_free_threading.c:407: update_refs: Assertion "refcount >= 0" failed\nobject refcount : -99\nobject type name: Probe\n',
+    });
+    expect(refcountOracle.check([ft])[0]?.signature).toBe('refcount|negative|Probe');
+  });
+});
+
+describe('leakOracle noise rule (regrtest -R)', () => {
+  it('flags growth in every measured round, not one-off growth', () => {
+    expect(leakingMetrics({ gc_objects: [100, 150, 155, 160, 166] }, 1).map((l) => l.metric)).toEqual(['gc_objects']);
+    expect(leakingMetrics({ gc_objects: [100, 150, 153, 153, 153] }, 1)).toEqual([]); // [3, 0, 0]
+    expect(leakingMetrics({ gc_objects: [100, 150, 158, 150, 151] }, 1)).toEqual([]); // [8, -8, 1]
+    expect(leakingMetrics({ tracemalloc: [0, 1000, 1300, 1600, 1900] }, 1)).toEqual([]); // thread bookkeeping noise, < 4 KiB a round
+    expect(leakingMetrics({ tracemalloc: [0, 1000, 60000, 120000, 180000] }, 1).map((l) => l.metric)).toEqual(['tracemalloc']);
+    expect(leakingMetrics({ rss: [0, 4096, 8192, 12288, 16384] }, 1)).toEqual([]); // under 1 MiB in total
+    expect(leakingMetrics({ gc_objects: [1, 2, 3] }, 0)).toEqual([]); // too few rounds to tell
+  });
+  it('reports a finding naming the scenario and the metrics', () => {
+    const rec = { ftfuzz: 1, type: 'leak-rounds', warmup: 1, scenario: 'mod.fn', metrics: { gc_objects: [1, 10, 20, 30, 40], tracemalloc: [0, 0, 0, 0, 0] } };
+    expect(leakOracle.check([fakeRun('gil-off', { records: [rec] })])[0]?.signature).toBe('leak|mod.fn|gc_objects');
+  });
+});
