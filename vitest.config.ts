@@ -18,6 +18,9 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts', 'tests/cli/**/*.test.ts'],
           globalSetup: ['tests/globalSetup.ts'],
+          // One file at a time: race tests need free cores, and a file running 300 programs beside
+          // them leaves their threads almost no true parallelism on this 2-core machine.
+          fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },

@@ -129,6 +129,7 @@ export const py = {
   module: (body: Stmt[]): Module => ({ _type: 'Module', body, type_ignores: [] }),
   name: (id: string): Name => ({ _type: 'Name', id, ctx: LOAD }),
   store: (id: string): Name => ({ _type: 'Name', id, ctx: STORE }),
+  delName: (id: string): Name => ({ _type: 'Name', id, ctx: { _type: 'Del' } }),
   /** An int literal; negative values become `-n` (UnaryOp), exactly as `ast.parse` reads them. */
   int: (n: number | bigint): Expr => {
     const v = BigInt(n);

@@ -43,6 +43,8 @@ export interface OpCtx {
   small: number;
   /** The name of the class (or function) the object's kind defined for it, if any. */
   cls: string;
+  /** This thread's refcount probe: ops may pass it as an argument, never store it. */
+  probe: Expr;
 }
 
 export interface OpSpec {
@@ -57,6 +59,8 @@ export interface OpSpec {
   body?: (c: OpCtx) => Stmt[];
   /** For pure ops: the expression whose value must equal its single-threaded reference. */
   pure?: (o: Expr) => Expr;
+  /** Passes the thread's refcount probe through the operation (the refcount oracle checks it). */
+  usesProbe?: boolean;
 }
 
 export interface KindSpec {
@@ -227,6 +231,8 @@ export const OPS: OpSpec[] = [
     { id: 'repeat', effect: 'exact', cite: 'ts-list-new', tokens: 'read', body: (c) => [keep(py.bin(int(2), 'Mult', py.sub(c.o, py.slice(null, int(4)))))] },
     { id: 'slice', effect: 'exact', cite: 'ts-list-new', tokens: 'read', body: (c) => [keep(py.sub(c.o, py.slice(int(1), int(8), int(2))))] },
     { id: 'iterate', effect: 'invariant-only', cite: 'ts-list-iter', tokens: 'read', body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+    { id: 'count_probe', effect: 'exact', cite: 'ts-list-maybe', tokens: 'read', usesProbe: true, body: (c) => [keep(py.method(c.o, 'count', [c.probe]))] },
+    { id: 'contains_probe', effect: 'exact', cite: 'ts-list-maybe', tokens: 'read', usesProbe: true, body: (c) => [keep(py.cmp(c.probe, 'In', c.o))] },
     { id: 'sorted', effect: 'invariant-only', cite: 'ts-list-iter', tokens: 'read', body: (c) => [keep(py.call(N('sorted'), [c.o]))] },
     { id: 'setitem_last', effect: 'invariant-only', cite: 'ts-list-atomic', tokens: 'overwrite', allowed: IDX, body: (c) => [py.assign(py.subStore(c.o, py.int(-1)), token(c))] },
     { id: 'setslice', effect: 'invariant-only', cite: 'ts-list-extend', tokens: 'overwrite', body: (c) => [py.assign(py.subStore(c.o, py.slice(int(0), int(1))), py.list([token(c)]))] },
@@ -245,6 +251,8 @@ export const OPS: OpSpec[] = [
     { id: 'popitem', effect: 'exact', cite: 'ts-dict-write', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.sub(py.method(c.o, 'popitem'), int(0)))] },
     { id: 'get', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [token(c)]))] },
     { id: 'contains', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
+    { id: 'get_probe', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', usesProbe: true, body: (c) => [keep(py.method(c.o, 'get', [c.probe, c.probe]))] },
+    { id: 'pop_probe_default', effect: 'exact', cite: 'ts-dict-write', tokens: 'read', usesProbe: true, body: (c) => [keep(py.method(c.o, 'pop', [c.probe, c.probe]))] },
     { id: 'len', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
     { id: 'copy', effect: 'exact', cite: 'ts-dict-new', tokens: 'read', body: (c) => [keep(py.method(c.o, 'copy'))] },
     { id: 'or', effect: 'exact', cite: 'ts-dict-new', tokens: 'read', body: (c) => [keep(py.bin(c.o, 'BitOr', py.dict([])))] },
@@ -262,6 +270,7 @@ export const OPS: OpSpec[] = [
     { id: 'remove_own', effect: 'exact', cite: 'howto-builtins', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [call(c.o, 'add', token(c)), call(c.o, 'remove', token(c)), take(c, token(c))] },
     { id: 'pop', effect: 'exact', cite: 'howto-builtins', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.method(c.o, 'pop'))] },
     { id: 'contains', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
+    { id: 'discard_probe', effect: 'exact', cite: 'howto-builtins', tokens: 'read', usesProbe: true, body: (c) => [call(c.o, 'discard', c.probe)] },
     { id: 'len', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
     { id: 'copy', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.method(c.o, 'copy'))] },
     { id: 'union', effect: 'invariant-only', cite: 'howto-builtins', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.bin(c.o, 'BitOr', py.call(N('set'))))] },
@@ -275,6 +284,7 @@ export const OPS: OpSpec[] = [
     { id: 'pop', effect: 'exact', cite: 'deque-doc', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'pop'))] },
     { id: 'popleft', effect: 'exact', cite: 'deque-doc', tokens: 'consume', allowed: IDX, body: (c) => [take(c, py.method(c.o, 'popleft'))] },
     { id: 'len', effect: 'exact', cite: 'deque-doc', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
+    { id: 'count_probe', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', usesProbe: true, allowed: ['RuntimeError'], body: (c) => [keep(py.method(c.o, 'count', [c.probe]))] },
     { id: 'extend', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'extend', py.tuple([token(c)]))] },
     { id: 'extendleft', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce', body: (c) => [call(c.o, 'extendleft', py.tuple([token(c)]))] },
     { id: 'rotate', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [call(c.o, 'rotate', int(1))] },
@@ -495,6 +505,8 @@ export const OPS: OpSpec[] = [
     { id: 'add', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'none', body: (c) => [py.assign(py.store('_k'), py.call(N('_Probe'))), call(N('_keep'), 'append', N('_k')), call(c.o, 'add', N('_k'))] },
     { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
     { id: 'iterate', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [py.for(py.store('_x'), c.o, [py.pass()])] },
+    // Weakly held: the probe's refcount must not move.
+    { id: 'add_probe', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', usesProbe: true, body: (c) => [call(c.o, 'add', c.probe)] },
   ]),
   ...ops('hostile_list', [
     { id: 'remove_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', allowed: ['ValueError'], body: (c) => [call(c.o, 'remove', py.call(N(c.cls), [c.o]))] },

@@ -40,6 +40,10 @@ export interface GenOptions {
   effects: EffectClass[];
   /** Restrict object kinds (ids from `ftfuzz ops`); empty means all. */
   kinds: string[];
+  /** Leak rounds: run the scenario this many times in one process (1: no leak harness). */
+  rounds: number;
+  /** Rounds not measured by the leak oracle (caches and per-thread heaps fill first). */
+  warmupRounds: number;
 }
 
 export const DEFAULT_GEN_OPTIONS: GenOptions = {
@@ -54,6 +58,8 @@ export const DEFAULT_GEN_OPTIONS: GenOptions = {
   sharedIteratorWeight: 0.2,
   effects: ['exact', 'invariant-only', 'crash-only'],
   kinds: [],
+  rounds: 1,
+  warmupRounds: 2,
 };
 
 export interface ObjectPlan {
@@ -129,6 +135,8 @@ export function resolveGenOptions(partial: Partial<GenOptions> = {}): GenOptions
   check(o.switchIntervals.length > 0 && o.switchIntervals.every((x) => x > 0), 'switch intervals must be positive');
   check(o.effects.length > 0, 'at least one effect class');
   for (const k of o.kinds) check(KINDS.some((kind) => kind.id === k), `unknown kind ${k}`);
+  check(Number.isInteger(o.rounds) && o.rounds >= 1 && o.rounds <= 50, 'rounds must be within 1..50');
+  check(Number.isInteger(o.warmupRounds) && o.warmupRounds >= 0 && (o.rounds === 1 || o.warmupRounds < o.rounds), 'warm-up rounds must be fewer than rounds');
   return o;
 }
 
@@ -244,6 +252,7 @@ function threadDef(t: ThreadPlan): Stmt {
       attr: inst.attr,
       small: inst.slot,
       cls: inst.obj.cls,
+      probe: N('probe'),
     };
     loop.push(py.assign(py.store('tok'), py.bin(py.int(inst.slot * SPAN), 'Add', N('i'))));
     if (inst.op.pure) {
@@ -260,6 +269,7 @@ function threadDef(t: ThreadPlan): Stmt {
   const takenObjects = [...new Set(t.ops.map((i) => i.obj.v))];
   return py.def(`thread_${t.tid}`, [], [
     py.assign(py.store('tid'), py.int(t.tid)),
+    py.assign(py.store('probe'), py.sub(N('_PROBES'), py.int(t.tid))),
     ...takenObjects.map((v) => py.assign(py.store(`taken_${v}`), py.sub(py.sub(N('_TAKEN'), s(v)), py.int(t.tid)))),
     py.try(
       [py.expr(py.method(N('_BARRIER'), 'wait')), py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), loop.length ? loop : [py.pass()])],
@@ -364,28 +374,48 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
   const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
 
-  const body: Stmt[] = [py.import(...[...imports].sort())];
-  body.push(py.assign(py.store('THREADS'), py.int(p.threads)), py.assign(py.store('ITERS'), py.int(p.iterations)), py.assign(py.store('SPAN'), py.int(SPAN)));
-  body.push(...preludeDefs({ queues }));
+  // Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,
+  // classes and module-level functions are immortalized once a second thread starts (free-threading
+  // howto, "Immortalization"), so defining them again each leak round would leak by design.
+  const rounds = options.rounds;
+  if (rounds > 1) imports.add('tracemalloc');
+  imports.add('weakref');
+  const defs: Stmt[] = [py.import(...[...imports].sort())];
+  defs.push(py.assign(py.store('THREADS'), py.int(p.threads)), py.assign(py.store('ITERS'), py.int(p.iterations)), py.assign(py.store('SPAN'), py.int(SPAN)));
+  defs.push(...preludeDefs({ queues }));
   const slots = p.threadPlans.flatMap((t) => t.ops.map((i) => [i.slot, `t${t.tid} ${i.op.id}`] as const));
-  body.push(py.assign(py.store('_SLOTS'), py.dict(slots.map(([k, label]) => [py.int(k), s(label)]))));
-  body.push(py.assign(py.store('_OWNER'), py.dict(p.threadPlans.flatMap((t) => t.ops.map((i) => [py.int(i.slot), py.int(t.tid)] as [Expr, Expr])))));
+  defs.push(py.assign(py.store('_SLOTS'), py.dict(slots.map(([k, label]) => [py.int(k), s(label)]))));
+  defs.push(py.assign(py.store('_OWNER'), py.dict(p.threadPlans.flatMap((t) => t.ops.map((i) => [py.int(i.slot), py.int(t.tid)] as [Expr, Expr])))));
+  for (const o of p.objects) defs.push(...(o.kind.defs?.(o.cls) ?? []));
+  defs.push(...p.threadPlans.map(threadDef));
+
+  // One round: fresh state and objects, the threads, the checks.
+  const body: Stmt[] = [];
   for (const name of ['_MISMATCH', '_UNEXPECTED', '_RACY', '_keep']) body.push(py.assign(py.store(name), py.list([])));
   body.push(py.assign(py.store('_OBS'), py.dict([])), py.assign(py.store('_REF'), py.dict([])), py.assign(py.store('_HOSTILE_DICT'), py.dict([])));
   body.push(py.assign(py.store('_ALLOWED'), py.bin(py.list([py.int(0)]), 'Mult', N('THREADS'))));
   // Shared objects, their locks and counters.
   p.objects.forEach((o, k) => {
-    body.push(...(o.kind.defs?.(o.cls) ?? []));
     body.push(py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)));
     if (['instance', 'slots', 'SimpleNamespace'].includes(o.kind.id)) {
       body.push(py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0)));
     }
+    // The class itself is defined once, at module level: its counter is reset every round.
+    if (o.kind.id === 'class') body.push(py.assign(py.attrStore(N(o.cls), 'n'), py.int(0)));
     body.push(py.assign(py.store(`lock_${o.v}`), py.method(N('threading'), 'Lock')));
     body.push(py.assign(py.store(`holder_${o.v}`), py.method(N('types'), 'SimpleNamespace', [], [py.kw('n', py.int(0)), py.kw('m', py.int(0))])));
   });
   body.push(py.assign(py.store('_BOX'), py.dict(p.objects.map((o) => [s(o.v), N(o.v)]))));
   body.push(
     py.assign(py.store('_TAKEN'), py.dict(p.objects.map((o) => [s(o.v), py.dictComp(N('t'), py.list([]), [py.comp(py.store('t'), py.call(N('range'), [N('THREADS')]))])]))),
+  );
+  // Refcount probes, one per thread, passed as arguments that are never stored; their refcount before
+  // the threads is the baseline they must return to after join (sys.getrefcount is exact then).
+  const probeEach = py.comp(py.store('p'), N('_PROBES'));
+  body.push(
+    py.assign(py.store('_PROBES'), py.listComp(py.call(N('_Probe')), [py.comp(py.store('_'), py.call(N('range'), [N('THREADS')]))])),
+    py.assign(py.store('_PROBE_ALIVE'), py.listComp(py.method(N('weakref'), 'ref', [N('p')]), [probeEach])),
+    py.assign(py.store('_PROBE_BASE'), py.listComp(py.method(N('sys'), 'getrefcount', [N('p')]), [probeEach])),
   );
   // Single-threaded references for pure ops, computed before any thread starts.
   const pureKeys = new Set<string>();
@@ -400,7 +430,6 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   }
   body.push(py.expr(py.method(N('sys'), 'setswitchinterval', [py.float(p.switchInterval)])));
   body.push(py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [N('THREADS')])));
-  body.push(...p.threadPlans.map(threadDef));
   body.push(
     py.assign(
       py.store('_threads'),
@@ -408,6 +437,34 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
     ),
     py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
     py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
+    py.del(py.delName('_t'), py.delName('_threads')),
+  );
+  const probeVia = p.threadPlans.map((t) => [...new Set(t.ops.filter((i) => i.op.usesProbe).map((i) => i.op.id))].sort().join(',') || 'none');
+  // The same expression as the baseline: getrefcount counts the comprehension variable's reference too.
+  body.push(
+    py.expr(py.method(N('gc'), 'collect')),
+    py.assign(py.store('_PROBE_AFTER'), py.listComp(py.method(N('sys'), 'getrefcount', [N('p')]), [probeEach])),
+    py.expr(
+      py.call(N('_report'), [
+        py.dict([
+          [s('type'), s('refcounts')],
+          [
+            s('probes'),
+            py.listComp(
+              py.dict([
+                [s('name'), py.bin(s('probe%d'), 'Mod', N('k'))],
+                [s('baseline'), py.sub(N('_PROBE_BASE'), N('k'))],
+                [s('after'), py.sub(N('_PROBE_AFTER'), N('k'))],
+                [s('alive'), py.cmp(py.call(py.sub(N('_PROBE_ALIVE'), N('k'))), 'IsNot', py.none())],
+                [s('expected_alive'), py.bool(true)],
+                [s('via'), py.sub(literal(probeVia), N('k'))],
+              ]),
+              [py.comp(py.store('k'), py.call(N('range'), [N('THREADS')]))],
+            ),
+          ],
+        ]),
+      ]),
+    ),
   );
   const { stmts, expected } = checks(p);
   body.push(...stmts);
@@ -434,8 +491,11 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
       ]),
     ),
     py.if(N('_failed'), [py.expr(py.method(N('sys'), 'exit', [py.bin(s('ftfuzz check failed: '), 'Add', py.method(s('; '), 'join', [N('_failed')]))]))]),
-    py.expr(py.call(N('print'), [s('ok'), py.call(N('len'), [N('_OBS')]), s('observables')])),
   );
+
+  const leakLabel = [...new Set(p.threadPlans.flatMap((t) => t.ops.map((i) => i.op.id)))].sort().join(',');
+  const moduleBody = rounds > 1 ? [...defs, ...roundsLoop(body, rounds, options.warmupRounds, leakLabel)] : [...defs, ...body];
+  moduleBody.push(py.expr(py.call(N('print'), [s('ok'), py.call(N('len'), [N('_OBS')]), s('observables')])));
 
   const documentedUnsafe = p.objects.filter((o) => ITERATOR_KINDS.has(o.kind.id)).map((o) => `${o.v}: shared iterator (free-threading howto, "Iterators")`);
   const meta: ProgramMeta = {
@@ -452,8 +512,51 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
     expected,
     documentedUnsafe,
   };
-  const module = py.module(body);
+  const module = py.module(moduleBody);
   return { module, meta, source: printModule(module, headerLines(meta)) };
+}
+
+/** Names a statement list assigns at its top level: a round function declares them global. */
+function assignedNames(stmts: Stmt[]): string[] {
+  const names = new Set<string>();
+  for (const st of stmts) {
+    if (st._type === 'Assign') for (const t of st.targets) if (t._type === 'Name') names.add(t.id);
+    if (st._type === 'For' && st.target._type === 'Name') names.add(st.target.id);
+  }
+  return [...names].sort();
+}
+
+/**
+ * The leak harness (issue: memory leaks): the round runs `rounds` times in one process; after each,
+ * gc.collect() and the metrics the leak oracle reads (gc-tracked objects, tracemalloc total, total
+ * refcount on debug builds, RSS). The first `warmup` rounds fill caches and per-thread heaps.
+ */
+function roundsLoop(round: Stmt[], rounds: number, warmup: number, label: string): Stmt[] {
+  const M = N('_METRICS');
+  const append = (metric: string, value: Expr) => py.expr(py.method(py.sub(M, s(metric)), 'append', [value]));
+  return [
+    py.def('_scenario', [], [py.global(...assignedNames(round)), ...round]),
+    py.def('_rss', [], [
+      py.try(
+        [py.with([[py.call(N('open'), [s('/proc/self/statm')]), py.store('f')]], [
+          py.ret(py.bin(py.call(N('int'), [py.sub(py.method(py.method(N('f'), 'read'), 'split'), py.int(1))]), 'Mult', py.method(N('os'), 'sysconf', [s('SC_PAGE_SIZE')]))),
+        ])],
+        [py.except(N('OSError'), null, [py.ret(py.int(0))])],
+      ),
+    ]),
+    py.expr(py.method(N('tracemalloc'), 'start')),
+    py.assign(py.store('_METRICS'), py.dict([[s('gc_objects'), py.list([])], [s('tracemalloc'), py.list([])], [s('rss'), py.list([])]])),
+    py.if(py.call(N('hasattr'), [N('sys'), s('gettotalrefcount')]), [py.assign(py.subStore(M, s('totalrefcount')), py.list([]))]),
+    py.for(py.store('_round'), py.call(N('range'), [py.int(rounds)]), [
+      py.expr(py.call(N('_scenario'))),
+      py.expr(py.method(N('gc'), 'collect')),
+      append('gc_objects', py.call(N('len'), [py.method(N('gc'), 'get_objects')])),
+      append('tracemalloc', py.sub(py.method(N('tracemalloc'), 'get_traced_memory'), py.int(0))),
+      append('rss', py.call(N('_rss'))),
+      py.if(py.cmp(s('totalrefcount'), 'In', M), [append('totalrefcount', py.method(N('sys'), 'gettotalrefcount'))]),
+    ]),
+    py.expr(py.call(N('_report'), [py.dict([[s('type'), s('leak-rounds')], [s('warmup'), py.int(warmup)], [s('scenario'), s(label)], [s('metrics'), M]])])),
+  ];
 }
 
 /** The header line that carries the scenario (read back by `readScenario`). */

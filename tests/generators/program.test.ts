@@ -41,6 +41,17 @@ describe('generateProgram', () => {
     }
   });
 
+  it('wraps the scenario in leak rounds only when asked, keeping definitions at module level', () => {
+    const flat = generateProgram(5).source;
+    expect(flat).not.toContain('def _scenario');
+    const rounds = generateProgram(5, { rounds: 6, warmupRounds: 2 }).source;
+    expect(rounds).toMatch(/^def _scenario\(\):\n {4}global /m);
+    expect(rounds).toContain("'type': 'leak-rounds', 'warmup': 2");
+    // Thread functions and classes stay module-level: 3.13t immortalizes them, so per-round copies would leak.
+    expect(rounds).toMatch(/^def thread_0\(\):/m);
+    expect(() => resolveGenOptions({ rounds: 3, warmupRounds: 3 })).toThrow(/warm-up rounds/);
+  });
+
   it('rejects knobs outside their ranges', () => {
     expect(() => resolveGenOptions({ threads: [1, 4] })).toThrow(/threads must be within 2..16/);
     expect(() => resolveGenOptions({ kinds: ['nope'] })).toThrow(/unknown kind nope/);

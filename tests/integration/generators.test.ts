@@ -80,6 +80,21 @@ describe('print -> ast.parse -> ast.dump round trip', () => {
 });
 
 describe('no false positives with the GIL on', () => {
+  it('30 programs with leak rounds and refcount probes give no leak or refcount finding', async () => {
+    const ft = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-rounds-'));
+    const reports = await mapConcurrent(Array.from({ length: 30 }, (_, i) => 5000 + i), 2, async (seed) => {
+      const file = path.join(dir, `prog-${seed}.py`);
+      await fs.writeFile(file, generateProgram(seed, { rounds: 6, warmupRounds: 2 }).source);
+      return { seed, report: await checkProgram({ file, targets: [ft], modes: ['gil-on'], runs: 1, timeoutMs: 60_000, jobs: 1 }) };
+    });
+    for (const { report } of reports) {
+      for (const run of report.runs) expect(run.records.some((r) => r.type === 'leak-rounds'), run.stderrTail).toBe(true);
+    }
+    const bad = reports.flatMap(({ seed, report }) => report.findings.filter((f) => f.kind !== 'crash').map((f) => `seed ${seed}: ${f.title}`));
+    expect(bad).toEqual([]);
+  });
+
   it('300 generated programs give no lost-write, phantom or differential finding under gil-on', async () => {
     const ft = await probeTarget(inject('ftPython'), 'flag');
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-gen-'));

@@ -31,7 +31,8 @@ describe('module mode', () => {
     const report = await checkProgram({
       file,
       targets: [await probeTarget(inject('ftPython'), 'flag')],
-      runs: 3,
+      runs: 4,
+      jobs: 1,
       timeoutMs: 120_000,
       env: { PYTHONPATH: fixtures },
     });
