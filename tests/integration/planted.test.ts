@@ -78,6 +78,15 @@ describe('planted bugs are flagged by their oracle under gil-off', () => {
   });
 });
 
+describe('debug builds: sys.gettotalrefcount() deltas', () => {
+  it('a leak that touches no probe is flagged from the total refcount; the twin stays within tolerance', async () => {
+    const bug = await run('refcount_total.py', 'bug', 2, debugTarget, debugBuildDir);
+    expect(bug.findings.map((f) => f.signature)).toEqual(['refcount|total-leak|ftfuzz_planted.leak_ref']);
+    const twin = await run('refcount_total.py', 'twin', 10, debugTarget, debugBuildDir);
+    expect(twin.findings).toEqual([]);
+  });
+});
+
 describe('correct twins give no finding in 20 runs', () => {
   for (const name of ['refcount_leak.py', 'refcount_overrelease.py', 'lost_counter.py', 'lazy_table.py', 'leak_rounds.py']) {
     it(name, async () => {
