@@ -300,7 +300,9 @@ export const OPS: OpSpec[] = [
     { id: 'popitem', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.sub(py.method(c.o, 'popitem', [py.bool(false)]), int(0)))] },
     { id: 'pop_own', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), call(c.o, 'pop', token(c)), take(c, token(c))] },
     { id: 'get', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [token(c)]))] },
-    { id: 'keys_list', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError'], body: (c) => [keep(py.call(N('list'), [c.o]))] },
+    // Iterating raises KeyError when the iterator's current key was deleted between two next() calls
+    // (odictiter_nextkey: "Must have been deleted"), with or without the GIL.
+    { id: 'keys_list', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', allowed: ['RuntimeError', 'KeyError'], body: (c) => [keep(py.call(N('list'), [c.o]))] },
     { id: 'len', effect: 'invariant-only', cite: 'no-guarantee', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
   ]),
   ...ops('defaultdict', [
