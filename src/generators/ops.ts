@@ -181,15 +181,22 @@ export const KINDS: KindSpec[] = [
         // A budget per instance: each comparison may grow the list it scans, so an unbounded __eq__
         // would make `in`, count() and remove() run forever (a hang of our making, not CPython's).
         py.def('__init__', ['self', 'target'], [py.assign(py.attrStore(N('self'), 'target'), N('target')), py.assign(py.attrStore(N('self'), 'budget'), int(3))]),
+        // ... and the list itself stays under HOSTILE_CAP items: every hostile op scans it with Python-level
+        // comparisons, so unbounded growth makes a program quadratic (34 s with the GIL, seen in triage),
+        // which would be reported as a hang of our making.
         py.def('__eq__', ['self', 'other'], [
-          py.if(py.cmp(py.attr(N('self'), 'budget'), 'Gt', int(0)), [
+          py.if(py.and(py.cmp(py.attr(N('self'), 'budget'), 'Gt', int(0)), py.cmp(py.call(N('len'), [py.attr(N('self'), 'target')]), 'Lt', int(HOSTILE_CAP))), [
             py.augAssign(py.attrStore(N('self'), 'budget'), 'Sub', int(1)),
             call(py.attr(N('self'), 'target'), 'append', int(-1)),
           ]),
           py.ret(py.bool(false)),
         ]),
         py.def('__hash__', ['self'], [py.ret(int(1))]),
-        py.def('__del__', ['self'], [py.try([call(py.attr(N('self'), 'target'), 'append', int(-2))], [py.except(N('Exception'), null, [py.pass()])])]),
+        py.def('__del__', ['self'], [
+          py.if(py.cmp(py.call(N('len'), [py.attr(N('self'), 'target')]), 'Lt', int(HOSTILE_CAP)), [
+            py.try([call(py.attr(N('self'), 'target'), 'append', int(-2))], [py.except(N('Exception'), null, [py.pass()])]),
+          ]),
+        ]),
       ]),
     ],
     create: (k) => py.call(N('list'), [py.call(N('range'), [int(k), int(k + 50)])]),
@@ -205,6 +212,7 @@ const IDX = ['IndexError'];
 // Resizing a bytearray while another thread's bytes(o) holds a buffer export raises BufferError
 // ("Existing exports of data: object cannot be re-sized"): safe, and only possible without the GIL.
 const RESIZE = ['BufferError'];
+const HOSTILE_CAP = 64;
 const token = (c: OpCtx) => c.tok;
 
 export const OPS: OpSpec[] = [
@@ -514,7 +522,7 @@ export const OPS: OpSpec[] = [
     { id: 'remove_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', allowed: ['ValueError'], body: (c) => [call(c.o, 'remove', py.call(N(c.cls), [c.o]))] },
     { id: 'contains_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [keep(py.cmp(py.call(N(c.cls), [c.o]), 'In', c.o))] },
     { id: 'count_hostile', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [keep(py.method(c.o, 'count', [py.call(N(c.cls), [c.o])]))] },
-    { id: 'append', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [call(c.o, 'append', token(c))] },
+    { id: 'append', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [py.if(py.cmp(py.call(N('len'), [c.o]), 'Lt', int(HOSTILE_CAP)), [call(c.o, 'append', token(c))])] },
     { id: 'pop', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', allowed: IDX, body: (c) => [keep(py.method(c.o, 'pop'))] },
     // A key function that appends to the list being sorted (ValueError: list modified during sort).
     { id: 'sort_key_mutates', effect: 'crash-only', cite: 'reentrancy', tokens: 'none', body: (c) => [py.expr(py.method(c.o, 'sort', [], [py.kw('key', py.lambda(['_v'], py.sub(py.tuple([py.method(c.o, 'append', [py.int(-3)]), int(0)]), int(1))))]))] },
