@@ -1,0 +1,200 @@
+// The crash store: `crashes/<kind>-<signature id>/`, one bucket per distinct signature, each holding a
+// standalone `repro.py`, `meta.json` and `stderr.txt`.
+//
+// Every file is written atomically (temp file + rename) and `meta.json` last, so a bucket is complete
+// exactly when its meta.json exists: a campaign killed with SIGKILL at any moment leaves a valid store
+// (a bucket without meta.json is ignored, and finished on the next hit). Updates to an existing bucket
+// take a lock on it, so concurrent campaigns on one store do not lose each other's hits.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { signatureId } from '../oracles/oracle.js';
+import type { Finding, GilMode, Target } from '../types.js';
+import { writeFileAtomic } from './atomicWrite.js';
+
+export const META_VERSION = 1;
+
+export interface BucketMeta {
+  version: number;
+  id: string;
+  signature: string;
+  kind: Finding['kind'];
+  oracle: string;
+  title: string;
+  verdict: Finding['verdict'];
+  /** Where the program came from: generator version, seed and options when it was generated. */
+  origin: Record<string, unknown>;
+  interpreter: Pick<Target, 'label' | 'path' | 'version' | 'freeThreaded' | 'debug' | 'sanitizers' | 'configArgs'>;
+  modes: GilMode[];
+  /** Paste-able, run from inside the bucket directory. */
+  reproduce: string;
+  firstSeen: string;
+  lastSeen: string;
+  hits: number;
+}
+
+export interface RecordInput {
+  finding: Finding;
+  /** The program's source: saved as repro.py, which must run with plain `python repro.py`. */
+  source: string;
+  target: Target;
+  stderrTail: string;
+  origin?: Record<string, unknown>;
+  now?: Date;
+}
+
+export function bucketName(finding: Pick<Finding, 'kind' | 'signature'>): string {
+  return `${finding.kind}-${signatureId(finding.signature)}`;
+}
+
+function reproduceIn(target: Target, modes: GilMode[]): string {
+  const gil = target.freeThreaded ? `PYTHON_GIL=${modes.includes('gil-off') ? 0 : 1} ` : '';
+  return `${gil}${target.path} repro.py`;
+}
+
+function reproHeader(f: Finding, reproduce: string): string {
+  return [
+    `# ftfuzz reproducer: ${f.title.replace(/\n/g, ' ')}`,
+    `# signature: ${f.signature}`,
+    `# reproduce: ${reproduce}`,
+    '# stacks of every thread on a crash: add -X faulthandler after the interpreter',
+    '',
+  ].join('\n');
+}
+
+export class CrashStore {
+  /** In-process writers of one bucket queue here; the lock file then serializes other processes. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(readonly root: string) {}
+
+  private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return next;
+  }
+
+  /** Save a finding: a new bucket, or one more hit on the bucket of its signature. */
+  record(input: RecordInput): Promise<{ bucket: string; isNew: boolean; meta: BucketMeta }> {
+    return this.serialized(bucketName(input.finding), () => this.recordLocked(input));
+  }
+
+  private async recordLocked(input: RecordInput): Promise<{ bucket: string; isNew: boolean; meta: BucketMeta }> {
+    const { finding, target } = input;
+    const name = bucketName(finding);
+    const dir = path.join(this.root, name);
+    await fs.mkdir(dir, { recursive: true });
+    // Another campaign on the same store holds it only for a few file writes.
+    const release = await lockfile.lock(dir, { realpath: false, stale: 30_000, retries: { retries: 200, minTimeout: 10, maxTimeout: 100 } });
+    try {
+      const now = (input.now ?? new Date()).toISOString();
+      const existing = await this.readMeta(dir);
+      if (existing) {
+        const meta: BucketMeta = {
+          ...existing,
+          hits: existing.hits + finding.hits,
+          lastSeen: now,
+          modes: [...new Set([...existing.modes, ...finding.modes])],
+        };
+        await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+        return { bucket: name, isNew: false, meta };
+      }
+      const reproduce = reproduceIn(target, finding.modes);
+      const meta: BucketMeta = {
+        version: META_VERSION,
+        id: signatureId(finding.signature),
+        signature: finding.signature,
+        kind: finding.kind,
+        oracle: finding.oracle,
+        title: finding.title,
+        verdict: finding.verdict,
+        origin: input.origin ?? {},
+        interpreter: {
+          label: target.label,
+          path: target.path,
+          version: target.version,
+          freeThreaded: target.freeThreaded,
+          debug: target.debug,
+          sanitizers: target.sanitizers,
+          configArgs: target.configArgs,
+        },
+        modes: finding.modes,
+        reproduce,
+        firstSeen: now,
+        lastSeen: now,
+        hits: finding.hits,
+      };
+      // The reproducer keeps the program's own header (seed, options, scenario) after ours.
+      await writeFileAtomic(path.join(dir, 'repro.py'), reproHeader(finding, reproduce) + input.source);
+      await writeFileAtomic(path.join(dir, 'stderr.txt'), input.stderrTail);
+      await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+      return { bucket: name, isNew: true, meta };
+    } finally {
+      await release();
+    }
+  }
+
+  private async readMeta(dir: string): Promise<BucketMeta | null> {
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(dir, 'meta.json'), 'utf8');
+    } catch {
+      return null;
+    }
+    return parseMeta(text, path.join(dir, 'meta.json'));
+  }
+
+  /** Every complete bucket, and every bucket whose meta.json cannot be read (named, with why). */
+  async list(): Promise<{ buckets: { bucket: string; meta: BucketMeta }[]; errors: { bucket: string; error: string }[] }> {
+    const buckets: { bucket: string; meta: BucketMeta }[] = [];
+    const errors: { bucket: string; error: string }[] = [];
+    let entries: string[] = [];
+    try {
+      entries = (await fs.readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    } catch {
+      return { buckets, errors };
+    }
+    for (const bucket of entries.sort()) {
+      const file = path.join(this.root, bucket, 'meta.json');
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch {
+        continue; // incomplete (killed before meta.json): not a bucket yet
+      }
+      try {
+        buckets.push({ bucket, meta: parseMeta(text, file) });
+      } catch (error) {
+        errors.push({ bucket, error: (error as Error).message });
+      }
+    }
+    return { buckets, errors };
+  }
+}
+
+/** Validate a meta.json written by any version of ftfuzz, or by hand. */
+export function parseMeta(text: string, file: string): BucketMeta {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`${file}: not valid JSON; delete the bucket or restore the file`);
+  }
+  const m = raw as Partial<BucketMeta>;
+  const missing = (['signature', 'kind', 'title', 'reproduce', 'firstSeen', 'lastSeen'] as const).filter((k) => typeof m[k] !== 'string');
+  if (!m || typeof m !== 'object' || missing.length || typeof m.hits !== 'number' || !Array.isArray(m.modes)) {
+    throw new Error(`${file}: not an ftfuzz bucket (missing or malformed: ${[...missing, typeof m?.hits !== 'number' ? 'hits' : '', !Array.isArray(m?.modes) ? 'modes' : ''].filter(Boolean).join(', ')})`);
+  }
+  if (typeof m.version === 'number' && m.version > META_VERSION) {
+    throw new Error(`${file}: written by a newer ftfuzz (meta version ${m.version}); upgrade ftfuzz to read it`);
+  }
+  return m as BucketMeta;
+}

@@ -1,0 +1,87 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CrashStore, bucketName, parseMeta } from '../../src/store/crashStore.js';
+import type { Finding } from '../../src/types.js';
+import { fakeTarget } from '../helpers/runs.js';
+
+const finding = (over: Partial<Finding> = {}): Finding => ({
+  kind: 'crash',
+  oracle: 'crash',
+  signature: 'crash|SIGSEGV|Segmentation fault|<program>:worker_N',
+  title: 'crash: SIGSEGV in <program>:worker_N',
+  details: '',
+  program: { path: '/tmp/p.py', name: 'p.py' },
+  targets: [],
+  modes: ['gil-off'],
+  hits: 1,
+  runs: 1,
+  reproduceCommand: '',
+  verdict: 'runtime-bug',
+  ...over,
+});
+
+const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-store-'));
+
+describe('CrashStore', () => {
+  it('writes a complete bucket: standalone repro.py, stderr tail, meta.json with interpreter and origin', async () => {
+    const store = new CrashStore(await tmp());
+    const { bucket, isNew, meta } = await store.record({
+      finding: finding(),
+      source: 'import faulthandler\nfaulthandler._sigsegv()\n',
+      target: fakeTarget('3.13.5'),
+      stderrTail: 'Fatal Python error: Segmentation fault\n',
+      origin: { generator: 'ftfuzz-gen/1', seed: '7' },
+      now: new Date('2026-11-23T00:00:00Z'),
+    });
+    expect(isNew).toBe(true);
+    expect(bucket).toBe(bucketName(finding()));
+    const dir = path.join(store.root, bucket);
+    const repro = await fs.readFile(path.join(dir, 'repro.py'), 'utf8');
+    expect(repro).toMatch(/^# ftfuzz reproducer: crash: SIGSEGV/);
+    expect(repro).toContain('# reproduce: PYTHON_GIL=0 /opt/python3.13.5t repro.py');
+    expect(repro).toContain('faulthandler._sigsegv()');
+    expect(await fs.readFile(path.join(dir, 'stderr.txt'), 'utf8')).toContain('Segmentation fault');
+    expect(meta).toMatchObject({ kind: 'crash', hits: 1, origin: { seed: '7' }, interpreter: { version: '3.13.5', freeThreaded: true }, firstSeen: '2026-11-23T00:00:00.000Z' });
+  });
+
+  it('deduplicates by signature: a second hit updates counts, modes and lastSeen, not the reproducer', async () => {
+    const store = new CrashStore(await tmp());
+    const first = await store.record({ finding: finding(), source: 'first\n', target: fakeTarget(), stderrTail: '' });
+    const second = await store.record({ finding: finding({ modes: ['gil-on'], hits: 2 }), source: 'second\n', target: fakeTarget(), stderrTail: '' });
+    expect(second.isNew).toBe(false);
+    expect(second.bucket).toBe(first.bucket);
+    expect(second.meta.hits).toBe(3);
+    expect(second.meta.modes).toEqual(['gil-off', 'gil-on']);
+    expect(await fs.readFile(path.join(store.root, first.bucket, 'repro.py'), 'utf8')).toContain('first');
+  });
+
+  it('loses no hit when 20 writers record the same signature at once, and leaves no temp or lock files', async () => {
+    const store = new CrashStore(await tmp());
+    await Promise.all(Array.from({ length: 20 }, () => store.record({ finding: finding(), source: 'x\n', target: fakeTarget(), stderrTail: '' })));
+    const { buckets, errors } = await store.list();
+    expect(errors).toEqual([]);
+    expect(buckets).toHaveLength(1);
+    expect(buckets[0]?.meta.hits).toBe(20);
+    const leftovers = (await fs.readdir(store.root, { recursive: true })).filter((f) => String(f).endsWith('.tmp') || String(f).endsWith('.lock'));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('lists complete buckets, skips one a kill left without meta.json, and names a malformed one', async () => {
+    const store = new CrashStore(await tmp());
+    await store.record({ finding: finding(), source: 'x\n', target: fakeTarget(), stderrTail: '' });
+    await fs.mkdir(path.join(store.root, 'crash-incomplete'));
+    await fs.writeFile(path.join(store.root, 'crash-incomplete', 'repro.py'), 'half');
+    await fs.mkdir(path.join(store.root, 'hang-broken'));
+    await fs.writeFile(path.join(store.root, 'hang-broken', 'meta.json'), '{"signature": 3');
+    const { buckets, errors } = await store.list();
+    expect(buckets.map((b) => b.bucket)).toEqual([bucketName(finding())]);
+    expect(errors).toEqual([{ bucket: 'hang-broken', error: expect.stringMatching(/hang-broken\/meta\.json: not valid JSON/) as string }]);
+  });
+
+  it('refuses meta written by a newer ftfuzz, and non-bucket JSON, with the file named', () => {
+    expect(() => parseMeta('{"version": 99, "signature": "s", "kind": "crash", "title": "t", "reproduce": "r", "firstSeen": "a", "lastSeen": "b", "hits": 1, "modes": []}', 'm.json')).toThrow(/m\.json: written by a newer ftfuzz/);
+    expect(() => parseMeta('{"hello": 1}', 'm.json')).toThrow(/m\.json: not an ftfuzz bucket \(missing or malformed: signature/);
+  });
+});
