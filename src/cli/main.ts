@@ -11,6 +11,9 @@ import { generateProgram, resolveGenOptions, type GenOptions } from '../generato
 import { generateModuleProgram, introspectModule } from '../generators/moduleMode.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { formatOpsTable } from './opsTable.js';
+import { formatStats, runCampaign } from '../campaign/fuzz.js';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
 import { discoverTargets } from '../runtime/targets.js';
 import { ExitCode, GIL_MODES, type GilMode, type Target } from '../types.js';
@@ -175,6 +178,70 @@ export function buildCli(argv: string[]) {
           .option('json', { type: 'boolean', default: false }),
       (args) => {
         process.stdout.write(formatOpsTable({ kind: args.kind, json: args.json }));
+      },
+    )
+    .command(
+      'fuzz',
+      'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store',
+      (y) =>
+        withTargetOptions(withGenOptions(y))
+          .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s, 10m, 8h)' })
+          .option('runs', { type: 'number', describe: 'stop after this many programs' })
+          .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
+          .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
+          .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
+          .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
+          .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
+          .option('json', { type: 'string', describe: 'also write the summary as JSON to this file' }),
+      async (args) => {
+        if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
+        const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
+        const maxPrograms = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
+        const oracles = selectOracles(args.oracles);
+        const modes = parseModes(args.modes);
+        const jobs = positiveInt(args.jobs, '--jobs');
+        const timeoutMs = duration(args.timeout, '--timeout');
+        const genOptions = genOptionsFrom(args);
+        const targets = await resolveTargets({ python: args.python, log: say });
+        const seed = args.seed ?? randomBytes(4).toString('hex');
+        say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s); crashes -> ${path.resolve(args.crashes)}`);
+        const controller = new AbortController();
+        let interrupts = 0;
+        const stop = () => {
+          interrupts += 1;
+          if (interrupts > 1) process.exit(130);
+          say('stopping: finishing the programs in flight (signal again to quit at once)');
+          controller.abort();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        try {
+          const stats = await runCampaign({
+            targets,
+            modes,
+            seed,
+            durationMs,
+            maxPrograms,
+            jobs,
+            timeoutMs,
+            crashDir: path.resolve(args.crashes),
+            corpusDir: path.resolve(args.corpus),
+            genOptions,
+            oracles,
+            signal: controller.signal,
+            onProgress: (s) => say(formatStats(s)),
+          });
+          process.stdout.write(`${formatStats(stats)}\nstopped by ${stats.stoppedBy}; replay this campaign with --seed ${seed}\n`);
+          for (const b of stats.newBuckets) process.stdout.write(`  new bucket ${path.join(args.crashes, b)}\n`);
+          for (const w of stats.environmentWarnings) process.stdout.write(`  environment: ${w}\n`);
+          if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(stats, null, 2)}\n`);
+          process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
       },
     )
     .command(

@@ -1,0 +1,48 @@
+// Campaigns on the real interpreter: budgets, corpus growth and mutation, a clean stop on abort.
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { runCampaign } from '../../src/campaign/fuzz.js';
+import { probeTarget } from '../../src/runtime/targets.js';
+import { ExitCode } from '../../src/types.js';
+
+const exact = { kinds: ['list', 'dict', 'set', 'Queue'], effects: ['exact' as const], iterations: [20, 60] as [number, number] };
+
+describe('ftfuzz fuzz', () => {
+  it('runs its program budget in both modes, keeps new behaviour in the corpus, then mutates it', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
+    const common = { targets: [target], modes: ['gil-off', 'gil-on'] as const, jobs: 2, timeoutMs: 30_000, crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: exact };
+    const first = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-a', maxPrograms: 8 });
+    expect(first).toMatchObject({ programs: 8, executions: 16, stoppedBy: 'budget', buckets: [] });
+    const corpus = await fs.readdir(path.join(dir, 'corpus'));
+    expect(corpus.length).toBe(first.corpusAdded);
+    expect(corpus.length).toBeGreaterThan(0);
+    const second = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-b', maxPrograms: 6, mutateShare: 1 });
+    expect(second.programs).toBe(6);
+    const mutated = await Promise.all((await fs.readdir(path.join(dir, 'corpus'))).map((f) => fs.readFile(path.join(dir, 'corpus', f), 'utf8')));
+    expect(mutated.some((src) => src.includes('\n# mutations: '))).toBe(true);
+  });
+
+  it('stops cleanly when aborted, keeping what it found', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1500);
+    const stats = await runCampaign({
+      targets: [target], modes: ['gil-off'], jobs: 1, timeoutMs: 30_000, seed: 'abort', maxPrograms: 10_000,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: exact, signal: controller.signal,
+    });
+    expect(stats.stoppedBy).toBe('signal');
+    expect(stats.programs).toBeGreaterThan(0);
+    expect(stats.programs).toBeLessThan(10_000);
+  });
+
+  it('refuses to start without a budget (usage error)', () => {
+    const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'ftfuzz.js'), 'fuzz'], { encoding: 'utf8' });
+    expect(r.status).toBe(ExitCode.Usage);
+    expect(r.stderr).toMatch(/fuzz needs a budget: --duration D and\/or --runs N/);
+  });
+});
