@@ -44,6 +44,8 @@ export interface CampaignStats {
   buckets: string[];
   newBuckets: string[];
   corpusAdded: number;
+  /** Programs made by mutating a corpus program. */
+  mutated: number;
   environmentWarnings: string[];
   stoppedBy: 'budget' | 'signal' | 'running';
 }
@@ -82,7 +84,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     }
   });
   const seenContent = new Set(corpus.map((c) => createHash('sha256').update(c.source).digest('hex')));
-  const seenOpSets = new Set<string>();
+  // Corpus novelty: an op no kept program used yet (the op library bounds the corpus), or a new bucket.
+  const seenOps = new Set<string>(parents.flatMap((p) => p.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op))));
   const stats: CampaignStats = {
     seed: o.seed,
     elapsedMs: 0,
@@ -92,6 +95,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     buckets: [],
     newBuckets: [],
     corpusAdded: 0,
+    mutated: 0,
     environmentWarnings: [],
     stoppedBy: 'running',
   };
@@ -113,6 +117,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
     if (parent) {
       const other = parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined;
+      stats.mutated += 1;
       return mutateProgram(rng, parent, rng.int(1, 3), other);
     }
     return generateProgram(`${o.seed}-${index}`, o.genOptions);
@@ -161,9 +166,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
           if (target && (await store1(f, program, run?.stderrTail ?? '', target))) newBehaviour = true;
         }
-        const opSet = [...new Set(program.meta.ops.map((op) => op.split(':')[1]?.split('@')[0] ?? op))].sort().join(',');
-        if (!seenOpSets.has(opSet)) {
-          seenOpSets.add(opSet);
+        const ops = program.meta.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op));
+        if (ops.some((op) => !seenOps.has(op))) {
+          for (const op of ops) seenOps.add(op);
           newBehaviour = true;
         }
         if (newBehaviour) await keep(program);

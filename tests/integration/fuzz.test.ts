@@ -15,15 +15,15 @@ describe('ftfuzz fuzz', () => {
     const target = await probeTarget(inject('ftPython'), 'flag');
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
     const common = { targets: [target], modes: ['gil-off', 'gil-on'] as const, jobs: 2, timeoutMs: 30_000, crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: exact };
-    const first = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-a', maxPrograms: 8 });
-    expect(first).toMatchObject({ programs: 8, executions: 16, stoppedBy: 'budget', buckets: [] });
+    const first = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-a', maxPrograms: 30 });
+    expect(first).toMatchObject({ programs: 30, executions: 60, stoppedBy: 'budget', buckets: [] });
     const corpus = await fs.readdir(path.join(dir, 'corpus'));
     expect(corpus.length).toBe(first.corpusAdded);
     expect(corpus.length).toBeGreaterThan(0);
+    // Novelty is a new op: once the ops of these kinds are seen, programs stop being kept.
+    expect(corpus.length).toBeLessThan(30);
     const second = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-b', maxPrograms: 6, mutateShare: 1 });
-    expect(second.programs).toBe(6);
-    const mutated = await Promise.all((await fs.readdir(path.join(dir, 'corpus'))).map((f) => fs.readFile(path.join(dir, 'corpus', f), 'utf8')));
-    expect(mutated.some((src) => src.includes('\n# mutations: '))).toBe(true);
+    expect(second).toMatchObject({ programs: 6, mutated: 6 });
   });
 
   it('stops cleanly when aborted, keeping what it found', async () => {
