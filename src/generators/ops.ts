@@ -254,8 +254,10 @@ export const OPS: OpSpec[] = [
     { id: 'setdefault', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce', body: (c) => [keep(py.method(c.o, 'setdefault', [token(c), N('tid')]))] },
     { id: 'update', effect: 'exact', cite: 'ts-dict-update', tokens: 'produce', body: (c) => [call(c.o, 'update', py.dict([[token(c), N('tid')]]))] },
     { id: 'ior', effect: 'exact', cite: 'ts-dict-update', tokens: 'produce', body: (c) => [call(c.o, '__ior__', py.dict([[token(c), N('tid')]]))] },
-    { id: 'pop_own', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce-consume', body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), call(c.o, 'pop', token(c)), take(c, token(c))] },
-    { id: 'del_own', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce-consume', body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), py.del(py.subDel(c.o, token(c))), take(c, token(c))] },
+    // Another thread's popitem() may take the key between the write and the removal (and record it):
+    // KeyError then, and conservation still holds. Found by a campaign under gil-off.
+    { id: 'pop_own', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), call(c.o, 'pop', token(c)), take(c, token(c))] },
+    { id: 'del_own', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [py.assign(py.subStore(c.o, token(c)), N('tid')), py.del(py.subDel(c.o, token(c))), take(c, token(c))] },
     { id: 'popitem', effect: 'exact', cite: 'ts-dict-write', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.sub(py.method(c.o, 'popitem'), int(0)))] },
     { id: 'get', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.method(c.o, 'get', [token(c)]))] },
     { id: 'contains', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
@@ -274,7 +276,9 @@ export const OPS: OpSpec[] = [
     { id: 'add', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, 'add', token(c))] },
     { id: 'update', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, 'update', py.tuple([token(c)]))] },
     { id: 'ior', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, '__ior__', py.set([token(c)]))] },
-    { id: 'discard_own', effect: 'exact', cite: 'howto-builtins', tokens: 'produce-consume', body: (c) => [call(c.o, 'add', token(c)), call(c.o, 'discard', token(c)), take(c, token(c))] },
+    // discard() does not say whether it removed anything, so recording "our" token after it would count it
+    // twice when a concurrent pop() already took (and recorded) it: discard a value never present instead.
+    { id: 'add_discard_absent', effect: 'exact', cite: 'howto-builtins', tokens: 'produce', body: (c) => [call(c.o, 'add', token(c)), call(c.o, 'discard', py.unary('USub', token(c)))] },
     { id: 'remove_own', effect: 'exact', cite: 'howto-builtins', tokens: 'produce-consume', allowed: ['KeyError'], body: (c) => [call(c.o, 'add', token(c)), call(c.o, 'remove', token(c)), take(c, token(c))] },
     { id: 'pop', effect: 'exact', cite: 'howto-builtins', tokens: 'consume', allowed: ['KeyError'], body: (c) => [take(c, py.method(c.o, 'pop'))] },
     { id: 'contains', effect: 'exact', cite: 'howto-builtins', tokens: 'read', body: (c) => [keep(py.cmp(token(c), 'In', c.o))] },
