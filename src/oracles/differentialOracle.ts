@@ -7,10 +7,7 @@
 // Observables the program declares racy are never compared. Crashed and hung runs are left to their own
 // oracles; a structured run that ended without reporting counts as `<missing: ...>`.
 import type { Finding, RunResult } from '../types.js';
-import { groupKey, type Oracle } from './oracle.js';
-
-/** Token and counter accounting keys belong to the lost-write oracle (its findings name op kinds). */
-const ACCOUNTING_KEY = /^(.+)\.(missing|dup|phantom|wrong_owner|count|keys|attrs)$/;
+import { ACCOUNTING_KEY, groupKey, type Oracle } from './oracle.js';
 
 /** JSON with sorted keys: equal values print equal. */
 export function canonical(value: unknown): string {

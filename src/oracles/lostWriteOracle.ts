@@ -8,10 +8,7 @@
 // when some run met it (the same rule as the differential oracle).
 import type { Finding, RunResult } from '../types.js';
 import { canonical } from './differentialOracle.js';
-import type { Oracle } from './oracle.js';
-
-/** Observables this oracle owns; the differential oracle leaves them alone (same pattern there). */
-export const ACCOUNTING_KEY = /^(.+)\.(missing|dup|phantom|wrong_owner|count|keys|attrs)$/;
+import { ACCOUNTING_KEY, type Oracle } from './oracle.js';
 
 type Subtype = 'lost' | 'duplicated' | 'phantom' | 'stale';
 

@@ -40,6 +40,12 @@ export function mergeBySignature(
   return [...merged.values()];
 }
 
+/**
+ * Token and counter accounting observables (`<obj>.missing`, `.dup`, `.phantom`, `.wrong_owner`,
+ * `.count`, `.keys`, `.attrs`): the lost-write oracle owns them, the differential oracle leaves them alone.
+ */
+export const ACCOUNTING_KEY = /^(.+)\.(missing|dup|phantom|wrong_owner|count|keys|attrs)$/;
+
 export function groupKey(run: RunResult): string {
   return `${run.target.label} @ ${run.target.path} ${run.modeRequested}`;
 }

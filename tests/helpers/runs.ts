@@ -1,4 +1,5 @@
 // Builders of synthetic RunResults for oracle unit tests (integration tests use real interpreters).
+import { emptyRunFields } from '../../src/runtime/protocol.js';
 import type { GilMode, RunResult, Target } from '../../src/types.js';
 
 export function fakeTarget(version = '3.13.15', overrides: Partial<Target> = {}): Target {
@@ -24,6 +25,7 @@ export function fakeRun(mode: GilMode, overrides: Partial<RunResult> = {}): RunR
   return {
     program: { path: '/work/prog.py', name: 'prog.py' },
     target: fakeTarget(),
+    ...emptyRunFields(),
     modeRequested: mode,
     modeObservedAtStart: mode,
     modeObservedAtEnd: mode,
@@ -32,13 +34,6 @@ export function fakeRun(mode: GilMode, overrides: Partial<RunResult> = {}): RunR
     durationMs: 10,
     stdoutTail: '',
     stderrTail: '',
-    observables: null,
-    expected: null,
-    racy: [],
-    threadExceptions: [],
-    uncaughtException: null,
-    protocolErrors: [],
-    records: [],
     reproduceCommand: `PYTHON_GIL=${mode === 'gil-off' ? 0 : 1} python3.13t /work/prog.py`,
     ...overrides,
   };
