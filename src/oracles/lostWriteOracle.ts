@@ -6,9 +6,9 @@
 // so the finding says which object, which op kinds and which threads are involved; `tokens` records give
 // the first lost / duplicated / phantom tokens. The prediction is trusted as a runtime-bug verdict only
 // when some run met it (the same rule as the differential oracle).
-import type { Finding, RunResult } from '../types.js';
+import type { RunResult } from '../types.js';
 import { canonical } from './differentialOracle.js';
-import { ACCOUNTING_KEY, type Oracle } from './oracle.js';
+import { ACCOUNTING_KEY, mergeBySignature, type Oracle } from './oracle.js';
 
 type Subtype = 'lost' | 'duplicated' | 'phantom' | 'stale';
 
@@ -58,7 +58,6 @@ export const lostWriteOracle: Oracle = {
   description: 'token and counter accounting: writes lost, duplicated, or values nobody wrote (phantoms)',
   check(runs) {
     const finished = runs.filter((r) => r.termination.kind === 'exit' && r.observables !== null && r.expected !== null);
-    const merged = new Map<string, Finding>();
     // Keys whose prediction some run met: a deviation elsewhere is then the runtime's, not the prediction's.
     const metSomewhere = new Set<string>();
     for (const run of finished) {
@@ -66,43 +65,33 @@ export const lostWriteOracle: Oracle = {
         if (ACCOUNTING_KEY.test(key) && canonical(run.observables?.[key]) === canonical(want)) metSomewhere.add(key);
       }
     }
-    for (const run of finished) {
+    const counted = new Set(finished);
+    return mergeBySignature(runs, (run) => {
+      if (!counted.has(run)) return null;
       const racy = new Set(run.racy);
       const info = accountingOf(run);
-      for (const [key, want] of Object.entries(run.expected ?? {})) {
+      return Object.entries(run.expected ?? {}).flatMap(([key, want]) => {
         const m = ACCOUNTING_KEY.exec(key);
-        if (!m || racy.has(key)) continue;
+        if (!m || racy.has(key)) return [];
         const got = run.observables?.[key];
-        if (canonical(got) === canonical(want)) continue;
+        if (canonical(got) === canonical(want)) return [];
         const [, object = '?', field = '?'] = m;
         const subtype = subtypeOf(field, got, want);
         const acc = info[object] ?? {};
         const ops = [...new Set(acc.ops ?? [])].sort();
-        const signature = `lost-write|${subtype}|${acc.kind ?? object}|${ops.join(',') || field}`;
-        const target = { label: run.target.label, path: run.target.path, version: run.target.version };
-        const existing = merged.get(signature);
-        if (existing) {
-          existing.hits += 1;
-          if (!existing.modes.includes(run.modeRequested)) existing.modes.push(run.modeRequested);
-          if (!existing.targets.some((t) => t.path === target.path)) existing.targets.push(target);
-          continue;
-        }
-        merged.set(signature, {
-          kind: 'lost-write',
-          oracle: 'lost-write',
-          signature,
-          title: `${subtype} write${subtype === 'phantom' ? ' (a value nobody wrote)' : ''} on ${object} (${acc.kind ?? 'object'}) via ${ops.join(', ') || field}: ${field} = ${JSON.stringify(got)?.slice(0, 80)}, predicted ${JSON.stringify(want)?.slice(0, 80)}`,
-          details: `threads ${JSON.stringify(acc.threads ?? [])}.${tokenSamples(run, object)}`,
-          program: run.program,
-          targets: [target],
-          modes: [run.modeRequested],
-          hits: 1,
-          runs: runs.length,
-          reproduceCommand: run.reproduceCommand,
-          verdict: metSomewhere.has(key) ? 'runtime-bug' : 'unknown',
-        });
-      }
-    }
-    return [...merged.values()];
+        return [
+          {
+            kind: 'lost-write' as const,
+            oracle: 'lost-write',
+            signature: `lost-write|${subtype}|${acc.kind ?? object}|${ops.join(',') || field}`,
+            title: `${subtype} write${subtype === 'phantom' ? ' (a value nobody wrote)' : ''} on ${object} (${acc.kind ?? 'object'}) via ${ops.join(', ') || field}: ${field} = ${JSON.stringify(got)?.slice(0, 80)}, predicted ${JSON.stringify(want)?.slice(0, 80)}`,
+            details: `threads ${JSON.stringify(acc.threads ?? [])}.${tokenSamples(run, object)}`,
+            program: run.program,
+            reproduceCommand: run.reproduceCommand,
+            verdict: metSomewhere.has(key) ? ('runtime-bug' as const) : ('unknown' as const),
+          },
+        ];
+      });
+    });
   },
 };

@@ -18,24 +18,28 @@ export function signatureId(signature: string): string {
 
 type PerRun = Omit<Finding, 'hits' | 'runs' | 'targets' | 'modes'>;
 
-/** Merge per-run findings by signature: hits, union of targets and modes, first run's evidence. */
+/**
+ * Merge per-run findings by signature: hits, union of targets and modes, first run's evidence. A run
+ * may yield several findings (one per deviating observable, for the lost-write oracle).
+ */
 export function mergeBySignature(
   runs: readonly RunResult[],
-  perRun: (run: RunResult) => PerRun | null,
+  perRun: (run: RunResult) => PerRun | PerRun[] | null,
 ): Finding[] {
   const merged = new Map<string, Finding>();
   for (const run of runs) {
-    const f = perRun(run);
-    if (!f) continue;
-    const existing = merged.get(f.signature);
+    const found = perRun(run);
     const target = { label: run.target.label, path: run.target.path, version: run.target.version };
-    if (!existing) {
-      merged.set(f.signature, { ...f, hits: 1, runs: runs.length, targets: [target], modes: [run.modeRequested] });
-      continue;
+    for (const f of found === null ? [] : Array.isArray(found) ? found : [found]) {
+      const existing = merged.get(f.signature);
+      if (!existing) {
+        merged.set(f.signature, { ...f, hits: 1, runs: runs.length, targets: [target], modes: [run.modeRequested] });
+        continue;
+      }
+      existing.hits += 1;
+      if (!existing.targets.some((t) => t.path === target.path)) existing.targets.push(target);
+      if (!existing.modes.includes(run.modeRequested)) existing.modes.push(run.modeRequested);
     }
-    existing.hits += 1;
-    if (!existing.targets.some((t) => t.path === target.path)) existing.targets.push(target);
-    if (!existing.modes.includes(run.modeRequested)) existing.modes.push(run.modeRequested);
   }
   return [...merged.values()];
 }

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { signatureId } from '../oracles/oracle.js';
+import { reproduceCommand } from '../runtime/spawnExecutor.js';
 import type { Finding, GilMode, Target } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 
@@ -47,9 +48,9 @@ export function bucketName(finding: Pick<Finding, 'kind' | 'signature'>): string
   return `${finding.kind}-${signatureId(finding.signature)}`;
 }
 
+/** Run from inside the bucket: gil-off when the finding showed there, else gil-on. */
 function reproduceIn(target: Target, modes: GilMode[]): string {
-  const gil = target.freeThreaded ? `PYTHON_GIL=${modes.includes('gil-off') ? 0 : 1} ` : '';
-  return `${gil}${target.path} repro.py`;
+  return reproduceCommand(target, modes.includes('gil-off') ? 'gil-off' : 'gil-on', 'repro.py');
 }
 
 function reproHeader(f: Finding, reproduce: string): string {
