@@ -52,6 +52,32 @@ def gil_enabled():
     return True if probe is None else bool(probe())
 
 
+def apply_limits():
+    """Caps set by the runner (FTFUZZ_LIMIT_AS bytes, FTFUZZ_LIMIT_CPU seconds); inherited by children."""
+    applied = {}
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return applied
+    for var, which, extra in (("FTFUZZ_LIMIT_AS", "RLIMIT_AS", 0), ("FTFUZZ_LIMIT_CPU", "RLIMIT_CPU", 1)):
+        raw = os.environ.pop(var, None)
+        if not raw or not hasattr(resource, which):
+            continue
+        soft = int(raw)
+        limit = getattr(resource, which)
+        _, hard = resource.getrlimit(limit)
+        # The soft CPU cap sends SIGXCPU; the hard one, a second later, SIGKILL.
+        want_hard = soft + extra
+        if hard != resource.RLIM_INFINITY:
+            soft, want_hard = min(soft, hard), min(want_hard, hard)
+        try:
+            resource.setrlimit(limit, (soft, want_hard))
+            applied[which] = soft
+        except (ValueError, OSError):
+            pass
+    return applied
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write("usage: ftfuzz_harness.py PROGRAM [ARGS...]\n")
@@ -66,6 +92,8 @@ def main():
 
     import sysconfig
 
+    limits = apply_limits()
+
     emit(
         {
             "type": "start",
@@ -73,6 +101,7 @@ def main():
             "version": list(sys.version_info[:3]),
             "free_threaded": sysconfig.get_config_var("Py_GIL_DISABLED") == 1,
             "gil_enabled": gil_enabled(),
+            "limits": limits,
         }
     )
 

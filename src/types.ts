@@ -44,7 +44,9 @@ export type Termination =
   | { kind: 'signal'; signal: string }
   | { kind: 'timeout'; afterMs: number }
   | { kind: 'resource'; resource: 'memory' | 'cpu' | 'output'; detail: string }
-  | { kind: 'spawn-error'; message: string };
+  | { kind: 'spawn-error'; message: string }
+  /** Killed by ftfuzz itself: the campaign's budget ran out or it was interrupted. Never a finding. */
+  | { kind: 'cancelled' };
 
 /** One record of the program protocol (see README "Program protocol"). */
 export interface ProtocolRecord {

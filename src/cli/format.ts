@@ -25,6 +25,8 @@ export function describeTermination(run: RunResult): string {
       return `${t.resource} limit: ${t.detail}`;
     case 'spawn-error':
       return `could not start: ${t.message}`;
+    case 'cancelled':
+      return 'cancelled by ftfuzz';
   }
 }
 

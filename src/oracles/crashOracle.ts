@@ -10,7 +10,7 @@ export const FATAL_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', '
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;
-  if (t.kind === 'timeout' || t.kind === 'spawn-error' || t.kind === 'resource') return false;
+  if (t.kind === 'timeout' || t.kind === 'spawn-error' || t.kind === 'resource' || t.kind === 'cancelled') return false;
   if (t.kind === 'signal') return FATAL_SIGNALS.has(t.signal);
   // Py_FatalError normally aborts, but a fatal error during finalization can also end in exit(1).
   return /^Fatal Python error: /m.test(run.stderrTail);

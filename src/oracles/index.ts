@@ -9,6 +9,7 @@ import { leakOracle } from './leakOracle.js';
 import { lostWriteOracle } from './lostWriteOracle.js';
 import { modeOracle } from './modeOracle.js';
 import { refcountOracle } from './refcountOracle.js';
+import { resourceOracle } from './resourceOracle.js';
 import type { Oracle } from './oracle.js';
 
 export type { Oracle } from './oracle.js';
@@ -22,6 +23,7 @@ export const ALL_ORACLES: readonly Oracle[] = [
   refcountOracle,
   leakOracle,
   differentialOracle,
+  resourceOracle,
 ];
 
 /** Resolve `--oracles` names ("all", "crash,hang", "all,-differential"). */

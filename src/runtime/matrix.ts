@@ -1,6 +1,7 @@
 // Planning and executing the runs of one program: every target × every mode × N repeats.
 import type { GilMode, ProgramRef, RunResult, Target } from '../types.js';
-import type { Executor } from './spawnExecutor.js';
+import { emptyRunFields } from './protocol.js';
+import type { Executor, ResourceLimits } from './spawnExecutor.js';
 
 export interface PlannedRun {
   target: Target;
@@ -53,11 +54,15 @@ export interface MatrixOptions {
   timeoutMs: number;
   jobs: number;
   env?: Record<string, string>;
+  limits?: ResourceLimits;
+  signal?: AbortSignal;
+  plain?: boolean;
   onRun?: (run: RunResult) => void;
 }
 
 export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
   return mapConcurrent(options.planned, options.jobs, async (p) => {
+    if (options.signal?.aborted) return cancelledRun(options.program, p);
     const result = await options.executor.execute({
       program: options.program,
       target: p.target,
@@ -65,8 +70,27 @@ export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
       runIndex: p.runIndex,
       timeoutMs: options.timeoutMs,
       env: options.env,
+      limits: options.limits,
+      signal: options.signal,
+      plain: options.plain,
     });
     options.onRun?.(result);
     return result;
   });
+}
+
+/** A planned run that never started because the matrix was cancelled. */
+function cancelledRun(program: ProgramRef, p: PlannedRun): RunResult {
+  return {
+    program,
+    target: p.target,
+    modeRequested: p.mode,
+    runIndex: p.runIndex,
+    termination: { kind: 'cancelled' },
+    durationMs: 0,
+    stdoutTail: '',
+    stderrTail: '',
+    ...emptyRunFields(),
+    reproduceCommand: '',
+  };
 }

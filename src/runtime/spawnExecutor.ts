@@ -1,6 +1,9 @@
 // The reference executor: one fresh interpreter process per run. Slow (interpreter start-up every time)
 // but maximally isolated; faster executors must give the same results on the same programs.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { GilMode, ProgramRef, ProtocolRecord, RunResult, Target, Termination } from '../types.js';
 import { harnessPath } from './paths.js';
 import { applyRecord, emptyRunFields } from './protocol.js';
@@ -17,6 +20,51 @@ export interface ExecRequest {
   tailBytes?: number;
   /** Total stdout+stderr bytes after which the child is killed and a resource termination recorded. */
   outputCapBytes?: number;
+  /** Memory and CPU caps of the child; exceeding one ends the run as a `resource` termination. */
+  limits?: ResourceLimits;
+  /** Kills the child when it fires; the run ends as `cancelled`. */
+  signal?: AbortSignal;
+  /**
+   * Run `python PROGRAM` exactly as a user would, without the harness: how reproducers are judged. The
+   * program's own protocol records still arrive; exceptions are read from the standard tracebacks on
+   * stderr; only the resident-set cap applies (the harness sets the rlimits).
+   */
+  plain?: boolean;
+}
+
+/** Containment of one target process (README "Containment"). */
+export interface ResourceLimits {
+  /** Address-space cap (RLIMIT_AS, set by the harness) and resident-set cap (polled); bytes. */
+  memoryBytes?: number;
+  /** CPU-time cap (RLIMIT_CPU): SIGXCPU when exceeded; seconds. */
+  cpuSeconds?: number;
+}
+
+/**
+ * Default caps for a campaign: half the machine's RAM shared among the jobs, and a CPU cap that a run
+ * cannot reach before its wall-clock timeout (every core busy for the whole timeout, plus a margin), so
+ * a spinning program is still reported as a hang with stacks; the CPU cap is the backstop.
+ */
+export function defaultLimits(jobs: number, timeoutMs: number, totalMem = os.totalmem(), cores = os.availableParallelism()): Required<ResourceLimits> {
+  const share = Math.floor(totalMem / 2 / Math.max(1, jobs));
+  return {
+    memoryBytes: Math.max(share, 1024 ** 3),
+    cpuSeconds: Math.ceil((cores * timeoutMs) / 1000) + 10,
+  };
+}
+
+/** Exception messages that mean the memory cap, not the program, failed the run. */
+const MEMORY_EXHAUSTED = /^(MemoryError)$/;
+const THREAD_START_FAILED = /can't start new thread/;
+
+/** Resident set size of a live process, from /proc (Linux); null when unreadable. */
+function residentBytes(pid: number): number | null {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface Executor {
@@ -71,6 +119,7 @@ export class SpawnExecutor implements Executor {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...modeEnv(mode),
+      ...(request.plain ? {} : limitEnv(request.limits, target)),
       FTFUZZ_REPORT_FD: '3',
       PYTHONFAULTHANDLER: '1',
       PYTHONUNBUFFERED: '1',
@@ -87,7 +136,8 @@ export class SpawnExecutor implements Executor {
       let child;
       try {
         // detached: the child leads its own process group, so a timeout kills its children too.
-        child = spawn(target.path, [harnessPath, program.path], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+        const args = request.plain ? [program.path] : [harnessPath, program.path];
+        child = spawn(target.path, args, { env, cwd: request.plain ? path.dirname(program.path) : undefined, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       } catch (error) {
         resolve(this.result(request, { kind: 'spawn-error', message: (error as Error).message }, 0, stdout, stderr, fields));
         return;
@@ -124,6 +174,27 @@ export class SpawnExecutor implements Executor {
         else channel.on('close', () => done());
       });
 
+      // The address-space cap stops most runaway allocations inside the child (MemoryError); the RSS poll
+      // covers what RLIMIT_AS cannot (sanitizer builds reserve terabytes of address space).
+      const memoryCap = request.limits?.memoryBytes;
+      const rssPoll =
+        memoryCap !== undefined && pid !== undefined
+          ? setInterval(() => {
+              const rss = residentBytes(pid);
+              if (termination === null && rss !== null && rss > memoryCap) {
+                termination = { kind: 'resource', resource: 'memory', detail: `resident set ${rss} bytes above the ${memoryCap}-byte cap` };
+                killGroup('SIGKILL');
+              }
+            }, 200)
+          : undefined;
+
+      const onAbort = () => {
+        termination ??= { kind: 'cancelled' };
+        killGroup('SIGKILL');
+      };
+      if (request.signal?.aborted) onAbort();
+      else request.signal?.addEventListener('abort', onAbort, { once: true });
+
       let killTimer: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
         termination = { kind: 'timeout', afterMs: request.timeoutMs };
@@ -145,13 +216,16 @@ export class SpawnExecutor implements Executor {
         const durationMs = performance.now() - started;
         clearTimeout(timer);
         clearTimeout(killTimer);
+        clearInterval(rssPoll);
+        request.signal?.removeEventListener('abort', onAbort);
         // Leftover processes of the group (a program's own subprocesses) must not outlive the run.
         killGroup('SIGKILL');
         termination ??= signal ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? -1 };
         const ended = termination;
         void channelDone.then(() => {
           if (pendingLine.trim()) applyLine(fields, pendingLine);
-          resolve(this.result(request, ended, durationMs, stdout, stderr, fields));
+          if (request.plain && fields.uncaughtException === null && fields.threadExceptions.length === 0) Object.assign(fields, exceptionsFromStderr(stderr.toString()));
+          resolve(this.result(request, capped(ended, fields, request.limits), durationMs, stdout, stderr, fields));
         });
       });
     });
@@ -182,6 +256,76 @@ export class SpawnExecutor implements Executor {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+const EXCEPTION_LINE = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration)?)(?:: (.*))?$/;
+
+/** The exception a traceback ends with: its last unindented `Type: message` line. */
+function tracebackEnd(lines: string[], from: number): { excType: string; message: string; next: number } | null {
+  for (let i = from + 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith(' ') || line.startsWith('Traceback') || line === '') continue;
+    if (/^(During handling|The above exception)/.test(line)) continue;
+    const m = EXCEPTION_LINE.exec(line);
+    if (!m) return null;
+    // A chained traceback follows: the last exception is the one that ended it.
+    if (lines[i + 2]?.startsWith('During handling') || lines[i + 2]?.startsWith('The above exception')) continue;
+    return { excType: (m[1] as string).split('.').pop() as string, message: (m[2] ?? '').slice(0, 500), next: i };
+  }
+  return null;
+}
+
+/** Uncaught and thread exceptions from CPython's default tracebacks, for runs without the harness. */
+export function exceptionsFromStderr(stderr: string): Pick<RunResult, 'uncaughtException' | 'threadExceptions'> {
+  const lines = stderr.split('\n');
+  const threadExceptions: RunResult['threadExceptions'] = [];
+  let uncaughtException: RunResult['uncaughtException'] = null;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const thread = /^Exception in thread ([^:(]+?)(?: \(.*\))?:$/.exec(line);
+    if (thread) {
+      const end = tracebackEnd(lines, i);
+      if (end) {
+        threadExceptions.push({ thread: thread[1] as string, excType: end.excType, message: end.message });
+        i = end.next;
+      }
+      continue;
+    }
+    if (line === 'Traceback (most recent call last):') {
+      const end = tracebackEnd(lines, i);
+      if (end) {
+        uncaughtException = { excType: end.excType, message: end.message };
+        i = end.next;
+      }
+    }
+  }
+  return { uncaughtException, threadExceptions };
+}
+
+/** The environment through which the harness applies the caps inside the child. */
+function limitEnv(limits: ResourceLimits | undefined, target: Target): Record<string, string> {
+  const env: Record<string, string> = {};
+  // An address-space cap would break sanitizer builds, which reserve huge shadow mappings.
+  if (limits?.memoryBytes !== undefined && target.sanitizers.length === 0) env.FTFUZZ_LIMIT_AS = String(limits.memoryBytes);
+  if (limits?.cpuSeconds !== undefined) env.FTFUZZ_LIMIT_CPU = String(limits.cpuSeconds);
+  return env;
+}
+
+/**
+ * A run that ended because a cap was hit is a resource termination, not a crash or a program failure:
+ * SIGXCPU is the CPU cap; MemoryError (or a thread that could not start) under the memory cap is the
+ * memory cap. A fatal signal other than SIGXCPU stays a crash even under a cap.
+ */
+export function capped(termination: Termination, fields: Pick<RunResult, 'uncaughtException' | 'threadExceptions'>, limits: ResourceLimits | undefined): Termination {
+  if (termination.kind === 'signal' && termination.signal === 'SIGXCPU' && limits?.cpuSeconds !== undefined) {
+    return { kind: 'resource', resource: 'cpu', detail: `more than ${limits.cpuSeconds} s of CPU time` };
+  }
+  if (termination.kind === 'exit' && limits?.memoryBytes !== undefined) {
+    const failures = [fields.uncaughtException, ...fields.threadExceptions].filter((e) => e !== null);
+    const hit = failures.find((e) => MEMORY_EXHAUSTED.test(e.excType) || (e.excType === 'RuntimeError' && THREAD_START_FAILED.test(e.message)));
+    if (hit) return { kind: 'resource', resource: 'memory', detail: `${hit.excType} under the ${limits.memoryBytes}-byte memory cap` };
+  }
+  return termination;
 }
 
 function applyLine(fields: ReturnType<typeof emptyRunFields>, line: string): void {
