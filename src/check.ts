@@ -7,7 +7,7 @@ import { EnvironmentError, InputError } from './errors.js';
 import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
 import { planRuns, runMatrix } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
-import { SpawnExecutor, type Executor } from './runtime/spawnExecutor.js';
+import { SpawnExecutor, type Executor, type ResourceLimits } from './runtime/spawnExecutor.js';
 import { probeTarget } from './runtime/targets.js';
 import type { Finding, GilMode, ProgramRef, RunResult, Target } from './types.js';
 
@@ -53,6 +53,12 @@ export interface CheckOptions {
   oracles?: Oracle[];
   executor?: Executor;
   env?: Record<string, string>;
+  /** Memory and CPU caps per run (none by default for a single `run`; campaigns always set them). */
+  limits?: ResourceLimits;
+  /** Cancels the runs in flight (their processes are killed); the report then says `cancelled`. */
+  signal?: AbortSignal;
+  /** Run the file as `python FILE` without the harness (how reproducers are judged). */
+  plain?: boolean;
   onRun?: (run: RunResult) => void;
 }
 
@@ -63,6 +69,8 @@ export interface CheckReport {
   runs: RunResult[];
   findings: Finding[];
   notices: string[];
+  /** The signal fired before every run ended: runs are incomplete and no oracle was applied. */
+  cancelled?: boolean;
 }
 
 export async function checkProgram(options: CheckOptions): Promise<CheckReport> {
@@ -83,8 +91,12 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       timeoutMs: options.timeoutMs ?? 30_000,
       jobs: options.jobs ?? os.availableParallelism(),
       env: options.env,
+      limits: options.limits,
+      signal: options.signal,
+      plain: options.plain,
       onRun: options.onRun,
     });
+    if (options.signal?.aborted) return { program, targets: options.targets, modes, runs, findings: [], notices, cancelled: true };
     // A program that does not even compile is bad input, not a finding.
     const syntax = runs.find((r) => r.uncaughtException && /^(SyntaxError|IndentationError|TabError)$/.test(r.uncaughtException.excType));
     if (syntax && runs.every((r) => r.uncaughtException?.excType === syntax.uncaughtException?.excType)) {

@@ -1,19 +1,27 @@
 // A fuzz campaign: generate (or mutate corpus programs), run each on the targets in every mode, apply
 // the oracles, keep findings in the crash store and programs that showed new behaviour in the corpus.
-// Stops at its budget or when its AbortSignal fires, keeping everything found so far.
+// Every new bucket's reproducer is re-run to measure how often it shows (races are flaky).
+//
+// The budget is a deadline: when it passes (or the AbortSignal fires), the runs in flight are killed and
+// their programs dropped, so a campaign ends within moments of its budget and keeps everything found.
+// Every target process runs under memory, CPU-time and output caps; a run stopped by one is a resource
+// finding, kept apart from the crash buckets.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
+import { generateModuleProgram, type ModuleSurface } from '../generators/moduleMode.js';
 import { mutateProgram, readScenario } from '../generators/mutators.js';
-import { generateProgram, type GenOptions, type GeneratedProgram } from '../generators/program.js';
+import { generateProgram, type GenOptions } from '../generators/program.js';
 import { Rng } from '../generators/rng.js';
 import type { Oracle } from '../oracles/index.js';
 import { mapConcurrent } from '../runtime/matrix.js';
+import { defaultLimits, type ResourceLimits } from '../runtime/spawnExecutor.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
-import { CrashStore } from '../store/crashStore.js';
-import type { Finding, FindingKind, GilMode, Target } from '../types.js';
+import { CrashStore, type Reproduction } from '../store/crashStore.js';
+import { runTrials, trialModes } from '../triage/trials.js';
+import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
 
 export interface CampaignOptions {
   targets: Target[];
@@ -26,13 +34,34 @@ export interface CampaignOptions {
   timeoutMs: number;
   crashDir: string;
   corpusDir: string;
+  /** Resource findings (oom, cpu, output) go here, not among the crash buckets. Default `<crashDir>/.resource`. */
+  resourceDir?: string;
   genOptions?: Partial<GenOptions>;
+  /** Module mode: programs make concurrent calls on this introspected module instead. */
+  module?: ModuleSurface;
   /** Share of programs made by mutating a corpus program rather than generating afresh. */
   mutateShare?: number;
   oracles?: Oracle[];
+  /** Caps per target process; default `defaultLimits(jobs, timeoutMs)`. */
+  limits?: ResourceLimits;
+  /** Re-runs of each new bucket's reproducer (0: do not measure). Default 10. */
+  reproTrials?: number;
+  /** A bucket reproducing in fewer than this share of its trials is marked flaky. Default 0.5. */
+  flakyBelow?: number;
   signal?: AbortSignal;
   onProgress?: (stats: CampaignStats) => void;
   progressEveryMs?: number;
+  /** Called as each new bucket is saved (and again once its rate is measured). */
+  onBucket?: (bucket: BucketSummary) => void;
+}
+
+export interface BucketSummary {
+  bucket: string;
+  kind: FindingKind;
+  title: string;
+  interpreter: string;
+  modes: GilMode[];
+  reproduction?: Reproduction;
 }
 
 export interface CampaignStats {
@@ -41,17 +70,23 @@ export interface CampaignStats {
   programs: number;
   executions: number;
   findingsByKind: Partial<Record<FindingKind, number>>;
+  /** Distinct crash-store buckets hit by this campaign. */
   buckets: string[];
-  newBuckets: string[];
+  newBuckets: BucketSummary[];
+  /** Distinct resource signatures (oom, cpu, output) and where their examples are. */
+  resources: { signature: string; hits: number; example: string }[];
   corpusAdded: number;
   /** Programs made by mutating a corpus program. */
   mutated: number;
+  /** Programs dropped because the budget ended (or a signal came) while they ran. */
+  cancelledPrograms: number;
   environmentWarnings: string[];
+  limits: ResourceLimits;
   stoppedBy: 'budget' | 'signal' | 'running';
 }
 
 /** Kinds kept in the crash store; a mode mismatch is an environment problem, reported instead. */
-const STORED: ReadonlySet<FindingKind> = new Set(['crash', 'hang', 'internal-error', 'lost-write', 'refcount', 'leak', 'differential', 'resource']);
+const STORED: ReadonlySet<FindingKind> = new Set(['crash', 'hang', 'internal-error', 'lost-write', 'refcount', 'leak', 'differential']);
 
 async function loadCorpus(dir: string): Promise<{ file: string; source: string }[]> {
   let names: string[] = [];
@@ -63,29 +98,54 @@ async function loadCorpus(dir: string): Promise<{ file: string; source: string }
   const out: { file: string; source: string }[] = [];
   for (const n of names) {
     const file = path.join(dir, n);
-    out.push({ file, source: await fs.readFile(file, 'utf8') });
+    try {
+      out.push({ file, source: await fs.readFile(file, 'utf8') });
+    } catch {
+      // unreadable corpus file: `ftfuzz replay` names it; a campaign just does not use it
+    }
   }
   return out;
+}
+
+/** What the campaign runs: a program's source, where it came from, and the features corpus novelty counts. */
+interface Candidate {
+  source: string;
+  origin: Record<string, unknown>;
+  features: string[];
+  mutated: boolean;
+}
+
+/** The run that best shows a finding: one of its target and mode, preferring the one that ended oddest. */
+function evidenceRun(f: Finding, runs: readonly RunResult[]): RunResult | undefined {
+  return runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path) && r.termination.kind !== 'exit') ??
+    runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path)) ??
+    runs[0];
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   if (o.durationMs === undefined && o.maxPrograms === undefined) throw new RangeError('a campaign needs --duration or --runs');
   const started = performance.now();
   const store = new CrashStore(o.crashDir);
+  const resourceStore = new CrashStore(o.resourceDir ?? path.join(o.crashDir, '.resource'));
+  const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
+  const reproTrials = o.reproTrials ?? 10;
+  const flakyBelow = o.flakyBelow ?? 0.5;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
   const corpus = await loadCorpus(o.corpusDir);
   // Parents for mutation: corpus programs that carry a scenario; a malformed header skips that file.
-  const parents = corpus.flatMap((c) => {
-    try {
-      const read = readScenario(c.source, c.file);
-      return read ? [read] : [];
-    } catch {
-      return [];
-    }
-  });
+  const parents = o.module
+    ? []
+    : corpus.flatMap((c) => {
+        try {
+          const read = readScenario(c.source, c.file);
+          return read ? [read] : [];
+        } catch {
+          return [];
+        }
+      });
   const seenContent = new Set(corpus.map((c) => createHash('sha256').update(c.source).digest('hex')));
-  // Corpus novelty: an op no kept program used yet (the op library bounds the corpus), or a new bucket.
-  const seenOps = new Set<string>(parents.flatMap((p) => p.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op))));
+  // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
+  const seenFeatures = new Set<string>(parents.flatMap((p) => p.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op))));
   const stats: CampaignStats = {
     seed: o.seed,
     elapsedMs: 0,
@@ -94,36 +154,50 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     findingsByKind: {},
     buckets: [],
     newBuckets: [],
+    resources: [],
     corpusAdded: 0,
     mutated: 0,
+    cancelledPrograms: 0,
     environmentWarnings: [],
+    limits,
     stoppedBy: 'running',
   };
   const buckets = new Set<string>();
-  const report = () => {
+  const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
     stats.buckets = [...buckets].sort();
-    o.onProgress?.({ ...stats });
+    return structuredClone(stats);
   };
-  const ticker = o.onProgress ? setInterval(report, o.progressEveryMs ?? 10_000) : undefined;
+  const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
+
+  // One signal for everything in flight: the caller's, or the deadline.
+  const deadline = new AbortController();
+  const onOuter = () => deadline.abort();
+  o.signal?.addEventListener('abort', onOuter, { once: true });
+  if (o.signal?.aborted) deadline.abort();
+  const timer = o.durationMs !== undefined ? setTimeout(() => deadline.abort(), Math.max(0, o.durationMs)) : undefined;
   let next = 0;
-  const outOfBudget = () =>
-    o.signal?.aborted === true ||
-    (o.maxPrograms !== undefined && next >= o.maxPrograms) ||
-    (o.durationMs !== undefined && performance.now() - started >= o.durationMs);
+  const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= o.maxPrograms);
 
-  const makeProgram = (index: number): GeneratedProgram => {
+  const makeProgram = (index: number): Candidate => {
     const rng = new Rng(`${o.seed}:program:${index}`);
-    const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
-    if (parent) {
-      const other = parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined;
-      stats.mutated += 1;
-      return mutateProgram(rng, parent, rng.int(1, 3), other);
+    if (o.module) {
+      const program = generateModuleProgram(o.module, `${o.seed}-${index}`);
+      return { source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false };
     }
-    return generateProgram(`${o.seed}-${index}`, o.genOptions);
+    const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
+    const program = parent
+      ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)
+      : generateProgram(`${o.seed}-${index}`, o.genOptions);
+    return {
+      source: program.source,
+      origin: { generator: program.meta.generator, seed: program.meta.seed, mutations: program.meta.mutations, campaignSeed: o.seed },
+      features: program.meta.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op)),
+      mutated: parent !== null,
+    };
   };
 
-  const keep = async (program: GeneratedProgram) => {
+  const keep = async (program: Candidate) => {
     const digest = createHash('sha256').update(program.source).digest('hex');
     if (seenContent.has(digest)) return;
     seenContent.add(digest);
@@ -131,22 +205,50 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stats.corpusAdded += 1;
   };
 
-  const store1 = async (finding: Finding, program: GeneratedProgram, stderrTail: string, target: Target) => {
+  /** Re-run a new bucket's repro.py and record how often the same bug shows. */
+  const measure = async (bucket: string, finding: Finding, target: Target): Promise<Reproduction | undefined> => {
+    if (reproTrials <= 0) return undefined;
+    const modes = trialModes(target, finding.modes, finding.signature);
+    const r = await runTrials({
+      file: path.join(store.dir(bucket), 'repro.py'),
+      target,
+      modes,
+      signature: finding.signature,
+      trials: reproTrials,
+      timeoutMs: o.timeoutMs,
+      limits,
+      oracles: o.oracles,
+      signal: deadline.signal,
+    });
+    if (r.cancelled) return undefined; // `ftfuzz triage --measure` measures it later
+    const reproduction: Reproduction = { interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < flakyBelow, measuredAt: new Date().toISOString() };
+    await store.update(bucket, (meta) => ({ ...meta, reproduction }));
+    return reproduction;
+  };
+
+  const record = async (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> => {
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
+    const input = { finding, source: program.source, target, stderrTail: run?.stderrTail ?? '', origin: program.origin };
+    if (finding.kind === 'resource') {
+      const { bucket } = await resourceStore.record(input);
+      const known = stats.resources.find((r) => r.signature === finding.signature);
+      if (known) known.hits += 1;
+      else stats.resources.push({ signature: finding.signature, hits: 1, example: path.join(resourceStore.root, bucket) });
+      return false;
+    }
     if (!STORED.has(finding.kind)) {
       if (!stats.environmentWarnings.includes(finding.title)) stats.environmentWarnings.push(finding.title);
       return false;
     }
-    const { bucket, isNew } = await store.record({
-      finding,
-      source: program.source,
-      target,
-      stderrTail,
-      origin: { generator: program.meta.generator, seed: program.meta.seed, mutations: program.meta.mutations, campaignSeed: o.seed },
-    });
+    const { bucket, isNew } = await store.record(input);
     buckets.add(bucket);
-    if (isNew) stats.newBuckets.push(bucket);
-    return isNew;
+    if (!isNew) return false;
+    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, interpreter: target.label, modes: finding.modes };
+    stats.newBuckets.push(summary);
+    o.onBucket?.({ ...summary });
+    summary.reproduction = await measure(bucket, finding, target);
+    if (summary.reproduction) o.onBucket?.({ ...summary });
+    return true;
   };
 
   try {
@@ -157,36 +259,77 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         const program = makeProgram(index);
         const file = path.join(work, `prog-${index}.py`);
         await fs.writeFile(file, program.source);
-        const result = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, oracles: o.oracles });
+        const result = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, oracles: o.oracles, limits, signal: deadline.signal });
+        await fs.rm(file, { force: true });
+        if (result.cancelled) {
+          stats.cancelledPrograms += 1;
+          break;
+        }
         stats.programs += 1;
+        if (program.mutated) stats.mutated += 1;
         stats.executions += result.runs.length;
         let newBehaviour = false;
         for (const f of result.findings) {
-          const run = result.runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path)) ?? result.runs[0];
+          const run = evidenceRun(f, result.runs);
           const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
-          if (target && (await store1(f, program, run?.stderrTail ?? '', target))) newBehaviour = true;
+          if (target && (await record(f, program, run, target))) newBehaviour = true;
         }
-        const ops = program.meta.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op));
-        if (ops.some((op) => !seenOps.has(op))) {
-          for (const op of ops) seenOps.add(op);
+        const features = [
+          ...program.features,
+          ...result.runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
+        ];
+        if (features.some((f) => !seenFeatures.has(f))) {
+          for (const f of features) seenFeatures.add(f);
           newBehaviour = true;
         }
         if (newBehaviour) await keep(program);
-        await fs.rm(file, { force: true });
       }
     });
   } finally {
     if (ticker) clearInterval(ticker);
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onOuter);
     await fs.rm(work, { recursive: true, force: true });
   }
-  stats.stoppedBy = o.signal?.aborted ? 'signal' : 'budget';
-  stats.elapsedMs = performance.now() - started;
-  stats.buckets = [...buckets].sort();
-  return stats;
+  const final = snapshot();
+  final.stoppedBy = o.signal?.aborted ? 'signal' : 'budget';
+  return final;
 }
 
+function clock(ms: number): string {
+  const secs = Math.floor(ms / 1000);
+  const h = Math.floor(secs / 3600);
+  const mm = String(Math.floor((secs % 3600) / 60)).padStart(h ? 2 : 1, '0');
+  const ss = String(secs % 60).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** One status line: elapsed, executions and rate, findings by kind, distinct buckets. */
 export function formatStats(s: CampaignStats): string {
   const secs = s.elapsedMs / 1000;
   const kinds = Object.entries(s.findingsByKind).map(([k, n]) => `${k}:${n}`).join(' ') || 'none';
-  return `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, '0')} programs ${s.programs} executions ${s.executions} (${(s.executions / Math.max(secs, 0.001)).toFixed(1)}/s) findings ${kinds} buckets ${s.buckets.length} (new ${s.newBuckets.length}) corpus +${s.corpusAdded}`;
+  return `${clock(s.elapsedMs)} programs ${s.programs} execs ${s.executions} (${(s.executions / Math.max(secs, 0.001)).toFixed(1)}/s) findings ${kinds} buckets ${s.buckets.length} (new ${s.newBuckets.length}) corpus +${s.corpusAdded}`;
+}
+
+export function formatBucket(b: BucketSummary, crashDir: string): string {
+  const r = b.reproduction;
+  const rate = r ? `reproduces ${r.hits}/${r.trials}${r.flaky ? ' (flaky)' : ''}` : 'rate not measured';
+  return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${rate}\n    ${b.title.slice(0, 160)}`;
+}
+
+/** The end-of-campaign summary for people. */
+export function formatSummary(s: CampaignStats, crashDir: string): string {
+  const out = [
+    `campaign ${s.seed}: ${formatStats(s)}`,
+    `stopped by ${s.stoppedBy}${s.cancelledPrograms ? ` (${s.cancelledPrograms} program(s) in flight dropped)` : ''}; replay it with --seed ${s.seed}`,
+  ];
+  if (s.newBuckets.length) {
+    out.push(`${s.newBuckets.length} new bucket(s):`);
+    for (const b of s.newBuckets) out.push(`  ${formatBucket(b, crashDir).replace(/\n/g, '\n  ')}`);
+  }
+  const old = s.buckets.length - s.newBuckets.length;
+  if (old > 0) out.push(`${old} known bucket(s) hit again (see ftfuzz triage)`);
+  for (const r of s.resources) out.push(`resource ${r.signature.replace(/^resource\|/, '')}: ${r.hits} program(s), e.g. ${r.example} (not a crash bucket)`);
+  for (const w of s.environmentWarnings) out.push(`environment: ${w}`);
+  return out.join('\n');
 }

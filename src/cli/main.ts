@@ -11,11 +11,19 @@ import { generateProgram, resolveGenOptions, type GenOptions } from '../generato
 import { generateModuleProgram, introspectModule } from '../generators/moduleMode.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { formatOpsTable } from './opsTable.js';
-import { formatStats, runCampaign } from '../campaign/fuzz.js';
+import { formatBucket, formatStats, formatSummary, runCampaign } from '../campaign/fuzz.js';
+import { promises as fs } from 'node:fs';
+import { InputError } from '../errors.js';
+import { defaultLimits } from '../runtime/spawnExecutor.js';
+import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
+import { minimize } from '../triage/minimize.js';
+import { collectReplayItems, isFailing, replay, toJUnit } from '../triage/replay.js';
+import { formatTriageRow, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
+import { trialModes } from '../triage/trials.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
-import { discoverTargets } from '../runtime/targets.js';
+import { discoverTargets, probeTarget } from '../runtime/targets.js';
 import { ExitCode, GIL_MODES, type GilMode, type Target } from '../types.js';
 import { formatReport, formatTargetRow, parseDuration } from './format.js';
 
@@ -41,6 +49,27 @@ function duration(value: string | number, option: string): number {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+function parseBytes(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${option} ${text}: expected a size like 512M or 4G`);
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const bytes = Math.floor(Number(m[1]) * scale);
+  if (bytes < 64 * 1024 ** 2) throw new UsageError(`${option} ${text}: below 64M an interpreter cannot even start its threads`);
+  return bytes;
+}
+
+/** A bucket given as a directory, or as a name inside the crash store. */
+async function resolveBucketDir(bucket: string, crashes: string): Promise<string> {
+  for (const candidate of [path.resolve(bucket), path.resolve(crashes, bucket)]) {
+    try {
+      if ((await fs.stat(candidate)).isDirectory()) return candidate;
+    } catch {
+      // try the next
+    }
+  }
+  throw new InputError(bucket, `is neither a bucket directory nor a bucket in ${crashes}; list them with ftfuzz triage`);
 }
 
 function parseRange(text: string | undefined, option: string): [number, number] | undefined {
@@ -191,9 +220,15 @@ export function buildCli(argv: string[]) {
           .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
           .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
           .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
           .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
+          .option('memory-limit', { type: 'string', describe: 'memory cap per target process, e.g. 4G (default: half the RAM / jobs)' })
+          .option('cpu-limit', { type: 'string', describe: 'CPU-time cap per target process (default: cores x timeout + 10s)' })
+          .option('repro-trials', { type: 'number', default: 10, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
+          .option('flaky-below', { type: 'number', default: 0.5, describe: 'a bucket reproducing less often than this is marked flaky' })
+          .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
           .option('json', { type: 'string', describe: 'also write the summary as JSON to this file' }),
       async (args) => {
         if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
@@ -203,20 +238,36 @@ export function buildCli(argv: string[]) {
         const modes = parseModes(args.modes);
         const jobs = positiveInt(args.jobs, '--jobs');
         const timeoutMs = duration(args.timeout, '--timeout');
+        const limits = defaultLimits(jobs, timeoutMs);
+        if (args['memory-limit'] !== undefined) limits.memoryBytes = parseBytes(args['memory-limit'], '--memory-limit');
+        if (args['cpu-limit'] !== undefined) limits.cpuSeconds = Math.ceil(duration(args['cpu-limit'], '--cpu-limit') / 1000);
+        const reproTrials = args['repro-trials'];
+        if (!Number.isInteger(reproTrials) || reproTrials < 0) throw new UsageError(`--repro-trials ${reproTrials}: expected a whole number ≥ 0`);
+        const flakyBelow = args['flaky-below'];
+        if (!(flakyBelow >= 0 && flakyBelow <= 1)) throw new UsageError(`--flaky-below ${flakyBelow}: expected a share between 0 and 1`);
+        const progressEveryMs = duration(args['progress-every'], '--progress-every');
         const genOptions = genOptionsFrom(args);
         const targets = await resolveTargets({ python: args.python, log: say });
+        const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
         const seed = args.seed ?? randomBytes(4).toString('hex');
-        say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s); crashes -> ${path.resolve(args.crashes)}`);
+        const crashDir = path.resolve(args.crashes);
+        say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
+        say(`caps per process: memory ${(limits.memoryBytes / 1024 ** 3).toFixed(1)} GiB, CPU ${limits.cpuSeconds} s, timeout ${timeoutMs / 1000} s`);
         const controller = new AbortController();
         let interrupts = 0;
         const stop = () => {
           interrupts += 1;
           if (interrupts > 1) process.exit(130);
-          say('stopping: finishing the programs in flight (signal again to quit at once)');
+          say('stopping: killing the runs in flight, keeping everything found (signal again to quit at once)');
           controller.abort();
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        const live = process.stderr.isTTY === true;
+        const status = (line: string) => (live ? process.stderr.write(`\r\x1b[K${line}`) : say(line));
+        const endStatus = () => {
+          if (live) process.stderr.write('\r\x1b[K');
+        };
         try {
           const stats = await runCampaign({
             targets,
@@ -226,22 +277,172 @@ export function buildCli(argv: string[]) {
             maxPrograms,
             jobs,
             timeoutMs,
-            crashDir: path.resolve(args.crashes),
+            crashDir,
             corpusDir: path.resolve(args.corpus),
             genOptions,
+            module: surface,
             oracles,
+            limits,
+            reproTrials,
+            flakyBelow,
             signal: controller.signal,
-            onProgress: (s) => say(formatStats(s)),
+            progressEveryMs: live ? 1000 : progressEveryMs,
+            onProgress: (st) => status(formatStats(st)),
+            onBucket: (b) => {
+              endStatus();
+              say(`${b.reproduction ? 'rate' : 'new bucket'}: ${formatBucket(b, args.crashes).replace(/\n\s*/g, ' — ')}`);
+            },
           });
-          process.stdout.write(`${formatStats(stats)}\nstopped by ${stats.stoppedBy}; replay this campaign with --seed ${seed}\n`);
-          for (const b of stats.newBuckets) process.stdout.write(`  new bucket ${path.join(args.crashes, b)}\n`);
-          for (const w of stats.environmentWarnings) process.stdout.write(`  environment: ${w}\n`);
+          endStatus();
+          process.stdout.write(`${formatSummary(stats, args.crashes)}\n`);
           if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(stats, null, 2)}\n`);
           process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
         } finally {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
         }
+      },
+    )
+    .command(
+      'triage',
+      'list the crash buckets; --versions replays each on every known interpreter',
+      (y) =>
+        withTargetOptions(y)
+          .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
+          .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on every known interpreter (cache, PATH, --python); record affected / not' })
+          .option('measure', { type: 'boolean', default: false, describe: 'measure the reproduction rate of buckets that have none' })
+          .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
+          .option('trials', { type: 'number', default: 10, describe: 'runs per bucket and interpreter' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('flaky-below', { type: 'number', default: 0.5, describe: 'rate under which a bucket is marked flaky' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
+      async (args) => {
+        const store = new CrashStore(path.resolve(args.crashes));
+        const trials = positiveInt(args.trials, '--trials');
+        const timeoutMs = duration(args.timeout, '--timeout');
+        const { buckets, errors } = await store.list();
+        const chosen = args.bucket ? buckets.filter((b) => args.bucket?.includes(b.bucket)) : buckets;
+        for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);
+        const settings = { trials, timeoutMs, limits: defaultLimits(1, timeoutMs) };
+        if (args.measure) {
+          for (const b of chosen.filter((x) => !x.meta.reproduction)) {
+            const target = await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
+            if (!target) {
+              say(`${b.bucket}: its interpreter ${b.meta.interpreter.path} is gone; pass --python to triage --versions instead`);
+              continue;
+            }
+            b.meta = await measureRate(store, b.bucket, b.meta, target, { ...settings, flakyBelow: args['flaky-below'] });
+          }
+        }
+        if (args.versions) {
+          const found = await discoverTargets({ explicit: args.python });
+          const targets = found.flatMap((d) => (d.target ? [d.target] : []));
+          say(`replaying ${chosen.length} bucket(s) on ${targets.map(shortLabel).join(', ')}, ${trials} trial(s) each`);
+          for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, targets, settings, say);
+        }
+        if (args.json) process.stdout.write(`${JSON.stringify({ buckets: chosen, errors }, null, 2)}\n`);
+        else {
+          if (chosen.length === 0) process.stdout.write(`no buckets in ${store.root}\n`);
+          for (const b of chosen) process.stdout.write(`${formatTriageRow(b.bucket, b.meta)}\n`);
+          for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
+        }
+        process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;
+      },
+    )
+    .command(
+      'minimize <bucket>',
+      'shrink a bucket\'s reproducer while the same bug still shows; writes repro.min.py',
+      (y) =>
+        withTargetOptions(y)
+          .positional('bucket', { type: 'string', demandOption: true, describe: 'a bucket directory, or a bucket name in --crashes' })
+          .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory (for bucket names)' })
+          .option('trials', { type: 'number', default: 5, describe: 'runs per candidate' })
+          .option('rate', { type: 'number', describe: 'share of trials a candidate must reproduce in (default: half the bucket\'s rate, at least one run)' })
+          .option('budget', { type: 'string', default: '10m', describe: 'time budget' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' }),
+      async (args) => {
+        const dir = await resolveBucketDir(args.bucket, args.crashes);
+        const store = new CrashStore(path.dirname(dir));
+        const bucket = path.basename(dir);
+        const meta = await store.read(bucket);
+        if (!meta) throw new InputError(dir, 'is not a complete bucket (no meta.json); pass a directory under crashes/');
+        const target = args.python?.length ? (await resolveTargets({ python: args.python, log: say }))[0] as Target : await probeTarget(meta.interpreter.path, 'flag');
+        const trials = positiveInt(args.trials, '--trials');
+        const rate = args.rate ?? Math.max(1 / trials, (meta.reproduction?.rate ?? 1) / 2);
+        if (!(rate > 0 && rate <= 1)) throw new UsageError(`--rate ${rate}: expected a share in (0, 1]`);
+        const requiredHits = Math.max(1, Math.ceil(rate * trials - 1e-9));
+        const timeoutMs = duration(args.timeout, '--timeout');
+        const file = path.join(dir, 'repro.py');
+        const source = await fs.readFile(file, 'utf8');
+        const modes = trialModes(target, meta.modes, meta.signature);
+        say(`minimizing ${bucket} on ${target.label} (${modes.join(', ')}): a candidate must show it in ${requiredHits}/${trials} runs`);
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.on('SIGINT', stop);
+        try {
+          const result = await minimize({
+            file, source, target, modes, signature: meta.signature, trialsPerCandidate: trials, requiredHits, timeoutMs,
+            budgetMs: duration(args.budget, '--budget'), limits: defaultLimits(1, timeoutMs), signal: controller.signal, log: say,
+          });
+          if (result.stoppedBy === 'no-baseline') {
+            throw new InputError(file, `does not reproduce its bug on ${target.label} at the required rate (${result.baseline.hits}/${result.baseline.trials}); try more --trials or a lower --rate`);
+          }
+          if (result.accepted === 0) {
+            process.stdout.write(`${bucket}: no smaller program reproduces it (${result.candidatesTried} candidates tried, stopped by ${result.stoppedBy})\n`);
+            process.exitCode = ExitCode.Clean;
+            return;
+          }
+          const header = reproHeaderFor(meta, 'repro.min.py', target);
+          const out = await store.writeFile(bucket, 'repro.min.py', header + result.source);
+          await store.update(bucket, (m) => ({
+            ...m,
+            minimized: {
+              file: 'repro.min.py', bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter, linesBefore: result.linesBefore, linesAfter: result.linesAfter,
+              requiredRate: requiredHits / trials, trialsPerCandidate: trials, candidatesTried: result.candidatesTried, measuredAt: new Date().toISOString(),
+            },
+          }));
+          const pct = Math.round((1 - result.linesAfter / Math.max(1, result.linesBefore)) * 100);
+          process.stdout.write(
+            `${out}: ${result.linesBefore} -> ${result.linesAfter} lines, ${result.bytesBefore} -> ${result.bytesAfter} bytes (${pct}% fewer lines) by ${result.strategy} reduction; ${result.candidatesTried} candidates, ${result.accepted} kept, stopped by ${result.stoppedBy}\n`,
+          );
+        } finally {
+          process.off('SIGINT', stop);
+        }
+      },
+    )
+    .command(
+      'replay <paths..>',
+      'replay corpus programs and crash reproducers; per-file status; exit 1 if anything still fails',
+      (y) =>
+        withTargetOptions(y)
+          .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'files, bucket directories, crashes/ or corpus/' })
+          .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes for corpus programs' })
+          .option('trials', { type: 'number', default: 3, describe: 'runs per file and interpreter' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'files in parallel' })
+          .option('junit', { type: 'string', describe: 'write JUnit XML here (for CI)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the entries as JSON' }),
+      async (args) => {
+        const modes = parseModes(args.modes);
+        const trials = positiveInt(args.trials, '--trials');
+        const jobs = positiveInt(args.jobs, '--jobs');
+        const timeoutMs = duration(args.timeout, '--timeout');
+        const targets = await resolveTargets({ python: args.python, log: say });
+        const items = await collectReplayItems(args.paths);
+        if (items.length === 0) throw new InputError((args.paths).join(' '), 'holds no programs or reproducers to replay');
+        const entries = await replay({
+          items, targets, modes, trials, timeoutMs, jobs, limits: defaultLimits(jobs, timeoutMs),
+          onEntry: (e) => {
+            if (!args.json) process.stdout.write(`${e.status.padEnd(13)} ${path.relative(process.cwd(), e.file) || e.file}  [${shortLabel(targets.find((t) => t.path === e.interpreterPath) ?? targets[0] as Target)}] ${e.detail}\n`);
+          },
+        });
+        if (args.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        if (args.junit) await writeFileAtomic(args.junit, toJUnit(entries));
+        const count = (s: string) => entries.filter((e) => e.status === s).length;
+        process.stderr.write(
+          `ftfuzz: replayed ${items.length} file(s) on ${targets.length} interpreter(s): ${['still-failing', 'new-failure', 'flaky', 'fixed', 'pass', 'error'].map((s) => `${s} ${count(s)}`).join(', ')}\n`,
+        );
+        process.exitCode = entries.some((e) => isFailing(e.status)) ? ExitCode.Findings : count('error') ? ExitCode.Input : ExitCode.Clean;
       },
     )
     .command(

@@ -32,6 +32,45 @@ export interface BucketMeta {
   firstSeen: string;
   lastSeen: string;
   hits: number;
+  /** Re-runs of repro.py right after the bucket was made (README "Reproduction rate"). */
+  reproduction?: Reproduction;
+  /** `ftfuzz triage --versions`: the same reproducer on every known interpreter, by label. */
+  versions?: Record<string, VersionTrial>;
+  /** `ftfuzz minimize`: repro.min.py and how much smaller it is. */
+  minimized?: Minimized;
+}
+
+export interface Reproduction {
+  interpreter: string;
+  modes: GilMode[];
+  trials: number;
+  hits: number;
+  rate: number;
+  /** Below the flaky threshold: kept, and marked. */
+  flaky: boolean;
+  measuredAt: string;
+}
+
+export interface VersionTrial {
+  path: string;
+  version: string;
+  modes: GilMode[];
+  trials: number;
+  hits: number;
+  affected: boolean;
+  measuredAt: string;
+}
+
+export interface Minimized {
+  file: string;
+  bytesBefore: number;
+  bytesAfter: number;
+  linesBefore: number;
+  linesAfter: number;
+  requiredRate: number;
+  trialsPerCandidate: number;
+  candidatesTried: number;
+  measuredAt: string;
 }
 
 export interface RecordInput {
@@ -53,7 +92,12 @@ function reproduceIn(target: Target, modes: GilMode[]): string {
   return reproduceCommand(target, modes.includes('gil-off') ? 'gil-off' : 'gil-on', 'repro.py');
 }
 
-function reproHeader(f: Finding, reproduce: string): string {
+/** The header of a minimized reproducer: the same, with the command pointing at the new file. */
+export function reproHeaderFor(meta: BucketMeta, file: string, target: Target): string {
+  return reproHeader(meta, reproduceCommand(target, meta.modes.includes('gil-off') ? 'gil-off' : 'gil-on', file));
+}
+
+function reproHeader(f: Pick<Finding, 'title' | 'signature'>, reproduce: string): string {
   return [
     `# ftfuzz reproducer: ${f.title.replace(/\n/g, ' ')}`,
     `# signature: ${f.signature}`,
@@ -141,6 +185,39 @@ export class CrashStore {
     } finally {
       await release();
     }
+  }
+
+  dir(bucket: string): string {
+    return path.join(this.root, bucket);
+  }
+
+  /** Change a complete bucket's meta.json under its lock (e.g. to add a reproduction rate). */
+  update(bucket: string, change: (meta: BucketMeta) => BucketMeta): Promise<BucketMeta> {
+    return this.serialized(bucket, async () => {
+      const dir = this.dir(bucket);
+      const release = await lockfile.lock(dir, { realpath: false, stale: 30_000, retries: { retries: 200, minTimeout: 10, maxTimeout: 100 } });
+      try {
+        const existing = await this.readMeta(dir);
+        if (!existing) throw new Error(`${path.join(dir, 'meta.json')}: no such bucket`);
+        const meta = change(existing);
+        await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+        return meta;
+      } finally {
+        await release();
+      }
+    });
+  }
+
+  /** One bucket's meta, or null when the bucket is incomplete or absent; throws on a malformed one. */
+  read(bucket: string): Promise<BucketMeta | null> {
+    return this.readMeta(this.dir(bucket));
+  }
+
+  /** Write a file into a bucket atomically (repro.min.py). */
+  async writeFile(bucket: string, name: string, text: string): Promise<string> {
+    const file = path.join(this.dir(bucket), name);
+    await writeFileAtomic(file, text);
+    return file;
   }
 
   private async readMeta(dir: string): Promise<BucketMeta | null> {

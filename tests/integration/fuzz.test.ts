@@ -40,6 +40,37 @@ describe('ftfuzz fuzz', () => {
     expect(stats.programs).toBeLessThan(10_000);
   });
 
+  it('ends at its deadline by killing the runs in flight, and drops their programs', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
+    // Programs far longer than the budget: without cancellation the campaign would overrun by minutes.
+    const slow = { kinds: ['list'], effects: ['exact' as const], iterations: [100_000, 100_000] as [number, number], threads: [8, 8] as [number, number] };
+    const stats = await runCampaign({
+      targets: [target], modes: ['gil-off'], jobs: 2, timeoutMs: 300_000, seed: 'deadline', durationMs: 2000,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: slow,
+    });
+    expect(stats.stoppedBy).toBe('budget');
+    expect(stats.cancelledPrograms).toBe(2);
+    expect(stats.programs).toBe(0);
+    expect(stats.buckets).toEqual([]);
+    // Generous bound for a loaded machine; the point is "not the 300 s timeout".
+    expect(stats.elapsedMs).toBeLessThan(60_000);
+  });
+
+  it('keeps programs stopped by the memory cap out of the crash buckets, as resource findings', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
+    // 128 MiB of address space: the interpreter starts, its threads cannot.
+    const stats = await runCampaign({
+      targets: [target], modes: ['gil-off'], jobs: 1, timeoutMs: 30_000, seed: 'cap', maxPrograms: 3,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: { ...exact, threads: [8, 8] }, limits: { memoryBytes: 128 * 1024 ** 2 },
+    });
+    expect(stats.findingsByKind).toEqual({ resource: 3 });
+    expect(stats.buckets).toEqual([]);
+    expect(stats.resources).toEqual([{ signature: 'resource|oom', hits: 3, example: expect.stringContaining(path.join('crashes', '.resource', 'resource-')) as string }]);
+    expect((await fs.readdir(path.join(dir, 'crashes'))).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
   it('refuses to start without a budget (usage error)', () => {
     const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'ftfuzz.js'), 'fuzz'], { encoding: 'utf8' });
     expect(r.status).toBe(ExitCode.Usage);

@@ -1,0 +1,213 @@
+// Regression replay: corpus programs and crash reproducers run again on the given interpreters, each
+// with a status, for CI. A reproducer (repro.py or repro.min.py beside a bucket's meta.json) is expected
+// to show its bucket's bug: still failing, fixed, flaky, or a new failure instead. A corpus program is
+// expected to pass. A file that cannot be read or is malformed is reported by name; the rest still run.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { checkProgram, loadProgram } from '../check.js';
+import { FtfuzzError } from '../errors.js';
+import { readScenario } from '../generators/mutators.js';
+import type { Oracle } from '../oracles/index.js';
+import { mapConcurrent } from '../runtime/matrix.js';
+import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import { parseMeta, type BucketMeta } from '../store/crashStore.js';
+import type { Finding, GilMode, Target } from '../types.js';
+import { sameBug, trialModes } from './trials.js';
+
+export type ReplayStatus = 'still-failing' | 'fixed' | 'flaky' | 'new-failure' | 'pass' | 'error';
+
+export interface ReplayItem {
+  file: string;
+  /** A reproducer carries its bucket's meta; a corpus program has none. */
+  meta?: BucketMeta;
+  /** Why the file cannot be replayed (malformed meta.json, unreadable directory). */
+  error?: string;
+}
+
+export interface ReplayEntry {
+  file: string;
+  role: 'reproducer' | 'program';
+  interpreter: string;
+  interpreterPath: string;
+  status: ReplayStatus;
+  trials: number;
+  /** Trials that showed the expected bug (reproducers) or any finding (programs). */
+  hits: number;
+  expected?: string;
+  findings: Pick<Finding, 'kind' | 'signature' | 'title'>[];
+  detail: string;
+  durationMs: number;
+}
+
+const REPRO_NAMES = new Set(['repro.py', 'repro.min.py']);
+
+/** The files behind the paths: bucket directories, store and corpus directories, single files. */
+export async function collectReplayItems(paths: readonly string[]): Promise<ReplayItem[]> {
+  const items: ReplayItem[] = [];
+  const bucketItems = async (dir: string) => {
+    const metaFile = path.join(dir, 'meta.json');
+    let meta: BucketMeta;
+    try {
+      meta = parseMeta(await fs.readFile(metaFile, 'utf8'), metaFile);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      items.push({ file: metaFile, error: code ? `cannot be read (${code}); restore it or delete the bucket` : (error as Error).message });
+      return;
+    }
+    // The minimized reproducer replaces the full one when there is one.
+    const min = path.join(dir, 'repro.min.py');
+    const file = (await exists(min)) ? min : path.join(dir, 'repro.py');
+    items.push({ file, meta });
+  };
+  const walk = async (dir: string, depth: number) => {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      items.push({ file: dir, error: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions` });
+      return;
+    }
+    if (entries.some((e) => e.name === 'meta.json')) return bucketItems(dir);
+    // An incomplete bucket (killed before meta.json) has repro.py only: not a bucket yet, skipped.
+    if (entries.some((e) => e.name === 'repro.py') && depth > 0) return;
+    for (const e of entries.filter((x) => !x.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full, depth + 1);
+      else if (e.name.endsWith('.py')) items.push({ file: full });
+    }
+  };
+  for (const p of paths) await collectPath(p);
+  // Programs are checked once, before any run: unreadable, or a corpus file with a damaged scenario header.
+  for (const item of items) {
+    if (item.error || item.meta) continue;
+    try {
+      await loadProgram(item.file);
+      readScenario(await fs.readFile(item.file, 'utf8'), item.file);
+    } catch (error) {
+      item.error = (error as Error).message;
+    }
+  }
+  return items;
+
+  async function collectPath(p: string) {
+    const abs = path.resolve(p);
+    let stat;
+    try {
+      stat = await fs.stat(abs);
+    } catch {
+      items.push({ file: abs, error: 'does not exist; check the path' });
+      return;
+    }
+    if (stat.isDirectory()) await walk(abs, 0);
+    else if (REPRO_NAMES.has(path.basename(abs)) && (await exists(path.join(path.dirname(abs), 'meta.json')))) {
+      const metaFile = path.join(path.dirname(abs), 'meta.json');
+      try {
+        items.push({ file: abs, meta: parseMeta(await fs.readFile(metaFile, 'utf8'), metaFile) });
+      } catch (error) {
+        items.push({ file: metaFile, error: (error as Error).message });
+      }
+    } else items.push({ file: abs });
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface ReplayOptions {
+  items: ReplayItem[];
+  targets: Target[];
+  /** Modes for corpus programs (reproducers use their bucket's modes). */
+  modes: GilMode[];
+  trials: number;
+  timeoutMs: number;
+  jobs: number;
+  limits?: ResourceLimits;
+  oracles?: Oracle[];
+  onEntry?: (entry: ReplayEntry) => void;
+}
+
+const brief = (f: Finding) => ({ kind: f.kind, signature: f.signature, title: f.title });
+
+async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Promise<ReplayEntry> {
+  const started = performance.now();
+  const base = { file: item.file, role: item.meta ? ('reproducer' as const) : ('program' as const), interpreter: target.label, interpreterPath: target.path, expected: item.meta?.signature };
+  const fail = (detail: string): ReplayEntry => ({ ...base, status: 'error', trials: 0, hits: 0, findings: [], detail, durationMs: performance.now() - started });
+  if (item.error) return fail(item.error);
+  const modes = item.meta ? trialModes(target, item.meta.modes, item.meta.signature) : o.modes.filter((m) => m === 'gil-on' || target.freeThreaded);
+  let hits = 0;
+  let trials = 0;
+  const others = new Map<string, Finding>();
+  for (let i = 0; i < o.trials; i++) {
+    let findings: Finding[];
+    try {
+      const report = await checkProgram({ file: item.file, targets: [target], modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined });
+      findings = report.findings;
+    } catch (error) {
+      if (error instanceof FtfuzzError) return fail(error.message);
+      throw error;
+    }
+    trials += 1;
+    const expected = item.meta?.signature;
+    if (expected !== undefined) {
+      if (findings.some((f) => sameBug(f.signature, expected))) hits += 1;
+      for (const f of findings.filter((x) => !sameBug(x.signature, expected))) others.set(f.signature, f);
+    } else {
+      if (findings.length) hits += 1;
+      for (const f of findings) others.set(f.signature, f);
+    }
+  }
+  const shown = [...others.values()].map(brief);
+  let status: ReplayStatus;
+  let detail: string;
+  if (item.meta) {
+    status = hits === trials ? 'still-failing' : hits > 0 ? 'flaky' : shown.length ? 'new-failure' : 'fixed';
+    const recorded = item.meta.reproduction ? `; recorded rate ${Math.round(item.meta.reproduction.rate * 100)}%` : '';
+    detail = `${item.meta.kind} ${hits}/${trials}${recorded}${shown.length ? `; also: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : ''}`;
+  } else {
+    status = hits === 0 ? 'pass' : hits === trials ? 'new-failure' : 'flaky';
+    detail = hits ? `${hits}/${trials} trials: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : `clean in ${trials} trial(s)`;
+  }
+  return { ...base, status, trials, hits, findings: shown, detail, durationMs: performance.now() - started };
+}
+
+export async function replay(o: ReplayOptions): Promise<ReplayEntry[]> {
+  const work = o.items.flatMap((item) => (item.error ? [{ item, target: o.targets[0] as Target }] : o.targets.map((target) => ({ item, target }))));
+  return mapConcurrent(work, o.jobs, async ({ item, target }) => {
+    const entry = await replayOne(item, target, o);
+    o.onEntry?.(entry);
+    return entry;
+  });
+}
+
+/** Anything that still fails (or fails anew, or sometimes) makes the replay fail. */
+export function isFailing(status: ReplayStatus): boolean {
+  return status === 'still-failing' || status === 'new-failure' || status === 'flaky';
+}
+
+const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string).replace(/\p{Cc}/gu, (c) => ('\t\n\r'.includes(c) ? c : '?'));
+
+/** JUnit XML: one testsuite per interpreter, one testcase per file. */
+export function toJUnit(entries: readonly ReplayEntry[], cwd = process.cwd()): string {
+  const byTarget = new Map<string, ReplayEntry[]>();
+  for (const e of entries) byTarget.set(e.interpreter, [...(byTarget.get(e.interpreter) ?? []), e]);
+  const suites = [...byTarget.entries()].map(([label, list]) => {
+    const failures = list.filter((e) => isFailing(e.status)).length;
+    const errors = list.filter((e) => e.status === 'error').length;
+    const time = list.reduce((t, e) => t + e.durationMs, 0) / 1000;
+    const cases = list.map((e) => {
+      const rel = path.relative(cwd, e.file) || e.file;
+      const head = `    <testcase classname="${xml(`ftfuzz.replay.${e.role}`)}" name="${xml(rel)}" time="${(e.durationMs / 1000).toFixed(3)}"`;
+      if (isFailing(e.status)) return `${head}>\n      <failure type="${e.status}" message="${xml(`${e.status}: ${e.detail}`.slice(0, 500))}">${xml(e.findings.map((f) => `${f.kind} ${f.signature}`).join('\n') || e.expected || '')}</failure>\n    </testcase>`;
+      if (e.status === 'error') return `${head}>\n      <error type="error" message="${xml(e.detail.slice(0, 500))}"/>\n    </testcase>`;
+      return `${head}>\n      <system-out>${xml(`${e.status}: ${e.detail}`)}</system-out>\n    </testcase>`;
+    });
+    return `  <testsuite name="${xml(`ftfuzz replay on ${label}`)}" tests="${list.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
+}

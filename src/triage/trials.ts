@@ -1,0 +1,82 @@
+// Re-running a program to see whether a finding shows again: the reproduction rate of a new bucket, the
+// affected versions in triage, the interestingness test of the minimizer and the statuses of replay.
+//
+// A trial runs the file as plain `python FILE` (no harness: the reproducer must stand alone), once in each
+// mode the finding needs; the finding reproduced in a trial when the oracles
+// report the same bug (same signature, up to interpreter versions) from that trial's runs.
+import { checkProgram } from '../check.js';
+import type { Oracle } from '../oracles/index.js';
+import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import type { Finding, GilMode, Target } from '../types.js';
+
+/** Interpreter versions in a signature ("3.13.15t/gil-off" in differential ones) do not change the bug. */
+export function versionless(signature: string): string {
+  return signature.replace(/\b\d+\.\d+\.\d+[a-z]*\d*t?d?(?=[/ ,|)]|$)/g, '<v>');
+}
+
+export function sameBug(a: string, b: string): boolean {
+  return a === b || versionless(a) === versionless(b);
+}
+
+/**
+ * The modes a trial runs: the modes the finding showed in that the target can run, plus GIL-on when the
+ * finding compares against a GIL-on reference (differential without a prediction). A GIL-only build
+ * runs its only mode.
+ */
+export function trialModes(target: Pick<Target, 'freeThreaded'>, findingModes: readonly GilMode[], signature: string): GilMode[] {
+  if (!target.freeThreaded) return ['gil-on'];
+  const modes = new Set<GilMode>(findingModes.length ? findingModes : ['gil-off']);
+  if (/^differential\|[^|]*\|cross-run\|/.test(signature)) modes.add('gil-on');
+  return (['gil-off', 'gil-on'] as const).filter((m) => modes.has(m));
+}
+
+export interface TrialOptions {
+  file: string;
+  target: Target;
+  modes: GilMode[];
+  signature: string;
+  trials: number;
+  timeoutMs: number;
+  limits?: ResourceLimits;
+  oracles?: Oracle[];
+  signal?: AbortSignal;
+  /** Stop early once this many trials reproduced (the minimizer needs only its required count). */
+  enoughHits?: number;
+}
+
+export interface TrialResult {
+  trials: number;
+  hits: number;
+  rate: number;
+  /** Other findings seen in the trials (a different bug, or a different symptom of this one). */
+  others: Finding[];
+  cancelled: boolean;
+  /** The longest run of the trials that showed the bug (0 when none did). */
+  slowestHitMs: number;
+}
+
+export async function runTrials(o: TrialOptions): Promise<TrialResult> {
+  let done = 0;
+  let hits = 0;
+  let slowestHitMs = 0;
+  const others = new Map<string, Finding>();
+  for (let i = 0; i < o.trials; i++) {
+    if (o.signal?.aborted) return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: true, slowestHitMs };
+    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: true });
+    if (report.cancelled) return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: true, slowestHitMs };
+    done += 1;
+    let hit = false;
+    for (const f of report.findings) {
+      if (sameBug(f.signature, o.signature)) hit = true;
+      else if (!others.has(f.signature)) others.set(f.signature, f);
+    }
+    if (hit) {
+      hits += 1;
+      slowestHitMs = Math.max(slowestHitMs, ...report.runs.map((r) => r.durationMs));
+    }
+    if (o.enoughHits !== undefined && hits >= o.enoughHits) break;
+    // Cannot reach enoughHits any more: stop spending runs on this candidate.
+    if (o.enoughHits !== undefined && hits + (o.trials - done) < o.enoughHits) break;
+  }
+  return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: false, slowestHitMs };
+}
