@@ -310,7 +310,7 @@ export function buildCli(argv: string[]) {
         withTargetOptions(y)
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
           .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on every known interpreter (cache, PATH, --python); record affected / not' })
-          .option('measure', { type: 'boolean', default: false, describe: 'measure the reproduction rate of buckets that have none' })
+          .option('measure', { type: 'boolean', default: false, describe: 'measure (again) the reproduction rate of the buckets on their own interpreter' })
           .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
           .option('trials', { type: 'number', default: 10, describe: 'runs per bucket and interpreter' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
@@ -325,7 +325,7 @@ export function buildCli(argv: string[]) {
         for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);
         const settings = { trials, timeoutMs, limits: defaultLimits(1, timeoutMs) };
         if (args.measure) {
-          for (const b of chosen.filter((x) => !x.meta.reproduction)) {
+          for (const b of chosen) {
             const target = await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
             if (!target) {
               say(`${b.bucket}: its interpreter ${b.meta.interpreter.path} is gone; pass --python to triage --versions instead`);

@@ -198,10 +198,11 @@ export class SpawnExecutor implements Executor {
       let killTimer: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
         termination = { kind: 'timeout', afterMs: request.timeoutMs };
-        // Ask faulthandler (registered on SIGUSR1 by the harness) for every thread's stack, then kill.
+        // Ask faulthandler for every thread's stack, then kill: the harness registers it on SIGUSR1; a plain
+        // run has only PYTHONFAULTHANDLER=1, which dumps the stacks on SIGABRT (SIGUSR1 would just kill it).
         if (pid !== undefined) {
           try {
-            process.kill(pid, 'SIGUSR1');
+            process.kill(pid, request.plain ? 'SIGABRT' : 'SIGUSR1');
           } catch {
             // exited meanwhile
           }

@@ -65,6 +65,16 @@ describe('ftfuzz run on a free-threaded interpreter', () => {
     expect(hang?.details).toMatch(/File ".*deadlock\.py", line \d+ in right/);
   });
 
+  it('judges plain `python FILE` runs (reproducers) by the same signatures as harness runs', async () => {
+    const target = await ft();
+    for (const name of ['deadlock.py', 'segfault_thread.py']) {
+      const harness = await checkProgram({ file: program(name), targets: [target], modes: ['gil-off'], runs: 1, timeoutMs: 2_000 });
+      const plain = await checkProgram({ file: program(name), targets: [target], modes: ['gil-off'], runs: 1, timeoutMs: 2_000, plain: true });
+      expect(plain.findings.map((f) => f.signature), name).toEqual(harness.findings.map((f) => f.signature));
+      expect(plain.findings.length, name).toBe(1);
+    }
+  });
+
   it('reports a run whose observed GIL mode differs from the requested one', async () => {
     // A wrapper that forces the GIL on: -X gil=1 wins over PYTHON_GIL=0, as in a misconfigured CI image.
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-wrap-'));
