@@ -12,6 +12,8 @@ import { ensureDefaultTarget } from '../runtime/provision.js';
 import type { Target } from '../types.js';
 import { mutateProgram } from '../generators/mutators.js';
 import { Rng } from '../generators/rng.js';
+import { CrashStore } from '../store/crashStore.js';
+import { minimize } from '../triage/minimize.js';
 
 interface Row {
   name: string;
@@ -93,10 +95,54 @@ async function oracleSection(target: Target): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * Minimization of the planted bugs: each fixture recorded as a bucket (with the extension copied beside
+ * repro.py, so plain `python repro.py` imports it), then `minimize` with 3 trials per candidate. Hand-written
+ * programs get AST reduction; their checked findings must also pass under the GIL (the guard), so a bug
+ * that shows with the GIL too (the refcount ones) is reported as not safely reducible.
+ */
+async function minimizeSection(target: Target): Promise<Row[]> {
+  const dir = path.join(packageRoot, 'tests', 'fixtures', 'planted');
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-min-'));
+  const ext = await buildExtension(target, path.join(dir, 'ftfuzz_planted.c'), path.join(work, 'ext'));
+  const store = new CrashStore(path.join(work, 'crashes'));
+  const rows: Row[] = [];
+  const reductions: number[] = [];
+  for (const p of PLANTED) {
+    const report = await checkProgram({ file: path.join(dir, p.file), targets: [target], modes: ['gil-off'], runs: 1, timeoutMs: 60_000, env: { PYTHONPATH: ext } });
+    const finding = report.findings.find((f) => f.oracle === p.oracle);
+    if (!finding) {
+      rows.push({ name: `${p.oracle}: ${p.bug}`, value: 'n/a', note: 'not found in one run' });
+      continue;
+    }
+    const source = await fs.readFile(path.join(dir, p.file), 'utf8');
+    const { bucket } = await store.record({ finding, source, target, stderrTail: '' });
+    for (const f of await fs.readdir(ext)) await fs.copyFile(path.join(ext, f), path.join(store.dir(bucket), f));
+    const file = path.join(store.dir(bucket), 'repro.py');
+    const started = performance.now();
+    const r = await minimize({
+      file, source: await fs.readFile(file, 'utf8'), target, modes: ['gil-off'], signature: finding.signature,
+      trialsPerCandidate: 3, requiredHits: 2, timeoutMs: 60_000, budgetMs: 180_000,
+    });
+    const pct = r.accepted ? Math.round((1 - r.linesAfter / r.linesBefore) * 100) : 0;
+    if (r.stoppedBy !== 'unsafe' && r.stoppedBy !== 'no-baseline') reductions.push(pct);
+    rows.push({
+      name: `${p.oracle}: ${p.bug}`,
+      value: r.stoppedBy === 'unsafe' ? 'unsafe' : `-${pct}%`,
+      note: `${r.linesBefore} -> ${r.linesAfter} lines by ${r.strategy}; ${r.candidatesTried} candidates, ${r.accepted} kept, ${((performance.now() - started) / 1000).toFixed(0)} s, stopped by ${r.stoppedBy}`,
+    });
+  }
+  const sorted = [...reductions].sort((a, b) => a - b);
+  const median = sorted.length ? ((sorted[(sorted.length - 1) >> 1] as number) + (sorted[sorted.length >> 1] as number)) / 2 : 0;
+  rows.push({ name: 'median line reduction (safely reducible)', value: `${median}%`, note: `${sorted.length} planted bug(s)` });
+  return rows;
+}
+
 async function main(): Promise<void> {
   const sections: [string, () => Row[] | Promise<Row[]>][] = [
     ['generators', generatorSection],
     ['oracles', async () => oracleSection(await ensureDefaultTarget())],
+    ['minimize', async () => minimizeSection(await ensureDefaultTarget())],
   ];
   const only = process.argv[2];
   for (const [name, run] of sections) {

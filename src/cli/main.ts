@@ -309,7 +309,7 @@ export function buildCli(argv: string[]) {
       (y) =>
         withTargetOptions(y)
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
-          .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on every known interpreter (cache, PATH, --python); record affected / not' })
+          .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on the --python interpreters, else on every known one (cache, PATH); record affected / not' })
           .option('measure', { type: 'boolean', default: false, describe: 'measure (again) the reproduction rate of the buckets on their own interpreter' })
           .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
           .option('trials', { type: 'number', default: 10, describe: 'runs per bucket and interpreter' })
@@ -335,8 +335,10 @@ export function buildCli(argv: string[]) {
           }
         }
         if (args.versions) {
-          const found = await discoverTargets({ explicit: args.python });
-          const targets = found.flatMap((d) => (d.target ? [d.target] : []));
+          // The interpreters named with --python, else every one ftfuzz can see.
+          const targets = args.python?.length
+            ? await resolveTargets({ python: args.python, log: say })
+            : (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []));
           say(`replaying ${chosen.length} bucket(s) on ${targets.map(shortLabel).join(', ')}, ${trials} trial(s) each`);
           for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, targets, settings, say);
         }
@@ -386,6 +388,9 @@ export function buildCli(argv: string[]) {
           });
           if (result.stoppedBy === 'no-baseline') {
             throw new InputError(file, `does not reproduce its bug on ${target.label} at the required rate (${result.baseline.hits}/${result.baseline.trials}); try more --trials or a lower --rate`);
+          }
+          if (result.stoppedBy === 'unsafe') {
+            throw new InputError(file, `cannot be reduced safely: a hand-written program whose ${meta.kind} finding also shows under the GIL has no scenario to recompute its checks from`);
           }
           if (result.accepted === 0) {
             process.stdout.write(`${bucket}: no smaller program reproduces it (${result.candidatesTried} candidates tried, stopped by ${result.stoppedBy})\n`);

@@ -5,7 +5,6 @@
 // statements, shrink integer literals), read with the target's own `ast` module.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Constant, Module, Stmt } from '../generators/ast.js';
 import { py } from '../generators/ast.js';
@@ -47,7 +46,7 @@ export interface MinimizeResult {
   linesAfter: number;
   candidatesTried: number;
   accepted: number;
-  stoppedBy: 'fixpoint' | 'budget' | 'signal' | 'no-baseline';
+  stoppedBy: 'fixpoint' | 'budget' | 'signal' | 'no-baseline' | 'unsafe';
   /** The unreduced program's own trials: it must reproduce before anything is reduced. */
   baseline: { trials: number; hits: number };
   /** Per-run timeout used for candidates. */
@@ -253,7 +252,21 @@ const SYMPTOM_ONLY = /^(crash|hang|internal-error)\|/;
 
 export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
   const started = performance.now();
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-minimize-'));
+  // Candidates live beside the reproducer (hidden names), so whatever it imports from its own directory
+  // (a C extension copied into the bucket) imports for them too.
+  const dir = path.dirname(path.resolve(o.file));
+  const tag = `.ftfuzz-candidate-${process.pid}-${Date.now().toString(36)}`;
+  const written = new Set<string>();
+  const candidateFile = (n: number | string) => {
+    const file = path.join(dir, `${tag}-${n}.py`);
+    written.add(file);
+    return file;
+  };
+  const cleanup = () => Promise.all([...written].map((f) => fs.rm(f, { force: true })));
+  // A checked finding (lost write, differential, refcount, leak) in a hand-written program has no
+  // scenario to recompute its prediction from: cutting statements could break the prediction instead of
+  // keeping the bug. Such candidates must also pass under the GIL, where a race cannot show.
+  const guarded = !SYMPTOM_ONLY.test(o.signature) && readScenario(o.source, o.file) === null;
   const tried = new Map<string, boolean>();
   let candidatesTried = 0;
   let accepted = 0;
@@ -261,7 +274,7 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
   const bytesBefore = Buffer.byteLength(o.source);
   const linesBefore = lines(o.source);
   // Baseline: the program as it is must reproduce at the required rate, or nothing can be judged.
-  const baselineFile = path.join(work, 'baseline.py');
+  const baselineFile = candidateFile('baseline');
   await fs.writeFile(baselineFile, o.source);
   const base = await runTrials({ file: baselineFile, target: o.target, modes: o.modes, signature: o.signature, trials: o.trialsPerCandidate, enoughHits: o.requiredHits, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal });
   // Candidates that run much longer than the reproducing original (a reduction can turn a crash into a
@@ -272,12 +285,18 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
     candidatesTried: 0, accepted: 0, stoppedBy: stopped, baseline: { trials: base.trials, hits: base.hits }, candidateTimeoutMs,
   });
   if (base.cancelled) {
-    await fs.rm(work, { recursive: true, force: true });
+    await cleanup();
     return unchanged('signal');
   }
   if (base.hits < o.requiredHits) {
-    await fs.rm(work, { recursive: true, force: true });
+    await cleanup();
     return unchanged('no-baseline');
+  }
+  const showsUnderGil = async (file: string) =>
+    (await runTrials({ file, target: o.target, modes: ['gil-on'], signature: o.signature, trials: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal })).hits > 0;
+  if (guarded && (!o.target.freeThreaded || (await showsUnderGil(baselineFile)))) {
+    await cleanup();
+    return unchanged('unsafe');
   }
   const test = async (source: string): Promise<boolean | 'stop'> => {
     if (o.signal?.aborted) return (stoppedBy = 'signal'), 'stop';
@@ -286,7 +305,7 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
     const known = tried.get(digest);
     if (known !== undefined) return known;
     candidatesTried += 1;
-    const file = path.join(work, `candidate-${candidatesTried}.py`);
+    const file = candidateFile(candidatesTried);
     await fs.writeFile(file, source);
     const r = await runTrials({
       file,
@@ -300,9 +319,9 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
       oracles: o.oracles,
       signal: o.signal,
     });
+    const ok = r.hits >= o.requiredHits && !(guarded && (await showsUnderGil(file)));
     await fs.rm(file, { force: true });
     if (r.cancelled) return (stoppedBy = 'signal'), 'stop';
-    const ok = r.hits >= o.requiredHits;
     tried.set(digest, ok);
     if (ok) {
       accepted += 1;
@@ -354,6 +373,6 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
       candidateTimeoutMs,
     };
   } finally {
-    await fs.rm(work, { recursive: true, force: true });
+    await cleanup();
   }
 }
