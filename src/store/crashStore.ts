@@ -87,14 +87,19 @@ export function bucketName(finding: Pick<Finding, 'kind' | 'signature'>): string
   return `${finding.kind}-${signatureId(finding.signature)}`;
 }
 
-/** Run from inside the bucket: gil-off when the finding showed there, else gil-on. */
-function reproduceIn(target: Target, modes: GilMode[]): string {
-  return reproduceCommand(target, modes.includes('gil-off') ? 'gil-off' : 'gil-on', 'repro.py');
+/**
+ * Run from inside the bucket: gil-off when the finding showed there, else gil-on. Refcount and leak
+ * verdicts are computed from the numbers the program reports, so their command runs it through ftfuzz.
+ */
+function reproduceIn(target: Target, modes: GilMode[], kind: Finding['kind'] = 'crash'): string {
+  const mode = modes.includes('gil-off') ? 'gil-off' : 'gil-on';
+  if (kind === 'refcount' || kind === 'leak') return `npx ftfuzz run --python ${target.path} --modes ${mode} repro.py`;
+  return reproduceCommand(target, mode, 'repro.py');
 }
 
 /** The header of a minimized reproducer: the same, with the command pointing at the new file. */
 export function reproHeaderFor(meta: BucketMeta, file: string, target: Target): string {
-  return reproHeader(meta, reproduceCommand(target, meta.modes.includes('gil-off') ? 'gil-off' : 'gil-on', file));
+  return reproHeader(meta, reproduceIn(target, meta.modes, meta.kind).replace(/repro\.py$/, file));
 }
 
 function reproHeader(f: Pick<Finding, 'title' | 'signature'>, reproduce: string): string {
@@ -152,7 +157,7 @@ export class CrashStore {
         await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
         return { bucket: name, isNew: false, meta };
       }
-      const reproduce = reproduceIn(target, finding.modes);
+      const reproduce = reproduceIn(target, finding.modes, finding.kind);
       const meta: BucketMeta = {
         version: META_VERSION,
         id: signatureId(finding.signature),
