@@ -75,6 +75,12 @@ def apply_limits():
             applied[which] = soft
         except (ValueError, OSError):
             pass
+    # A wall-clock backstop: the runner kills a run at its timeout, but a runner that was itself killed
+    # (SIGKILL on a campaign) cannot; SIGALRM then ends the orphan a little later.
+    wall = os.environ.pop("FTFUZZ_LIMIT_WALL", None)
+    if wall and hasattr(signal, "alarm"):
+        signal.alarm(int(wall))
+        applied["wall"] = int(wall)
     return applied
 
 

@@ -13,6 +13,13 @@ import type { Target } from '../types.js';
 import { mutateProgram } from '../generators/mutators.js';
 import { Rng } from '../generators/rng.js';
 import { CrashStore } from '../store/crashStore.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ForkServerExecutor } from '../runtime/forkServerExecutor.js';
+import { mapConcurrent } from '../runtime/matrix.js';
+import { residentBytes, SpawnExecutor, type Executor } from '../runtime/spawnExecutor.js';
+
+const execFileP = promisify(execFile);
 import { minimize } from '../triage/minimize.js';
 
 interface Row {
@@ -138,11 +145,85 @@ async function minimizeSection(target: Target): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * Executors on the same generated programs (small, medium, large), in one run: spawn (a fresh process per
+ * execution), the fork server, and the in-process bound (every program in one interpreter, no isolation).
+ * Each execution is one program in gil-off mode; `jobs` executions at once.
+ */
+async function executorSection(target: Target): Promise<Row[]> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-exec-'));
+  const sizes = [
+    { name: 'small', n: 120, options: { threads: [4, 4] as [number, number], iterations: [20, 20] as [number, number], objects: [1, 1] as [number, number] } },
+    { name: 'medium', n: 60, options: { threads: [4, 8] as [number, number], iterations: [200, 200] as [number, number], objects: [2, 3] as [number, number] } },
+    { name: 'large', n: 20, options: { threads: [8, 16] as [number, number], iterations: [2000, 2000] as [number, number], objects: [3, 5] as [number, number] } },
+  ];
+  const jobs = os.availableParallelism();
+  const rows: Row[] = [];
+  for (const size of sizes) {
+    // crash-only and invariant-only ops excluded: the in-process bound must be able to run them all in one interpreter.
+    const files: string[] = [];
+    for (let i = 0; i < size.n; i++) {
+      const file = path.join(dir, `${size.name}-${i}.py`);
+      await fs.writeFile(file, generateProgram(`bench-${size.name}-${i}`, { ...size.options, effects: ['exact'] }).source);
+      files.push(file);
+    }
+    const rate = async (executor: Executor) => {
+      const started = performance.now();
+      let peak = 0;
+      const poll = setInterval(() => {
+        peak = Math.max(peak, poolMemory(executor));
+      }, 100);
+      await mapConcurrent(files, jobs, (file, i) =>
+        executor.execute({ program: { path: file, name: path.basename(file) }, target, mode: 'gil-off', runIndex: i, timeoutMs: 60_000 }),
+      );
+      clearInterval(poll);
+      return { perSecond: files.length / ((performance.now() - started) / 1000), peak };
+    };
+    const spawnEx = new SpawnExecutor();
+    const spawn = await rate(spawnEx);
+    await spawnEx.close();
+    const forkEx = new ForkServerExecutor();
+    await forkEx.execute({ program: { path: files[0] as string, name: 'warm' }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 60_000 });
+    const fork = await rate(forkEx);
+    await forkEx.close();
+    // In-process: the files split over `jobs` interpreters, each running its share back to back.
+    const started = performance.now();
+    const shares = Array.from({ length: jobs }, (_, j) => files.filter((_f, i) => i % jobs === j));
+    await Promise.all(shares.map((share) => execFileP(target.path, [path.join(packageRoot, 'python', 'ftfuzz_inprocess.py'), ...share], { env: { ...process.env, PYTHON_GIL: '0' }, maxBuffer: 1 << 20 })));
+    const inProcess = files.length / ((performance.now() - started) / 1000);
+    rows.push(
+      { name: `${size.name}: spawn execs/s`, value: spawn.perSecond.toFixed(1), note: `${files.length} programs, ${jobs} jobs` },
+      { name: `${size.name}: fork server execs/s`, value: fork.perSecond.toFixed(1), note: `peak pool RSS ${(fork.peak / 1024 ** 2).toFixed(0)} MiB` },
+      { name: `${size.name}: in-process bound execs/s`, value: inProcess.toFixed(1), note: 'no isolation; includes 2 interpreter start-ups' },
+      { name: `${size.name}: fork server / spawn`, value: `${(fork.perSecond / spawn.perSecond).toFixed(2)}x` },
+      { name: `${size.name}: fork server / in-process`, value: `${(fork.perSecond / inProcess).toFixed(2)}x` },
+    );
+  }
+  // The harness's own cost per execution: an empty program through the fork server.
+  const empty = path.join(dir, 'empty.py');
+  await fs.writeFile(empty, 'pass\n');
+  const forkEx = new ForkServerExecutor();
+  await forkEx.execute({ program: { path: empty, name: 'empty.py' }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 60_000 });
+  const n = 100;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) await forkEx.execute({ program: { path: empty, name: 'empty.py' }, target, mode: 'gil-off', runIndex: i, timeoutMs: 60_000 });
+  await forkEx.close();
+  rows.push({ name: 'harness + fork overhead per execution (empty program)', value: `${((performance.now() - started) / n).toFixed(1)} ms`, note: `${n} sequential executions` });
+  return rows;
+}
+
+/** Resident memory of a fork-server executor's servers (their children come and go). */
+function poolMemory(executor: Executor): number {
+  if (!(executor instanceof ForkServerExecutor)) return 0;
+  return executor.serverPids().reduce((sum, pid) => sum + (residentBytes(pid) ?? 0), 0);
+}
+
 async function main(): Promise<void> {
   const sections: [string, () => Row[] | Promise<Row[]>][] = [
     ['generators', generatorSection],
     ['oracles', async () => oracleSection(await ensureDefaultTarget())],
     ['minimize', async () => minimizeSection(await ensureDefaultTarget())],
+    ['executors', async () => executorSection(await ensureDefaultTarget())],
   ];
   const only = process.argv[2];
   for (const [name, run] of sections) {

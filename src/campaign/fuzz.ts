@@ -17,7 +17,8 @@ import { generateProgram, type GenOptions } from '../generators/program.js';
 import { Rng } from '../generators/rng.js';
 import type { Oracle } from '../oracles/index.js';
 import { mapConcurrent } from '../runtime/matrix.js';
-import { defaultLimits, type ResourceLimits } from '../runtime/spawnExecutor.js';
+import { ForkServerExecutor } from '../runtime/forkServerExecutor.js';
+import { defaultLimits, type Executor, type ResourceLimits } from '../runtime/spawnExecutor.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
 import { runTrials, trialModes } from '../triage/trials.js';
@@ -49,6 +50,8 @@ export interface CampaignOptions {
   /** A bucket reproducing in fewer than this share of its trials is marked flaky. Default 0.5. */
   flakyBelow?: number;
   signal?: AbortSignal;
+  /** Runs the programs; default a fork-server executor (closed at the end). Passed in: the caller closes it. */
+  executor?: Executor;
   onProgress?: (stats: CampaignStats) => void;
   progressEveryMs?: number;
   /** Called as each new bucket is saved (and again once its rate is measured). */
@@ -131,6 +134,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const reproTrials = o.reproTrials ?? 10;
   const flakyBelow = o.flakyBelow ?? 0.5;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
+  const executor = o.executor ?? new ForkServerExecutor();
   const corpus = await loadCorpus(o.corpusDir);
   // Parents for mutation: corpus programs that carry a scenario; a malformed header skips that file.
   const parents = o.module
@@ -259,7 +263,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         const program = makeProgram(index);
         const file = path.join(work, `prog-${index}.py`);
         await fs.writeFile(file, program.source);
-        const result = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, oracles: o.oracles, limits, signal: deadline.signal });
+        const result = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, oracles: o.oracles, limits, signal: deadline.signal, executor });
         await fs.rm(file, { force: true });
         if (result.cancelled) {
           stats.cancelledPrograms += 1;
@@ -290,6 +294,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);
     await fs.rm(work, { recursive: true, force: true });
+    if (!o.executor) await executor.close();
   }
   const final = snapshot();
   final.stoppedBy = o.signal?.aborted ? 'signal' : 'budget';

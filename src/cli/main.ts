@@ -15,6 +15,7 @@ import { formatBucket, formatStats, formatSummary, runCampaign } from '../campai
 import { promises as fs } from 'node:fs';
 import { InputError } from '../errors.js';
 import { defaultLimits } from '../runtime/spawnExecutor.js';
+import { createExecutor, EXECUTORS } from '../runtime/forkServerExecutor.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, toJUnit } from '../triage/replay.js';
@@ -128,6 +129,10 @@ function withTargetOptions<T>(y: Argv<T>) {
   });
 }
 
+function withExecutorOption<T>(y: Argv<T>) {
+  return y.option('executor', { choices: EXECUTORS, default: EXECUTORS[0], describe: 'forkserver: fork each run from a warmed interpreter; spawn: a fresh process per run (the reference)' });
+}
+
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('ftfuzz')
@@ -213,7 +218,7 @@ export function buildCli(argv: string[]) {
       'fuzz',
       'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store',
       (y) =>
-        withTargetOptions(withGenOptions(y))
+        withExecutorOption(withTargetOptions(withGenOptions(y)))
           .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s, 10m, 8h)' })
           .option('runs', { type: 'number', describe: 'stop after this many programs' })
           .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
@@ -268,8 +273,10 @@ export function buildCli(argv: string[]) {
         const endStatus = () => {
           if (live) process.stderr.write('\r\x1b[K');
         };
+        const executor = createExecutor(args.executor);
         try {
           const stats = await runCampaign({
+            executor,
             targets,
             modes,
             seed,
@@ -298,6 +305,7 @@ export function buildCli(argv: string[]) {
           if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(stats, null, 2)}\n`);
           process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
         } finally {
+          await executor.close();
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
         }
@@ -454,7 +462,7 @@ export function buildCli(argv: string[]) {
       'run <file>',
       'run one program on the interpreters in both GIL modes and report findings',
       (y) =>
-        withTargetOptions(y)
+        withExecutorOption(withTargetOptions(y))
           .positional('file', { type: 'string', demandOption: true, describe: 'a Python program' })
           .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run' })
           .option('runs', { type: 'number', default: 3, describe: 'repeats per interpreter and mode' })
@@ -469,7 +477,8 @@ export function buildCli(argv: string[]) {
         const jobs = positiveInt(args.jobs, '--jobs');
         const timeoutMs = duration(args.timeout, '--timeout');
         const targets = await resolveTargets({ python: args.python, log: say });
-        const report = await checkProgram({ file: args.file, targets, modes, runs, timeoutMs, jobs, oracles });
+        const executor = createExecutor(args.executor);
+        const report = await checkProgram({ file: args.file, targets, modes, runs, timeoutMs, jobs, oracles, executor }).finally(() => executor.close());
         process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
         process.exitCode = report.findings.length > 0 ? ExitCode.Findings : ExitCode.Clean;
       },

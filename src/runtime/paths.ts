@@ -14,3 +14,4 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const harnessPath = path.join(packageRoot, 'python', 'ftfuzz_harness.py');
+export const forkServerPath = path.join(packageRoot, 'python', 'ftfuzz_forkserver.py');

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GilMode, ProgramRef, ProtocolRecord, RunResult, Target, Termination } from '../types.js';
 import { harnessPath } from './paths.js';
-import { applyRecord, emptyRunFields } from './protocol.js';
+import { applyRecord, emptyRunFields, type RunFields } from './protocol.js';
 
 export interface ExecRequest {
   program: ProgramRef;
@@ -58,7 +58,7 @@ const MEMORY_EXHAUSTED = /^(MemoryError)$/;
 const THREAD_START_FAILED = /can't start new thread/;
 
 /** Resident set size of a live process, from /proc (Linux); null when unreadable. */
-function residentBytes(pid: number): number | null {
+export function residentBytes(pid: number): number | null {
   try {
     const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
     return Number.isFinite(pages) ? pages * 4096 : null;
@@ -109,7 +109,7 @@ export function reproduceCommand(target: Target, mode: GilMode, programPath: str
 }
 
 /** Grace period between SIGUSR1 (faulthandler dumps all thread stacks) and SIGKILL on timeout. */
-const STACK_DUMP_GRACE_MS = 500;
+export const STACK_DUMP_GRACE_MS = 500;
 
 export class SpawnExecutor implements Executor {
   readonly name = 'spawn';
@@ -120,6 +120,7 @@ export class SpawnExecutor implements Executor {
       ...process.env,
       ...modeEnv(mode),
       ...(request.plain ? {} : limitEnv(request.limits, target)),
+      ...(request.plain ? {} : wallEnv(request.timeoutMs)),
       FTFUZZ_REPORT_FD: '3',
       PYTHONFAULTHANDLER: '1',
       PYTHONUNBUFFERED: '1',
@@ -240,18 +241,7 @@ export class SpawnExecutor implements Executor {
     stderr: TailBuffer,
     fields: ReturnType<typeof emptyRunFields>,
   ): RunResult {
-    return {
-      program: request.program,
-      target: request.target,
-      modeRequested: request.mode,
-      runIndex: request.runIndex,
-      termination,
-      durationMs,
-      stdoutTail: stdout.toString(),
-      stderrTail: stderr.toString(),
-      ...fields,
-      reproduceCommand: reproduceCommand(request.target, request.mode, request.program.path),
-    };
+    return runResult(request, termination, durationMs, stdout.toString(), stderr.toString(), fields);
   }
 
   close(): Promise<void> {
@@ -303,8 +293,13 @@ export function exceptionsFromStderr(stderr: string): Pick<RunResult, 'uncaughtE
   return { uncaughtException, threadExceptions };
 }
 
+/** The harness's wall-clock backstop: well after the runner's own timeout, for runs whose runner died. */
+export function wallEnv(timeoutMs: number): Record<string, string> {
+  return { FTFUZZ_LIMIT_WALL: String(Math.ceil(timeoutMs / 1000) + 30) };
+}
+
 /** The environment through which the harness applies the caps inside the child. */
-function limitEnv(limits: ResourceLimits | undefined, target: Target): Record<string, string> {
+export function limitEnv(limits: ResourceLimits | undefined, target: Target): Record<string, string> {
   const env: Record<string, string> = {};
   // An address-space cap would break sanitizer builds, which reserve huge shadow mappings.
   if (limits?.memoryBytes !== undefined && target.sanitizers.length === 0) env.FTFUZZ_LIMIT_AS = String(limits.memoryBytes);
@@ -329,7 +324,28 @@ export function capped(termination: Termination, fields: Pick<RunResult, 'uncaug
   return termination;
 }
 
-function applyLine(fields: ReturnType<typeof emptyRunFields>, line: string): void {
+/** A finished run, as every executor reports it. */
+export function runResult(request: ExecRequest, termination: Termination, durationMs: number, stdoutTail: string, stderrTail: string, fields: RunFields): RunResult {
+  return {
+    program: request.program,
+    target: request.target,
+    modeRequested: request.mode,
+    runIndex: request.runIndex,
+    termination,
+    durationMs,
+    stdoutTail,
+    stderrTail,
+    ...fields,
+    reproduceCommand: reproduceCommand(request.target, request.mode, request.program.path),
+  };
+}
+
+/** Protocol lines of a finished run (a report file), into the run's fields. */
+export function applyReport(fields: RunFields, text: string): void {
+  for (const line of text.split('\n')) if (line.trim()) applyLine(fields, line);
+}
+
+export function applyLine(fields: ReturnType<typeof emptyRunFields>, line: string): void {
   let record: unknown;
   try {
     record = JSON.parse(line);

@@ -1,0 +1,34 @@
+"""ftfuzz in-process bound: run program files one after another in this one interpreter, no isolation.
+
+Usage: python ftfuzz_inprocess.py PROGRAM... ; prints {"seconds": total, "runs": n} as JSON.
+The upper bound a per-program executor is compared with in `npm run bench`: no start-up, no fork, no
+process at all per program. A program that calls sys.exit is counted and the next one runs.
+"""
+
+import json
+import os
+import runpy
+import sys
+import time
+
+
+def main():
+    files = sys.argv[1:]
+    devnull = open(os.devnull, "w")
+    start = time.perf_counter()
+    runs = 0
+    for f in files:
+        saved = sys.stdout
+        sys.stdout = devnull
+        try:
+            runpy.run_path(f, run_name="__main__")
+        except SystemExit:
+            pass
+        finally:
+            sys.stdout = saved
+        runs += 1
+    print(json.dumps({"seconds": time.perf_counter() - start, "runs": runs}))
+
+
+if __name__ == "__main__":
+    main()

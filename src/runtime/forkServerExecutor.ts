@@ -1,0 +1,321 @@
+// The fork-server executor: one warmed interpreter per (interpreter, GIL mode, environment) forks a child
+// per program (python/ftfuzz_forkserver.py), so start-up is paid once. Each child leads its own process
+// group and writes its output and protocol records to files; a crashing, hanging or leaking child never
+// takes the server down. A server is recycled after `recycleAfter` programs, and replaced when it dies;
+// a run lost with a dying server is retried once on a fresh one, then on the spawn executor, so nothing
+// is lost. Plain runs (reproducers) always go to the spawn executor: they must not depend on the server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { RunResult, Termination } from '../types.js';
+import { forkServerPath } from './paths.js';
+import { emptyRunFields } from './protocol.js';
+import {
+  applyReport,
+  capped,
+  limitEnv,
+  modeEnv,
+  residentBytes,
+  runResult,
+  SpawnExecutor,
+  STACK_DUMP_GRACE_MS,
+  wallEnv,
+  type ExecRequest,
+  type Executor,
+} from './spawnExecutor.js';
+
+interface Waiter {
+  onPid: (pid: number) => void;
+  onStatus: (status: number) => void;
+  onServerDeath: () => void;
+}
+
+/** One server process and its requests in flight. */
+class ForkServer {
+  readonly proc: ChildProcess;
+  readonly ready: Promise<void>;
+  private readonly waiters = new Map<number, Waiter>();
+  private nextId = 0;
+  programs = 0;
+  dead = false;
+
+  constructor(pythonPath: string, env: NodeJS.ProcessEnv) {
+    this.proc = spawn(pythonPath, [forkServerPath], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.proc.stderr?.resume(); // the server itself writes nothing; never let a full pipe block it
+    let resolveReady!: () => void;
+    let rejectReady!: (error: Error) => void;
+    this.ready = new Promise((res, rej) => {
+      resolveReady = res;
+      rejectReady = rej;
+    });
+    const lines = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      let msg: { ready?: boolean; id?: number; pid?: number; status?: number };
+      try {
+        msg = JSON.parse(line) as typeof msg;
+      } catch {
+        this.die(); // a server that says something else is damaged
+        return;
+      }
+      if (msg.ready) resolveReady();
+      else if (msg.id !== undefined) {
+        const w = this.waiters.get(msg.id);
+        if (msg.status !== undefined) {
+          this.waiters.delete(msg.id);
+          w?.onStatus(msg.status);
+        } else if (msg.pid !== undefined) w?.onPid(msg.pid);
+      }
+    });
+    const onGone = () => {
+      rejectReady(new Error('fork server exited before it was ready'));
+      this.die();
+    };
+    this.proc.on('exit', onGone);
+    this.proc.on('error', onGone);
+    this.proc.stdin?.on('error', () => this.die());
+  }
+
+  submit(request: object, waiter: Waiter): void {
+    const id = this.nextId++;
+    this.programs += 1;
+    this.waiters.set(id, waiter);
+    this.proc.stdin?.write(`${JSON.stringify({ ...request, id })}\n`);
+  }
+
+  get inFlight(): number {
+    return this.waiters.size;
+  }
+
+  /** Stop taking programs; the server exits once its children are reaped. */
+  retire(): void {
+    this.proc.stdin?.end();
+  }
+
+  die(): void {
+    if (this.dead) return;
+    this.dead = true;
+    try {
+      if (this.proc.pid !== undefined) process.kill(this.proc.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    for (const w of this.waiters.values()) w.onServerDeath();
+    this.waiters.clear();
+  }
+}
+
+export interface ForkServerOptions {
+  /** Programs per server before it is replaced by a fresh one (bounds any state a server accumulates). */
+  recycleAfter?: number;
+}
+
+export class ForkServerExecutor implements Executor {
+  readonly name = 'forkserver';
+  private readonly servers = new Map<string, ForkServer>();
+  private readonly retired = new Set<ForkServer>();
+  private readonly spawnExecutor = new SpawnExecutor();
+  private readonly recycleAfter: number;
+  private workDir: Promise<string> | null = null;
+  private seq = 0;
+  /** Servers started, for tests and the benchmark. */
+  serversStarted = 0;
+
+  constructor(options: ForkServerOptions = {}) {
+    this.recycleAfter = options.recycleAfter ?? 500;
+  }
+
+  private dir(): Promise<string> {
+    this.workDir ??= fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fork-'));
+    return this.workDir;
+  }
+
+  private async server(request: ExecRequest): Promise<ForkServer> {
+    // The environment a server starts with is part of its identity: PYTHON_GIL, PYTHONPATH, ...
+    const env = { ...modeEnv(request.mode), PYTHONFAULTHANDLER: '1', PYTHONUNBUFFERED: '1', ...request.env };
+    const key = `${request.target.path}\0${JSON.stringify(Object.entries(env).sort())}`;
+    let server = this.servers.get(key);
+    if (server && (server.dead || server.programs >= this.recycleAfter)) {
+      this.servers.delete(key);
+      if (!server.dead) {
+        server.retire();
+        this.retired.add(server);
+        const old = server;
+        old.proc.on('exit', () => this.retired.delete(old));
+      }
+      server = undefined;
+    }
+    if (!server) {
+      server = new ForkServer(request.target.path, { ...process.env, ...env });
+      this.serversStarted += 1;
+      this.servers.set(key, server);
+    }
+    await server.ready;
+    return server;
+  }
+
+  async execute(request: ExecRequest): Promise<RunResult> {
+    if (request.plain) return this.spawnExecutor.execute(request);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let server: ForkServer;
+      try {
+        server = await this.server(request);
+      } catch {
+        continue;
+      }
+      const result = await this.runOn(server, request);
+      if (result) return result;
+    }
+    // Two servers died under this program: the reference executor runs it.
+    return this.spawnExecutor.execute(request);
+  }
+
+  /** One program on one server; null when the server died under it (the caller retries). */
+  private async runOn(server: ForkServer, request: ExecRequest): Promise<RunResult | null> {
+    const base = path.join(await this.dir(), `run-${process.pid}-${this.seq++}`);
+    const files = { stdout: `${base}.out`, stderr: `${base}.err`, report: `${base}.rep` };
+    const outputCap = request.outputCapBytes ?? 64 * 1024 * 1024;
+    const started = performance.now();
+    const outcome = await new Promise<{ status: number; termination: Termination | null } | null>((resolve) => {
+      let termination: Termination | null = null;
+      let pid: number | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let killTimer: NodeJS.Timeout | undefined;
+      let rssPoll: NodeJS.Timeout | undefined;
+      const killGroup = () => {
+        if (pid === undefined) return;
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      };
+      const onAbort = () => {
+        termination ??= { kind: 'cancelled' };
+        killGroup();
+      };
+      const finish = (value: { status: number; termination: Termination | null } | null) => {
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+        clearInterval(rssPoll);
+        request.signal?.removeEventListener('abort', onAbort);
+        // The child's own subprocesses must not outlive the run.
+        killGroup();
+        resolve(value);
+      };
+      server.submit(
+        {
+          program: request.program.path,
+          ...files,
+          env: { ...limitEnv(request.limits, request.target), ...wallEnv(request.timeoutMs), ...request.env },
+          output_cap: outputCap,
+        },
+        {
+          onPid: (p) => {
+            pid = p;
+            if (request.signal?.aborted) onAbort();
+            else request.signal?.addEventListener('abort', onAbort, { once: true });
+            timer = setTimeout(() => {
+              termination = { kind: 'timeout', afterMs: request.timeoutMs };
+              try {
+                process.kill(p, 'SIGUSR1'); // faulthandler: every thread's stack
+              } catch {
+                // exited meanwhile
+              }
+              killTimer = setTimeout(killGroup, STACK_DUMP_GRACE_MS);
+            }, request.timeoutMs);
+            const cap = request.limits?.memoryBytes;
+            if (cap !== undefined) {
+              rssPoll = setInterval(() => {
+                const rss = residentBytes(p);
+                if (termination === null && rss !== null && rss > cap) {
+                  termination = { kind: 'resource', resource: 'memory', detail: `resident set ${rss} bytes above the ${cap}-byte cap` };
+                  killGroup();
+                }
+              }, 200);
+            }
+          },
+          onStatus: (status) => finish({ status, termination }),
+          onServerDeath: () => finish(null),
+        },
+      );
+    });
+    const durationMs = performance.now() - started;
+    if (!outcome) {
+      await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
+      return null;
+    }
+    const [stdoutTail, stderrTail, report] = await Promise.all([tail(files.stdout), tail(files.stderr), fs.readFile(files.report, 'utf8').catch(() => '')]);
+    await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
+    const fields = emptyRunFields();
+    applyReport(fields, report);
+    let termination: Termination =
+      outcome.termination ?? (outcome.status < 0 ? { kind: 'signal', signal: signalName(-outcome.status) } : { kind: 'exit', code: outcome.status });
+    if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
+    return runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
+  }
+
+  /** Pids of the live servers (memory accounting in the benchmark). */
+  serverPids(): number[] {
+    return [...this.servers.values(), ...this.retired].flatMap((s) => (s.proc.pid !== undefined && !s.dead ? [s.proc.pid] : []));
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.servers.values(), ...this.retired];
+    this.servers.clear();
+    await Promise.all(
+      all.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.dead || s.proc.exitCode !== null) return resolve();
+            const force = setTimeout(() => s.die(), 2000);
+            s.proc.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
+            try {
+              if (s.proc.pid !== undefined) process.kill(s.proc.pid, 'SIGTERM');
+            } catch {
+              resolve();
+            }
+          }),
+      ),
+    );
+    if (this.workDir) await fs.rm(await this.workDir, { recursive: true, force: true });
+    await this.spawnExecutor.close();
+  }
+}
+
+const TAIL = 64 * 1024;
+
+async function tail(file: string): Promise<string> {
+  let handle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function signalName(n: number): string {
+  const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
+  return entry ? entry[0] : `signal ${n}`;
+}
+
+export type ExecutorName = 'forkserver' | 'spawn';
+export const EXECUTORS: readonly ExecutorName[] = ['forkserver', 'spawn'];
+
+/** `--executor`: the fork server (default), or one fresh process per run (the reference). */
+export function createExecutor(name: ExecutorName = 'forkserver'): Executor {
+  return name === 'spawn' ? new SpawnExecutor() : new ForkServerExecutor();
+}
