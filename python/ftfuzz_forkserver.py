@@ -36,6 +36,10 @@ def warm():
             __import__(name)
         except ImportError:
             pass
+    # What the harness looks up in every child: loaded once here instead (sysconfig data is large).
+    import sysconfig
+
+    sysconfig.get_config_var("Py_GIL_DISABLED")
 
 
 def reply(record):

@@ -17,7 +17,7 @@ import { generateProgram, type GenOptions } from '../generators/program.js';
 import { Rng } from '../generators/rng.js';
 import type { Oracle } from '../oracles/index.js';
 import { mapConcurrent } from '../runtime/matrix.js';
-import { ForkServerExecutor } from '../runtime/forkServerExecutor.js';
+import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { defaultLimits, type Executor, type ResourceLimits } from '../runtime/spawnExecutor.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
@@ -50,7 +50,7 @@ export interface CampaignOptions {
   /** A bucket reproducing in fewer than this share of its trials is marked flaky. Default 0.5. */
   flakyBelow?: number;
   signal?: AbortSignal;
-  /** Runs the programs; default a fork-server executor (closed at the end). Passed in: the caller closes it. */
+  /** Runs the programs; default `createExecutor()` (closed at the end). Passed in: the caller closes it. */
   executor?: Executor;
   onProgress?: (stats: CampaignStats) => void;
   progressEveryMs?: number;
@@ -134,7 +134,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const reproTrials = o.reproTrials ?? 10;
   const flakyBelow = o.flakyBelow ?? 0.5;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
-  const executor = o.executor ?? new ForkServerExecutor();
+  const executor = o.executor ?? createExecutor();
   const corpus = await loadCorpus(o.corpusDir);
   // Parents for mutation: corpus programs that carry a scenario; a malformed header skips that file.
   const parents = o.module
