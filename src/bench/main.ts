@@ -129,7 +129,7 @@ async function minimizeSection(target: Target): Promise<Row[]> {
     const started = performance.now();
     const r = await minimize({
       file, source: await fs.readFile(file, 'utf8'), target, modes: ['gil-off'], signature: finding.signature,
-      trialsPerCandidate: 3, requiredHits: 2, timeoutMs: 60_000, budgetMs: 180_000,
+      trialsPerCandidate: 3, requiredHits: 2, timeoutMs: 60_000, budgetMs: 120_000,
     });
     const pct = r.accepted ? Math.round((1 - r.linesAfter / r.linesBefore) * 100) : 0;
     if (r.stoppedBy !== 'unsafe' && r.stoppedBy !== 'no-baseline') reductions.push(pct);
