@@ -21,7 +21,7 @@ import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { defaultLimits, type Executor, type ResourceLimits } from '../runtime/spawnExecutor.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
-import { runTrials, trialModes } from '../triage/trials.js';
+import { measureRate } from '../triage/triage.js';
 import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
 
 export interface CampaignOptions {
@@ -210,24 +210,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   };
 
   /** Re-run a new bucket's repro.py and record how often the same bug shows. */
-  const measure = async (bucket: string, finding: Finding, target: Target): Promise<Reproduction | undefined> => {
-    if (reproTrials <= 0) return undefined;
-    const modes = trialModes(target, finding.modes, finding.signature);
-    const r = await runTrials({
-      file: path.join(store.dir(bucket), 'repro.py'),
-      target,
-      modes,
-      signature: finding.signature,
-      trials: reproTrials,
-      timeoutMs: o.timeoutMs,
-      limits,
-      oracles: o.oracles,
-      signal: deadline.signal,
-    });
-    if (r.cancelled) return undefined; // `ftfuzz triage --measure` measures it later
-    const reproduction: Reproduction = { interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < flakyBelow, measuredAt: new Date().toISOString() };
-    await store.update(bucket, (meta) => ({ ...meta, reproduction }));
-    return reproduction;
+  const measure = async (bucket: string, target: Target): Promise<Reproduction | undefined> => {
+    const meta = reproTrials > 0 ? await store.read(bucket) : null;
+    if (!meta) return undefined;
+    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles: o.oracles, signal: deadline.signal, flakyBelow };
+    // Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
+    return (await measureRate(store, bucket, meta, target, settings)).reproduction;
   };
 
   const record = async (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> => {
@@ -250,7 +238,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, interpreter: target.label, modes: finding.modes };
     stats.newBuckets.push(summary);
     o.onBucket?.({ ...summary });
-    summary.reproduction = await measure(bucket, finding, target);
+    summary.reproduction = await measure(bucket, target);
     if (summary.reproduction) o.onBucket?.({ ...summary });
     return true;
   };

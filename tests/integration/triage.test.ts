@@ -90,9 +90,11 @@ describe('replay, triage and minimize', () => {
     expect(missing.stdout).toMatch(/nowhere.*does not exist/);
   });
 
-  it('triage --versions records which interpreters a bucket affects', () => {
-    const r = ftfuzz(['triage', '--versions', '--bucket', buckets.old as string, '--trials', '2', '--python', oldT.path, '--python', newT.path], dir);
+  it('triage --measure records the rate, --versions which interpreters a bucket affects', () => {
+    const r = ftfuzz(['triage', '--measure', '--versions', '--bucket', buckets.old as string, '--trials', '2', '--python', oldT.path, '--python', newT.path], dir);
     expect(r.status, r.stderr).toBe(ExitCode.Input); // the malformed bucket is reported
+    // --measure: the rate on the bucket's own interpreter (3.13.5t), always reproducing.
+    expect(r.stdout).toMatch(/hits 1 {2}rate 2\/2 {2}/);
     expect(r.stdout).toMatch(/3\.13\.5t: affected 2\/2/);
     expect(r.stdout).toMatch(/3\.13\.15t: not affected 0\/2/);
     expect(r.stdout).toMatch(/malformed crash-0000deadbeef: .*not valid JSON/);
