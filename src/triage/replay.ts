@@ -4,7 +4,7 @@
 // expected to pass. A file that cannot be read or is malformed is reported by name; the rest still run.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkProgram, loadProgram } from '../check.js';
+import { loadProgram } from '../check.js';
 import { FtfuzzError } from '../errors.js';
 import { readScenario } from '../generators/mutators.js';
 import type { Oracle } from '../oracles/index.js';
@@ -12,7 +12,7 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/spawnExecutor.js';
 import { parseMeta, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
-import { sameBug, trialModes } from './trials.js';
+import { runTrials, trialModes } from './trials.js';
 
 export type ReplayStatus = 'still-failing' | 'fixed' | 'flaky' | 'new-failure' | 'pass' | 'error';
 
@@ -140,29 +140,19 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
   const fail = (detail: string): ReplayEntry => ({ ...base, status: 'error', trials: 0, hits: 0, findings: [], detail, durationMs: performance.now() - started });
   if (item.error) return fail(item.error);
   const modes = item.meta ? trialModes(target, item.meta.modes, item.meta.signature) : o.modes.filter((m) => m === 'gil-on' || target.freeThreaded);
-  let hits = 0;
-  let trials = 0;
-  const others = new Map<string, Finding>();
-  for (let i = 0; i < o.trials; i++) {
-    let findings: Finding[];
-    try {
-      const report = await checkProgram({ file: item.file, targets: [target], modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined });
-      findings = report.findings;
-    } catch (error) {
-      if (error instanceof FtfuzzError) return fail(error.message);
-      throw error;
-    }
-    trials += 1;
-    const expected = item.meta?.signature;
-    if (expected !== undefined) {
-      if (findings.some((f) => sameBug(f.signature, expected))) hits += 1;
-      for (const f of findings.filter((x) => !sameBug(x.signature, expected))) others.set(f.signature, f);
-    } else {
-      if (findings.length) hits += 1;
-      for (const f of findings) others.set(f.signature, f);
-    }
+  let r;
+  try {
+    // A reproducer runs as plain `python repro.py`; a corpus program through the harness, like a campaign.
+    r = await runTrials({
+      file: item.file, target, modes, signature: item.meta?.signature, trials: o.trials, timeoutMs: o.timeoutMs,
+      limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined,
+    });
+  } catch (error) {
+    if (error instanceof FtfuzzError) return fail(error.message);
+    throw error;
   }
-  const shown = [...others.values()].map(brief);
+  const { hits, trials } = r;
+  const shown = r.others.map(brief);
   let status: ReplayStatus;
   let detail: string;
   if (item.meta) {

@@ -34,7 +34,8 @@ export interface TrialOptions {
   file: string;
   target: Target;
   modes: GilMode[];
-  signature: string;
+  /** The bug to look for; without one, a trial hits when it shows any finding (replay of corpus programs). */
+  signature?: string;
   trials: number;
   timeoutMs: number;
   limits?: ResourceLimits;
@@ -42,6 +43,8 @@ export interface TrialOptions {
   signal?: AbortSignal;
   /** Stop early once this many trials reproduced (the minimizer needs only its required count). */
   enoughHits?: number;
+  /** Plain `python FILE` (default), or through the harness. */
+  plain?: boolean;
 }
 
 export interface TrialResult {
@@ -62,13 +65,14 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
   const others = new Map<string, Finding>();
   for (let i = 0; i < o.trials; i++) {
     if (o.signal?.aborted) return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: true, slowestHitMs };
-    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: true });
+    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true });
     if (report.cancelled) return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: true, slowestHitMs };
     done += 1;
     let hit = false;
+    const wanted = o.signature;
     for (const f of report.findings) {
-      if (sameBug(f.signature, o.signature)) hit = true;
-      else if (!others.has(f.signature)) others.set(f.signature, f);
+      if (wanted === undefined || sameBug(f.signature, wanted)) hit = true;
+      if ((wanted === undefined || !sameBug(f.signature, wanted)) && !others.has(f.signature)) others.set(f.signature, f);
     }
     if (hit) {
       hits += 1;
