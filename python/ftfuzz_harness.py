@@ -96,8 +96,6 @@ def main():
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, all_threads=True)
 
-    import sysconfig
-
     limits = apply_limits()
 
     emit(
@@ -105,7 +103,9 @@ def main():
             "type": "start",
             "pid": os.getpid(),
             "version": list(sys.version_info[:3]),
-            "free_threaded": sysconfig.get_config_var("Py_GIL_DISABLED") == 1,
+            # abiflags has "t" exactly on Py_GIL_DISABLED builds; sysconfig would load its whole
+            # configuration data (tens of ms per run).
+            "free_threaded": "t" in getattr(sys, "abiflags", ""),
             "gil_enabled": gil_enabled(),
             "limits": limits,
         }
