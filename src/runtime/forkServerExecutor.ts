@@ -17,11 +17,11 @@ import {
   capped,
   limitEnv,
   modeEnv,
-  residentBytes,
   runResult,
   SpawnExecutor,
   STACK_DUMP_GRACE_MS,
   wallEnv,
+  watchResidentSet,
   type ExecRequest,
   type Executor,
 } from './spawnExecutor.js';
@@ -227,13 +227,11 @@ export class ForkServerExecutor implements Executor {
             }, request.timeoutMs);
             const cap = request.limits?.memoryBytes;
             if (cap !== undefined) {
-              rssPoll = setInterval(() => {
-                const rss = residentBytes(p);
-                if (termination === null && rss !== null && rss > cap) {
-                  termination = { kind: 'resource', resource: 'memory', detail: `resident set ${rss} bytes above the ${cap}-byte cap` };
-                  killGroup();
-                }
-              }, 200);
+              rssPoll = watchResidentSet(p, cap, (t) => {
+                if (termination !== null) return;
+                termination = t;
+                killGroup();
+              });
             }
           },
           onStatus: (status) => finish({ status, termination }),

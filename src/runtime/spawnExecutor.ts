@@ -53,6 +53,22 @@ export function defaultLimits(jobs: number, timeoutMs: number, totalMem = os.tot
   };
 }
 
+/**
+ * The resident-set cap, polled every 200 ms (RLIMIT_AS covers most runaway allocations inside the child;
+ * the poll covers what it cannot: sanitizer builds reserve terabytes of address space). Calls `exceeded`
+ * with the resource termination once; returns the timer to clear when the run ends.
+ */
+export function watchResidentSet(pid: number, cap: number, exceeded: (t: Termination) => void): NodeJS.Timeout {
+  let fired = false;
+  return setInterval(() => {
+    const rss = residentBytes(pid);
+    if (!fired && rss !== null && rss > cap) {
+      fired = true;
+      exceeded({ kind: 'resource', resource: 'memory', detail: `resident set ${rss} bytes above the ${cap}-byte cap` });
+    }
+  }, 200);
+}
+
 /** Exception messages that mean the memory cap, not the program, failed the run. */
 const MEMORY_EXHAUSTED = /^(MemoryError)$/;
 const THREAD_START_FAILED = /can't start new thread/;
@@ -175,18 +191,14 @@ export class SpawnExecutor implements Executor {
         else channel.on('close', () => done());
       });
 
-      // The address-space cap stops most runaway allocations inside the child (MemoryError); the RSS poll
-      // covers what RLIMIT_AS cannot (sanitizer builds reserve terabytes of address space).
       const memoryCap = request.limits?.memoryBytes;
       const rssPoll =
         memoryCap !== undefined && pid !== undefined
-          ? setInterval(() => {
-              const rss = residentBytes(pid);
-              if (termination === null && rss !== null && rss > memoryCap) {
-                termination = { kind: 'resource', resource: 'memory', detail: `resident set ${rss} bytes above the ${memoryCap}-byte cap` };
-                killGroup('SIGKILL');
-              }
-            }, 200)
+          ? watchResidentSet(pid, memoryCap, (t) => {
+              if (termination !== null) return;
+              termination = t;
+              killGroup('SIGKILL');
+            })
           : undefined;
 
       const onAbort = () => {

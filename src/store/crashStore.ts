@@ -263,6 +263,17 @@ export class CrashStore {
   }
 }
 
+/** The reproducer a bucket directory is replayed from: repro.min.py when minimized, else repro.py. */
+export async function reproducerIn(dir: string): Promise<string> {
+  const min = path.join(dir, 'repro.min.py');
+  try {
+    await fs.access(min);
+    return min;
+  } catch {
+    return path.join(dir, 'repro.py');
+  }
+}
+
 /** Validate a meta.json written by any version of ftfuzz, or by hand. */
 export function parseMeta(text: string, file: string): BucketMeta {
   let raw: unknown;

@@ -10,7 +10,7 @@ import { readScenario } from '../generators/mutators.js';
 import type { Oracle } from '../oracles/index.js';
 import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/spawnExecutor.js';
-import { parseMeta, type BucketMeta } from '../store/crashStore.js';
+import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
 import { runTrials, trialModes } from './trials.js';
 
@@ -55,9 +55,7 @@ export async function collectReplayItems(paths: readonly string[]): Promise<Repl
       return;
     }
     // The minimized reproducer replaces the full one when there is one.
-    const min = path.join(dir, 'repro.min.py');
-    const file = (await exists(min)) ? min : path.join(dir, 'repro.py');
-    items.push({ file, meta });
+    items.push({ file: await reproducerIn(dir), meta });
   };
   const walk = async (dir: string, depth: number) => {
     let entries;

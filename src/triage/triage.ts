@@ -1,10 +1,8 @@
 // Crash triage: the buckets of a store with their rates and sizes, which interpreters each affects, and
 // reproduction rates measured after the fact.
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/spawnExecutor.js';
-import type { BucketMeta, CrashStore, Reproduction, VersionTrial } from '../store/crashStore.js';
+import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { runTrials, trialModes } from './trials.js';
 
@@ -22,14 +20,8 @@ export interface TrialSettings {
 }
 
 /** The reproducer a bucket is replayed from: the minimized one when present. */
-export async function reproducerOf(store: CrashStore, bucket: string): Promise<string> {
-  const min = path.join(store.dir(bucket), 'repro.min.py');
-  try {
-    await fs.access(min);
-    return min;
-  } catch {
-    return path.join(store.dir(bucket), 'repro.py');
-  }
+export function reproducerOf(store: CrashStore, bucket: string): Promise<string> {
+  return reproducerIn(store.dir(bucket));
 }
 
 /** Replay a bucket on each interpreter and record affected / not affected in its meta.json. */

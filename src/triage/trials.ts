@@ -63,10 +63,11 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
   let hits = 0;
   let slowestHitMs = 0;
   const others = new Map<string, Finding>();
+  const result = (cancelled: boolean): TrialResult => ({ trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled, slowestHitMs });
   for (let i = 0; i < o.trials; i++) {
-    if (o.signal?.aborted) return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: true, slowestHitMs };
+    if (o.signal?.aborted) return result(true);
     const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true });
-    if (report.cancelled) return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: true, slowestHitMs };
+    if (report.cancelled) return result(true);
     done += 1;
     let hit = false;
     const wanted = o.signature;
@@ -82,5 +83,5 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
     // Cannot reach enoughHits any more: stop spending runs on this candidate.
     if (o.enoughHits !== undefined && hits + (o.trials - done) < o.enoughHits) break;
   }
-  return { trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled: false, slowestHitMs };
+  return result(false);
 }
