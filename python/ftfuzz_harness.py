@@ -19,6 +19,11 @@ import threading
 PROTOCOL_VERSION = 1
 _lock = threading.Lock()
 _fd = None
+# Seconds between the soft CPU cap (SIGXCPU) and the hard one (SIGKILL); a fork server's worker, which
+# runs several programs, sets more (see ftfuzz_forkserver.py).
+CPU_HARD_SLACK = 1
+# Record types written in this run (the fork server reuses a process only after a run without exceptions).
+reported = set()
 
 
 def _open_channel():
@@ -33,6 +38,7 @@ def _open_channel():
 
 
 def emit(record):
+    reported.add(record.get("type"))
     if _fd is None:
         return
     data = (json.dumps(dict(record, ftfuzz=PROTOCOL_VERSION), sort_keys=True, default=repr) + "\n").encode()
@@ -59,14 +65,19 @@ def apply_limits():
         import resource
     except ImportError:  # not POSIX
         return applied
-    for var, which, extra in (("FTFUZZ_LIMIT_AS", "RLIMIT_AS", 0), ("FTFUZZ_LIMIT_CPU", "RLIMIT_CPU", 1)):
+    for var, which, extra in (("FTFUZZ_LIMIT_AS", "RLIMIT_AS", 0), ("FTFUZZ_LIMIT_CPU", "RLIMIT_CPU", CPU_HARD_SLACK)):
         raw = os.environ.pop(var, None)
         if not raw or not hasattr(resource, which):
             continue
         soft = int(raw)
+        if which == "RLIMIT_CPU":
+            # CPU time is counted per process: one that already ran other programs (a fork server's
+            # worker) gets the same allowance on top of what it used.
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            soft += int(used.ru_utime + used.ru_stime) + 1
         limit = getattr(resource, which)
         _, hard = resource.getrlimit(limit)
-        # The soft CPU cap sends SIGXCPU; the hard one, a second later, SIGKILL.
+        # The soft CPU cap sends SIGXCPU; the hard one, CPU_HARD_SLACK seconds later, SIGKILL.
         want_hard = soft + extra
         if hard != resource.RLIM_INFINITY:
             soft, want_hard = min(soft, hard), min(want_hard, hard)

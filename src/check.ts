@@ -7,7 +7,8 @@ import { EnvironmentError, InputError } from './errors.js';
 import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
 import { planRuns, runMatrix } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
-import { SpawnExecutor, type Executor, type ResourceLimits } from './runtime/spawnExecutor.js';
+import { createExecutor } from './runtime/forkServerExecutor.js';
+import type { Executor, ResourceLimits } from './runtime/spawnExecutor.js';
 import { probeTarget } from './runtime/targets.js';
 import type { Finding, GilMode, ProgramRef, RunResult, Target } from './types.js';
 
@@ -71,6 +72,12 @@ export interface CheckReport {
   notices: string[];
   /** The signal fired before every run ended: runs are incomplete and no oracle was applied. */
   cancelled?: boolean;
+  /**
+   * Findings from runs in reused processes (a fork server's persistent workers) are never reported as
+   * they are: the runs are repeated, each in a fresh process, and the findings of those runs are the
+   * report's. Here: the first runs and their findings, and the findings that did not show again.
+   */
+  unconfirmed?: { runs: RunResult[]; findings: Finding[]; notAgain: Finding[] };
 }
 
 export async function checkProgram(options: CheckOptions): Promise<CheckReport> {
@@ -82,9 +89,10 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       `nothing to run: no target can run the modes ${modes.join(',')} (${notices.join('; ')}); use a free-threaded interpreter or --modes gil-on`,
     );
   }
-  const executor = options.executor ?? new SpawnExecutor();
-  try {
-    const runs = await runMatrix({
+  const executor = options.executor ?? createExecutor();
+  const oracles = options.oracles ?? selectOracles('all');
+  const matrix = (fresh: boolean) =>
+    runMatrix({
       program,
       planned,
       executor,
@@ -94,16 +102,25 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       limits: options.limits,
       signal: options.signal,
       plain: options.plain,
+      fresh,
       onRun: options.onRun,
     });
+  try {
+    const runs = await matrix(false);
     if (options.signal?.aborted) return { program, targets: options.targets, modes, runs, findings: [], notices, cancelled: true };
     // A program that does not even compile is bad input, not a finding.
     const syntax = runs.find((r) => r.uncaughtException && /^(SyntaxError|IndentationError|TabError)$/.test(r.uncaughtException.excType));
     if (syntax && runs.every((r) => r.uncaughtException?.excType === syntax.uncaughtException?.excType)) {
       throw new InputError(options.file, `is not valid Python: ${syntax.uncaughtException?.message ?? ''}`);
     }
-    const findings = applyOracles(options.oracles ?? selectOracles('all'), runs);
-    return { program, targets: options.targets, modes, runs, findings, notices };
+    const findings = applyOracles(oracles, runs);
+    if (findings.length === 0 || !runs.some((r) => r.reusedProcess)) return { program, targets: options.targets, modes, runs, findings, notices };
+    // Something an earlier program left in the process could have caused it: only fresh processes report.
+    const freshRuns = await matrix(true);
+    if (options.signal?.aborted) return { program, targets: options.targets, modes, runs: freshRuns, findings: [], notices, cancelled: true };
+    const confirmed = applyOracles(oracles, freshRuns);
+    const notAgain = findings.filter((f) => !confirmed.some((c) => c.signature === f.signature));
+    return { program, targets: options.targets, modes, runs: freshRuns, findings: confirmed, notices, unconfirmed: { runs, findings, notAgain } };
   } finally {
     if (!options.executor) await executor.close();
   }

@@ -89,6 +89,11 @@ export interface RunResult {
   records: ProtocolRecord[];
   /** The command that reproduces this run outside ftfuzz. */
   reproduceCommand: string;
+  /**
+   * The run's process had run other programs before (a fork server's reused worker). Findings from such
+   * runs are confirmed on fresh processes before they are reported (src/check.ts).
+   */
+  reusedProcess?: boolean;
 }
 
 export type FindingKind =

@@ -83,6 +83,11 @@ export interface CampaignStats {
   mutated: number;
   /** Programs dropped because the budget ended (or a signal came) while they ran. */
   cancelledPrograms: number;
+  /**
+   * Findings seen in a reused fork-server worker that did not show again when the program was re-run in
+   * fresh processes (check.ts): not reported, counted here by kind.
+   */
+  unconfirmedByKind: Partial<Record<FindingKind, number>>;
   environmentWarnings: string[];
   limits: ResourceLimits;
   stoppedBy: 'budget' | 'signal' | 'running';
@@ -162,6 +167,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     corpusAdded: 0,
     mutated: 0,
     cancelledPrograms: 0,
+    unconfirmedByKind: {},
     environmentWarnings: [],
     limits,
     stoppedBy: 'running',
@@ -259,7 +265,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         }
         stats.programs += 1;
         if (program.mutated) stats.mutated += 1;
-        stats.executions += result.runs.length;
+        stats.executions += result.runs.length + (result.unconfirmed?.runs.length ?? 0);
+        for (const f of result.unconfirmed?.notAgain ?? []) stats.unconfirmedByKind[f.kind] = (stats.unconfirmedByKind[f.kind] ?? 0) + 1;
         let newBehaviour = false;
         for (const f of result.findings) {
           const run = evidenceRun(f, result.runs);
@@ -324,5 +331,7 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   if (old > 0) out.push(`${old} known bucket(s) hit again (see ftfuzz triage)`);
   for (const r of s.resources) out.push(`resource ${r.signature.replace(/^resource\|/, '')}: ${r.hits} program(s), e.g. ${r.example} (not a crash bucket)`);
   for (const w of s.environmentWarnings) out.push(`environment: ${w}`);
+  const unconfirmed = Object.entries(s.unconfirmedByKind).map(([k, n]) => `${k}:${n}`).join(' ');
+  if (unconfirmed) out.push(`not confirmed in a fresh process (not reported): ${unconfirmed}`);
   return out.join('\n');
 }

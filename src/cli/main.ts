@@ -130,7 +130,7 @@ function withTargetOptions<T>(y: Argv<T>) {
 }
 
 function withExecutorOption<T>(y: Argv<T>) {
-  return y.option('executor', { choices: EXECUTORS, default: EXECUTORS[0], describe: 'spawn: a fresh process per run (the reference); forkserver: fork each run from a warmed interpreter (experimental)' });
+  return y.option('executor', { choices: EXECUTORS, default: EXECUTORS[0], describe: 'forkserver: run programs in persistent workers forked from a warmed interpreter, findings confirmed in fresh ones; spawn: a fresh process per run (the reference)' });
 }
 
 export function buildCli(argv: string[]) {

@@ -1,9 +1,11 @@
-// The fork-server executor: one warmed interpreter per (interpreter, GIL mode, environment) forks a child
-// per program (python/ftfuzz_forkserver.py), so start-up is paid once. Each child leads its own process
-// group and writes its output and protocol records to files; a crashing, hanging or leaking child never
-// takes the server down. A server is recycled after `recycleAfter` programs, and replaced when it dies;
-// a run lost with a dying server is retried once on a fresh one, then on the spawn executor, so nothing
-// is lost. Plain runs (reproducers) always go to the spawn executor: they must not depend on the server.
+// The fork-server executor: one warmed interpreter per (interpreter, GIL mode, environment, caps) forks
+// the workers programs run in (python/ftfuzz_forkserver.py), so start-up is paid once. A worker leads its
+// own process group and writes each program's output and protocol records to files; a crashing, hanging
+// or leaking worker never takes the server down. A worker whose program ended quiet runs the next one
+// (persistent mode); such runs are marked `reusedProcess`, and checkProgram confirms any finding from
+// them on fresh workers. A server is recycled after `recycleAfter` programs and replaced when it dies; a
+// run lost with a dying server is retried once on a fresh one, then on the spawn executor, so nothing is
+// lost. Plain runs (reproducers) always go to the spawn executor: they must not depend on the server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -26,10 +28,28 @@ import {
   type Executor,
 } from './spawnExecutor.js';
 
+/** A quiet run's output tail and protocol records, sent back with its status. */
+interface Inline {
+  stdout: string;
+  report?: string;
+}
+
 interface Waiter {
-  onPid: (pid: number) => void;
-  onStatus: (status: number) => void;
+  onPid: (pid: number, reused: boolean) => void;
+  /** `inline`: the worker ended the program quiet and lives on for the next one. */
+  onStatus: (status: number, inline: Inline | null) => void;
   onServerDeath: () => void;
+}
+
+interface ServerMessage {
+  ready?: boolean;
+  id?: number;
+  pid?: number;
+  reused?: boolean;
+  status?: number;
+  alive?: boolean;
+  stdout?: string;
+  report?: string;
 }
 
 /** One server process and its requests in flight. */
@@ -52,9 +72,9 @@ class ForkServer {
     });
     const lines = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
-      let msg: { ready?: boolean; id?: number; pid?: number; status?: number };
+      let msg: ServerMessage;
       try {
-        msg = JSON.parse(line) as typeof msg;
+        msg = JSON.parse(line) as ServerMessage;
       } catch {
         this.die(); // a server that says something else is damaged
         return;
@@ -64,8 +84,8 @@ class ForkServer {
         const w = this.waiters.get(msg.id);
         if (msg.status !== undefined) {
           this.waiters.delete(msg.id);
-          w?.onStatus(msg.status);
-        } else if (msg.pid !== undefined) w?.onPid(msg.pid);
+          w?.onStatus(msg.status, msg.alive === true ? { stdout: msg.stdout ?? '', report: msg.report } : null);
+        } else if (msg.pid !== undefined) w?.onPid(msg.pid, msg.reused === true);
       }
     });
     const onGone = () => {
@@ -77,18 +97,32 @@ class ForkServer {
     this.proc.stdin?.on('error', () => this.die());
   }
 
-  submit(request: object, waiter: Waiter): void {
+  /** Queue a program; returns the request id (for kill). */
+  submit(request: object, waiter: Waiter): number {
     const id = this.nextId++;
     this.programs += 1;
     this.waiters.set(id, waiter);
-    this.proc.stdin?.write(`${JSON.stringify({ ...request, id })}\n`);
+    this.send({ ...request, id });
+    return id;
+  }
+
+  /**
+   * Signal the worker running request `id`, through the server: only the server knows whether that
+   * worker still runs it, or has finished it and started someone else's program.
+   */
+  kill(id: number, signal: 'SIGUSR1' | 'SIGKILL', group: boolean): void {
+    this.send({ kill: id, signal, group });
+  }
+
+  private send(message: object): void {
+    if (!this.dead) this.proc.stdin?.write(`${JSON.stringify(message)}\n`);
   }
 
   get inFlight(): number {
     return this.waiters.size;
   }
 
-  /** Stop taking programs; the server exits once its children are reaped. */
+  /** Stop taking programs; the server exits once its workers are done. */
   retire(): void {
     this.proc.stdin?.end();
   }
@@ -132,9 +166,10 @@ export class ForkServerExecutor implements Executor {
   }
 
   private async server(request: ExecRequest): Promise<ForkServer> {
-    // The environment a server starts with is part of its identity: PYTHON_GIL, PYTHONPATH, ...
+    // The environment a server starts with is part of its identity (PYTHON_GIL, PYTHONPATH, ...), and so
+    // are the caps: a worker can lower its hard rlimits for a program but never raise them again.
     const env = { ...modeEnv(request.mode), PYTHONFAULTHANDLER: '1', PYTHONUNBUFFERED: '1', ...request.env };
-    const key = `${request.target.path}\0${JSON.stringify(Object.entries(env).sort())}`;
+    const key = `${request.target.path}\0${JSON.stringify(Object.entries(env).sort())}\0${JSON.stringify(request.limits ?? {})}`;
     let server = this.servers.get(key);
     if (server && (server.dead || server.programs >= this.recycleAfter)) {
       this.servers.delete(key);
@@ -173,16 +208,21 @@ export class ForkServerExecutor implements Executor {
 
   /** One program on one server; null when the server died under it (the caller retries). */
   private async runOn(server: ForkServer, request: ExecRequest): Promise<RunResult | null> {
-    const base = path.join(await this.dir(), `run-${process.pid}-${this.seq++}`);
+    const base = path.join(await this.dir(), `run-${this.seq++}`);
+    // A quiet run's worker sends its output and records back and removes these files itself.
     const files = { stdout: `${base}.out`, stderr: `${base}.err`, report: `${base}.rep` };
     const outputCap = request.outputCapBytes ?? 64 * 1024 * 1024;
     const started = performance.now();
-    const outcome = await new Promise<{ status: number; termination: Termination | null } | null>((resolve) => {
+    let reused = false;
+    const outcome = await new Promise<{ status: number; termination: Termination | null; inline: Inline | null } | null>((resolve) => {
       let termination: Termination | null = null;
+      let id = -1;
       let pid: number | undefined;
       let timer: NodeJS.Timeout | undefined;
       let killTimer: NodeJS.Timeout | undefined;
       let rssPoll: NodeJS.Timeout | undefined;
+      const killWorker = () => server.kill(id, 'SIGKILL', true);
+      // A worker that has exited leaves its process group behind only if the program started processes.
       const killGroup = () => {
         if (pid === undefined) return;
         try {
@@ -193,49 +233,47 @@ export class ForkServerExecutor implements Executor {
       };
       const onAbort = () => {
         termination ??= { kind: 'cancelled' };
-        killGroup();
+        killWorker();
       };
-      const finish = (value: { status: number; termination: Termination | null } | null) => {
+      const finish = (value: { status: number; termination: Termination | null; inline: Inline | null } | null, workerGone: boolean) => {
         clearTimeout(timer);
         clearTimeout(killTimer);
         clearInterval(rssPoll);
         request.signal?.removeEventListener('abort', onAbort);
-        // The child's own subprocesses must not outlive the run.
-        killGroup();
+        // The program's own subprocesses must not outlive the run (a quiet worker has none).
+        if (workerGone) killGroup();
         resolve(value);
       };
-      server.submit(
+      id = server.submit(
         {
           program: request.program.path,
           ...files,
           env: { ...limitEnv(request.limits, request.target), ...wallEnv(request.timeoutMs), ...request.env },
           output_cap: outputCap,
+          fresh: request.fresh === true,
         },
         {
-          onPid: (p) => {
+          onPid: (p, wasReused) => {
             pid = p;
+            reused = wasReused;
             if (request.signal?.aborted) onAbort();
             else request.signal?.addEventListener('abort', onAbort, { once: true });
             timer = setTimeout(() => {
               termination = { kind: 'timeout', afterMs: request.timeoutMs };
-              try {
-                process.kill(p, 'SIGUSR1'); // faulthandler: every thread's stack
-              } catch {
-                // exited meanwhile
-              }
-              killTimer = setTimeout(killGroup, STACK_DUMP_GRACE_MS);
+              server.kill(id, 'SIGUSR1', false); // faulthandler: every thread's stack
+              killTimer = setTimeout(killWorker, STACK_DUMP_GRACE_MS);
             }, request.timeoutMs);
             const cap = request.limits?.memoryBytes;
             if (cap !== undefined) {
               rssPoll = watchResidentSet(p, cap, (t) => {
                 if (termination !== null) return;
                 termination = t;
-                killGroup();
+                killWorker();
               });
             }
           },
-          onStatus: (status) => finish({ status, termination }),
-          onServerDeath: () => finish(null),
+          onStatus: (status, inline) => finish({ status, termination, inline }, inline === null),
+          onServerDeath: () => finish(null, true),
         },
       );
     });
@@ -244,14 +282,20 @@ export class ForkServerExecutor implements Executor {
       await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
       return null;
     }
-    const [stdoutTail, stderrTail, report] = await Promise.all([tail(files.stdout), tail(files.stderr), fs.readFile(files.report, 'utf8').catch(() => '')]);
-    await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
+    const { inline } = outcome;
+    const [stdoutTail, stderrTail, report] =
+      inline?.report !== undefined
+        ? [inline.stdout, '', inline.report]
+        : await Promise.all([inline ? inline.stdout : tail(files.stdout), inline ? '' : tail(files.stderr), fs.readFile(files.report, 'utf8').catch(() => '')]);
+    if (!inline) await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
     const fields = emptyRunFields();
     applyReport(fields, report);
     let termination: Termination =
       outcome.termination ?? (outcome.status < 0 ? { kind: 'signal', signal: signalName(-outcome.status) } : { kind: 'exit', code: outcome.status });
     if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
-    return runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
+    const result = runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
+    if (reused) result.reusedProcess = true;
+    return result;
   }
 
   /** Pids of the live servers (memory accounting in the benchmark). */
@@ -311,12 +355,12 @@ function signalName(n: number): string {
 }
 
 export type ExecutorName = 'forkserver' | 'spawn';
-export const EXECUTORS: readonly ExecutorName[] = ['spawn', 'forkserver'];
+export const EXECUTORS: readonly ExecutorName[] = ['forkserver', 'spawn'];
 
 /**
- * `--executor`: one fresh process per run (the reference, and the default while the fork server is
- * slower: see the closing note of issue 6 and `npm run bench -- executors`), or the fork server.
+ * `--executor`: the fork server (the default: persistent workers forked from a warmed interpreter; see
+ * README "Executors" and `npm run bench -- executors`), or one fresh process per run (the reference).
  */
-export function createExecutor(name: ExecutorName = 'spawn'): Executor {
+export function createExecutor(name: ExecutorName = 'forkserver'): Executor {
   return name === 'spawn' ? new SpawnExecutor() : new ForkServerExecutor();
 }

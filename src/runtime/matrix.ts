@@ -57,6 +57,8 @@ export interface MatrixOptions {
   limits?: ResourceLimits;
   signal?: AbortSignal;
   plain?: boolean;
+  /** Every run in a process of its own (ExecRequest.fresh). */
+  fresh?: boolean;
   onRun?: (run: RunResult) => void;
 }
 
@@ -73,6 +75,7 @@ export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
       limits: options.limits,
       signal: options.signal,
       plain: options.plain,
+      fresh: options.fresh,
     });
     options.onRun?.(result);
     return result;

@@ -30,6 +30,11 @@ export interface ExecRequest {
    * stderr; only the resident-set cap applies (the harness sets the rlimits).
    */
   plain?: boolean;
+  /**
+   * Run in a process no other program ran in. The spawn executor always does; the fork server reuses a
+   * worker after a quiet program unless this is set (how findings from reused workers are confirmed).
+   */
+  fresh?: boolean;
 }
 
 /** Containment of one target process (README "Containment"). */

@@ -30,19 +30,32 @@ describe('fork-server executor', () => {
   it('gives the spawn executor\'s results and findings on the fixtures', async () => {
     const target = await probeTarget(inject('ftPython'), 'flag');
     const fork = new ForkServerExecutor();
+    let reusedSeen = false;
     try {
-      for (const name of ['clean.py', 'segfault_thread.py', 'deadlock.py', 'unbounded_alloc.py']) {
+      // clean.py twice: the second time it runs in the worker the first left (quiet), and must not differ.
+      for (const name of ['clean.py', 'clean.py', 'segfault_thread.py', 'deadlock.py', 'unbounded_alloc.py']) {
         // Only the deadlock should time out: the others get a timeout no loaded machine reaches.
         const timeoutMs = name === 'deadlock.py' ? 3_000 : 120_000;
         const common = { file: program(name), targets: [target], runs: 1, jobs: 1, timeoutMs, limits: { memoryBytes: 2 * 1024 ** 3 } };
         const viaSpawn = await checkProgram({ ...common, executor: new SpawnExecutor() });
         const viaFork = await checkProgram({ ...common, executor: fork });
+        if (viaFork.runs.some((r) => r.reusedProcess)) reusedSeen = true;
         expect(viaFork.runs.map(essence), name).toEqual(viaSpawn.runs.map(essence));
         expect(viaFork.findings.map((f) => f.signature), name).toEqual(viaSpawn.findings.map((f) => f.signature));
-        if (name === 'clean.py') expect(viaFork.runs.map((r) => r.observables)).toEqual(viaSpawn.runs.map((r) => r.observables));
+        if (name === 'clean.py') {
+          expect(viaFork.runs.map((r) => r.observables)).toEqual(viaSpawn.runs.map((r) => r.observables));
+          // A fresh worker (one program, then it ends as `python PROGRAM` does) gives the same too.
+          for (const spawned of viaSpawn.runs) {
+            const fresh = await fork.execute({ program: spawned.program, target, mode: spawned.modeRequested, runIndex: 0, timeoutMs, limits: common.limits, fresh: true });
+            expect(fresh.reusedProcess).toBeUndefined();
+            expect(essence(fresh)).toEqual(essence(spawned));
+            expect(fresh.observables).toEqual(spawned.observables);
+          }
+        }
       }
-      // Crashing, hanging and exhausted children left the server serving: one server per mode.
+      // Crashing, hanging and exhausted workers left the server serving: one server per mode.
       expect(fork.serversStarted).toBe(2);
+      expect(reusedSeen).toBe(true);
     } finally {
       await fork.close();
     }
@@ -87,6 +100,82 @@ describe('fork-server executor', () => {
     } finally {
       clearInterval(killer);
       await fork.close();
+    }
+  });
+
+  it('a worker runs the next program only if the last one left the interpreter as it found it', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-reuse-'));
+    // What the next program sees of the state the earlier ones could change.
+    const probe = path.join(dir, 'probe.py');
+    await fs.writeFile(
+      probe,
+      'import gc, json, signal, sys, threading\n' +
+        'print(json.dumps({"gc": gc.isenabled(), "recursion": sys.getrecursionlimit(), "switch": sys.getswitchinterval(),\n' +
+        '  "threads": threading.active_count(), "sigterm": str(signal.getsignal(signal.SIGTERM)), "trace": sys.gettrace() is None}))\n',
+    );
+    const changes: Record<string, string> = {
+      switch: 'import sys\nsys.setswitchinterval(0.5)\n', // restored before every program: the worker lives on
+      gc: 'import gc\ngc.disable()\n',
+      recursion: 'import sys\nsys.setrecursionlimit(77)\n',
+      signal: 'import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n',
+      daemon: 'import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n',
+      stderr: 'import sys\nsys.stderr.write("a warning\\n")\n',
+      trace: 'import sys\nsys.settrace(lambda *a: None)\n',
+      exit1: 'raise SystemExit(1)\n',
+    };
+    const fork = new ForkServerExecutor();
+    const run = async (file: string) =>
+      fork.execute({ program: { path: file, name: path.basename(file) }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 60_000 });
+    try {
+      const pristine = await run(probe);
+      expect(pristine.termination).toEqual({ kind: 'exit', code: 0 });
+      for (const [name, source] of Object.entries(changes)) {
+        const file = path.join(dir, `${name}.py`);
+        await fs.writeFile(file, source);
+        const changed = await run(file);
+        const after = await run(probe);
+        // The probe saw what a fresh `python probe.py` sees, whatever the program before it did.
+        expect(after.stdoutTail, name).toBe(pristine.stdoutTail);
+        // Only the switch-interval program (its change is undone between programs) left a reusable worker.
+        expect(after.reusedProcess === true, name).toBe(name === 'switch');
+        expect(changed.reusedProcess, name).toBe(true); // each ran after a quiet probe
+      }
+    } finally {
+      await fork.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a finding from a reused worker is reported only if a fresh process shows it too', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-confirm-'));
+    // `poison` ends quiet but leaves a mark no check can see; `victim` aborts only where the mark is.
+    const poison = path.join(dir, 'poison.py');
+    const victim = path.join(dir, 'victim.py');
+    await fs.writeFile(poison, 'import json\njson._ftfuzz_mark = True\n');
+    await fs.writeFile(victim, 'import json, os\nif getattr(json, "_ftfuzz_mark", False):\n    os.abort()\n');
+    const fork = new ForkServerExecutor();
+    const check = (file: string) => checkProgram({ file, targets: [target], modes: ['gil-off'], runs: 1, jobs: 1, timeoutMs: 60_000, executor: fork });
+    try {
+      expect((await check(poison)).findings).toEqual([]);
+      const report = await check(victim);
+      // The abort happened, in the poisoned worker, and is not reported: the fresh run is clean.
+      expect(report.unconfirmed?.runs[0]?.reusedProcess).toBe(true);
+      expect(report.unconfirmed?.runs[0]?.termination).toEqual({ kind: 'signal', signal: 'SIGABRT' });
+      expect(report.unconfirmed?.notAgain.map((f) => f.kind)).toEqual(['crash']);
+      expect(report.findings).toEqual([]);
+      expect(report.runs[0]?.reusedProcess).toBeUndefined();
+      expect(report.runs[0]?.termination).toEqual({ kind: 'exit', code: 0 });
+      // A real crash after a quiet program is confirmed on a fresh worker and reported.
+      expect((await check(poison)).findings).toEqual([]);
+      const real = await check(program('segfault_thread.py'));
+      expect(real.unconfirmed?.runs[0]?.reusedProcess).toBe(true);
+      expect(real.unconfirmed?.notAgain).toEqual([]);
+      expect(real.findings.map((f) => f.kind)).toEqual(['crash']);
+    } finally {
+      await fork.close();
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });
