@@ -1,6 +1,6 @@
 // `npm run bench`: speed and memory figures, measured in one run and reported as rates and ratios
 // (never asserted in tests: these machines are shared and noisy).
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
@@ -17,7 +17,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ForkServerExecutor } from '../runtime/forkServerExecutor.js';
 import { mapConcurrent } from '../runtime/matrix.js';
-import { residentBytes, SpawnExecutor, type Executor } from '../runtime/spawnExecutor.js';
+import { SpawnExecutor, type Executor } from '../runtime/spawnExecutor.js';
 
 const execFileP = promisify(execFile);
 import { minimize } from '../triage/minimize.js';
@@ -147,8 +147,10 @@ async function minimizeSection(target: Target): Promise<Row[]> {
 
 /**
  * Executors on the same generated programs (small, medium, large), in one run: spawn (a fresh process per
- * execution), the fork server, and the in-process bound (every program in one interpreter, no isolation).
- * Each execution is one program in gil-off mode; `jobs` executions at once.
+ * execution), the fork server (persistent workers, the default), the fork server with a fresh worker per
+ * program (what persistence saves), and the in-process bound (every program in one interpreter, no
+ * isolation, started like the fork server and timed without its start-up, like the fork server). Each
+ * execution is one program in gil-off mode; `jobs` executions at once.
  */
 async function executorSection(target: Target): Promise<Row[]> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-exec-'));
@@ -167,55 +169,79 @@ async function executorSection(target: Target): Promise<Row[]> {
       await fs.writeFile(file, generateProgram(`bench-${size.name}-${i}`, { ...size.options, effects: ['exact'] }).source);
       files.push(file);
     }
-    const rate = async (executor: Executor) => {
+    const request = (file: string, i: number, fresh = false) => ({ program: { path: file, name: path.basename(file) }, target, mode: 'gil-off' as const, runIndex: i, timeoutMs: 60_000, fresh });
+    const rate = async (executor: Executor, fresh = false) => {
+      await executor.execute(request(files[0] as string, 0, fresh)); // start-up outside the timing
       const started = performance.now();
       let peak = 0;
       const poll = setInterval(() => {
         peak = Math.max(peak, poolMemory(executor));
       }, 100);
-      await mapConcurrent(files, jobs, (file, i) =>
-        executor.execute({ program: { path: file, name: path.basename(file) }, target, mode: 'gil-off', runIndex: i, timeoutMs: 60_000 }),
-      );
+      await mapConcurrent(files, jobs, (file, i) => executor.execute(request(file, i, fresh)));
       clearInterval(poll);
+      await executor.close();
       return { perSecond: files.length / ((performance.now() - started) / 1000), peak };
     };
-    const spawnEx = new SpawnExecutor();
-    const spawn = await rate(spawnEx);
-    await spawnEx.close();
-    const forkEx = new ForkServerExecutor();
-    await forkEx.execute({ program: { path: files[0] as string, name: 'warm' }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 60_000 });
-    const fork = await rate(forkEx);
-    await forkEx.close();
-    // In-process: the files split over `jobs` interpreters, each running its share back to back.
-    const started = performance.now();
+    const spawn = await rate(new SpawnExecutor());
+    const fork = await rate(new ForkServerExecutor());
+    const fresh = await rate(new ForkServerExecutor(), true);
+    // In-process: the files split over `jobs` interpreters running at once, each its share back to back.
     const shares = Array.from({ length: jobs }, (_, j) => files.filter((_f, i) => i % jobs === j));
-    await Promise.all(shares.map((share) => execFileP(target.path, [path.join(packageRoot, 'python', 'ftfuzz_inprocess.py'), ...share], { env: { ...process.env, PYTHON_GIL: '0' }, maxBuffer: 1 << 20 })));
-    const inProcess = files.length / ((performance.now() - started) / 1000);
+    const outputs = await Promise.all(
+      shares.map((share) => execFileP(target.path, [path.join(packageRoot, 'python', 'ftfuzz_inprocess.py'), ...share], { env: { ...process.env, PYTHON_GIL: '0' }, maxBuffer: 1 << 20 })),
+    );
+    const slowest = Math.max(...outputs.map((o) => (JSON.parse(o.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds));
+    const inProcess = files.length / slowest;
     rows.push(
       { name: `${size.name}: spawn execs/s`, value: spawn.perSecond.toFixed(1), note: `${files.length} programs, ${jobs} jobs` },
-      { name: `${size.name}: fork server execs/s`, value: fork.perSecond.toFixed(1), note: `peak pool RSS ${(fork.peak / 1024 ** 2).toFixed(0)} MiB` },
-      { name: `${size.name}: in-process bound execs/s`, value: inProcess.toFixed(1), note: 'no isolation; includes 2 interpreter start-ups' },
-      { name: `${size.name}: fork server / spawn`, value: `${(fork.perSecond / spawn.perSecond).toFixed(2)}x` },
-      { name: `${size.name}: fork server / in-process`, value: `${(fork.perSecond / inProcess).toFixed(2)}x` },
+      { name: `${size.name}: fork server execs/s`, value: fork.perSecond.toFixed(1), note: `persistent workers; peak pool PSS ${(fork.peak / 1024 ** 2).toFixed(0)} MiB` },
+      { name: `${size.name}: fork server, fresh worker per program`, value: fresh.perSecond.toFixed(1), note: `peak pool PSS ${(fresh.peak / 1024 ** 2).toFixed(0)} MiB` },
+      { name: `${size.name}: in-process bound execs/s`, value: inProcess.toFixed(1), note: 'no isolation' },
+      { name: `${size.name}: fork server / spawn`, value: `${(fork.perSecond / spawn.perSecond).toFixed(2)}x`, note: `fresh workers: ${(fresh.perSecond / spawn.perSecond).toFixed(2)}x` },
+      { name: `${size.name}: fork server / in-process`, value: `${(fork.perSecond / inProcess).toFixed(2)}x`, note: `in-process / spawn: ${(inProcess / spawn.perSecond).toFixed(2)}x` },
     );
   }
-  // The harness's own cost per execution: an empty program through the fork server.
+  // The harness's own cost per execution: an empty program, one at a time, through each executor.
   const empty = path.join(dir, 'empty.py');
   await fs.writeFile(empty, 'pass\n');
-  const forkEx = new ForkServerExecutor();
-  await forkEx.execute({ program: { path: empty, name: 'empty.py' }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 60_000 });
   const n = 100;
-  const started = performance.now();
-  for (let i = 0; i < n; i++) await forkEx.execute({ program: { path: empty, name: 'empty.py' }, target, mode: 'gil-off', runIndex: i, timeoutMs: 60_000 });
-  await forkEx.close();
-  rows.push({ name: 'harness + fork overhead per execution (empty program)', value: `${((performance.now() - started) / n).toFixed(1)} ms`, note: `${n} sequential executions` });
+  for (const [name, executor] of [['fork server', new ForkServerExecutor()], ['spawn', new SpawnExecutor()]] as const) {
+    await executor.execute(request0(empty, target));
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await executor.execute(request0(empty, target));
+    await executor.close();
+    rows.push({ name: `harness overhead per execution, ${name} (empty program)`, value: `${((performance.now() - started) / n).toFixed(1)} ms`, note: `${n} sequential executions` });
+  }
+  await fs.rm(dir, { recursive: true, force: true });
   return rows;
 }
 
-/** Resident memory of a fork-server executor's servers (their children come and go). */
+function request0(file: string, target: Target) {
+  return { program: { path: file, name: path.basename(file) }, target, mode: 'gil-off' as const, runIndex: 0, timeoutMs: 60_000 };
+}
+
+/** Proportional memory (PSS: shared pages split among sharers) of a fork-server executor's servers and workers. */
 function poolMemory(executor: Executor): number {
   if (!(executor instanceof ForkServerExecutor)) return 0;
-  return executor.serverPids().reduce((sum, pid) => sum + (residentBytes(pid) ?? 0), 0);
+  const pids = executor.serverPids().flatMap((pid) => [pid, ...childPids(pid)]);
+  return pids.reduce((sum, pid) => sum + (proportionalBytes(pid) ?? 0), 0);
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function proportionalBytes(pid: number): number | null {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
