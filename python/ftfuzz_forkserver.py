@@ -211,16 +211,16 @@ class Server:
                 self.dispatch(message)
 
     def on_result(self, worker):
-        chunk = os.read(worker.from_worker, 4096)
+        chunk = os.read(worker.from_worker, 1 << 20)
         if not chunk:
             self.selector.unregister(worker.from_worker)
             return
         worker.buffer += chunk
         *lines, worker.buffer = worker.buffer.split(b"\n")
         for line in lines:
-            result = json.loads(line)
+            # Relayed as it came (a JSON object with "status"), with the request id in front.
             rid, worker.current = worker.current, None
-            reply(dict(result, id=rid, alive=True))
+            write_all(1, b'{"id": %d, "alive": true, %s\n' % (rid, line[1:]))
             if self.open_input:
                 self.idle.append(worker)
             else:
@@ -242,7 +242,17 @@ class Server:
         if worker.current is not None:
             reply({"id": worker.current, "status": os.waitstatus_to_exitcode(status)})
 
+    def stop(self, *_):
+        """SIGTERM: end every worker's process group (a busy one runs a program), then the server."""
+        for worker in list(self.workers.values()):
+            try:
+                os.killpg(worker.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(0)
+
     def serve(self):
+        signal.signal(signal.SIGTERM, self.stop)
         self.pending = b""
         self.selector.register(0, selectors.EVENT_READ, ("requests", None))
         reply({"ready": True, "pid": os.getpid()})
@@ -315,9 +325,12 @@ class Worker:
         self.state = fingerprint()
 
     def prepare(self, request):
-        if dict(os.environ) != self.environ:
-            os.environ.clear()
-            os.environ.update(self.environ)
+        environ = os.environ
+        for name in [n for n in environ if n not in self.environ]:
+            del environ[name]
+        for name, value in self.environ.items():
+            if environ.get(name) != value:
+                environ[name] = value
         sys.path[:] = self.path
         if os.getcwd() != self.cwd:
             os.chdir(self.cwd)
@@ -473,6 +486,7 @@ def finish(code):
 
 def become_worker(start):
     os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Nothing may reach the server's reply pipe (fd 1) before the first program's files are in place.
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)

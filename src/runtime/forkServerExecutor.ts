@@ -153,6 +153,7 @@ export class ForkServerExecutor implements Executor {
   private readonly recycleAfter: number;
   private workDir: Promise<string> | null = null;
   private seq = 0;
+  private closed = false;
   /** Servers started, for tests and the benchmark. */
   serversStarted = 0;
 
@@ -193,6 +194,8 @@ export class ForkServerExecutor implements Executor {
   async execute(request: ExecRequest): Promise<RunResult> {
     if (request.plain) return this.spawnExecutor.execute(request);
     for (let attempt = 0; attempt < 2; attempt++) {
+      // A run in flight when the executor is closed ends with it; nothing starts afterwards.
+      if (this.closed) return runResult(request, { kind: 'cancelled' }, 0, '', '', emptyRunFields());
       let server: ForkServer;
       try {
         server = await this.server(request);
@@ -202,6 +205,7 @@ export class ForkServerExecutor implements Executor {
       const result = await this.runOn(server, request);
       if (result) return result;
     }
+    if (this.closed) return runResult(request, { kind: 'cancelled' }, 0, '', '', emptyRunFields());
     // Two servers died under this program: the reference executor runs it.
     return this.spawnExecutor.execute(request);
   }
@@ -303,7 +307,12 @@ export class ForkServerExecutor implements Executor {
     return [...this.servers.values(), ...this.retired].flatMap((s) => (s.proc.pid !== undefined && !s.dead ? [s.proc.pid] : []));
   }
 
+  /**
+   * Shut the pool down: SIGTERM to each server, which SIGKILLs its workers' process groups (a busy one
+   * runs a program) and exits; SIGKILL after a 2 s grace. Runs in flight end as `cancelled`.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.servers.values(), ...this.retired];
     this.servers.clear();
     await Promise.all(

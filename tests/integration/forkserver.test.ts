@@ -1,6 +1,6 @@
 // The fork-server executor: the same results as the spawn reference on the same programs, isolation from
 // crashing children, and a campaign that goes on, losing nothing, when its fork server is killed.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -178,4 +178,37 @@ describe('fork-server executor', () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('shuts down cleanly: closing the pool ends the workers of runs in flight, which end as cancelled', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const fork = new ForkServerExecutor();
+    const running = fork.execute({ program: { path: program('deadlock.py'), name: 'deadlock.py' }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 120_000 });
+    let workers: number[] = [];
+    for (let i = 0; i < 100 && workers.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      workers = fork.serverPids().flatMap((pid) => childPids(pid));
+    }
+    expect(workers.length).toBe(1);
+    await fork.close();
+    expect((await running).termination).toEqual({ kind: 'cancelled' });
+    // Gone, not orphaned to run until the wall alarm (a zombie awaiting its reaper counts as gone).
+    await new Promise((r) => setTimeout(r, 200));
+    for (const pid of workers) expect(alive(pid), `worker ${pid}`).toBe(false);
+  });
 });
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
