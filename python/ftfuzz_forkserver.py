@@ -16,7 +16,7 @@ its threads are waited for, atexit handlers run, its objects collected, then os.
 next program gets a new worker. A request with "fresh" always gets a new worker, used once: ftfuzz
 confirms every finding from a reused worker on fresh ones (see src/check.ts), so whatever a program
 leaves behind can hide a bug but never invent one. A worker also retires after FTFUZZ_WORKER_PROGRAMS
-programs (default 100) or once it holds 256 MiB more than the server.
+programs (default 500) or once it holds 256 MiB more than the server.
 
 Why: on machines where a page fault is expensive (virtual machines), a fork costs ~9 ms and a child
 pays a copy-on-write fault for every page it writes (compiling a small program alone touches ~500), so
@@ -314,7 +314,7 @@ class Worker:
 
     def __init__(self, fresh):
         self.fresh = fresh
-        self.limit = 1 if fresh else int(os.environ.get("FTFUZZ_WORKER_PROGRAMS", "100"))
+        self.limit = 1 if fresh else int(os.environ.get("FTFUZZ_WORKER_PROGRAMS", "500"))
         self.runs = 0
         self.environ = dict(os.environ)
         self.path = list(sys.path)
