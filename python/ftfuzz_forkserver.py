@@ -101,12 +101,11 @@ def resident_bytes():
 class WorkerHandle:
     """The server's view of one worker: its pid, pidfd and the two pipes."""
 
-    def __init__(self, pid, pidfd, to_worker, from_worker, fresh):
+    def __init__(self, pid, pidfd, to_worker, from_worker):
         self.pid = pid
         self.pidfd = pidfd
         self.to_worker = to_worker
         self.from_worker = from_worker
-        self.fresh = fresh
         self.runs = 0
         self.current = None  # id of the request it runs
         self.buffer = b""
@@ -126,7 +125,7 @@ class StartWorker(BaseException):
 class Server:
     def __init__(self):
         self.selector = selectors.DefaultSelector()
-        self.workers = {}  # pid -> Worker
+        self.workers = {}  # pid -> WorkerHandle
         self.idle = []
         self.open_input = True
 
@@ -152,7 +151,7 @@ class Server:
             raise StartWorker(request, requests_r, results_w, fresh)
         os.close(requests_r)
         os.close(results_w)
-        worker = WorkerHandle(pid, os.pidfd_open(pid), requests_w, results_r, fresh)
+        worker = WorkerHandle(pid, os.pidfd_open(pid), requests_w, results_r)
         self.workers[pid] = worker
         self.selector.register(worker.pidfd, selectors.EVENT_READ, ("exit", worker))
         self.selector.register(worker.from_worker, selectors.EVENT_READ, ("result", worker))
@@ -160,11 +159,7 @@ class Server:
 
     def dispatch(self, request):
         fresh = bool(request.get("fresh"))
-        worker = None
-        while not fresh and self.idle and worker is None:
-            candidate = self.idle.pop()
-            if candidate.pid in self.workers:
-                worker = candidate
+        worker = self.idle.pop() if self.idle and not fresh else None
         if worker is not None:
             try:
                 write_all(worker.to_worker, (json.dumps(request) + "\n").encode())
@@ -238,6 +233,8 @@ class Server:
         if worker.to_worker >= 0:
             os.close(worker.to_worker)
         del self.workers[worker.pid]
+        if worker in self.idle:
+            self.idle.remove(worker)
         _, status = os.waitpid(worker.pid, 0)
         if worker.current is not None:
             reply({"id": worker.current, "status": os.waitstatus_to_exitcode(status)})
@@ -313,7 +310,6 @@ class Worker:
     """Runs programs in this process, one after another, while they end quiet."""
 
     def __init__(self, fresh):
-        self.fresh = fresh
         self.limit = 1 if fresh else int(os.environ.get("FTFUZZ_WORKER_PROGRAMS", "500"))
         self.runs = 0
         self.environ = dict(os.environ)

@@ -118,10 +118,6 @@ class ForkServer {
     if (!this.dead) this.proc.stdin?.write(`${JSON.stringify(message)}\n`);
   }
 
-  get inFlight(): number {
-    return this.waiters.size;
-  }
-
   /** Stop taking programs; the server exits once its workers are done. */
   retire(): void {
     this.proc.stdin?.end();
