@@ -63,9 +63,7 @@ INLINE_REPORT = 1024 * 1024  # larger protocol reports are read from the file
 
 
 def warm():
-    # FTFUZZ_WARM: more modules to import once (module mode's module under test).
-    extra = [m for m in os.environ.get("FTFUZZ_WARM", "").split(",") if m]
-    for name in WARM + extra:
+    for name in WARM:
         try:
             __import__(name)
         except ImportError:

@@ -189,9 +189,7 @@ export class ForkServerExecutor implements Executor {
 
   async execute(request: ExecRequest): Promise<RunResult> {
     if (request.plain) return this.spawnExecutor.execute(request);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      // A run in flight when the executor is closed ends with it; nothing starts afterwards.
-      if (this.closed) return runResult(request, { kind: 'cancelled' }, 0, '', '', emptyRunFields());
+    for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
       let server: ForkServer;
       try {
         server = await this.server(request);
@@ -201,6 +199,7 @@ export class ForkServerExecutor implements Executor {
       const result = await this.runOn(server, request);
       if (result) return result;
     }
+    // A run in flight when the executor is closed ends with it; nothing starts afterwards.
     if (this.closed) return runResult(request, { kind: 'cancelled' }, 0, '', '', emptyRunFields());
     // Two servers died under this program: the reference executor runs it.
     return this.spawnExecutor.execute(request);
@@ -282,12 +281,14 @@ export class ForkServerExecutor implements Executor {
       await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
       return null;
     }
+    // A quiet run came back inline (its stderr is empty by definition); a report too large to send, and
+    // everything of a worker that exited, is read from the files, which are then removed.
     const { inline } = outcome;
-    const [stdoutTail, stderrTail, report] =
-      inline?.report !== undefined
-        ? [inline.stdout, '', inline.report]
-        : await Promise.all([inline ? inline.stdout : tail(files.stdout), inline ? '' : tail(files.stderr), fs.readFile(files.report, 'utf8').catch(() => '')]);
-    if (!inline) await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
+    const stdoutTail = inline ? inline.stdout : await tail(files.stdout);
+    const stderrTail = inline ? '' : await tail(files.stderr);
+    const report = inline?.report ?? (await fs.readFile(files.report, 'utf8').catch(() => ''));
+    const left = !inline ? Object.values(files) : inline.report === undefined ? [files.report] : [];
+    await Promise.all(left.map((f) => fs.rm(f, { force: true })));
     const fields = emptyRunFields();
     applyReport(fields, report);
     let termination: Termination =
