@@ -23,7 +23,9 @@ pays a copy-on-write fault for every page it writes (compiling a small program a
 a new process per program is 4x the cost of the program itself. A worker pays for its pages once.
 
 Protocol (JSON lines). Requests on stdin:
-  {"id", "program", "stdout", "stderr", "report", "env", "output_cap", "cwd"?, "fresh"?}
+  {"id", "program", "stdout", "stderr", "report", "env", "output_cap"?, "cwd"?, "fresh"?}
+  ("output_cap" sets RLIMIT_FSIZE; ftfuzz watches output sizes itself instead, since RLIMIT_FSIZE also
+  truncates core files)
   {"kill": id, "signal": "SIGUSR1"|"SIGKILL", "group": bool}  -- signal the worker running id, if any
 Replies on stdout: {"ready", "pid"} once; per request {"id", "pid", "reused"} when a worker takes it,
 then {"id", "status", "alive": true, "stdout", "report"?} when it ended quiet (the worker lives on; its
@@ -49,7 +51,7 @@ import ftfuzz_harness as harness  # noqa: E402
 WARM = (
     "array bisect collections contextlib copy dataclasses decimal enum faulthandler fractions functools gc "
     "heapq io itertools json math operator queue random re runpy signal statistics string struct sysconfig "
-    "threading time tracemalloc types warnings weakref resource"
+    "threading time tracemalloc types warnings weakref resource ctypes"
 ).split()
 # Signals whose handlers a program could change (the harness registers SIGUSR1 itself on every run).
 WATCHED_SIGNALS = [
@@ -478,7 +480,26 @@ def finish(code):
     os._exit(code)
 
 
+def die_with_server():
+    """A worker must not outlive the server that forked it (nor, through it, the runner): the kernel
+    sends it SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG; not inherited across fork, so each
+    worker sets it). The parent may have died already, between fork and here: then exit at once."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (ImportError, OSError, AttributeError):
+        pass
+    if os.getppid() != SERVER_PID:
+        os._exit(1)
+
+
+SERVER_PID = os.getpid()
+
+
 def become_worker(start):
+    die_with_server()
     os.setpgid(0, 0)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Nothing may reach the server's reply pipe (fd 1) before the first program's files are in place.

@@ -86,6 +86,18 @@ def apply_limits():
             applied[which] = soft
         except (ValueError, OSError):
             pass
+    # Core files (FTFUZZ_LIMIT_CORE bytes): ftfuzz reads a crashed run's core with gdb for its C stacks.
+    raw = os.environ.pop("FTFUZZ_LIMIT_CORE", None)
+    if raw and hasattr(resource, "RLIMIT_CORE"):
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        want = resource.RLIM_INFINITY if raw == "unlimited" else int(raw)
+        if hard != resource.RLIM_INFINITY:
+            want = hard if want == resource.RLIM_INFINITY else min(want, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (want, hard))
+            applied["RLIMIT_CORE"] = want
+        except (ValueError, OSError):
+            pass
     # A wall-clock backstop: the runner kills a run at its timeout, but a runner that was itself killed
     # (SIGKILL on a campaign) cannot; SIGALRM then ends the orphan a little later.
     wall = os.environ.pop("FTFUZZ_LIMIT_WALL", None)

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, InputError } from './errors.js';
 import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
-import { planRuns, runMatrix } from './runtime/matrix.js';
+import type { TimeoutCalibrator } from './runtime/calibration.js';
+import { planRuns, runMatrix, type PlannedRun } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
 import { createExecutor } from './runtime/forkServerExecutor.js';
 import type { Executor, ResourceLimits } from './runtime/spawnExecutor.js';
@@ -60,6 +61,13 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Run the file as `python FILE` without the harness (how reproducers are judged). */
   plain?: boolean;
+  /**
+   * Calibrated limits (runtime/calibration.ts): the reference runs (GIL-on, else the first) go first, and
+   * every other run's limit is a multiple of its target's reference time; `timeoutMs` is the cap.
+   */
+  calibrator?: TimeoutCalibrator;
+  /** Every run in a process no other program ran in (how unconfirmed findings are retried). */
+  fresh?: boolean;
   onRun?: (run: RunResult) => void;
 }
 
@@ -91,10 +99,10 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
   }
   const executor = options.executor ?? createExecutor();
   const oracles = options.oracles ?? selectOracles('all');
-  const matrix = (fresh: boolean) =>
+  const matrix = (fresh: boolean, runs: readonly PlannedRun[] = planned) =>
     runMatrix({
       program,
-      planned,
+      planned: runs,
       executor,
       timeoutMs: options.timeoutMs ?? 30_000,
       jobs: options.jobs ?? os.availableParallelism(),
@@ -106,7 +114,8 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       onRun: options.onRun,
     });
   try {
-    const runs = await matrix(false);
+    const first = options.fresh === true;
+    const runs = options.calibrator ? await calibratedMatrix(planned, options.calibrator, (p) => matrix(first, p)) : await matrix(first);
     if (options.signal?.aborted) return { program, targets: options.targets, modes, runs, findings: [], notices, cancelled: true };
     // A program that does not even compile is bad input, not a finding.
     const syntax = runs.find((r) => r.uncaughtException && /^(SyntaxError|IndentationError|TabError)$/.test(r.uncaughtException.excType));
@@ -124,4 +133,32 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
   } finally {
     if (!options.executor) await executor.close();
   }
+}
+
+/**
+ * Reference runs first (GIL-on, else each target's first run), then the rest with limits derived from
+ * the references' times. Limits are written into `planned`, so a fresh confirmation uses the same ones.
+ */
+async function calibratedMatrix(planned: PlannedRun[], calibrator: TimeoutCalibrator, run: (p: PlannedRun[]) => Promise<RunResult[]>): Promise<RunResult[]> {
+  const refs = new Map<string, PlannedRun>();
+  for (const p of planned) {
+    const known = refs.get(p.target.path);
+    if (!known || (known.mode !== 'gil-on' && p.mode === 'gil-on')) refs.set(p.target.path, p);
+  }
+  const first = [...refs.values()];
+  const refLimit = calibrator.referenceLimit();
+  for (const p of first) p.timeoutMs = refLimit;
+  const refRuns = await run(first);
+  const rest = planned.filter((p) => !first.includes(p));
+  for (const p of rest) {
+    const ref = refRuns.find((r) => r.target.path === p.target.path);
+    if (!ref || ref.termination.kind === 'cancelled') p.timeoutMs = refLimit;
+    else if (ref.termination.kind === 'timeout') p.timeoutMs = ref.termination.afterMs;
+    else if (ref.termination.kind === 'exit') p.timeoutMs = calibrator.limitFor(ref.durationMs);
+    else p.timeoutMs = refLimit;
+  }
+  for (const r of refRuns) if (r.termination.kind === 'exit') calibrator.observe(r.durationMs);
+  const restRuns = rest.length ? await run(rest) : [];
+  // Keep the planned order (modes interleaved), as an uncalibrated matrix returns it.
+  return planned.map((p) => (first.includes(p) ? refRuns[first.indexOf(p)] : restRuns[rest.indexOf(p)]) as RunResult);
 }

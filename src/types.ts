@@ -94,6 +94,54 @@ export interface RunResult {
    * runs are confirmed on fresh processes before they are reported (src/check.ts).
    */
   reusedProcess?: boolean;
+  /**
+   * C stacks of every thread, read by gdb: from the core file of a crash, or sampled (twice, about a
+   * second apart) from a hung process before it was killed. Absent where gdb or core files are not available.
+   */
+  native?: NativeEvidence;
+  /** The time limit this run had (calibrated per program: README "Calibrated timeouts"). */
+  timeoutMs?: number;
+}
+
+/** One C frame as gdb saw it. Inlined functions are frames of their own, as in gdb's `bt`. */
+export interface NativeFrame {
+  func: string | null;
+  file: string | null;
+  line: number;
+  /** The shared object the frame's code is in; null for the executable itself. */
+  lib: string | null;
+  inline?: boolean;
+}
+
+export interface NativeThread {
+  /** Kernel thread id. */
+  lwp: number;
+  name: string | null;
+  /** Innermost first. */
+  frames: NativeFrame[];
+}
+
+export interface NativeSample {
+  threads: NativeThread[];
+  /** utime + stime per thread (by lwp), in clock ticks, read just before the sample (hangs only). */
+  ticks: Record<string, number>;
+  /** Instruction pointers of each thread's innermost interpreter frames, by native thread id (hangs only). */
+  python: Record<string, number[]>;
+  /** Monotonic seconds when the sample was taken. */
+  at: number | null;
+}
+
+export interface NativeEvidence {
+  source: 'core' | 'attach';
+  samples: NativeSample[];
+  /** The thread that received the fatal signal (cores only). */
+  faultingLwp: number | null;
+  signal: number | null;
+  clkTck: number;
+  /** gdb's own `thread apply all bt` of the last sample: what a bucket's stack.txt keeps. */
+  raw: string;
+  /** Why the evidence is partial or missing, when it is. */
+  error?: string;
 }
 
 export type FindingKind =
@@ -105,7 +153,9 @@ export type FindingKind =
   | 'lost-write'
   | 'refcount'
   | 'leak'
-  | 'resource';
+  | 'resource'
+  /** A run that outlived its limit while its threads kept making progress: a crawl, reported apart. */
+  | 'slow';
 
 /** A finding: typed, with a stable signature (the dedup key) and a one-line explanation. */
 export interface Finding {
@@ -128,8 +178,24 @@ export interface Finding {
   /** Paste-able command that shows it again. */
   reproduceCommand: string;
   /** Whether ftfuzz considers it a runtime bug (vs a race in the program, or an environment problem). */
-  verdict: 'runtime-bug' | 'program-race' | 'environment' | 'unknown';
+  verdict: Verdict;
+  /** The C frames that sign it and the op it was executing (crashes and hangs with native stacks). */
+  native?: { frames: string[]; op: string | null; hangClass?: HangClass };
 }
+
+export type HangClass = 'deadlock' | 'spin' | 'slow';
+
+/**
+ * - `runtime-bug`: the interpreter (or a C module) is at fault: a crash, or a prediction met in some runs and
+ *   missed in others often enough to be evidence;
+ * - `program-race`: the program's own unsynchronized code explains it (its effect class says so);
+ * - `slow`: a crawl, not a hang; `environment`: the machine or a cap; `unknown`: not enough evidence yet.
+ */
+export type Verdict = 'runtime-bug' | 'program-race' | 'environment' | 'slow' | 'unknown';
+export const VERDICTS: readonly Verdict[] = ['runtime-bug', 'program-race', 'slow', 'environment', 'unknown'];
+
+/** Signals that mean the process died of a fault, not of an orderly exit or of our own kill. */
+export const FATAL_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
 
 /** Process exit codes, libFuzzer-style: fixed and documented. */
 export const ExitCode = {

@@ -15,14 +15,17 @@ import { generateModuleProgram, type ModuleSurface } from '../generators/moduleM
 import { mutateProgram, readScenario } from '../generators/mutators.js';
 import { generateProgram, type GenOptions } from '../generators/program.js';
 import { Rng } from '../generators/rng.js';
-import type { Oracle } from '../oracles/index.js';
+import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
+import { applyOracles, selectOracles, type Oracle } from '../oracles/index.js';
+import { TimeoutCalibrator } from '../runtime/calibration.js';
 import { mapConcurrent } from '../runtime/matrix.js';
+import { formatStackFile } from '../runtime/nativeStacks.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { defaultLimits, type Executor, type ResourceLimits } from '../runtime/spawnExecutor.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
 import { measureRate } from '../triage/triage.js';
-import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
+import type { Finding, FindingKind, GilMode, RunResult, Target, Verdict } from '../types.js';
 
 export interface CampaignOptions {
   targets: Target[];
@@ -56,6 +59,12 @@ export interface CampaignOptions {
   progressEveryMs?: number;
   /** Called as each new bucket is saved (and again once its rate is measured). */
   onBucket?: (bucket: BucketSummary) => void;
+  /** Calibrated time limits (default on): `timeoutMs` is then the cap (runtime/calibration.ts). */
+  calibrate?: boolean;
+  /** Share of generated programs run with the leak harness (rounds > 1). Default 0.1. */
+  leakShare?: number;
+  /** Fresh re-runs of a finding seen only in a reused worker before it is kept as unconfirmed. Default 3. */
+  unconfirmedRetries?: number;
 }
 
 export interface BucketSummary {
@@ -64,6 +73,7 @@ export interface BucketSummary {
   title: string;
   interpreter: string;
   modes: GilMode[];
+  verdict: Verdict;
   reproduction?: Reproduction;
 }
 
@@ -88,10 +98,27 @@ export interface CampaignStats {
    * fresh processes (check.ts): not reported, counted here by kind.
    */
   unconfirmedByKind: Partial<Record<FindingKind, number>>;
+  /** Findings first seen in a reused worker that a fresh retry then confirmed (promoted to buckets). */
+  promoted: number;
+  /** Crawls: runs past their limit whose threads kept making progress (kept in `<crashes>/.slow`). */
+  slow: number;
+  /** Wall time of runs that ended at their time limit (hangs and crawls, confirmations included), ms. */
+  timeoutWallMs: number;
+  /** Sum of the wall time of all runs, ms (the denominator of timeoutWallMs). */
+  runWallMs: number;
+  /** Median of the time limits the runs had (calibrated), ms. */
+  medianLimitMs: number;
+  /** Programs run with the leak harness (rounds > 1). */
+  leakPrograms: number;
+  /** New buckets by verdict. */
+  verdicts: Partial<Record<Verdict, number>>;
   environmentWarnings: string[];
   limits: ResourceLimits;
   stoppedBy: 'budget' | 'signal' | 'running';
 }
+
+/** Re-runs per mode of a program whose lost write or differential lacks evidence (oracle EVIDENCE_RUNS). */
+const EVIDENCE_RERUNS = 3;
 
 /** Kinds kept in the crash store; a mode mismatch is an environment problem, reported instead. */
 const STORED: ReadonlySet<FindingKind> = new Set(['crash', 'hang', 'internal-error', 'lost-write', 'refcount', 'leak', 'differential']);
@@ -123,6 +150,13 @@ interface Candidate {
   mutated: boolean;
 }
 
+/** faulthandler's thread stacks in a run's stderr (what stack.txt keeps beside the C stacks). */
+function pythonStacksOf(stderr: string): string {
+  const lines = stderr.split('\n');
+  const start = lines.findIndex((l) => /^(Fatal Python error|Current thread|Thread 0x|Stack \(most recent)/.test(l));
+  return start >= 0 ? lines.slice(start).join('\n') : '';
+}
+
 /** The run that best shows a finding: one of its target and mode, preferring the one that ended oddest. */
 function evidenceRun(f: Finding, runs: readonly RunResult[]): RunResult | undefined {
   return runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path) && r.termination.kind !== 'exit') ??
@@ -135,6 +169,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const started = performance.now();
   const store = new CrashStore(o.crashDir);
   const resourceStore = new CrashStore(o.resourceDir ?? path.join(o.crashDir, '.resource'));
+  const slowStore = new CrashStore(path.join(o.crashDir, '.slow'));
+  const unconfirmedStore = new CrashStore(path.join(o.crashDir, '.unconfirmed'));
+  const calibrator = o.calibrate === false ? undefined : new TimeoutCalibrator(o.timeoutMs);
+  const oracles = o.oracles ?? selectOracles('all');
+  const limitSample: number[] = [];
   const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
   const reproTrials = o.reproTrials ?? 10;
   const flakyBelow = o.flakyBelow ?? 0.5;
@@ -168,6 +207,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     mutated: 0,
     cancelledPrograms: 0,
     unconfirmedByKind: {},
+    promoted: 0,
+    slow: 0,
+    timeoutWallMs: 0,
+    runWallMs: 0,
+    medianLimitMs: 0,
+    leakPrograms: 0,
+    verdicts: {},
     environmentWarnings: [],
     limits,
     stoppedBy: 'running',
@@ -175,6 +221,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const buckets = new Set<string>();
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
+    const sorted = [...limitSample].sort((a, b) => a - b);
+    stats.medianLimitMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
     stats.buckets = [...buckets].sort();
     return structuredClone(stats);
   };
@@ -196,9 +244,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       return { source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false };
     }
     const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
+    // A share of fresh programs runs the leak harness (several rounds in one process), so the leak
+    // oracle is not inert in a default campaign; a choice of the campaign seed, recorded in the header.
+    const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? 0.1);
     const program = parent
       ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)
-      : generateProgram(`${o.seed}-${index}`, o.genOptions);
+      : generateProgram(`${o.seed}-${index}`, leak ? { ...o.genOptions, rounds: 6, warmupRounds: 2 } : o.genOptions);
+    if (leak) stats.leakPrograms += 1;
     return {
       source: program.source,
       origin: { generator: program.meta.generator, seed: program.meta.seed, mutations: program.meta.mutations, campaignSeed: o.seed },
@@ -219,14 +271,32 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const measure = async (bucket: string, target: Target): Promise<Reproduction | undefined> => {
     const meta = reproTrials > 0 ? await store.read(bucket) : null;
     if (!meta) return undefined;
-    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles: o.oracles, signal: deadline.signal, flakyBelow };
+    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow };
     // Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
     return (await measureRate(store, bucket, meta, target, settings)).reproduction;
   };
 
+  const recordInput = (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target) => ({
+    finding,
+    source: program.source,
+    target,
+    stderrTail: run?.stderrTail ?? '',
+    stacks: run && (run.native || finding.kind === 'crash' || finding.kind === 'hang') ? formatStackFile(run.native, pythonStacksOf(run.stderrTail)) : undefined,
+    timeoutMs: run?.timeoutMs,
+    signatureFormat: SIGNATURE_FORMAT,
+    origin: program.origin,
+  });
+
   const record = async (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> => {
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
-    const input = { finding, source: program.source, target, stderrTail: run?.stderrTail ?? '', origin: program.origin };
+    // Generated programs cannot deadlock or spin by construction: a hang of theirs is the runtime's.
+    if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
+    const input = recordInput(finding, program, run, target);
+    if (finding.kind === 'slow') {
+      stats.slow += 1;
+      await slowStore.record(input);
+      return false;
+    }
     if (finding.kind === 'resource') {
       const { bucket } = await resourceStore.record(input);
       const known = stats.resources.find((r) => r.signature === finding.signature);
@@ -241,7 +311,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     const { bucket, isNew } = await store.record(input);
     buckets.add(bucket);
     if (!isNew) return false;
-    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, interpreter: target.label, modes: finding.modes };
+    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
+    stats.verdicts[finding.verdict] = (stats.verdicts[finding.verdict] ?? 0) + 1;
     stats.newBuckets.push(summary);
     o.onBucket?.({ ...summary });
     summary.reproduction = await measure(bucket, target);
@@ -257,25 +328,73 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         const program = makeProgram(index);
         const file = path.join(work, `prog-${index}.py`);
         await fs.writeFile(file, program.source);
-        const result = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, oracles: o.oracles, limits, signal: deadline.signal, executor });
-        await fs.rm(file, { force: true });
+        const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
+          checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor, calibrator, fresh: extra.fresh });
+        const account = (runs: readonly RunResult[]) => {
+          stats.executions += runs.length;
+          for (const r of runs) {
+            stats.runWallMs += r.durationMs;
+            if (r.termination.kind === 'timeout') stats.timeoutWallMs += r.durationMs;
+            if (r.timeoutMs !== undefined && limitSample.length < 100_000) limitSample.push(r.timeoutMs);
+          }
+        };
+        const result = await check();
         if (result.cancelled) {
+          await fs.rm(file, { force: true });
           stats.cancelledPrograms += 1;
           break;
         }
         stats.programs += 1;
         if (program.mutated) stats.mutated += 1;
-        stats.executions += result.runs.length + (result.unconfirmed?.runs.length ?? 0);
-        for (const f of result.unconfirmed?.notAgain ?? []) stats.unconfirmedByKind[f.kind] = (stats.unconfirmedByKind[f.kind] ?? 0) + 1;
+        account(result.runs);
+        account(result.unconfirmed?.runs ?? []);
+        let findings = result.findings;
+        let runs = result.runs;
+        // A lost write or differential from one run per mode is no evidence either way: run it again
+        // (EVIDENCE_RERUNS per mode) and judge on all the runs together.
+        if (findings.some((f) => (f.kind === 'lost-write' || f.kind === 'differential') && f.verdict !== 'runtime-bug') && !deadline.signal.aborted) {
+          const again = await check({ runs: EVIDENCE_RERUNS });
+          if (!again.cancelled) {
+            account(again.runs);
+            runs = [...runs, ...again.runs];
+            const judged = applyOracles(oracles, runs);
+            const rejudged = new Set(['lost-write', 'differential']);
+            findings = [...findings.filter((f) => !rejudged.has(f.kind)), ...judged.filter((f) => rejudged.has(f.kind))];
+          }
+        }
+        // Seen only in a reused worker: retried on fresh ones a few times more; promoted when it shows,
+        // else kept in <crashes>/.unconfirmed (never silently dropped).
+        for (const f of result.unconfirmed?.notAgain ?? []) {
+          let shown: Finding | undefined;
+          let evidence: RunResult | undefined;
+          for (let i = 0; i < (o.unconfirmedRetries ?? 3) && !shown && !deadline.signal.aborted; i++) {
+            const retry = await check({ fresh: true });
+            if (retry.cancelled) break;
+            account(retry.runs);
+            shown = retry.findings.find((g) => g.signature === f.signature);
+            if (shown) evidence = evidenceRun(shown, retry.runs);
+          }
+          if (shown) {
+            stats.promoted += 1;
+            findings = [...findings.filter((g) => g.signature !== shown.signature), shown];
+            runs = [...runs, ...(evidence ? [evidence] : [])];
+            continue;
+          }
+          stats.unconfirmedByKind[f.kind] = (stats.unconfirmedByKind[f.kind] ?? 0) + 1;
+          const firstRun = evidenceRun(f, result.unconfirmed?.runs ?? []);
+          const target = o.targets.find((t) => t.path === firstRun?.target.path) ?? o.targets[0];
+          if (target && f.kind !== 'resource' && f.kind !== 'mode-mismatch') await unconfirmedStore.record(recordInput(f, program, firstRun, target));
+        }
+        await fs.rm(file, { force: true });
         let newBehaviour = false;
-        for (const f of result.findings) {
-          const run = evidenceRun(f, result.runs);
+        for (const f of findings) {
+          const run = evidenceRun(f, runs);
           const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
           if (target && (await record(f, program, run, target))) newBehaviour = true;
         }
         const features = [
           ...program.features,
-          ...result.runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
+          ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
         ];
         if (features.some((f) => !seenFeatures.has(f))) {
           for (const f of features) seenFeatures.add(f);
@@ -314,7 +433,7 @@ export function formatStats(s: CampaignStats): string {
 export function formatBucket(b: BucketSummary, crashDir: string): string {
   const r = b.reproduction;
   const rate = r ? `reproduces ${r.hits}/${r.trials}${r.flaky ? ' (flaky)' : ''}` : 'rate not measured';
-  return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${rate}\n    ${b.title.slice(0, 160)}`;
+  return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${b.verdict}, ${rate}\n    ${b.title.slice(0, 160)}`;
 }
 
 /** The end-of-campaign summary for people. */
@@ -332,6 +451,10 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   for (const r of s.resources) out.push(`resource ${r.signature.replace(/^resource\|/, '')}: ${r.hits} program(s), e.g. ${r.example} (not a crash bucket)`);
   for (const w of s.environmentWarnings) out.push(`environment: ${w}`);
   const unconfirmed = Object.entries(s.unconfirmedByKind).map(([k, n]) => `${k}:${n}`).join(' ');
-  if (unconfirmed) out.push(`not confirmed in a fresh process (not reported): ${unconfirmed}`);
+  if (unconfirmed) out.push(`seen only in a reused worker, not in fresh retries: ${unconfirmed} (kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
+  if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
+  if (s.slow) out.push(`${s.slow} crawl(s): past the limit but still making progress (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
+  const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
+  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s (calibrated); ${share}% of run time went to runs that hit their limit; leak harness on ${s.leakPrograms} program(s)`);
   return out.join('\n');
 }

@@ -18,7 +18,7 @@ import { defaultLimits } from '../runtime/spawnExecutor.js';
 import { createExecutor, EXECUTORS } from '../runtime/forkServerExecutor.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
-import { collectReplayItems, isFailing, replay, toJUnit } from '../triage/replay.js';
+import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
 import { formatTriageRow, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
 import { trialModes } from '../triage/trials.js';
 import { randomBytes } from 'node:crypto';
@@ -453,7 +453,7 @@ export function buildCli(argv: string[]) {
         if (args.junit) await writeFileAtomic(args.junit, toJUnit(entries));
         const count = (s: string) => entries.filter((e) => e.status === s).length;
         process.stderr.write(
-          `ftfuzz: replayed ${items.length} file(s) on ${targets.length} interpreter(s): ${['still-failing', 'new-failure', 'flaky', 'fixed', 'pass', 'error'].map((s) => `${s} ${count(s)}`).join(', ')}\n`,
+          `ftfuzz: replayed ${items.length} file(s) on ${targets.length} interpreter(s): ${REPLAY_STATUSES.map((s) => `${s} ${count(s)}`).join(', ')}\n`,
         );
         process.exitCode = entries.some((e) => isFailing(e.status)) ? ExitCode.Findings : count('error') ? ExitCode.Input : ExitCode.Clean;
       },

@@ -1,12 +1,17 @@
 // Crashes: death by a fatal signal, or CPython's own `Fatal Python error` / C assertion text.
-// Signature: kind + the normalized first fatal line + the innermost Python frames of the faulting thread
-// (the `Current thread` block faulthandler prints for the thread that received the signal).
-import type { RunResult } from '../types.js';
+// Signature (issue "triage fidelity"): kind + signal + the normalized fatal or assertion line + the
+// innermost meaningful C frames of the faulting thread (from the core file, via gdb) + the op that
+// thread was executing (the faulting Python line of the program, mapped to its op). Without C stacks
+// (no gdb, cores go elsewhere), the innermost Python frames stand in for the C frames.
+import { FATAL_SIGNALS, type NativeThread, type RunResult } from '../types.js';
 import { innermostFrames, normalizeMessage, parseFatalReport } from './faulthandler.js';
+import { crashFrames, describeFrame, frameNames, opAt } from './nativeSignature.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
 
-/** Signals that mean the process died of a fault, not of an orderly exit or of our own kill. */
-export const FATAL_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
+export { FATAL_SIGNALS };
+
+/** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
+export const SIGNATURE_FORMAT = 2;
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;
@@ -14,6 +19,13 @@ export function isCrash(run: RunResult): boolean {
   if (t.kind === 'signal') return FATAL_SIGNALS.has(t.signal);
   // Py_FatalError normally aborts, but a fatal error during finalization can also end in exit(1).
   return /^Fatal Python error: /m.test(run.stderrTail);
+}
+
+/** The thread that received the fatal signal, in the core's stacks. */
+export function faultingThread(run: RunResult): NativeThread | null {
+  const sample = run.native?.source === 'core' ? run.native.samples[0] : undefined;
+  if (!sample) return null;
+  return sample.threads.find((t) => t.lwp === run.native?.faultingLwp) ?? sample.threads[0] ?? null;
 }
 
 export const crashOracle: Oracle = {
@@ -26,17 +38,28 @@ export const crashOracle: Oracle = {
       const how = run.termination.kind === 'signal' ? run.termination.signal : 'fatal-error';
       const first = report.assertion ?? report.fatalError ?? how;
       const faulting = report.threads.find((t) => t.current) ?? report.threads[0];
-      const frames = faulting ? innermostFrames(faulting, run.program.path) : [];
-      const where = frames.length ? frames.join(' < ') : 'no Python frames';
+      const op = faulting ? opAt(run.program.path, faulting.frames) : null;
+      const cThread = faultingThread(run);
+      const cFrames = cThread ? crashFrames(cThread) : [];
+      let where: string;
+      if (cFrames.length > 0) {
+        where = `c:${frameNames(cFrames).join(' < ')}`;
+      } else {
+        const frames = faulting ? innermostFrames(faulting, run.program.path) : [];
+        where = `py:${frames.length ? frames.join(' < ') : 'no Python frames'}`;
+      }
+      const opPart = op ? `|op:${normalizeMessage(op)}` : '';
+      const shown = cFrames.length > 0 ? describeFrame(cFrames[0] as (typeof cFrames)[number]) : where.slice(3);
       return {
         kind: 'crash',
         oracle: 'crash',
-        signature: `crash|${how}|${normalizeMessage(first)}|${where}`,
-        title: `crash: ${how} (${first.slice(0, 120)}) in ${where}`,
+        signature: `crash|${how}|${normalizeMessage(first)}|${where}${opPart}`,
+        title: `crash: ${how} (${first.slice(0, 100)}) in ${shown}${op ? ` during ${op}` : ''}`,
         details: run.stderrTail.split('\n').slice(-60).join('\n'),
         program: run.program,
         reproduceCommand: run.reproduceCommand,
         verdict: 'runtime-bug',
+        native: cFrames.length > 0 ? { frames: cFrames.map(describeFrame), op } : { frames: [], op },
       };
     });
   },

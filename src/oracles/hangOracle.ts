@@ -1,32 +1,62 @@
-// Hangs: the run outlived its timeout. The executor asked faulthandler for every thread's stack
-// (SIGUSR1) before killing the group, so the finding carries where each thread was blocked.
-// Signature: the sorted set of each thread's innermost two frames (thread ids and line numbers vary).
+// Hangs: the run outlived its (calibrated) time limit. Before killing it, the executor sampled the C
+// stacks and per-thread CPU time twice (gdb, src/runtime/nativeStacks.ts) and then asked faulthandler
+// for every thread's Python stack. The samples classify it (nativeSignature.ts):
+//   deadlock / spin -> a hang finding, signed by the blocked or spinning C frames;
+//   slow            -> a `slow` finding, kept apart: the program was still making progress.
+// Without samples (no gdb), the signature is the sorted set of each thread's innermost Python frames.
 import { innermostFrames, parseFatalReport } from './faulthandler.js';
+import { classifyHang, describeFrame, hangFrames } from './nativeSignature.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
 
 export const hangOracle: Oracle = {
   name: 'hang',
-  description: 'run exceeded its timeout; reports the stacks of all threads',
+  description: 'run exceeded its time limit: deadlock or spin (C stacks), or a crawl reported apart as slow',
   check(runs) {
     return mergeBySignature(runs, (run) => {
       if (run.termination.kind !== 'timeout') return null;
       const report = parseFatalReport(run.stderrTail);
-      const perThread = report.threads
-        .map((t) => innermostFrames(t, run.program.path, 2).join(' < '))
-        .filter(Boolean);
-      const blocked = [...new Set(perThread)].sort();
-      const where = blocked.length ? blocked.join(' | ') : 'no stacks (the interpreter did not answer SIGUSR1)';
-      return {
-        kind: 'hang',
+      const perThread = report.threads.map((t) => innermostFrames(t, run.program.path, 2).join(' < ')).filter(Boolean);
+      const pyWhere = [...new Set(perThread)].sort().join(' | ') || 'no Python stacks';
+      const verdict = run.native ? classifyHang(run.native) : null;
+      const base = {
         oracle: 'hang',
-        signature: `hang|${where}`,
-        title: `hang: no exit after ${run.termination.afterMs} ms; ${report.threads.length} thread(s) in ${where}`,
         details: run.stderrTail.split('\n').slice(-80).join('\n'),
         program: run.program,
         reproduceCommand: run.reproduceCommand,
-        // A deadlock can be the program's own (lock-order inversion); generated programs cannot deadlock
-        // by construction, so the campaign upgrades the verdict for them.
-        verdict: 'unknown',
+      };
+      const after = `after ${run.termination.afterMs} ms`;
+      if (verdict?.hangClass === 'slow') {
+        return {
+          ...base,
+          kind: 'slow' as const,
+          signature: `slow|${pyWhere}`,
+          title: `slow: no exit ${after}, but ${verdict.moved.length} thread(s) still making progress (${pyWhere.slice(0, 120)})`,
+          verdict: 'slow' as const,
+          native: { frames: [], op: null, hangClass: 'slow' as const },
+        };
+      }
+      const frames = verdict ? hangFrames(verdict) : [];
+      if (verdict && frames.length > 0) {
+        const cls = verdict.hangClass;
+        const shown = verdict.threads.flatMap((t) => t.frames.slice(0, 1)).map(describeFrame);
+        const cpu = cls === 'spin' ? ` burning ${Math.max(...Object.values(verdict.cpu)).toFixed(2)} CPU-s per sample interval` : '';
+        return {
+          ...base,
+          kind: 'hang' as const,
+          signature: `hang|${cls}|${frames.join(' | ')}`,
+          title: `hang (${cls}): no exit ${after}; ${verdict.threads.length} thread(s) in ${frames.join(' | ').slice(0, 140)}${cpu}`,
+          // Generated programs cannot deadlock or spin by construction; the campaign upgrades the verdict
+          // for them. A hand-written program can (lock-order inversion): unknown until looked at.
+          verdict: 'unknown' as const,
+          native: { frames: [...new Set(shown)].slice(0, 6), op: null, hangClass: cls },
+        };
+      }
+      return {
+        ...base,
+        kind: 'hang' as const,
+        signature: `hang|${pyWhere === 'no Python stacks' ? 'no stacks (the interpreter did not answer SIGUSR1)' : pyWhere}`,
+        title: `hang: no exit ${after}; ${report.threads.length ? `${report.threads.length} thread(s) in ${pyWhere}` : 'no stacks'}${run.native?.error ? ` (gdb: ${run.native.error})` : ''}`,
+        verdict: 'unknown' as const,
       };
     });
   },

@@ -8,7 +8,7 @@
 // when some run met it (the same rule as the differential oracle).
 import type { RunResult } from '../types.js';
 import { canonical } from './differentialOracle.js';
-import { ACCOUNTING_KEY, mergeBySignature, type Oracle } from './oracle.js';
+import { ACCOUNTING_KEY, EVIDENCE_RUNS, mergeBySignature, type Oracle } from './oracle.js';
 
 type Subtype = 'lost' | 'duplicated' | 'phantom' | 'stale';
 
@@ -59,12 +59,17 @@ export const lostWriteOracle: Oracle = {
   check(runs) {
     const finished = runs.filter((r) => r.termination.kind === 'exit' && r.observables !== null && r.expected !== null);
     // Keys whose prediction some run met: a deviation elsewhere is then the runtime's, not the prediction's.
-    const metSomewhere = new Set<string>();
+    const met = new Map<string, number>();
+    const missed = new Map<string, number>();
     for (const run of finished) {
       for (const [key, want] of Object.entries(run.expected ?? {})) {
-        if (ACCOUNTING_KEY.test(key) && canonical(run.observables?.[key]) === canonical(want)) metSomewhere.add(key);
+        if (!ACCOUNTING_KEY.test(key) || run.racy.includes(key)) continue;
+        const counts = canonical(run.observables?.[key]) === canonical(want) ? met : missed;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
       }
     }
+    // Met in enough runs and missed in enough: the runtime's fault, not the prediction's (EVIDENCE_RUNS).
+    const evidenced = (key: string) => (met.get(key) ?? 0) >= EVIDENCE_RUNS && (missed.get(key) ?? 0) >= EVIDENCE_RUNS;
     const counted = new Set(finished);
     return mergeBySignature(runs, (run) => {
       if (!counted.has(run)) return null;
@@ -88,7 +93,7 @@ export const lostWriteOracle: Oracle = {
             details: `threads ${JSON.stringify(acc.threads ?? [])}.${tokenSamples(run, object)}`,
             program: run.program,
             reproduceCommand: run.reproduceCommand,
-            verdict: metSomewhere.has(key) ? ('runtime-bug' as const) : ('unknown' as const),
+            verdict: evidenced(key) ? ('runtime-bug' as const) : ('unknown' as const),
           },
         ];
       });

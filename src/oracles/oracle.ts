@@ -57,3 +57,10 @@ export function groupKey(run: RunResult): string {
 export function modesOf(runs: readonly RunResult[]): GilMode[] {
   return [...new Set(runs.map((r) => r.modeRequested))];
 }
+
+/**
+ * Runs that must have met a prediction, and runs that must have missed it, before a deviation is called a
+ * runtime bug (issue "triage fidelity"): one run per mode is no evidence, since a missed prediction can
+ * as well be the generator's mistake, and a met one luck. A campaign re-runs such programs before storing.
+ */
+export const EVIDENCE_RUNS = 2;

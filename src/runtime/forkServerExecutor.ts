@@ -7,11 +7,12 @@
 // run lost with a dying server is retried once on a fresh one, then on the spawn executor, so nothing is
 // lost. Plain runs (reproducers) always go to the spawn executor: they must not depend on the server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { RunResult, Termination } from '../types.js';
+import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
+import { coreLimitEnv, crashEvidence, launcher, nativeSupport, realExecutable, sampleProcess } from './nativeStacks.js';
 import { forkServerPath } from './paths.js';
 import { emptyRunFields } from './protocol.js';
 import {
@@ -62,7 +63,9 @@ class ForkServer {
   dead = false;
 
   constructor(pythonPath: string, env: NodeJS.ProcessEnv) {
-    this.proc = spawn(pythonPath, [forkServerPath], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // Through the launcher (nativeStacks.ts): the server dies with this process; its workers die with it.
+    const [command, ...prefix] = [...launcher(), pythonPath];
+    this.proc = spawn(command, [...prefix, forkServerPath], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.proc.stderr?.resume(); // the server itself writes nothing; never let a full pipe block it
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;
@@ -210,9 +213,14 @@ export class ForkServerExecutor implements Executor {
     const base = path.join(await this.dir(), `run-${this.seq++}`);
     // A quiet run's worker sends its output and records back and removes these files itself.
     const files = { stdout: `${base}.out`, stderr: `${base}.err`, report: `${base}.rep` };
+    // The worker runs the program in a directory of its own, where the kernel writes its core on a crash.
+    const cwd = `${base}.d`;
+    await fs.mkdir(cwd);
+    let native: RunResult['native'];
     const outputCap = request.outputCapBytes ?? 64 * 1024 * 1024;
     const started = performance.now();
     let reused = false;
+    let workerPid: number | undefined;
     const outcome = await new Promise<{ status: number; termination: Termination | null; inline: Inline | null } | null>((resolve) => {
       let termination: Termination | null = null;
       let id = -1;
@@ -220,6 +228,7 @@ export class ForkServerExecutor implements Executor {
       let timer: NodeJS.Timeout | undefined;
       let killTimer: NodeJS.Timeout | undefined;
       let rssPoll: NodeJS.Timeout | undefined;
+      let outputPoll: NodeJS.Timeout | undefined;
       const killWorker = () => server.kill(id, 'SIGKILL', true);
       // A worker that has exited leaves its process group behind only if the program started processes.
       const killGroup = () => {
@@ -234,10 +243,13 @@ export class ForkServerExecutor implements Executor {
         termination ??= { kind: 'cancelled' };
         killWorker();
       };
+      let settled = false;
       const finish = (value: { status: number; termination: Termination | null; inline: Inline | null } | null, workerGone: boolean) => {
+        settled = true;
         clearTimeout(timer);
         clearTimeout(killTimer);
         clearInterval(rssPoll);
+        clearInterval(outputPoll);
         request.signal?.removeEventListener('abort', onAbort);
         // The program's own subprocesses must not outlive the run (a quiet worker has none).
         if (workerGone) killGroup();
@@ -247,20 +259,26 @@ export class ForkServerExecutor implements Executor {
         {
           program: request.program.path,
           ...files,
-          env: { ...limitEnv(request.limits, request.target), ...wallEnv(request.timeoutMs), ...request.env },
-          output_cap: outputCap,
+          env: { ...limitEnv(request.limits, request.target), ...coreLimitEnv(), ...wallEnv(request.timeoutMs), ...request.env },
+          cwd,
           fresh: request.fresh === true,
         },
         {
           onPid: (p, wasReused) => {
             pid = p;
+            workerPid = p;
             reused = wasReused;
             if (request.signal?.aborted) onAbort();
             else request.signal?.addEventListener('abort', onAbort, { once: true });
             timer = setTimeout(() => {
               termination = { kind: 'timeout', afterMs: request.timeoutMs };
-              server.kill(id, 'SIGUSR1', false); // faulthandler: every thread's stack
-              killTimer = setTimeout(killWorker, STACK_DUMP_GRACE_MS);
+              void (async () => {
+                // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
+                if (nativeSupport().gdb) native = (await sampleProcess(await realExecutable(request.target.executable), p, { signal: request.signal })) ?? undefined;
+                if (settled) return;
+                server.kill(id, 'SIGUSR1', false); // faulthandler: every thread's stack
+                killTimer = setTimeout(killWorker, STACK_DUMP_GRACE_MS);
+              })();
             }, request.timeoutMs);
             const cap = request.limits?.memoryBytes;
             if (cap !== undefined) {
@@ -270,6 +288,17 @@ export class ForkServerExecutor implements Executor {
                 killWorker();
               });
             }
+            // The output cap is watched from here, not with RLIMIT_FSIZE in the worker: the kernel applies
+            // RLIMIT_FSIZE to core files too, and a free-threaded core's apparent size (mimalloc's reserved
+            // arenas, written as holes) is over a GiB, so any such cap truncates it before the stacks.
+            outputPoll = setInterval(() => {
+              if (termination !== null) return;
+              const size = [files.stdout, files.stderr].reduce((n, f) => n + fileSize(f), 0);
+              if (size > outputCap) {
+                termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
+                killWorker();
+              }
+            }, 200);
           },
           onStatus: (status, inline) => finish({ status, termination, inline }, inline === null),
           onServerDeath: () => finish(null, true),
@@ -278,9 +307,13 @@ export class ForkServerExecutor implements Executor {
     });
     const durationMs = performance.now() - started;
     if (!outcome) {
-      await Promise.all(Object.values(files).map((f) => fs.rm(f, { force: true })));
+      await Promise.all([...Object.values(files), cwd].map((f) => fs.rm(f, { recursive: true, force: true })));
       return null;
     }
+    if (outcome.status < 0 && FATAL_SIGNALS.has(signalName(-outcome.status)) && workerPid !== undefined && outcome.termination === null) {
+      native = await crashEvidence(request.target.executable, workerPid, cwd);
+    }
+    await fs.rm(cwd, { recursive: true, force: true });
     // A quiet run came back inline (its stderr is empty by definition); a report too large to send, and
     // everything of a worker that exited, is read from the files, which are then removed.
     const { inline } = outcome;
@@ -296,6 +329,7 @@ export class ForkServerExecutor implements Executor {
     if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
     const result = runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
     if (reused) result.reusedProcess = true;
+    if (native) result.native = native;
     return result;
   }
 
@@ -352,6 +386,14 @@ async function tail(file: string): Promise<string> {
     return buffer.toString('utf8');
   } finally {
     await handle.close();
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -7,6 +7,8 @@ export interface PlannedRun {
   target: Target;
   mode: GilMode;
   runIndex: number;
+  /** This run's own time limit (calibrated); the matrix's `timeoutMs` otherwise. */
+  timeoutMs?: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
       target: p.target,
       mode: p.mode,
       runIndex: p.runIndex,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: p.timeoutMs ?? options.timeoutMs,
       env: options.env,
       limits: options.limits,
       signal: options.signal,

@@ -1,10 +1,11 @@
 // The reference executor: one fresh interpreter process per run. Slow (interpreter start-up every time)
 // but maximally isolated; faster executors must give the same results on the same programs.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GilMode, ProgramRef, ProtocolRecord, RunResult, Target, Termination } from '../types.js';
+import { FATAL_SIGNALS, type GilMode, type ProgramRef, type ProtocolRecord, type RunResult, type Target, type Termination } from '../types.js';
+import { crashEvidence, discardCore, launcher, nativeSupport, realExecutable, sampleProcess } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { applyRecord, emptyRunFields, type RunFields } from './protocol.js';
 
@@ -153,14 +154,25 @@ export class SpawnExecutor implements Executor {
     let pendingLine = '';
     const started = performance.now();
 
+    // A harness run works in a directory of its own, where the kernel writes its core if it crashes; a
+    // plain run works beside its program, as `python repro.py` from the bucket does.
+    const cwd = request.plain ? path.dirname(program.path) : mkdtempSync(path.join(os.tmpdir(), 'ftfuzz-run-'));
+    const dropCwd = () => {
+      if (!request.plain) rmSync(cwd, { recursive: true, force: true });
+    };
+    let native: RunResult['native'];
+
     return new Promise((resolve) => {
       let termination: Termination | null = null;
       let child;
       try {
-        // detached: the child leads its own process group, so a timeout kills its children too.
+        // detached: the child leads its own process group, so a timeout kills its children too. The
+        // launcher makes it die with this process and lets it write a core (nativeStacks.ts).
         const args = request.plain ? [program.path] : [harnessPath, program.path];
-        child = spawn(target.path, args, { env, cwd: request.plain ? path.dirname(program.path) : undefined, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+        const [command, ...prefix] = [...launcher(), target.path];
+        child = spawn(command, [...prefix, ...args], { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       } catch (error) {
+        dropCwd();
         resolve(this.result(request, { kind: 'spawn-error', message: (error as Error).message }, 0, stdout, stderr, fields));
         return;
       }
@@ -214,24 +226,33 @@ export class SpawnExecutor implements Executor {
       else request.signal?.addEventListener('abort', onAbort, { once: true });
 
       let killTimer: NodeJS.Timeout | undefined;
+      let exited = false;
       const timer = setTimeout(() => {
         termination = { kind: 'timeout', afterMs: request.timeoutMs };
-        // Ask faulthandler for every thread's stack, then kill: the harness registers it on SIGUSR1; a plain
-        // run has only PYTHONFAULTHANDLER=1, which dumps the stacks on SIGABRT (SIGUSR1 would just kill it).
-        if (pid !== undefined) {
-          try {
-            process.kill(pid, request.plain ? 'SIGABRT' : 'SIGUSR1');
-          } catch {
-            // exited meanwhile
+        void (async () => {
+          // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
+          if (pid !== undefined && nativeSupport().gdb) {
+            native = (await sampleProcess(await realExecutable(target.executable), pid, { signal: request.signal })) ?? undefined;
           }
-        }
-        killTimer = setTimeout(() => killGroup('SIGKILL'), STACK_DUMP_GRACE_MS);
+          if (exited) return;
+          // Ask faulthandler for every thread's stack, then kill: the harness registers it on SIGUSR1; a
+          // plain run has only PYTHONFAULTHANDLER=1, which dumps the stacks on SIGABRT (SIGUSR1 would kill it).
+          if (pid !== undefined) {
+            try {
+              process.kill(pid, request.plain ? 'SIGABRT' : 'SIGUSR1');
+            } catch {
+              // exited meanwhile
+            }
+          }
+          killTimer = setTimeout(() => killGroup('SIGKILL'), STACK_DUMP_GRACE_MS);
+        })();
       }, request.timeoutMs);
 
       child.on('error', (error) => {
         termination ??= { kind: 'spawn-error', message: error.message };
       });
       child.on('close', (code, signal) => {
+        exited = true;
         const durationMs = performance.now() - started;
         clearTimeout(timer);
         clearTimeout(killTimer);
@@ -241,10 +262,17 @@ export class SpawnExecutor implements Executor {
         killGroup('SIGKILL');
         termination ??= signal ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? -1 };
         const ended = termination;
-        void channelDone.then(() => {
+        void channelDone.then(async () => {
           if (pendingLine.trim()) applyLine(fields, pendingLine);
           if (request.plain && fields.uncaughtException === null && fields.threadExceptions.length === 0) Object.assign(fields, exceptionsFromStderr(stderr.toString()));
-          resolve(this.result(request, capped(ended, fields, request.limits), durationMs, stdout, stderr, fields));
+          if (pid !== undefined) {
+            if (ended.kind === 'signal' && FATAL_SIGNALS.has(ended.signal)) native = await crashEvidence(target.executable, pid, cwd);
+            else if (request.plain && ended.kind !== 'exit') await discardCore(target.executable, pid, cwd);
+          }
+          dropCwd();
+          const result = this.result(request, capped(ended, fields, request.limits), durationMs, stdout, stderr, fields);
+          if (native) result.native = native;
+          resolve(result);
         });
       });
     });
@@ -354,6 +382,7 @@ export function runResult(request: ExecRequest, termination: Termination, durati
     stderrTail,
     ...fields,
     reproduceCommand: reproduceCommand(request.target, request.mode, request.program.path),
+    timeoutMs: request.timeoutMs,
   };
 }
 

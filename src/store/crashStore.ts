@@ -38,6 +38,12 @@ export interface BucketMeta {
   versions?: Record<string, VersionTrial>;
   /** `ftfuzz minimize`: repro.min.py and how much smaller it is. */
   minimized?: Minimized;
+  /** Shape of the signature (crashOracle SIGNATURE_FORMAT); absent: format 1, `triage` re-signs it. */
+  signatureFormat?: number;
+  /** The innermost meaningful C frames (`func (file:line)`), and the op the faulting thread was executing. */
+  native?: { frames: string[]; op: string | null; hangClass?: string };
+  /** The calibrated time limit the finding's run had (ms): hang trials use it (plus plain start-up). */
+  timeoutMs?: number;
 }
 
 export interface Reproduction {
@@ -58,6 +64,8 @@ export interface VersionTrial {
   trials: number;
   hits: number;
   affected: boolean;
+  /** What the trials support (triage/claims.ts); absent in buckets written before it existed. */
+  status?: 'affected' | 'not-affected' | 'inconclusive' | 'not-applicable';
   measuredAt: string;
 }
 
@@ -79,6 +87,12 @@ export interface RecordInput {
   source: string;
   target: Target;
   stderrTail: string;
+  /** Human-readable C and Python stacks (nativeStacks.formatStackFile): the bucket's stack.txt. */
+  stacks?: string;
+  /** The calibrated limit of the run that showed it. */
+  timeoutMs?: number;
+  /** Shape of the finding's signature (crashOracle SIGNATURE_FORMAT). */
+  signatureFormat?: number;
   origin?: Record<string, unknown>;
   now?: Date;
 }
@@ -153,7 +167,10 @@ export class CrashStore {
           hits: existing.hits + finding.hits,
           lastSeen: now,
           modes: [...new Set([...existing.modes, ...finding.modes])],
+          // More evidence can only raise a verdict (a lost write re-run until it is met and missed enough).
+          verdict: existing.verdict === 'runtime-bug' ? existing.verdict : finding.verdict === 'unknown' ? existing.verdict : finding.verdict,
         };
+        if (input.stacks && !(await exists(path.join(dir, 'stack.txt')))) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);
         await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
         return { bucket: name, isNew: false, meta };
       }
@@ -181,10 +198,14 @@ export class CrashStore {
         firstSeen: now,
         lastSeen: now,
         hits: finding.hits,
+        signatureFormat: input.signatureFormat,
+        ...(finding.native ? { native: finding.native } : {}),
+        ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
       };
       // The reproducer keeps the program's own header (seed, options, scenario) after ours.
       await writeFileAtomic(path.join(dir, 'repro.py'), reproHeader(finding, reproduce) + input.source);
       await writeFileAtomic(path.join(dir, 'stderr.txt'), input.stderrTail);
+      if (input.stacks) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);
       await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
       return { bucket: name, isNew: true, meta };
     } finally {
@@ -261,6 +282,13 @@ export class CrashStore {
     }
     return { buckets, errors };
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The reproducer a bucket directory is replayed from: repro.min.py when minimized, else repro.py. */

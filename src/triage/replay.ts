@@ -12,9 +12,13 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/spawnExecutor.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
+import { trialLimit } from '../runtime/calibration.js';
+import { absenceClaim, inconclusiveWhy, recordedRate, trialsNeeded } from './claims.js';
 import { runTrials, trialModes } from './trials.js';
 
-export type ReplayStatus = 'still-failing' | 'fixed' | 'flaky' | 'new-failure' | 'pass' | 'error';
+/** `inconclusive`: nothing showed, but too few trials for the bucket's recorded rate to call it fixed (claims.ts). */
+export type ReplayStatus = 'still-failing' | 'fixed' | 'inconclusive' | 'flaky' | 'new-failure' | 'pass' | 'error';
+export const REPLAY_STATUSES: readonly ReplayStatus[] = ['still-failing', 'new-failure', 'flaky', 'fixed', 'inconclusive', 'pass', 'error'];
 
 export interface ReplayItem {
   file: string;
@@ -127,6 +131,8 @@ export interface ReplayOptions {
   jobs: number;
   limits?: ResourceLimits;
   oracles?: Oracle[];
+  /** While a reproducer shows nothing, trials go on up to what its rate needs for a `fixed`, at most this. Default 30. */
+  maxTrials?: number;
   onEntry?: (entry: ReplayEntry) => void;
 }
 
@@ -141,9 +147,13 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
   let r;
   try {
     // A reproducer runs as plain `python repro.py`; a corpus program through the harness, like a campaign.
+    const rate = item.meta ? recordedRate(item.meta) : 0;
+    const extendTo = item.meta ? Math.min(o.maxTrials ?? 30, trialsNeeded(rate)) : undefined;
+    // A hang reproducer keeps the calibrated limit its finding had (plus plain start-up).
+    const timeoutMs = item.meta?.kind === 'hang' ? trialLimit(item.meta.timeoutMs, o.timeoutMs) : o.timeoutMs;
     r = await runTrials({
-      file: item.file, target, modes, signature: item.meta?.signature, trials: o.trials, timeoutMs: o.timeoutMs,
-      limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined,
+      file: item.file, target, modes, signature: item.meta?.signature, trials: o.trials, timeoutMs,
+      limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined, extendTo,
     });
   } catch (error) {
     if (error instanceof FtfuzzError) return fail(error.message);
@@ -154,9 +164,12 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
   let status: ReplayStatus;
   let detail: string;
   if (item.meta) {
-    status = hits === trials ? 'still-failing' : hits > 0 ? 'flaky' : shown.length ? 'new-failure' : 'fixed';
-    const recorded = item.meta.reproduction ? `; recorded rate ${Math.round(item.meta.reproduction.rate * 100)}%` : '';
-    detail = `${item.meta.kind} ${hits}/${trials}${recorded}${shown.length ? `; also: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : ''}`;
+    const rate = recordedRate(item.meta);
+    const claim = absenceClaim(hits, trials, rate);
+    status = hits === trials ? 'still-failing' : hits > 0 ? 'flaky' : shown.length ? 'new-failure' : claim === 'absent' ? 'fixed' : 'inconclusive';
+    const recorded = item.meta.reproduction ? `; recorded rate ${Math.round(rate * 100)}%` : '';
+    const why = status === 'inconclusive' ? `; ${inconclusiveWhy(trials, rate)}` : '';
+    detail = `${item.meta.kind} ${hits}/${trials}${recorded}${why}${shown.length ? `; also: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : ''}`;
   } else {
     status = hits === 0 ? 'pass' : hits === trials ? 'new-failure' : 'flaky';
     detail = hits ? `${hits}/${trials} trials: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : `clean in ${trials} trial(s)`;

@@ -4,6 +4,8 @@ import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/spawnExecutor.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
+import { trialLimit } from '../runtime/calibration.js';
+import { recordedRate, trialsNeeded, versionStatus } from './claims.js';
 import { runTrials, trialModes } from './trials.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
@@ -17,6 +19,13 @@ export interface TrialSettings {
   limits?: ResourceLimits;
   oracles?: Oracle[];
   signal?: AbortSignal;
+  /** While nothing showed, go on up to what the recorded rate needs for `not affected`, at most this. */
+  maxTrials?: number;
+}
+
+/** A hang bucket's trials keep the calibrated limit its finding had (plus plain start-up). */
+function limitFor(meta: BucketMeta, capMs: number): number {
+  return meta.kind === 'hang' ? trialLimit(meta.timeoutMs, capMs) : capMs;
 }
 
 /** The reproducer a bucket is replayed from: the minimized one when present. */
@@ -29,12 +38,21 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
   const versions: Record<string, VersionTrial> = { ...(meta.versions ?? {}) };
   const file = await reproducerOf(store, bucket);
   for (const target of targets) {
-    const modes = trialModes(target, meta.modes, meta.signature);
-    const r = await runTrials({ file, target, modes, signature: meta.signature, trials: s.trials, timeoutMs: s.timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal });
-    if (r.cancelled) break;
     const label = shortLabel(target);
-    versions[label] = { path: target.path, version: target.version, modes, trials: r.trials, hits: r.hits, affected: r.hits > 0, measuredAt: new Date().toISOString() };
-    log?.(`${bucket}: ${label} ${r.hits}/${r.trials}`);
+    const rate = recordedRate(meta);
+    // A bug that needs the GIL off cannot show on a GIL-only build: nothing to run, nothing to claim.
+    if (versionStatus(target, meta.modes, 0, 0, rate) === 'not-applicable') {
+      versions[label] = { path: target.path, version: target.version, modes: [], trials: 0, hits: 0, affected: false, status: 'not-applicable', measuredAt: new Date().toISOString() };
+      log?.(`${bucket}: ${label} not applicable (GIL-only build; the bug needs the GIL off)`);
+      continue;
+    }
+    const modes = trialModes(target, meta.modes, meta.signature);
+    const extendTo = Math.min(s.maxTrials ?? 30, trialsNeeded(rate));
+    const r = await runTrials({ file, target, modes, signature: meta.signature, trials: s.trials, timeoutMs: limitFor(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo });
+    if (r.cancelled) break;
+    const status = versionStatus(target, meta.modes, r.hits, r.trials, rate);
+    versions[label] = { path: target.path, version: target.version, modes, trials: r.trials, hits: r.hits, affected: r.hits > 0, status, measuredAt: new Date().toISOString() };
+    log?.(`${bucket}: ${label} ${r.hits}/${r.trials} ${status}`);
   }
   return store.update(bucket, (m) => ({ ...m, versions }));
 }
@@ -42,7 +60,7 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
 /** Measure (or re-measure) a bucket's reproduction rate on its own interpreter. */
 export async function measureRate(store: CrashStore, bucket: string, meta: BucketMeta, target: Target, s: TrialSettings & { flakyBelow: number }): Promise<BucketMeta> {
   const modes = trialModes(target, meta.modes, meta.signature);
-  const r = await runTrials({ file: await reproducerOf(store, bucket), target, modes, signature: meta.signature, trials: s.trials, timeoutMs: s.timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal });
+  const r = await runTrials({ file: await reproducerOf(store, bucket), target, modes, signature: meta.signature, trials: s.trials, timeoutMs: limitFor(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal });
   if (r.cancelled) return meta;
   const reproduction: Reproduction = { interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString() };
   return store.update(bucket, (m) => ({ ...m, reproduction }));
@@ -55,12 +73,15 @@ export function formatTriageRow(bucket: string, m: BucketMeta): string {
   const versions = m.versions
     ? Object.entries(m.versions)
         .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
-        .map(([label, v]) => `${label}: ${v.affected ? 'affected' : 'not affected'} ${v.hits}/${v.trials}`)
+        .map(([label, v]) => `${label}: ${(v.status ?? (v.affected ? 'affected' : 'not-affected')).replace('-', ' ')} ${v.hits}/${v.trials}`)
         .join(', ')
     : '';
+  const frames = m.native?.frames.length ? m.native.frames.slice(0, 3).join(' < ') : null;
   return [
-    `${m.kind.padEnd(14)} ${bucket}  hits ${m.hits}  rate ${rate}  ${min}  ${m.modes.join(',')} on ${m.interpreter?.label ?? '?'}`,
+    `${m.kind.padEnd(14)} ${bucket}  ${m.verdict ?? 'unknown'}  hits ${m.hits}  rate ${rate}  ${min}  ${m.modes.join(',')} on ${m.interpreter?.label ?? '?'}`,
     `    ${m.title.slice(0, 160)}`,
+    ...(frames ? [`    C: ${frames}${m.native?.hangClass ? ` [${m.native.hangClass}]` : ''}`] : []),
+    ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
   ].join('\n');
 }

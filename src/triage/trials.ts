@@ -45,6 +45,8 @@ export interface TrialOptions {
   enoughHits?: number;
   /** Plain `python FILE` (default), or through the harness. */
   plain?: boolean;
+  /** While nothing showed, go on up to this many trials (claims.ts: enough for a `fixed` to be earned). */
+  extendTo?: number;
 }
 
 export interface TrialResult {
@@ -64,7 +66,9 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
   let slowestHitMs = 0;
   const others = new Map<string, Finding>();
   const result = (cancelled: boolean): TrialResult => ({ trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled, slowestHitMs });
-  for (let i = 0; i < o.trials; i++) {
+  const most = Math.max(o.trials, o.extendTo ?? 0);
+  for (let i = 0; i < most; i++) {
+    if (i >= o.trials && hits > 0) break;
     if (o.signal?.aborted) return result(true);
     const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true });
     if (report.cancelled) return result(true);

@@ -8,19 +8,23 @@ import { fakeRun } from '../helpers/runs.js';
 const accounting = { ftfuzz: 1, type: 'accounting', objects: { o0: { kind: 'list', ops: ['list.append', 'list.pop'], threads: [0, 1] } } };
 
 describe('lostWriteOracle', () => {
-  it('names the object kind and ops, and trusts the prediction only where some run met it', () => {
+  it('names the object kind and ops, and trusts the prediction only when enough runs met and missed it', () => {
     const ok = fakeRun('gil-on', { observables: { 'o0.missing': 0 }, expected: { 'o0.missing': 0 }, records: [accounting] });
     const bad = fakeRun('gil-off', {
       observables: { 'o0.missing': 3 },
       expected: { 'o0.missing': 0 },
       records: [accounting, { ftfuzz: 1, type: 'tokens', object: 'o0', missing: [[2, 't1 list.append', 17]] }],
     });
+    // One run per mode is no evidence either way (EVIDENCE_RUNS = 2 met and 2 missed).
     const [f, ...rest] = lostWriteOracle.check([ok, bad]);
     expect(rest).toEqual([]);
     expect(f?.signature).toBe('lost-write|lost|list|list.append,list.pop');
-    expect(f?.verdict).toBe('runtime-bug');
+    expect(f?.verdict).toBe('unknown');
     expect(f?.details).toContain('t1 list.append');
     expect(lostWriteOracle.check([bad])[0]?.verdict).toBe('unknown');
+    const [g] = lostWriteOracle.check([ok, bad, { ...ok, runIndex: 1 }, { ...bad, runIndex: 1 }]);
+    expect(g?.verdict).toBe('runtime-bug');
+    expect(g?.hits).toBe(2);
   });
 
   it('classifies counts above the prediction as duplicated and phantoms as phantom; ignores racy keys', () => {

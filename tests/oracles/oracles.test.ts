@@ -32,11 +32,14 @@ describe('differentialOracle', () => {
     expect(finding?.verdict).toBe('unknown');
   });
 
-  it('blames the side that misses the prediction, as a runtime bug when the other side meets it', () => {
+  it('blames the side that misses the prediction, as a runtime bug once enough runs met and missed it', () => {
     const runs = [fakeRun('gil-on', obs({ n: 8 }, { n: 8 })), fakeRun('gil-off', obs({ n: 7 }, { n: 8 }))];
     const [finding] = differentialOracle.check(runs);
     expect(finding?.signature).toBe('differential|n|prediction|3.13.15t/gil-off');
-    expect(finding?.verdict).toBe('runtime-bug');
+    expect(finding?.verdict).toBe('unknown');
+    const [again] = differentialOracle.check([...runs, ...runs.map((r) => ({ ...r, runIndex: 1 }))]);
+    expect(again?.signature).toBe(finding?.signature);
+    expect(again?.verdict).toBe('runtime-bug');
   });
 
   it('does not trust a prediction that every side misses', () => {
@@ -54,11 +57,17 @@ describe('differentialOracle', () => {
     expect(differentialOracle.check(runs)).toEqual([]);
   });
 
-  it('compares interpreters too, and ignores plain scripts', () => {
+  it('compares interpreters too, and plain scripts by how they ended', () => {
     const old = fakeTarget('3.13.5');
     const runs = [fakeRun('gil-on', obs({ n: 1 })), fakeRun('gil-on', { ...obs({ n: 2 }), target: old })];
     expect(differentialOracle.check(runs)[0]?.signature).toBe('differential|n|cross-run|3.13.5t/gil-on');
-    expect(differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-off', { termination: { kind: 'exit', code: 1 } })])).toEqual([]);
+    // A plain script: exit status and uncaught exception type, between modes and between interpreters.
+    const [mode] = differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-off', { termination: { kind: 'exit', code: 1 }, uncaughtException: { excType: 'KeyError', message: 'k' } })]);
+    expect(mode?.signature).toBe('differential|outcome|exit 1 (KeyError)|vs exit 0|3.13.15t/gil-off');
+    expect(mode?.verdict).toBe('unknown');
+    const [version] = differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-on', { target: old, termination: { kind: 'exit', code: 2 } })]);
+    expect(version?.signature).toBe('differential|outcome|exit 2|vs exit 0|3.13.5t/gil-on');
+    expect(differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-off')])).toEqual([]);
   });
 
   it('counts a structured run that ended without reporting as a missing value', () => {
@@ -99,7 +108,7 @@ describe('crashOracle', () => {
     ];
     const findings = crashOracle.check(runs);
     expect(findings).toHaveLength(1);
-    expect(findings[0]?.signature).toBe('crash|SIGSEGV|Segmentation fault|<program>:worker_N');
+    expect(findings[0]?.signature).toBe('crash|SIGSEGV|Segmentation fault|py:<program>:worker_N');
     expect(findings[0]?.hits).toBe(2);
   });
 

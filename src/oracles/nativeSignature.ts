@@ -1,0 +1,205 @@
+// Signatures from the bug, not from the harness: the C frames where a thread crashed, spun or blocked
+// (read by gdb, src/runtime/nativeStacks.ts), and the generated op that thread was executing.
+//
+// Crash: the faulting thread's innermost meaningful frames, after the signal-handler, abort, assertion
+// and fatal-error plumbing, libc's own frames and the eval/call plumbing between Python and C.
+// Hang: two samples about a second apart classify it (issue "triage fidelity"):
+//   deadlock  no thread's Python position moved and no thread used CPU: signed by the C frames each
+//             thread waits in (above the futex / parking-lot / critical-section plumbing);
+//   spin      no position moved but a thread burnt CPU (e.g. mimalloc's free-list walk at thread exit):
+//             signed by the spinning threads' frames;
+//   slow      a position moved: a crawl, not a bug, reported apart.
+import { readFileSync } from 'node:fs';
+import type { HangClass, NativeEvidence, NativeFrame, NativeThread } from '../types.js';
+
+/** Frames between a fault and the code that faulted: signal delivery, abort, assertion and fatal-error reporting. */
+const CRASH_PLUMBING =
+  /^(<signal handler called>|__pthread_kill_implementation|__pthread_kill_internal|__GI___pthread_kill|pthread_kill|__GI_raise|raise|__GI_abort|abort|__assert_fail_base|__GI___assert_fail|__assert_fail|__libc_message|__GI___libc_message|__libc_fatal|malloc_printerr|fatal_error|fatal_error_exit|fatal_error_dump_runtime|_Py_FatalErrorFunc|_Py_FatalErrorFormat|Py_FatalError|_Py_FatalError.*|_PyObject_AssertFailed|_Py_FatalRefcountError.*|_Py_NegativeRefcount|faulthandler_.*|_Py_DumpTraceback.*|_Py_DumpExtensionModules|_Py_DumpHexadecimal|_Py_DumpASCII)$/;
+
+/** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
+const WAIT_PLUMBING =
+  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*Begin.*|_PyCriticalSection_Resume|PyCriticalSection.*Begin.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach)$/;
+
+/** Between Python and C: the evaluation loop and call dispatch, in every thread's stack. */
+const CALL_PLUMBING =
+  /^(_PyEval_EvalFrameDefault|_PyEval_EvalFrame|_PyEval_Vector|PyEval_EvalCode.*|_PyFunction_Vectorcall|_PyObject_VectorcallTstate|PyObject_Vectorcall.*|_PyObject_Vectorcall.*|_PyObject_Call.*|PyObject_Call.*|_PyObject_MakeTpCall|_PyVectorcall_Call|PyVectorcall_Call|method_vectorcall.*|cfunction_vectorcall.*|cfunction_call|vectorcall_.*|_Py_VectorcallTstate|object_vacall|slot_tp_call|method_vectorcall|thread_run|pythread_wrapper|start_thread|clone3|clone|__clone.*|_start|__libc_start_main.*|__libc_start_call_main|main|Py_BytesMain|Py_RunMain|pymain_.*|_PyRun_.*|run_mod|run_eval_code_obj|PyRun_.*|builtin_exec.*|context_run|do_call_core|_PyEval_.*Call.*|call_one_instrument|_Py_call_instrumentation.*|slot_tp_.*call.*|wrapper_call|wrap_.*call.*)$/;
+
+/** Threads that wait on Python-level synchronization (join, Lock, sleep): symptoms of a hang elsewhere. */
+const SYNC_WAIT = /^(acquire_timed|lock_PyThread_acquire_lock|lock_acquire.*|rlock_acquire.*|_thread_.*acquire.*|ThreadHandle_join|PyThread_ThreadHandle_join|_PyThread_.*[Jj]oin.*|thread_PyThread_.*join.*|PyThread_join_thread|join_thread|pysleep|time_sleep|select_select.*|semlock_acquire|_queue_SimpleQueue_get.*)$/;
+
+/** libc and the dynamic loader: where a fault lands inside memcpy and friends; the caller is the bug. */
+const SYSTEM_LIB = /\/(libc|libm|libpthread|ld-linux[^/]*|libgcc_s|libstdc\+\+)[.-][^/]*$/;
+
+/** Fold compiler clone suffixes: `list_resize.constprop.0`, `foo.isra.0`, `bar.part.1`, `baz.cold`. */
+export function foldFunction(name: string): string {
+  return name.replace(/(\.(constprop|isra|part|cold|lto_priv|llvm|localalias|clone)(\.\d+)?)+$/, '');
+}
+
+function named(f: NativeFrame): string | null {
+  if (!f.func || f.func === '??') return null;
+  return foldFunction(f.func);
+}
+
+function isSystem(f: NativeFrame): boolean {
+  return f.lib !== null && SYSTEM_LIB.test(f.lib);
+}
+
+/** A frame as it is shown: `func (Objects/listobject.c:123)` or `func [libfoo.so]`. */
+export function describeFrame(f: NativeFrame): string {
+  const name = named(f) ?? '??';
+  if (f.file) return `${name} (${f.file.replace(/^\.\//, '')}:${f.line})`;
+  return f.lib ? `${name} [${f.lib.split('/').pop() ?? f.lib}]` : name;
+}
+
+/** The innermost frames of a crashed thread that say where the bug is. */
+export function crashFrames(thread: NativeThread, depth = 3): NativeFrame[] {
+  let frames = thread.frames;
+  // faulthandler's handler ran first and re-raised: start below the signal frame.
+  const handler = frames.slice(0, 24).findIndex((f) => f.func === '<signal handler called>');
+  if (handler >= 0) frames = frames.slice(handler + 1);
+  const out: NativeFrame[] = [];
+  let leading = true;
+  for (const f of frames) {
+    const name = named(f);
+    if (name === null || isSystem(f)) continue;
+    if (leading && CRASH_PLUMBING.test(name)) continue;
+    leading = false;
+    if (CALL_PLUMBING.test(name)) continue;
+    out.push(f);
+    if (out.length >= depth) break;
+  }
+  return out;
+}
+
+/** The frames a blocked or spinning thread is in, above the wait machinery. */
+export function blockedFrames(thread: NativeThread, depth = 2): NativeFrame[] {
+  const out: NativeFrame[] = [];
+  for (const f of thread.frames) {
+    const name = named(f);
+    if (name === null || isSystem(f) || WAIT_PLUMBING.test(name) || CALL_PLUMBING.test(name)) continue;
+    out.push(f);
+    if (out.length >= depth) break;
+  }
+  return out;
+}
+
+export function frameNames(frames: readonly NativeFrame[]): string[] {
+  return frames.map((f) => named(f) ?? '??');
+}
+
+export interface HangVerdict {
+  hangClass: HangClass;
+  /** The threads the class is about: the spinning ones, or every blocked one. */
+  threads: NativeThread[];
+  /** CPU seconds each thread used between the first and last sample (by lwp). */
+  cpu: Record<string, number>;
+  /** Threads whose Python position moved. */
+  moved: number[];
+}
+
+/**
+ * Deadlock, spin or slow, from the first and last samples. Python positions decide progress; where the
+ * interpreter's thread list could not be read, whole C stacks do.
+ */
+export function classifyHang(e: NativeEvidence): HangVerdict | null {
+  if (e.samples.length < 2) return null;
+  const a = e.samples[0];
+  const b = e.samples[e.samples.length - 1];
+  if (!a || !b || b.threads.length === 0) return null;
+  const cpu: Record<string, number> = {};
+  const moved: number[] = [];
+  const havePython = Object.keys(a.python).length > 0 && Object.keys(b.python).length > 0;
+  const cStack = (t: NativeThread | undefined) => (t ? frameNames(t.frames).join('<') : '');
+  for (const t of b.threads) {
+    const key = String(t.lwp);
+    const before = a.ticks[key];
+    const after = b.ticks[key];
+    cpu[key] = before !== undefined && after !== undefined ? Math.max(0, after - before) / e.clkTck : 0;
+    const earlier = a.threads.find((x) => x.lwp === t.lwp);
+    if (!earlier) {
+      moved.push(t.lwp); // started between the samples
+      continue;
+    }
+    const pa = a.python[key];
+    const pb = b.python[key];
+    const progressed = havePython ? (pa ?? []).join(',') !== (pb ?? []).join(',') : cStack(earlier) !== cStack(t);
+    if (progressed) moved.push(t.lwp);
+  }
+  // A thread that ended between the samples made progress too.
+  for (const t of a.threads) if (!b.threads.some((x) => x.lwp === t.lwp)) moved.push(t.lwp);
+  if (moved.length > 0) return { hangClass: 'slow', threads: b.threads.filter((t) => moved.includes(t.lwp)), cpu, moved };
+  const interval = a.at !== null && b.at !== null ? Math.max(0.2, b.at - a.at) : 1;
+  const spinning = b.threads.filter((t) => (cpu[String(t.lwp)] ?? 0) >= 0.2 * interval);
+  if (spinning.length > 0) return { hangClass: 'spin', threads: spinning, cpu, moved };
+  return { hangClass: 'deadlock', threads: b.threads, cpu, moved };
+}
+
+/** The signature part of a classified hang: the blocked (or spinning) threads' C frames, sorted. */
+export function hangFrames(v: HangVerdict): string[] {
+  const depth = v.hangClass === 'spin' ? 3 : 2;
+  const per = v.threads.map((t) => ({ t, frames: v.hangClass === 'spin' ? crashFrames(t, depth) : blockedFrames(t, depth) }));
+  // Threads in join, Lock.acquire or sleep wait for the others: they name the symptom, not the bug.
+  const culprits = per.filter((p) => p.frames.length > 0 && !SYNC_WAIT.test(named(p.frames[0] as NativeFrame) ?? ''));
+  const chosen = culprits.length > 0 ? culprits : per.filter((p) => p.frames.length > 0);
+  return [...new Set(chosen.map((p) => frameNames(p.frames).join(' < ')))].sort();
+}
+
+// ---- the op a thread was executing -------------------------------------------------------------------
+
+const sourceCache = new Map<string, string[] | null>();
+
+function sourceLines(file: string): string[] | null {
+  if (!sourceCache.has(file)) {
+    let lines: string[] | null = null;
+    try {
+      lines = readFileSync(file, 'utf8').split('\n');
+    } catch {
+      lines = null;
+    }
+    if (sourceCache.size > 256) sourceCache.clear();
+    sourceCache.set(file, lines);
+  }
+  return sourceCache.get(file) ?? null;
+}
+
+/** Forget cached sources (a file was rewritten in place: the minimizer's candidates). */
+export function forgetSource(file: string): void {
+  sourceCache.delete(file);
+}
+
+/**
+ * The op at a line of a program. A generated program marks every op with `tok = SLOT*SPAN + i` and
+ * names its slots in `_SLOTS = {slot: 't<thread> <op id>'}`; the op is the slot of the nearest marker
+ * above the line, inside the same function. Elsewhere it is the line itself (`func: code`, numbers folded).
+ */
+export function opAtLine(lines: readonly string[], line: number, func: string): string | null {
+  const index = line - 1;
+  const text = lines[index];
+  if (text === undefined) return null;
+  const slots = new Map<number, string>();
+  const span = Number(/^SPAN = (\d+)$/m.exec(lines.slice(0, 80).join('\n'))?.[1] ?? 1048576);
+  const table = lines.find((l) => l.startsWith('_SLOTS = {'));
+  if (table) for (const m of table.matchAll(/(\d+): 't\d+ ([\w.]+)'/g)) slots.set(Number(m[1]), m[2] as string);
+  if (slots.size > 0) {
+    for (let i = index; i >= 0; i--) {
+      const l = lines[i] as string;
+      if (/^def /.test(l)) break;
+      const tok = /^\s+tok = (\d+) \+ i\b/.exec(l);
+      if (tok) {
+        const op = slots.get(Math.floor(Number(tok[1]) / span));
+        if (op) return `${op} on ${op.split('.')[0] ?? op}`;
+        break;
+      }
+    }
+  }
+  const code = text.trim().replace(/\b\d+\b/g, 'N').replace(/\s+/g, ' ').slice(0, 80);
+  return code ? `${func.replace(/\d+/g, 'N')}: ${code}` : null;
+}
+
+/** The op the innermost program frame of a Python stack was executing, read from the program file. */
+export function opAt(programPath: string, frames: readonly { file: string; line: number; func: string }[]): string | null {
+  const inProgram = frames.find((f) => f.file === programPath);
+  if (!inProgram) return null;
+  const lines = sourceLines(programPath);
+  return lines ? opAtLine(lines, inProgram.line, inProgram.func) : null;
+}
