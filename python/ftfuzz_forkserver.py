@@ -328,8 +328,9 @@ class Worker:
             if environ.get(name) != value:
                 environ[name] = value
         sys.path[:] = self.path
-        if os.getcwd() != self.cwd:
-            os.chdir(self.cwd)
+        # Unconditionally: the last program's directory (where a core would have gone) is removed by
+        # ftfuzz once that program ended, and os.getcwd() fails in a removed directory.
+        os.chdir(self.cwd)
         sys.setswitchinterval(self.switch_interval)
         threading.excepthook = self.thread_hook
         harness.reported.clear()

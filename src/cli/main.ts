@@ -321,7 +321,8 @@ export function buildCli(argv: string[]) {
           .option('measure', { type: 'boolean', default: false, describe: 'measure (again) the reproduction rate of the buckets on their own interpreter' })
           .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
           .option('trials', { type: 'number', default: 10, describe: 'runs per bucket and interpreter' })
-          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('max-trials', { type: 'number', default: 30, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
           .option('flaky-below', { type: 'number', default: 0.5, describe: 'rate under which a bucket is marked flaky' })
           .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
       async (args) => {
@@ -331,7 +332,7 @@ export function buildCli(argv: string[]) {
         const { buckets, errors } = await store.list();
         const chosen = args.bucket ? buckets.filter((b) => args.bucket?.includes(b.bucket)) : buckets;
         for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);
-        const settings = { trials, timeoutMs, limits: defaultLimits(1, timeoutMs) };
+        const settings = { trials, timeoutMs, limits: defaultLimits(1, timeoutMs), maxTrials: positiveInt(args['max-trials'], '--max-trials') };
         if (args.measure) {
           for (const b of chosen) {
             const target = await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
@@ -431,7 +432,8 @@ export function buildCli(argv: string[]) {
           .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'files, bucket directories, crashes/ or corpus/' })
           .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes for corpus programs' })
           .option('trials', { type: 'number', default: 3, describe: 'runs per file and interpreter' })
-          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('max-trials', { type: 'number', default: 30, describe: 'while a reproducer shows nothing, go on up to the trials its recorded rate needs for "fixed" (95%), at most this many; fewer: inconclusive' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang reproducer uses its calibrated limit)' })
           .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'files in parallel' })
           .option('junit', { type: 'string', describe: 'write JUnit XML here (for CI)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the entries as JSON' }),
@@ -444,7 +446,7 @@ export function buildCli(argv: string[]) {
         const items = await collectReplayItems(args.paths);
         if (items.length === 0) throw new InputError((args.paths).join(' '), 'holds no programs or reproducers to replay');
         const entries = await replay({
-          items, targets, modes, trials, timeoutMs, jobs, limits: defaultLimits(jobs, timeoutMs),
+          items, targets, modes, trials, timeoutMs, jobs, limits: defaultLimits(jobs, timeoutMs), maxTrials: positiveInt(args['max-trials'], '--max-trials'),
           onEntry: (e) => {
             if (!args.json) process.stdout.write(`${e.status.padEnd(13)} ${path.relative(process.cwd(), e.file) || e.file}  [${shortLabel(targets.find((t) => t.path === e.interpreterPath) ?? targets[0] as Target)}] ${e.detail}\n`);
           },

@@ -14,8 +14,19 @@ export function versionless(signature: string): string {
   return signature.replace(/\b\d+\.\d+\.\d+[a-z]*\d*t?d?(?=[/ ,|)]|$)/g, '<v>');
 }
 
+/**
+ * A crash signed by C frames, reduced to what survives a change of patch release: the signal, the fatal
+ * line, the innermost C frame and the op (the outer frames move with the compiler's inlining choices).
+ */
+function crashCore(signature: string): string | null {
+  const m = /^crash\|([^|]*)\|([^|]*)\|c:([^|<]*?)(?: < [^|]*)?((?:\|op:.*)?)$/.exec(signature);
+  return m ? `crash|${m[1]}|${m[2]}|c:${m[3]?.trim()}${m[4] ?? ''}` : null;
+}
+
 export function sameBug(a: string, b: string): boolean {
-  return a === b || versionless(a) === versionless(b);
+  if (a === b || versionless(a) === versionless(b)) return true;
+  const ca = crashCore(a);
+  return ca !== null && ca === crashCore(b);
 }
 
 /**

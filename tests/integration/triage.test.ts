@@ -9,6 +9,7 @@ import { checkProgram } from '../../src/check.js';
 import { probeTarget } from '../../src/runtime/targets.js';
 import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
 import type { ReplayEntry } from '../../src/triage/replay.js';
+import { measureRate } from '../../src/triage/triage.js';
 import { ExitCode, type Target } from '../../src/types.js';
 
 const fixture = (name: string) => path.join(import.meta.dirname, '..', 'fixtures', name);
@@ -41,6 +42,8 @@ describe('replay, triage and minimize', () => {
     await fs.mkdir(scratch);
     for (const name of ['crash_old_only.py', 'crash_flaky.py', 'crash_padded.py']) await fs.copyFile(fixture(`replay/${name}`), path.join(scratch, name));
     buckets.old = await recordFrom(store, path.join(scratch, 'crash_old_only.py'), oldT);
+    // As a campaign does: its rate, measured (a deterministic crash: 2/2, so one clean trial says fixed).
+    await measureRate(store, buckets.old, (await store.read(buckets.old)) as BucketMeta, oldT, { trials: 2, timeoutMs: 60_000, flakyBelow: 0.5 });
     buckets.flaky = await recordFrom(store, path.join(scratch, 'crash_flaky.py'), oldT);
     buckets.padded = await recordFrom(store, path.join(scratch, 'crash_padded.py'), newT);
     // A bucket whose meta.json was damaged, and a corpus with a clean, a failing and a malformed program.
@@ -75,10 +78,28 @@ describe('replay, triage and minimize', () => {
     expect(errors.map((e) => path.basename(path.dirname(e.file)) + '/' + path.basename(e.file)).sort()).toEqual(['corpus/bad_header.py', 'crash-0000deadbeef/meta.json']);
     expect(errors.find((e) => e.file.endsWith('bad_header.py'))?.detail).toMatch(/bad_header\.py: has a malformed scenario header/);
     expect(errors.find((e) => e.file.endsWith('meta.json'))?.detail).toMatch(/not valid JSON/);
-    expect(r.stderr).toMatch(/still-failing 1, new-failure 2, flaky 2, fixed 1, pass 2, error 2/);
+    expect(r.stderr).toMatch(/still-failing 1, new-failure 2, flaky 2, fixed 1, inconclusive 0, pass 2, error 2/);
     const xml = await fs.readFile(path.join(dir, 'replay.xml'), 'utf8');
     expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.5t" tests="6" failures="3" errors="2"/);
     expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.15t" tests="4" failures="2" errors="0"/);
+  });
+
+  it('says inconclusive, never fixed or not affected, for a 20%-rate bucket after 3 clean trials', async () => {
+    const copy = path.join(dir, 'rare', 'crash-20pct');
+    await fs.mkdir(path.dirname(copy), { recursive: true });
+    await fs.cp(store.dir(buckets.old as string), copy, { recursive: true });
+    const meta = JSON.parse(await fs.readFile(path.join(copy, 'meta.json'), 'utf8')) as BucketMeta;
+    meta.reproduction = { interpreter: oldT.label, modes: ['gil-off'], trials: 10, hits: 2, rate: 0.2, flaky: true, measuredAt: meta.firstSeen };
+    await fs.writeFile(path.join(copy, 'meta.json'), JSON.stringify(meta));
+    const r = ftfuzz(['replay', copy, '--python', newT.path, '--trials', '3', '--max-trials', '3'], dir);
+    expect(r.stdout).toMatch(/^inconclusive\s.*0\/3.*14 trials are needed/m);
+    expect(r.status, r.stderr).toBe(ExitCode.Clean);
+    const v = ftfuzz(['triage', '--crashes', path.dirname(copy), '--versions', '--trials', '3', '--max-trials', '3', '--python', newT.path, '--json'], dir);
+    const versions = (JSON.parse(v.stdout) as { buckets: { meta: BucketMeta }[] }).buckets[0]?.meta.versions ?? {};
+    expect(Object.values(versions).map((x) => [x.trials, x.status])).toEqual([[3, 'inconclusive']]);
+    // Given the trials it needs (14 at 20%), the same replay earns its `fixed`.
+    const enough = ftfuzz(['replay', copy, '--python', newT.path, '--trials', '3'], dir);
+    expect(enough.stdout).toMatch(/^fixed\s.*0\/14/m);
   });
 
   it('exits clean (0) when every reproducer is fixed, and names a missing path', () => {

@@ -13,6 +13,11 @@ describe('matching a bug across interpreters', () => {
   it('ignores the interpreter versions inside a signature, and nothing else', () => {
     expect(sameBug('differential|o1.len|prediction|3.13.15t/gil-off', 'differential|o1.len|prediction|3.13.5t/gil-off')).toBe(true);
     expect(sameBug('differential|o1.len|prediction|3.13.15t/gil-off', 'differential|o2.len|prediction|3.13.5t/gil-off')).toBe(false);
+    // Across patch releases a crash keeps its innermost C frame and op; the outer frames move with inlining.
+    const a = 'crash|SIGABRT|Aborted|c:os_abort_impl < os_abort < pyrun_file|op:f: os.abort()';
+    expect(sameBug(a, 'crash|SIGABRT|Aborted|c:os_abort_impl < os_abort|op:f: os.abort()')).toBe(true);
+    expect(sameBug(a, 'crash|SIGABRT|Aborted|c:os_abort_impl|op:g: os.abort()')).toBe(false);
+    expect(sameBug(a, 'crash|SIGABRT|Aborted|c:list_resize < os_abort|op:f: os.abort()')).toBe(false);
     expect(sameBug('crash|SIGSEGV|x|<program>:12 worker', 'crash|SIGSEGV|x|<program>:13 worker')).toBe(false);
     expect(versionless('differential|k|cross-run|3.13.15td/gil-off,3.14.0t/gil-off')).toBe('differential|k|cross-run|<v>/gil-off,<v>/gil-off');
   });
