@@ -16,6 +16,7 @@ import { promises as fs } from 'node:fs';
 import { InputError } from '../errors.js';
 import { defaultLimits } from '../runtime/spawnExecutor.js';
 import { createExecutor, EXECUTORS } from '../runtime/forkServerExecutor.js';
+import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
@@ -224,7 +225,9 @@ export function buildCli(argv: string[]) {
           .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
           .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
           .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
-          .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' })
+          .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
+          .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
+          .option('leak-share', { type: 'number', default: 0.1, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
           .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
           .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
@@ -257,7 +260,11 @@ export function buildCli(argv: string[]) {
         const seed = args.seed ?? randomBytes(4).toString('hex');
         const crashDir = path.resolve(args.crashes);
         say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
-        say(`caps per process: memory ${(limits.memoryBytes / 1024 ** 3).toFixed(1)} GiB, CPU ${limits.cpuSeconds} s, timeout ${timeoutMs / 1000} s`);
+        say(`caps per process: memory ${(limits.memoryBytes / 1024 ** 3).toFixed(1)} GiB, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
+        const native = nativeSupport();
+        say(native.note ?? `C stacks: gdb (${native.gdb ?? ''}), core files per kernel.core_pattern=${native.corePattern ?? ''}`);
+        const leakShare = args['leak-share'];
+        if (!(leakShare >= 0 && leakShare <= 1)) throw new UsageError(`--leak-share ${leakShare}: expected a share between 0 and 1`);
         const controller = new AbortController();
         let interrupts = 0;
         const stop = () => {
@@ -292,6 +299,8 @@ export function buildCli(argv: string[]) {
             limits,
             reproTrials,
             flakyBelow,
+            calibrate: args.calibrate,
+            leakShare,
             signal: controller.signal,
             progressEveryMs: live ? 1000 : progressEveryMs,
             onProgress: (st) => status(formatStats(st)),
@@ -356,6 +365,14 @@ export function buildCli(argv: string[]) {
           if (chosen.length === 0) process.stdout.write(`no buckets in ${store.root}\n`);
           for (const b of chosen) process.stdout.write(`${formatTriageRow(b.bucket, b.meta)}\n`);
           for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
+          // Findings seen only in a reused fork-server worker, never in a fresh one: kept, listed, not buckets.
+          const unconfirmed = (await new CrashStore(path.join(store.root, '.unconfirmed')).list()).buckets;
+          if (unconfirmed.length) {
+            process.stdout.write(`${unconfirmed.length} unconfirmed finding(s) in ${path.join(store.root, '.unconfirmed')} (seen in a reused worker, not in fresh retries):\n`);
+            for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${u.meta.title.slice(0, 120)}\n`);
+          }
+          const slow = (await new CrashStore(path.join(store.root, '.slow')).list()).buckets;
+          if (slow.length) process.stdout.write(`${slow.length} crawl(s) in ${path.join(store.root, '.slow')} (past the limit, still making progress; not hangs)\n`);
         }
         process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;
       },
