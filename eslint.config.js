@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'corpus/**', 'crashes/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'corpus/**', 'crashes/**', 'bin/**', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -20,5 +20,16 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'Use the seeded Rng passed in explicitly (STYLE.md practice 3).' },
       ],
     },
+  },
+  // jsfuzz targets are CommonJS (jsfuzz require()s them): linted without type information.
+  {
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly', console: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
 );

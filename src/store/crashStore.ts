@@ -310,6 +310,8 @@ export function parseMeta(text: string, file: string): BucketMeta {
   } catch {
     throw new Error(`${file}: not valid JSON; delete the bucket or restore the file`);
   }
+  // `null`, a number, a list: valid JSON, but no bucket (a null here once escaped as a TypeError).
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: not an ftfuzz bucket (not a JSON object); delete the bucket or restore the file`);
   const m = raw as Partial<BucketMeta>;
   const missing = (['signature', 'kind', 'title', 'reproduce', 'firstSeen', 'lastSeen'] as const).filter((k) => typeof m[k] !== 'string');
   if (!m || typeof m !== 'object' || missing.length || typeof m.hits !== 'number' || !Array.isArray(m.modes)) {
