@@ -36,6 +36,8 @@ export interface ProgramRef {
   path: string;
   /** Short display name. */
   name: string;
+  /** The program's text, where the file at `path` is gone (re-signing a bucket from its evidence). */
+  source?: string;
 }
 
 /** How a child process ended. A dying interpreter is data, never an exception. */

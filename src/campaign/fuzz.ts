@@ -157,8 +157,17 @@ function pythonStacksOf(stderr: string): string {
   return start >= 0 ? lines.slice(start).join('\n') : '';
 }
 
-/** The run that best shows a finding: one of its target and mode, preferring the one that ended oddest. */
-function evidenceRun(f: Finding, runs: readonly RunResult[]): RunResult | undefined {
+/**
+ * The run that best shows a finding: for a crash or hang, a run that alone yields the same signature (so
+ * the bucket's stack.txt is the stack that signed it); else one of its target and mode, preferring the one
+ * that ended oddest.
+ */
+function evidenceRun(f: Finding, runs: readonly RunResult[], oracles?: readonly Oracle[]): RunResult | undefined {
+  if (oracles && (f.kind === 'crash' || f.kind === 'hang' || f.kind === 'slow')) {
+    const own = oracles.filter((o) => o.name === f.oracle);
+    const signed = runs.find((r) => r.termination.kind !== 'exit' && applyOracles(own, [r]).some((g) => g.signature === f.signature));
+    if (signed) return signed;
+  }
   return runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path) && r.termination.kind !== 'exit') ??
     runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path)) ??
     runs[0];
@@ -284,6 +293,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stacks: run && (run.native || finding.kind === 'crash' || finding.kind === 'hang') ? formatStackFile(run.native, pythonStacksOf(run.stderrTail)) : undefined,
     timeoutMs: run?.timeoutMs,
     signatureFormat: SIGNATURE_FORMAT,
+    evidence: run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs } : undefined,
     origin: program.origin,
   });
 
@@ -372,7 +382,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
             if (retry.cancelled) break;
             account(retry.runs);
             shown = retry.findings.find((g) => g.signature === f.signature);
-            if (shown) evidence = evidenceRun(shown, retry.runs);
+            if (shown) evidence = evidenceRun(shown, retry.runs, oracles);
           }
           if (shown) {
             stats.promoted += 1;
@@ -381,14 +391,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
             continue;
           }
           stats.unconfirmedByKind[f.kind] = (stats.unconfirmedByKind[f.kind] ?? 0) + 1;
-          const firstRun = evidenceRun(f, result.unconfirmed?.runs ?? []);
+          const firstRun = evidenceRun(f, result.unconfirmed?.runs ?? [], oracles);
           const target = o.targets.find((t) => t.path === firstRun?.target.path) ?? o.targets[0];
           if (target && f.kind !== 'resource' && f.kind !== 'mode-mismatch') await unconfirmedStore.record(recordInput(f, program, firstRun, target));
         }
         await fs.rm(file, { force: true });
         let newBehaviour = false;
         for (const f of findings) {
-          const run = evidenceRun(f, runs);
+          const run = evidenceRun(f, runs, oracles);
           const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
           if (target && (await record(f, program, run, target))) newBehaviour = true;
         }

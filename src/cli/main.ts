@@ -22,6 +22,8 @@ import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
 import { formatTriageRow, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
 import { trialModes } from '../triage/trials.js';
+import { needsResign, resignBucket } from '../triage/resign.js';
+import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
@@ -333,11 +335,24 @@ export function buildCli(argv: string[]) {
           .option('max-trials', { type: 'number', default: 30, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
           .option('flaky-below', { type: 'number', default: 0.5, describe: 'rate under which a bucket is marked flaky' })
+          .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
       async (args) => {
         const store = new CrashStore(path.resolve(args.crashes));
         const trials = positiveInt(args.trials, '--trials');
         const timeoutMs = duration(args.timeout, '--timeout');
+        // Older signature formats (or --resign): signed again from evidence.json, or by re-running repro.py.
+        for (const b of (await store.list()).buckets) {
+          if (!(needsResign(b.meta) || (args.resign && (b.meta.kind === 'crash' || b.meta.kind === 'hang')))) continue;
+          if (args.bucket && !args.bucket.includes(b.bucket)) continue;
+          const target = args.python?.length ? ((await resolveTargets({ python: args.python, log: say }))[0] as Target) : await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
+          if (!target) {
+            say(`${b.bucket}: signature format ${b.meta.signatureFormat ?? 1} is older, but its interpreter ${b.meta.interpreter.path} is gone; pass --python to re-sign it`);
+            continue;
+          }
+          const r = await resignBucket(store, b.bucket, b.meta, { target, trials: Math.min(trials, 5), timeoutMs, limits: defaultLimits(1, timeoutMs) });
+          if (r.outcome !== 'same' || (b.meta.signatureFormat ?? 1) < SIGNATURE_FORMAT) say(`re-signed ${b.bucket} (format ${b.meta.signatureFormat ?? 1} -> ${SIGNATURE_FORMAT}, from ${r.how}): ${r.detail}`);
+        }
         const { buckets, errors } = await store.list();
         const chosen = args.bucket ? buckets.filter((b) => args.bucket?.includes(b.bucket)) : buckets;
         for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);

@@ -38,7 +38,7 @@ export const crashOracle: Oracle = {
       const how = run.termination.kind === 'signal' ? run.termination.signal : 'fatal-error';
       const first = report.assertion ?? report.fatalError ?? how;
       const faulting = report.threads.find((t) => t.current) ?? report.threads[0];
-      const op = faulting ? opAt(run.program.path, faulting.frames) : null;
+      const op = faulting ? opAt(run.program, faulting.frames) : null;
       const cThread = faultingThread(run);
       const cFrames = cThread ? crashFrames(cThread) : [];
       let where: string;

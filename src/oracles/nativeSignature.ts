@@ -18,14 +18,14 @@ const CRASH_PLUMBING =
 
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
 const WAIT_PLUMBING =
-  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*Begin.*|_PyCriticalSection_Resume|PyCriticalSection.*Begin.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach)$/;
+  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*Begin.*|_PyCriticalSection_Resume|PyCriticalSection.*Begin.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil)$/;
 
 /** Between Python and C: the evaluation loop and call dispatch, in every thread's stack. */
 const CALL_PLUMBING =
   /^(_PyEval_EvalFrameDefault|_PyEval_EvalFrame|_PyEval_Vector|PyEval_EvalCode.*|_PyFunction_Vectorcall|_PyObject_VectorcallTstate|PyObject_Vectorcall.*|_PyObject_Vectorcall.*|_PyObject_Call.*|PyObject_Call.*|_PyObject_MakeTpCall|_PyVectorcall_Call|PyVectorcall_Call|method_vectorcall.*|cfunction_vectorcall.*|cfunction_call|vectorcall_.*|_Py_VectorcallTstate|object_vacall|slot_tp_call|method_vectorcall|thread_run|pythread_wrapper|start_thread|clone3|clone|__clone.*|_start|__libc_start_main.*|__libc_start_call_main|main|Py_BytesMain|Py_RunMain|pymain_.*|_PyRun_.*|pyrun_.*|run_mod|run_eval_code_obj|PyRun_.*|builtin_exec.*|context_run|do_call_core|_PyEval_.*Call.*|call_one_instrument|_Py_call_instrumentation.*|slot_tp_.*call.*|wrapper_call|wrap_.*call.*)$/;
 
 /** Threads that wait on Python-level synchronization (join, Lock, sleep): symptoms of a hang elsewhere. */
-const SYNC_WAIT = /^(acquire_timed|lock_PyThread_acquire_lock|lock_acquire.*|rlock_acquire.*|_thread_.*acquire.*|ThreadHandle_join|PyThread_ThreadHandle_join|_PyThread_.*[Jj]oin.*|thread_PyThread_.*join.*|PyThread_join_thread|join_thread|pysleep|time_sleep|select_select.*|semlock_acquire|_queue_SimpleQueue_get.*)$/;
+const SYNC_WAIT = /^(acquire_timed|lock_PyThread_acquire_lock|lock_acquire.*|rlock_acquire.*|_thread_.*acquire.*|ThreadHandle_join|PyThread_ThreadHandle_join|_PyThread_.*[Jj]oin.*|thread_PyThread_.*join.*|PyThread_join_thread|join_thread|pysleep|time_sleep|select_select.*|semlock_acquire|_queue_SimpleQueue_get.*|PyEval_RestoreThread|PyEval_AcquireThread|_PyEval_StopTheWorld.*|stop_the_world|_PyEval_StartTheWorld.*|PyGILState_Ensure)$/;
 
 /** libc and the dynamic loader: where a fault lands inside memcpy and friends; the caller is the bug. */
 const SYSTEM_LIB = /\/(libc|libm|libpthread|ld-linux[^/]*|libgcc_s|libstdc\+\+)[.-][^/]*$/;
@@ -197,9 +197,9 @@ export function opAtLine(lines: readonly string[], line: number, func: string): 
 }
 
 /** The op the innermost program frame of a Python stack was executing, read from the program file. */
-export function opAt(programPath: string, frames: readonly { file: string; line: number; func: string }[]): string | null {
-  const inProgram = frames.find((f) => f.file === programPath);
+export function opAt(program: { path: string; source?: string }, frames: readonly { file: string; line: number; func: string }[]): string | null {
+  const inProgram = frames.find((f) => f.file === program.path);
   if (!inProgram) return null;
-  const lines = sourceLines(programPath);
+  const lines = program.source !== undefined ? program.source.split('\n') : sourceLines(program.path);
   return lines ? opAtLine(lines, inProgram.line, inProgram.func) : null;
 }

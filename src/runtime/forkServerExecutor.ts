@@ -244,8 +244,14 @@ export class ForkServerExecutor implements Executor {
         killWorker();
       };
       let settled = false;
+      // A run that ends on its own while it is being sampled finished (late): it did not hang.
+      let stopping = false;
       const finish = (value: { status: number; termination: Termination | null; inline: Inline | null } | null, workerGone: boolean) => {
         settled = true;
+        if (value?.termination?.kind === 'timeout' && !stopping) {
+          value.termination = null;
+          native = undefined;
+        }
         clearTimeout(timer);
         clearTimeout(killTimer);
         clearInterval(rssPoll);
@@ -276,6 +282,7 @@ export class ForkServerExecutor implements Executor {
                 // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
                 if (nativeSupport().gdb) native = (await sampleProcess(await realExecutable(request.target.executable), p, { signal: request.signal })) ?? undefined;
                 if (settled) return;
+                stopping = true;
                 server.kill(id, 'SIGUSR1', false); // faulthandler: every thread's stack
                 killTimer = setTimeout(killWorker, STACK_DUMP_GRACE_MS);
               })();

@@ -227,6 +227,9 @@ export class SpawnExecutor implements Executor {
 
       let killTimer: NodeJS.Timeout | undefined;
       let exited = false;
+      // Set once ftfuzz signals a timed-out run: a run that ends on its own while it is being sampled
+      // finished (late), it did not hang, and its own exit status stands.
+      let stopping = false;
       const timer = setTimeout(() => {
         termination = { kind: 'timeout', afterMs: request.timeoutMs };
         void (async () => {
@@ -235,6 +238,7 @@ export class SpawnExecutor implements Executor {
             native = (await sampleProcess(await realExecutable(target.executable), pid, { signal: request.signal })) ?? undefined;
           }
           if (exited) return;
+          stopping = true;
           // Ask faulthandler for every thread's stack, then kill: the harness registers it on SIGUSR1; a
           // plain run has only PYTHONFAULTHANDLER=1, which dumps the stacks on SIGABRT (SIGUSR1 would kill it).
           if (pid !== undefined) {
@@ -253,6 +257,10 @@ export class SpawnExecutor implements Executor {
       });
       child.on('close', (code, signal) => {
         exited = true;
+        if (termination?.kind === 'timeout' && !stopping) {
+          termination = null;
+          native = undefined;
+        }
         const durationMs = performance.now() - started;
         clearTimeout(timer);
         clearTimeout(killTimer);

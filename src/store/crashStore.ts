@@ -10,7 +10,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { signatureId } from '../oracles/oracle.js';
 import { reproduceCommand } from '../runtime/spawnExecutor.js';
-import type { Finding, GilMode, Target } from '../types.js';
+import type { Finding, GilMode, NativeEvidence, Target, Termination } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 
 export const META_VERSION = 1;
@@ -81,6 +81,17 @@ export interface Minimized {
   measuredAt: string;
 }
 
+/** The run a bucket's signature was computed from, as far as the oracles read it. */
+export interface BucketEvidence {
+  termination: Termination;
+  modeRequested: GilMode;
+  /** The program path the run saw (its frames name it). */
+  programPath: string;
+  stderrTail: string;
+  native?: NativeEvidence;
+  timeoutMs?: number;
+}
+
 export interface RecordInput {
   finding: Finding;
   /** The program's source: saved as repro.py, which must run with plain `python repro.py`. */
@@ -93,6 +104,8 @@ export interface RecordInput {
   timeoutMs?: number;
   /** Shape of the finding's signature (crashOracle SIGNATURE_FORMAT). */
   signatureFormat?: number;
+  /** What the signature was computed from (evidence.json): `triage` re-signs buckets from it. */
+  evidence?: BucketEvidence;
   origin?: Record<string, unknown>;
   now?: Date;
 }
@@ -206,6 +219,7 @@ export class CrashStore {
       await writeFileAtomic(path.join(dir, 'repro.py'), reproHeader(finding, reproduce) + input.source);
       await writeFileAtomic(path.join(dir, 'stderr.txt'), input.stderrTail);
       if (input.stacks) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);
+      if (input.evidence) await writeFileAtomic(path.join(dir, 'evidence.json'), `${JSON.stringify(input.evidence)}\n`);
       await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
       return { bucket: name, isNew: true, meta };
     } finally {

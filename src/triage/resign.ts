@@ -1,0 +1,142 @@
+// Re-signing buckets whose signature format is older than this ftfuzz's (crashOracle SIGNATURE_FORMAT),
+// or all of them on request: signatures improve (which frames are plumbing, which threads are symptoms),
+// and a store must follow without losing a hit.
+//
+// From the bucket's evidence.json (the run its signature was computed from), the bucket's oracle signs
+// again; a bucket written before evidence was kept is re-run (plain `python repro.py`) until it shows a
+// finding of its kind. A new signature renames the bucket, or merges it into the bucket that already has
+// that signature (hits added, the older first-seen kept). Nothing is re-signed that cannot be shown.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
+import { ALL_ORACLES, type Oracle } from '../oracles/index.js';
+import { signatureId } from '../oracles/oracle.js';
+import { emptyRunFields } from '../runtime/protocol.js';
+import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import { bucketName, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
+import { writeFileAtomic } from '../store/atomicWrite.js';
+import type { Finding, RunResult, Target } from '../types.js';
+import { checkProgram } from '../check.js';
+import { trialModes } from './trials.js';
+
+export interface ResignResult {
+  bucket: string;
+  /** `renamed` / `merged` into `to`; `same`: the signature did not change; `kept`: could not be shown again. */
+  outcome: 'same' | 'renamed' | 'merged' | 'kept';
+  to?: string;
+  from: string;
+  signature?: string;
+  how: 'evidence' | 'rerun';
+  detail: string;
+}
+
+export function needsResign(meta: BucketMeta): boolean {
+  return (meta.kind === 'crash' || meta.kind === 'hang') && (meta.signatureFormat ?? 1) < SIGNATURE_FORMAT;
+}
+
+/** The repro.py text without ftfuzz's own header (the program as the run saw it). */
+function programText(repro: string): string {
+  const lines = repro.split('\n');
+  const header = /^# (ftfuzz reproducer: |signature: |reproduce: |stacks of every thread)/;
+  let i = 0;
+  while (i < lines.length && header.test(lines[i] as string)) i++;
+  return lines.slice(i).join('\n');
+}
+
+function runFromEvidence(e: BucketEvidence, source: string, target: Target): RunResult {
+  return {
+    program: { path: e.programPath, name: path.basename(e.programPath), source },
+    target,
+    modeRequested: e.modeRequested,
+    ...emptyRunFields(),
+    modeObservedAtStart: null,
+    modeObservedAtEnd: null,
+    runIndex: 0,
+    termination: e.termination,
+    durationMs: 0,
+    stdoutTail: '',
+    stderrTail: e.stderrTail,
+    reproduceCommand: '',
+    native: e.native,
+    timeoutMs: e.timeoutMs,
+  };
+}
+
+export interface ResignOptions {
+  target: Target;
+  /** Re-runs of repro.py for a bucket without evidence.json. */
+  trials: number;
+  timeoutMs: number;
+  limits?: ResourceLimits;
+  oracles?: readonly Oracle[];
+}
+
+/** A new signature for one bucket, from its evidence or a re-run; null when it could not be shown. */
+async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta, o: ResignOptions): Promise<{ finding: Finding; how: ResignResult['how']; evidence?: BucketEvidence } | null> {
+  const dir = store.dir(bucket);
+  const oracles = (o.oracles ?? ALL_ORACLES).filter((x) => x.name === meta.oracle);
+  const evidenceText = await fs.readFile(path.join(dir, 'evidence.json'), 'utf8').catch(() => null);
+  if (evidenceText !== null) {
+    let evidence: BucketEvidence | null = null;
+    try {
+      evidence = JSON.parse(evidenceText) as BucketEvidence;
+    } catch {
+      evidence = null;
+    }
+    if (evidence && typeof evidence.programPath === 'string' && evidence.termination) {
+      const source = programText(await fs.readFile(path.join(dir, 'repro.py'), 'utf8'));
+      const finding = oracles.flatMap((x) => x.check([runFromEvidence(evidence, source, o.target)])).find((f) => f.kind === meta.kind);
+      if (finding) return { finding, how: 'evidence', evidence };
+    }
+  }
+  const file = await reproducerIn(dir);
+  const modes = trialModes(o.target, meta.modes, meta.signature);
+  for (let i = 0; i < o.trials; i++) {
+    const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });
+    const finding = report.findings.find((f) => f.kind === meta.kind);
+    const run = report.runs.find((r) => r.termination.kind !== 'exit');
+    if (finding) {
+      const evidence = run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs } : undefined;
+      return { finding, how: 'rerun', evidence };
+    }
+  }
+  return null;
+}
+
+export async function resignBucket(store: CrashStore, bucket: string, meta: BucketMeta, o: ResignOptions): Promise<ResignResult> {
+  const from = meta.signature;
+  const shown = await freshFinding(store, bucket, meta, o);
+  if (!shown) return { bucket, outcome: 'kept', from, how: 'rerun', detail: `not shown again in ${o.trials} run(s): signature left as it is (format ${meta.signatureFormat ?? 1})` };
+  const { finding } = shown;
+  const to = bucketName(finding);
+  const dir = store.dir(bucket);
+  if (shown.evidence) await writeFileAtomic(path.join(dir, 'evidence.json'), `${JSON.stringify(shown.evidence)}\n`);
+  const update = (m: BucketMeta): BucketMeta => ({
+    ...m,
+    id: signatureId(finding.signature),
+    signature: finding.signature,
+    title: finding.title,
+    signatureFormat: SIGNATURE_FORMAT,
+    ...(finding.native ? { native: finding.native } : {}),
+  });
+  if (to === bucket || finding.signature === from) {
+    await store.update(bucket, update);
+    return { bucket, outcome: 'same', from, to: bucket, signature: finding.signature, how: shown.how, detail: 'signature unchanged; format updated' };
+  }
+  const existing = await store.read(to).catch(() => null);
+  if (!existing) {
+    await store.update(bucket, update);
+    await fs.rename(dir, store.dir(to));
+    return { bucket, outcome: 'renamed', from, to, signature: finding.signature, how: shown.how, detail: `renamed to ${to}` };
+  }
+  // Another bucket already has this signature: one bug, one bucket. Its hits grow; this one goes.
+  await store.update(to, (m) => ({
+    ...m,
+    hits: m.hits + meta.hits,
+    firstSeen: meta.firstSeen < m.firstSeen ? meta.firstSeen : m.firstSeen,
+    lastSeen: meta.lastSeen > m.lastSeen ? meta.lastSeen : m.lastSeen,
+    modes: [...new Set([...m.modes, ...meta.modes])],
+  }));
+  await fs.rm(dir, { recursive: true, force: true });
+  return { bucket, outcome: 'merged', from, to, signature: finding.signature, how: shown.how, detail: `merged into ${to} (same signature)` };
+}
