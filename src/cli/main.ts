@@ -23,6 +23,7 @@ import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from 
 import { formatTriageRow, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
 import { trialModes } from '../triage/trials.js';
 import { needsResign, resignBucket } from '../triage/resign.js';
+import { trialLimit } from '../runtime/calibration.js';
 import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -414,7 +415,8 @@ export function buildCli(argv: string[]) {
         const rate = args.rate ?? Math.max(1 / trials, (meta.reproduction?.rate ?? 1) / 2);
         if (!(rate > 0 && rate <= 1)) throw new UsageError(`--rate ${rate}: expected a share in (0, 1]`);
         const requiredHits = Math.max(1, Math.ceil(rate * trials - 1e-9));
-        const timeoutMs = duration(args.timeout, '--timeout');
+        // A hang bucket's candidates get the calibrated limit its finding had, not the whole cap.
+        const timeoutMs = meta.kind === 'hang' ? trialLimit(meta.timeoutMs, duration(args.timeout, '--timeout')) : duration(args.timeout, '--timeout');
         const file = path.join(dir, 'repro.py');
         const source = await fs.readFile(file, 'utf8');
         const modes = trialModes(target, meta.modes, meta.signature);

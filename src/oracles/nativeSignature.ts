@@ -18,7 +18,7 @@ const CRASH_PLUMBING =
 
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
 const WAIT_PLUMBING =
-  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*Begin.*|_PyCriticalSection_Resume|PyCriticalSection.*Begin.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil)$/;
+  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*|PyCriticalSection.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil)$/;
 
 /** Between Python and C: the evaluation loop and call dispatch, in every thread's stack. */
 const CALL_PLUMBING =
@@ -136,8 +136,9 @@ export function classifyHang(e: NativeEvidence): HangVerdict | null {
 
 /** The signature part of a classified hang: the blocked (or spinning) threads' C frames, sorted. */
 export function hangFrames(v: HangVerdict): string[] {
+  // A spin in the lock machinery (PyMutex_Lock's yield loop) is signed by the code that wants the lock.
   const depth = v.hangClass === 'spin' ? 3 : 2;
-  const per = v.threads.map((t) => ({ t, frames: v.hangClass === 'spin' ? crashFrames(t, depth) : blockedFrames(t, depth) }));
+  const per = v.threads.map((t) => ({ t, frames: blockedFrames(t, depth) }));
   // Threads in join, Lock.acquire or sleep wait for the others: they name the symptom, not the bug.
   const culprits = per.filter((p) => p.frames.length > 0 && !SYNC_WAIT.test(named(p.frames[0] as NativeFrame) ?? ''));
   const chosen = culprits.length > 0 ? culprits : per.filter((p) => p.frames.length > 0);
