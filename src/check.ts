@@ -9,7 +9,7 @@ import type { TimeoutCalibrator } from './runtime/calibration.js';
 import { planRuns, runMatrix, type PlannedRun } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
 import { createExecutor } from './runtime/forkServerExecutor.js';
-import type { Executor, ResourceLimits } from './runtime/spawnExecutor.js';
+import type { Executor, ResourceLimits } from './runtime/executor.js';
 import { probeTarget } from './runtime/targets.js';
 import type { Finding, GilMode, ProgramRef, RunResult, Target } from './types.js';
 

@@ -6,4 +6,5 @@ export { ALL_ORACLES, applyOracles, selectOracles, type Oracle } from './oracles
 export { signatureId } from './oracles/oracle.js';
 export { ensureDefaultTarget, installPython, type InstallOptions, type InstallResult } from './runtime/provision.js';
 export { discoverTargets, probeTarget } from './runtime/targets.js';
-export { SpawnExecutor, type Executor, type ExecRequest } from './runtime/spawnExecutor.js';
+export { SpawnExecutor } from './runtime/spawnExecutor.js';
+export type { Executor, ExecRequest } from './runtime/executor.js';

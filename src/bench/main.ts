@@ -17,7 +17,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ForkServerExecutor } from '../runtime/forkServerExecutor.js';
 import { mapConcurrent } from '../runtime/matrix.js';
-import { SpawnExecutor, type Executor } from '../runtime/spawnExecutor.js';
+import type { Executor } from '../runtime/executor.js';
+import { SpawnExecutor } from '../runtime/spawnExecutor.js';
 
 const execFileP = promisify(execFile);
 import { minimize } from '../triage/minimize.js';

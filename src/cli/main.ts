@@ -14,7 +14,7 @@ import { formatOpsTable } from './opsTable.js';
 import { formatBucket, formatStats, formatSummary, runCampaign } from '../campaign/fuzz.js';
 import { promises as fs } from 'node:fs';
 import { InputError } from '../errors.js';
-import { defaultLimits } from '../runtime/spawnExecutor.js';
+import { defaultLimits } from '../runtime/limits.js';
 import { createExecutor, EXECUTORS } from '../runtime/forkServerExecutor.js';
 import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';

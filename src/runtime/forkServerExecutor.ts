@@ -15,19 +15,11 @@ import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
 import { coreLimitEnv, crashEvidence, launcher, nativeSupport, realExecutable, sampleProcess } from './nativeStacks.js';
 import { forkServerPath } from './paths.js';
 import { emptyRunFields } from './protocol.js';
-import {
-  applyReport,
-  capped,
-  limitEnv,
-  modeEnv,
-  runResult,
-  SpawnExecutor,
-  STACK_DUMP_GRACE_MS,
-  wallEnv,
-  watchResidentSet,
-  type ExecRequest,
-  type Executor,
-} from './spawnExecutor.js';
+import { modeEnv } from '../reproduce.js';
+import { runResult, type ExecRequest, type Executor } from './executor.js';
+import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
+import { applyReport } from './protocol.js';
+import { SpawnExecutor, STACK_DUMP_GRACE_MS } from './spawnExecutor.js';
 
 /** A quiet run's output tail and protocol records, sent back with its status. */
 interface Inline {

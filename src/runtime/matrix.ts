@@ -1,7 +1,7 @@
 // Planning and executing the runs of one program: every target × every mode × N repeats.
 import type { GilMode, ProgramRef, RunResult, Target } from '../types.js';
 import { emptyRunFields } from './protocol.js';
-import type { Executor, ResourceLimits } from './spawnExecutor.js';
+import type { Executor, ResourceLimits } from './executor.js';
 
 export interface PlannedRun {
   target: Target;

@@ -81,3 +81,19 @@ export function applyRecord(fields: RunFields, record: ProtocolRecord): void {
       fields.records.push(record);
   }
 }
+
+/** Protocol lines of a finished run (a report file), into the run's fields. */
+export function applyReport(fields: RunFields, text: string): void {
+  for (const line of text.split('\n')) if (line.trim()) applyLine(fields, line);
+}
+
+export function applyLine(fields: ReturnType<typeof emptyRunFields>, line: string): void {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    fields.protocolErrors.push(`not JSON: ${line.slice(0, 200)}`);
+    return;
+  }
+  applyRecord(fields, record as ProtocolRecord);
+}

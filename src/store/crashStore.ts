@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { signatureId } from '../oracles/oracle.js';
-import { reproduceCommand } from '../runtime/spawnExecutor.js';
+import { reproduceCommand } from '../reproduce.js';
 import type { Finding, GilMode, NativeEvidence, Target, Termination } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 

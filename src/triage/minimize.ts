@@ -13,7 +13,7 @@ import { readScenario } from '../generators/mutators.js';
 import { printModule } from '../generators/printer.js';
 import { renderProgram, type GenOptions, type Scenario } from '../generators/program.js';
 import type { Oracle } from '../oracles/index.js';
-import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import type { ResourceLimits } from '../runtime/limits.js';
 import type { GilMode, Target } from '../types.js';
 import { runTrials } from './trials.js';
 

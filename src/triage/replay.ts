@@ -9,7 +9,7 @@ import { FtfuzzError } from '../errors.js';
 import { readScenario } from '../generators/mutators.js';
 import type { Oracle } from '../oracles/index.js';
 import { mapConcurrent } from '../runtime/matrix.js';
-import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import type { ResourceLimits } from '../runtime/limits.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
 import { trialLimit } from '../runtime/calibration.js';

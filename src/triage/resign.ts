@@ -12,7 +12,7 @@ import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
 import { ALL_ORACLES, type Oracle } from '../oracles/index.js';
 import { signatureId } from '../oracles/oracle.js';
 import { emptyRunFields } from '../runtime/protocol.js';
-import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import type { ResourceLimits } from '../runtime/limits.js';
 import { bucketName, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { Finding, RunResult, Target } from '../types.js';

@@ -1,7 +1,7 @@
 // Crash triage: the buckets of a store with their rates and sizes, which interpreters each affects, and
 // reproduction rates measured after the fact.
 import type { Oracle } from '../oracles/index.js';
-import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import type { ResourceLimits } from '../runtime/limits.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { trialLimit } from '../runtime/calibration.js';

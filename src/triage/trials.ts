@@ -6,7 +6,7 @@
 // report the same bug (same signature, up to interpreter versions) from that trial's runs.
 import { checkProgram } from '../check.js';
 import type { Oracle } from '../oracles/index.js';
-import type { ResourceLimits } from '../runtime/spawnExecutor.js';
+import type { ResourceLimits } from '../runtime/limits.js';
 import type { Finding, GilMode, Target } from '../types.js';
 
 /** Interpreter versions in a signature ("3.13.15t/gil-off" in differential ones) do not change the bug. */

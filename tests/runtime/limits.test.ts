@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capped, defaultLimits } from '../../src/runtime/spawnExecutor.js';
+import { capped, defaultLimits } from '../../src/runtime/limits.js';
 
 const none = { uncaughtException: null, threadExceptions: [] };
 

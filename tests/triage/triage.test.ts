@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readScenario } from '../../src/generators/mutators.js';
 import { generateProgram, renderProgram } from '../../src/generators/program.js';
-import { exceptionsFromStderr } from '../../src/runtime/spawnExecutor.js';
+import { exceptionsFromStderr } from '../../src/runtime/tracebacks.js';
 import { reduce, scenarioPasses, type ScenarioState } from '../../src/triage/minimize.js';
 import { isFailing, toJUnit, type ReplayEntry } from '../../src/triage/replay.js';
 import { sameBug, trialModes, versionless } from '../../src/triage/trials.js';
