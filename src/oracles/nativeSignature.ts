@@ -18,7 +18,7 @@ const CRASH_PLUMBING =
 
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
 const WAIT_PLUMBING =
-  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*|PyCriticalSection.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil)$/;
+  /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*|PyCriticalSection.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil.*|_PyEval_ReleaseLock)$/;
 
 /** Between Python and C: the evaluation loop and call dispatch, in every thread's stack. */
 const CALL_PLUMBING =
@@ -130,8 +130,18 @@ export function classifyHang(e: NativeEvidence): HangVerdict | null {
   if (moved.length > 0) return { hangClass: 'slow', threads: b.threads.filter((t) => moved.includes(t.lwp)), cpu, moved };
   const interval = a.at !== null && b.at !== null ? Math.max(0.2, b.at - a.at) : 1;
   const spinning = b.threads.filter((t) => (cpu[String(t.lwp)] ?? 0) >= 0.2 * interval);
+  // Threads burning CPU only to hand the GIL back and forth (a tiny switch interval and contention) are a
+  // convoy, which crawls: seen on 3.13.5t with the GIL on, a 8 s program that finishes. Kept as slow.
+  if (spinning.length > 0 && spinning.every(inGilHandoff)) return { hangClass: 'slow', threads: spinning, cpu, moved };
   if (spinning.length > 0) return { hangClass: 'spin', threads: spinning, cpu, moved };
   return { hangClass: 'deadlock', threads: b.threads, cpu, moved };
+}
+
+const GIL_HANDOFF = /^(take_gil|drop_gil.*|_PyEval_AcquireLock|_PyEval_ReleaseLock)$/;
+
+/** A thread whose innermost CPython frames are the GIL's take / drop machinery. */
+function inGilHandoff(t: NativeThread): boolean {
+  return t.frames.slice(0, 8).some((f) => GIL_HANDOFF.test(named(f) ?? ''));
 }
 
 /** The signature part of a classified hang: the blocked (or spinning) threads' C frames, sorted. */

@@ -165,3 +165,13 @@ describe('finding a core file', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('GIL convoys', () => {
+  it('a spin whose threads only hand the GIL back and forth is slow, not a hang', () => {
+    const t1 = thread(1, f('__futex_abstimed_wait_common', LIBC, null), 'PyCOND_TIMEDWAIT', 'take_gil', '_PyEval_AcquireLock', 'PyEval_RestoreThread');
+    const t2 = thread(2, 'drop_gil_impl', 'drop_gil', '_PyEval_ReleaseLock', '_PyEval_EvalFrameDefault');
+    const py = { '1': [5], '2': [6] };
+    const v = classifyHang(evidence([sample([t1, t2], { '1': 0, '2': 0 }, py, 0), sample([t1, t2], { '1': 40, '2': 45 }, py, 1)]));
+    expect(v?.hangClass).toBe('slow');
+  });
+});
