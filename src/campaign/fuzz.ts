@@ -109,6 +109,10 @@ export interface CampaignStats {
   runWallMs: number;
   /** Median of the time limits the runs had (calibrated), ms. */
   medianLimitMs: number;
+  /** Whether limits were calibrated per program (else every run had the cap). */
+  calibrated: boolean;
+  /** Runs that ended at their time limit (hangs and crawls, confirmations and retries included). */
+  timeoutRuns: number;
   /** Programs run with the leak harness (rounds > 1). */
   leakPrograms: number;
   /** New buckets by verdict. */
@@ -222,6 +226,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     timeoutWallMs: 0,
     runWallMs: 0,
     medianLimitMs: 0,
+    calibrated: o.calibrate !== false,
+    timeoutRuns: 0,
     leakPrograms: 0,
     verdicts: {},
     environmentWarnings: [],
@@ -345,7 +351,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           stats.executions += runs.length;
           for (const r of runs) {
             stats.runWallMs += r.durationMs;
-            if (r.termination.kind === 'timeout') stats.timeoutWallMs += r.durationMs;
+            if (r.termination.kind === 'timeout') {
+              stats.timeoutWallMs += r.durationMs;
+              stats.timeoutRuns += 1;
+            }
             if (r.timeoutMs !== undefined && limitSample.length < 100_000) limitSample.push(r.timeoutMs);
           }
         };
@@ -466,6 +475,6 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
   if (s.slow) out.push(`${s.slow} crawl(s): past the limit but still making progress (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
   const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
-  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s (calibrated); ${share}% of run time went to runs that hit their limit; leak harness on ${s.leakPrograms} program(s)`);
+  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s)`);
   return out.join('\n');
 }

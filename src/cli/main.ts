@@ -343,7 +343,12 @@ export function buildCli(argv: string[]) {
         const trials = positiveInt(args.trials, '--trials');
         const timeoutMs = duration(args.timeout, '--timeout');
         // Older signature formats (or --resign): signed again from evidence.json, or by re-running repro.py.
-        for (const b of (await store.list()).buckets) {
+        const resigned = new Set<string>();
+        for (const listed of (await store.list()).buckets) {
+          // Earlier buckets of this pass may have merged into or been renamed to this one: read it afresh.
+          const meta = resigned.has(listed.bucket) ? null : await store.read(listed.bucket).catch(() => null);
+          if (!meta) continue;
+          const b = { bucket: listed.bucket, meta };
           if (!(needsResign(b.meta) || (args.resign && (b.meta.kind === 'crash' || b.meta.kind === 'hang')))) continue;
           if (args.bucket && !args.bucket.includes(b.bucket)) continue;
           const target = args.python?.length ? ((await resolveTargets({ python: args.python, log: say }))[0] as Target) : await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
@@ -352,6 +357,7 @@ export function buildCli(argv: string[]) {
             continue;
           }
           const r = await resignBucket(store, b.bucket, b.meta, { target, trials: Math.min(trials, 5), timeoutMs, limits: defaultLimits(1, timeoutMs) });
+          if (r.to) resigned.add(r.to);
           if (r.outcome !== 'same' || (b.meta.signatureFormat ?? 1) < SIGNATURE_FORMAT) say(`re-signed ${b.bucket} (format ${b.meta.signatureFormat ?? 1} -> ${SIGNATURE_FORMAT}, from ${r.how}): ${r.detail}`);
         }
         const { buckets, errors } = await store.list();

@@ -10,8 +10,11 @@ import { mergeBySignature, type Oracle } from './oracle.js';
 
 export { FATAL_SIGNALS };
 
+/** The fatal lines faulthandler prints for the fatal signals themselves. */
+const SIGNAL_NAMES = new Set(['Segmentation fault', 'Aborted', 'Bus error', 'Floating-point exception', 'Floating point exception', 'Illegal instruction', 'Trace/breakpoint trap', 'Bad system call']);
+
 /** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
-export const SIGNATURE_FORMAT = 2;
+export const SIGNATURE_FORMAT = 3;
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;
@@ -36,7 +39,10 @@ export const crashOracle: Oracle = {
       if (!isCrash(run)) return null;
       const report = parseFatalReport(run.stderrTail);
       const how = run.termination.kind === 'signal' ? run.termination.signal : 'fatal-error';
-      const first = report.assertion ?? report.fatalError ?? how;
+      // faulthandler's own name for the signal ("Segmentation fault") says no more than the signal, and is
+      // missing when a second fault cut its output short: both sign as the signal.
+      const fatal = report.fatalError !== null && SIGNAL_NAMES.has(report.fatalError) ? null : report.fatalError;
+      const first = report.assertion ?? fatal ?? how;
       const faulting = report.threads.find((t) => t.current) ?? report.threads[0];
       const op = faulting ? opAt(run.program, faulting.frames) : null;
       const cThread = faultingThread(run);

@@ -14,7 +14,7 @@ import type { HangClass, NativeEvidence, NativeFrame, NativeThread } from '../ty
 
 /** Frames between a fault and the code that faulted: signal delivery, abort, assertion and fatal-error reporting. */
 const CRASH_PLUMBING =
-  /^(<signal handler called>|__pthread_kill_implementation|__pthread_kill_internal|__GI___pthread_kill|pthread_kill|__GI_raise|raise|__GI_abort|abort|__assert_fail_base|__GI___assert_fail|__assert_fail|__libc_message|__GI___libc_message|__libc_fatal|malloc_printerr|fatal_error|fatal_error_exit|fatal_error_dump_runtime|_Py_FatalErrorFunc|_Py_FatalErrorFormat|Py_FatalError|_Py_FatalError.*|_PyObject_AssertFailed|_Py_FatalRefcountError.*|_Py_NegativeRefcount|faulthandler_.*|_Py_DumpTraceback.*|_Py_DumpExtensionModules|_Py_DumpHexadecimal|_Py_DumpASCII)$/;
+  /^(<signal handler called>|__pthread_kill_implementation|__pthread_kill_internal|__GI___pthread_kill|pthread_kill|__GI_raise|raise|__GI_abort|abort|__assert_fail_base|__GI___assert_fail|__assert_fail|__libc_message|__GI___libc_message|__libc_fatal|malloc_printerr|fatal_error|fatal_error_exit|fatal_error_dump_runtime|_Py_FatalErrorFunc|_Py_FatalErrorFormat|Py_FatalError|_Py_FatalError.*|_PyObject_AssertFailed|_Py_FatalRefcountError.*|_Py_NegativeRefcount|faulthandler_fatal_error|faulthandler_dump.*|faulthandler_user|faulthandler_exc_handler|_Py_DumpTraceback.*|_Py_DumpExtensionModules|_Py_DumpHexadecimal|_Py_DumpASCII)$/;
 
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
 const WAIT_PLUMBING =

@@ -91,9 +91,13 @@ async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta,
   }
   const file = await reproducerIn(dir);
   const modes = trialModes(o.target, meta.modes, meta.signature);
+  // A re-run may show another bug of the same kind (a flaky program has several): where the bucket knows
+  // its innermost C function, only a finding with that same function re-signs it.
+  const known = meta.native?.frames[0]?.split(' ')[0];
+  const sameBug = (f: Finding) => f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known);
   for (let i = 0; i < o.trials; i++) {
     const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });
-    const finding = report.findings.find((f) => f.kind === meta.kind);
+    const finding = report.findings.find(sameBug);
     const run = report.runs.find((r) => r.termination.kind !== 'exit');
     if (finding) {
       const evidence = run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs } : undefined;
@@ -106,7 +110,7 @@ async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta,
 export async function resignBucket(store: CrashStore, bucket: string, meta: BucketMeta, o: ResignOptions): Promise<ResignResult> {
   const from = meta.signature;
   const shown = await freshFinding(store, bucket, meta, o);
-  if (!shown) return { bucket, outcome: 'kept', from, how: 'rerun', detail: `not shown again in ${o.trials} run(s): signature left as it is (format ${meta.signatureFormat ?? 1})` };
+  if (!shown) return { bucket, outcome: 'kept', from, how: 'rerun', detail: `not shown again (same kind${meta.native?.frames[0] ? ' and innermost C function' : ''}) in ${o.trials} run(s): signature left as it is (format ${meta.signatureFormat ?? 1})` };
   const { finding } = shown;
   const to = bucketName(finding);
   const dir = store.dir(bucket);

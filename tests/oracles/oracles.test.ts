@@ -108,7 +108,7 @@ describe('crashOracle', () => {
     ];
     const findings = crashOracle.check(runs);
     expect(findings).toHaveLength(1);
-    expect(findings[0]?.signature).toBe('crash|SIGSEGV|Segmentation fault|py:<program>:worker_N');
+    expect(findings[0]?.signature).toBe('crash|SIGSEGV|SIGSEGV|py:<program>:worker_N');
     expect(findings[0]?.hits).toBe(2);
   });
 

@@ -26,11 +26,11 @@ describe('re-signing buckets of an older signature format', () => {
     const evidence = (fn: string): BucketEvidence => ({ termination: { kind: 'signal', signal: 'SIGSEGV' }, modeRequested: 'gil-off', programPath: '/tmp/gone/prog-7.py', stderrTail: stderr, native: core(fn) });
     // The current format's bucket for crash_a, and two old-format buckets (Python-frame signatures).
     const current = crashOracle.check([fakeRun('gil-off', { program: { path: '/tmp/gone/prog-7.py', name: 'p', source }, termination: { kind: 'signal', signal: 'SIGSEGV' }, stderrTail: stderr, native: core('crash_a') })])[0];
-    expect(current?.signature).toBe('crash|SIGSEGV|Segmentation fault|c:crash_a|op:worker: planted()');
+    expect(current?.signature).toBe('crash|SIGSEGV|SIGSEGV|c:crash_a|op:worker: planted()');
     const kept = await store.record({ finding: current!, source, target, stderrTail: stderr, signatureFormat: SIGNATURE_FORMAT, evidence: evidence('crash_a') });
     const old = (sig: string, fn: string) => store.record({ finding: { ...current!, signature: sig, hits: 3 }, source, target, stderrTail: stderr, evidence: evidence(fn) });
-    const a = await old('crash|SIGSEGV|Segmentation fault|<program>:worker', 'crash_a');
-    const b = await old('crash|SIGSEGV|Segmentation fault|<program>:worker < x', 'crash_b');
+    const a = await old('crash|SIGSEGV|SIGSEGV|<program>:worker', 'crash_a');
+    const b = await old('crash|SIGSEGV|SIGSEGV|<program>:worker < x', 'crash_b');
     expect(needsResign(a.meta)).toBe(true);
     expect(needsResign(kept.meta)).toBe(false);
 
@@ -43,7 +43,7 @@ describe('re-signing buckets of an older signature format', () => {
     const rb = await resignBucket(store, b.bucket, b.meta, { target, trials: 1, timeoutMs: 1000 });
     expect(rb.outcome).toBe('renamed');
     const renamed = await store.read(rb.to as string);
-    expect(renamed?.signature).toBe('crash|SIGSEGV|Segmentation fault|c:crash_b|op:worker: planted()');
+    expect(renamed?.signature).toBe('crash|SIGSEGV|SIGSEGV|c:crash_b|op:worker: planted()');
     expect(renamed?.signatureFormat).toBe(SIGNATURE_FORMAT);
     expect(renamed?.hits).toBe(3);
   });
