@@ -38,7 +38,9 @@ export interface ReplayEntry {
   /** Trials that showed the expected bug (reproducers) or any finding (programs). */
   hits: number;
   expected?: string;
-  findings: Pick<Finding, 'kind' | 'signature' | 'title'>[];
+  findings: Pick<Finding, 'kind' | 'signature' | 'title' | 'verdict'>[];
+  /** The bucket's verdict (reproducers), as meta.json records it. */
+  verdict?: Finding['verdict'];
   detail: string;
   durationMs: number;
 }
@@ -136,11 +138,11 @@ export interface ReplayOptions {
   onEntry?: (entry: ReplayEntry) => void;
 }
 
-const brief = (f: Finding) => ({ kind: f.kind, signature: f.signature, title: f.title });
+const brief = (f: Finding) => ({ kind: f.kind, signature: f.signature, title: f.title, verdict: f.verdict });
 
 async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Promise<ReplayEntry> {
   const started = performance.now();
-  const base = { file: item.file, role: item.meta ? ('reproducer' as const) : ('program' as const), interpreter: target.label, interpreterPath: target.path, expected: item.meta?.signature };
+  const base = { file: item.file, role: item.meta ? ('reproducer' as const) : ('program' as const), interpreter: target.label, interpreterPath: target.path, expected: item.meta?.signature, verdict: item.meta?.verdict };
   const fail = (detail: string): ReplayEntry => ({ ...base, status: 'error', trials: 0, hits: 0, findings: [], detail, durationMs: performance.now() - started });
   if (item.error) return fail(item.error);
   const modes = item.meta ? trialModes(target, item.meta.modes, item.meta.signature) : o.modes.filter((m) => m === 'gil-on' || target.freeThreaded);
@@ -204,7 +206,8 @@ export function toJUnit(entries: readonly ReplayEntry[], cwd = process.cwd()): s
     const cases = list.map((e) => {
       const rel = path.relative(cwd, e.file) || e.file;
       const head = `    <testcase classname="${xml(`ftfuzz.replay.${e.role}`)}" name="${xml(rel)}" time="${(e.durationMs / 1000).toFixed(3)}"`;
-      if (isFailing(e.status)) return `${head}>\n      <failure type="${e.status}" message="${xml(`${e.status}: ${e.detail}`.slice(0, 500))}">${xml(e.findings.map((f) => `${f.kind} ${f.signature}`).join('\n') || e.expected || '')}</failure>\n    </testcase>`;
+      const verdict = e.verdict ? ` [${e.verdict}]` : '';
+      if (isFailing(e.status)) return `${head}>\n      <failure type="${e.status}" message="${xml(`${e.status}${verdict}: ${e.detail}`.slice(0, 500))}">${xml(e.findings.map((f) => `${f.kind} [${f.verdict}] ${f.signature}`).join('\n') || e.expected || '')}</failure>\n    </testcase>`;
       if (e.status === 'error') return `${head}>\n      <error type="error" message="${xml(e.detail.slice(0, 500))}"/>\n    </testcase>`;
       return `${head}>\n      <system-out>${xml(`${e.status}: ${e.detail}`)}</system-out>\n    </testcase>`;
     });

@@ -74,9 +74,11 @@ describe('JUnit XML', () => {
     expect(xml).toContain('name="a/repro.py"');
     expect(xml).toContain('message="still-failing: crash &lt;SIGSEGV&gt; &amp; &quot;more&quot;"');
     expect(xml).toContain('<error type="error" message="not valid JSON"/>');
+    // The bucket's verdict travels with a failing reproducer.
+    expect(toJUnit([{ ...entry('still-failing', '/s/a/repro.py', 'crash 3/3'), verdict: 'runtime-bug' }], '/s')).toContain('message="still-failing [runtime-bug]: crash 3/3"');
     expect(xml).not.toMatch(/<[^>]*<(?!\/)/);
     expect(['still-failing', 'new-failure', 'flaky'].every((s) => isFailing(s as ReplayEntry['status']))).toBe(true);
-    expect(['fixed', 'pass', 'error'].some((s) => isFailing(s as ReplayEntry['status']))).toBe(false);
+    expect(['fixed', 'inconclusive', 'pass', 'error'].some((s) => isFailing(s as ReplayEntry['status']))).toBe(false);
   });
 });
 
