@@ -256,7 +256,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const makeProgram = (index: number): Candidate => {
     const rng = new Rng(`${o.seed}:program:${index}`);
     if (o.module) {
-      const program = generateModuleProgram(o.module, `${o.seed}-${index}`);
+      // Module mode gets the leak harness on the same share of programs (a C extension's leak is a
+      // module-mode bug first).
+      const leak = rng.bool(o.leakShare ?? 0.1);
+      if (leak) stats.leakPrograms += 1;
+      const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? { rounds: 6, warmupRounds: 2 } : {});
       return { source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false };
     }
     const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;

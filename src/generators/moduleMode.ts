@@ -16,6 +16,7 @@ import type { Target } from '../types.js';
 import { py, type Expr, type Stmt } from './ast.js';
 import { reporterDef } from './prelude.js';
 import { printModule } from './printer.js';
+import { roundsLoop } from './program.js';
 import { Rng } from './rng.js';
 
 export interface ModuleSurface {
@@ -105,7 +106,7 @@ function snapshotDef(): Stmt {
 export function generateModuleProgram(
   surface: ModuleSurface,
   seed: string,
-  options: { threads?: number; iterations?: number } = {},
+  options: { threads?: number; iterations?: number; rounds?: number; warmupRounds?: number } = {},
 ): ModuleProgram {
   const rng = new Rng(`ftfuzz-module/1:${surface.module}:${seed}`);
   const threads = options.threads ?? rng.int(2, 8);
@@ -134,8 +135,18 @@ export function generateModuleProgram(
     const target = rng.pick(shared);
     calls.push({ stmt: py.expr(py.call(py.attr(mod, f.name), argsFor(f.params, N(target.v)))), label: `${surface.module}.${f.name}(${target.v})` });
   }
+  const rounds = Math.max(1, options.rounds ?? 1);
+  const warmup = Math.min(rounds - 1, options.warmupRounds ?? 2);
+  const threadPhase: Stmt[] = [
+    py.assign(
+      py.store('_threads'),
+      py.listComp(py.method(N('threading'), 'Thread', [], [py.kw('target', N('worker')), py.kw('args', py.tuple([N('t')]))]), [py.comp(py.store('t'), py.call(N('range'), [N('THREADS')]))]),
+    ),
+    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
+    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
+  ];
   const body: Stmt[] = [
-    py.import(...['json', 'os', 'sys', 'threading', surface.module].sort()),
+    py.import(...[...new Set(['json', 'os', 'sys', 'threading', surface.module, ...(rounds > 1 ? ['gc', 'tracemalloc'] : [])])].sort()),
     reporterDef(),
     snapshotDef(),
     py.assign(py.store('THREADS'), py.int(threads)),
@@ -152,12 +163,9 @@ export function generateModuleProgram(
         ),
       ]),
     ]),
-    py.assign(
-      py.store('_threads'),
-      py.listComp(py.method(N('threading'), 'Thread', [], [py.kw('target', N('worker')), py.kw('args', py.tuple([N('t')]))]), [py.comp(py.store('t'), py.call(N('range'), [N('THREADS')]))]),
-    ),
-    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
-    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
+    // The threads phase; with leak rounds (the leak harness of generated programs), it runs that many
+    // times on the same shared instances and the leak oracle reads the growth per round.
+    ...(rounds > 1 ? roundsLoop(threadPhase, rounds, warmup, `module ${surface.module}: ${calls.map((c) => c.label).join(',')}`) : threadPhase),
     py.assign(py.store('_OBS'), py.dict(shared.map((s) => [py.str(`${s.v}.state`), py.call(N('_snapshot'), [N(s.v)])]))),
     py.assign(py.subStore(N('_OBS'), py.str('exceptions')), py.call(N('sorted'), [py.call(N('set'), [N('_EXC')])])),
     py.expr(py.call(N('_report'), [py.dict([[py.str('type'), py.str('observables')], [py.str('data'), N('_OBS')], [py.str('racy'), py.list([py.str('exceptions')])]])])),
@@ -167,7 +175,7 @@ export function generateModuleProgram(
     `ftfuzz module-mode program for ${surface.module}: every thread makes the same calls on shared instances.`,
     'generator: ftfuzz-module/1',
     `seed: ${seed}`,
-    `threads: ${threads}, iterations: ${iterations}`,
+    `threads: ${threads}, iterations: ${iterations}${rounds > 1 ? `, leak rounds: ${rounds} (${warmup} warm-up)` : ''}`,
     `calls: ${calls.map((c) => c.label).join(', ')}`,
     `instances: ${shared.map((s) => `${s.v}=${s.label}`).join(', ')}`,
     `import re-enables the GIL: ${surface.gil_after === true && surface.gil_before === false ? 'yes' : 'no'}`,

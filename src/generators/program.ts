@@ -531,7 +531,7 @@ function assignedNames(stmts: Stmt[]): string[] {
  * gc.collect() and the metrics the leak oracle reads (gc-tracked objects, tracemalloc total, total
  * refcount on debug builds, RSS). The first `warmup` rounds fill caches and per-thread heaps.
  */
-function roundsLoop(round: Stmt[], rounds: number, warmup: number, label: string): Stmt[] {
+export function roundsLoop(round: Stmt[], rounds: number, warmup: number, label: string): Stmt[] {
   const M = N('_METRICS');
   const append = (metric: string, value: Expr) => py.expr(py.method(py.sub(M, s(metric)), 'append', [value]));
   return [

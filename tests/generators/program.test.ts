@@ -78,3 +78,17 @@ describe('the operation library', () => {
     }
   });
 });
+
+describe('module mode with the leak harness', () => {
+  it('runs the threads phase in rounds on the same instances and reports leak-rounds; deterministic', async () => {
+    const { generateModuleProgram } = await import('../../src/generators/moduleMode.js');
+    const surface = { module: 'heapq', classes: [], functions: [{ name: 'heappush', params: [{ name: 'heap', required: true }, { name: 'item', required: true }] }] };
+    const plain = generateModuleProgram(surface, 's1');
+    const leak = generateModuleProgram(surface, 's1', { rounds: 6, warmupRounds: 2 });
+    expect(plain.source).not.toContain('leak-rounds');
+    expect(leak.source).toContain("'type': 'leak-rounds', 'warmup': 2");
+    expect(leak.source).toMatch(/^import .*\bgc\b.*\btracemalloc\b/m);
+    expect(leak.source).toContain('for _round in range(6):');
+    expect(generateModuleProgram(surface, 's1', { rounds: 6, warmupRounds: 2 }).source).toBe(leak.source);
+  });
+});
