@@ -5,7 +5,7 @@
 //   slow            -> a `slow` finding, kept apart: the program was still making progress.
 // Without samples (no gdb), the signature is the sorted set of each thread's innermost Python frames.
 import { innermostFrames, parseFatalReport } from './faulthandler.js';
-import { classifyHang, describeFrame, hangFrames } from './nativeSignature.js';
+import { classifyHang, describeFrame, hangCulprits, hangFrames } from './nativeSignature.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
 
 export const hangOracle: Oracle = {
@@ -38,7 +38,8 @@ export const hangOracle: Oracle = {
       const frames = verdict ? hangFrames(verdict) : [];
       if (verdict && frames.length > 0) {
         const cls = verdict.hangClass;
-        const shown = verdict.threads.flatMap((t) => t.frames.slice(0, 1)).map(describeFrame);
+        // The innermost meaningful frame of each culprit thread, with file and line: triage's "top C frames".
+        const shown = hangCulprits(verdict).map((frames) => describeFrame(frames[0] as (typeof frames)[number]));
         const cpu = cls === 'spin' ? ` burning ${Math.max(...Object.values(verdict.cpu)).toFixed(2)} CPU-s per sample interval` : '';
         return {
           ...base,

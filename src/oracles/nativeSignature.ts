@@ -144,15 +144,21 @@ function inGilHandoff(t: NativeThread): boolean {
   return t.frames.slice(0, 8).some((f) => GIL_HANDOFF.test(named(f) ?? ''));
 }
 
-/** The signature part of a classified hang: the blocked (or spinning) threads' C frames, sorted. */
-export function hangFrames(v: HangVerdict): string[] {
-  // A spin in the lock machinery (PyMutex_Lock's yield loop) is signed by the code that wants the lock.
+/**
+ * The threads a classified hang is about and their meaningful C frames: threads in join, Lock.acquire,
+ * sleep or a GIL wait wait for the others (the symptom, not the bug) and are left out unless nothing else
+ * is left. A spin in the lock machinery (PyMutex_Lock's yield loop) shows the code that wants the lock.
+ */
+export function hangCulprits(v: HangVerdict): NativeFrame[][] {
   const depth = v.hangClass === 'spin' ? 3 : 2;
-  const per = v.threads.map((t) => ({ t, frames: blockedFrames(t, depth) }));
-  // Threads in join, Lock.acquire or sleep wait for the others: they name the symptom, not the bug.
-  const culprits = per.filter((p) => p.frames.length > 0 && !SYNC_WAIT.test(named(p.frames[0] as NativeFrame) ?? ''));
-  const chosen = culprits.length > 0 ? culprits : per.filter((p) => p.frames.length > 0);
-  return [...new Set(chosen.map((p) => frameNames(p.frames).join(' < ')))].sort();
+  const per = v.threads.map((t) => blockedFrames(t, depth)).filter((frames) => frames.length > 0);
+  const culprits = per.filter((frames) => !SYNC_WAIT.test(named(frames[0] as NativeFrame) ?? ''));
+  return culprits.length > 0 ? culprits : per;
+}
+
+/** The signature part of a classified hang: the culprit threads' C frames, sorted. */
+export function hangFrames(v: HangVerdict): string[] {
+  return [...new Set(hangCulprits(v).map((frames) => frameNames(frames).join(' < ')))].sort();
 }
 
 // ---- the op a thread was executing -------------------------------------------------------------------
