@@ -10,13 +10,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/integration/**', 'tests/cli/**'],
+          // The bounded jsfuzz run takes a core for 20 s: it runs with the integration files, one at a time.
+          exclude: ['tests/integration/**', 'tests/cli/**', 'tests/fuzz/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['tests/integration/**/*.test.ts', 'tests/cli/**/*.test.ts'],
+          include: ['tests/integration/**/*.test.ts', 'tests/cli/**/*.test.ts', 'tests/fuzz/**/*.test.ts'],
           globalSetup: ['tests/globalSetup.ts'],
           // One file at a time: race tests need free cores, and a file running 300 programs beside
           // them leaves their threads almost no true parallelism on this 2-core machine.
