@@ -311,7 +311,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const record = async (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> => {
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
     // Generated programs cannot deadlock or spin by construction: a hang of theirs is the runtime's.
-    if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
+    // (Not a deadlock on the program's own Python-level waits: that one has no C culprit frames.)
+    if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
     const input = recordInput(finding, program, run, target);
     if (finding.kind === 'slow') {
       stats.slow += 1;

@@ -5,7 +5,7 @@
 //   slow            -> a `slow` finding, kept apart: the program was still making progress.
 // Without samples (no gdb), the signature is the sorted set of each thread's innermost Python frames.
 import { innermostFrames, parseFatalReport } from './faulthandler.js';
-import { classifyHang, describeFrame, hangCulprits, hangFrames } from './nativeSignature.js';
+import { classifyHang, describeFrame, hangCulprits, hangFrames, onlyPythonWaits } from './nativeSignature.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
 
 export const hangOracle: Oracle = {
@@ -33,6 +33,17 @@ export const hangOracle: Oracle = {
           title: `slow: no exit ${after}, but ${verdict.moved.length} thread(s) still making progress (${pyWhere.slice(0, 120)})`,
           verdict: 'slow' as const,
           native: { frames: [], op: null, hangClass: 'slow' as const },
+        };
+      }
+      if (verdict && onlyPythonWaits(verdict)) {
+        return {
+          ...base,
+          kind: 'hang' as const,
+          signature: `hang|deadlock|py:${pyWhere}`,
+          title: `hang (deadlock on Python-level locks, joins or sleeps): no exit ${after}; ${report.threads.length} thread(s) in ${pyWhere}`,
+          // Every thread waits on the program's own synchronization: a lock-order inversion is the program's.
+          verdict: 'unknown' as const,
+          native: { frames: [], op: null, hangClass: 'deadlock' as const },
         };
       }
       const frames = verdict ? hangFrames(verdict) : [];

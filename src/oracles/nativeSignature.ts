@@ -156,6 +156,16 @@ export function hangCulprits(v: HangVerdict): NativeFrame[][] {
   return culprits.length > 0 ? culprits : per;
 }
 
+/**
+ * Every thread waits on Python-level synchronization (Lock.acquire, join, sleep): a deadlock of the
+ * program's own locks (a lock-order inversion), whose C frames are the same lock wait in every thread;
+ * its Python frames tell one such deadlock from another.
+ */
+export function onlyPythonWaits(v: HangVerdict): boolean {
+  const per = v.threads.map((t) => blockedFrames(t, 1)).filter((frames) => frames.length > 0);
+  return v.hangClass === 'deadlock' && per.length > 0 && per.every((frames) => SYNC_WAIT.test(named(frames[0] as NativeFrame) ?? ''));
+}
+
 /** The signature part of a classified hang: the culprit threads' C frames, sorted. */
 export function hangFrames(v: HangVerdict): string[] {
   return [...new Set(hangCulprits(v).map((frames) => frameNames(frames).join(' < ')))].sort();
