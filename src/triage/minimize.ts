@@ -214,8 +214,28 @@ function intConstants(module: Module): Constant[] {
   return out;
 }
 
+/** A `for t in threads: t.join()` loop: the end of the threads phase. */
+function isJoinLoop(st: Stmt): boolean {
+  if (st._type !== 'For' || st.body.length !== 1) return false;
+  const only = st.body[0];
+  return only?._type === 'Expr' && only.value._type === 'Call' && only.value.func._type === 'Attribute' && only.value.func.attr === 'join';
+}
+
 export function astPasses(): ((m: Module) => Iterable<Module>)[] {
   return [
+    // A crash or hang happens while the threads run: everything after they are joined (accounting,
+    // probes, checks, reports) is one candidate, tried before statement-by-statement removal.
+    function* cutAfterJoin(module) {
+      const lists = statementLists(module);
+      for (let k = 0; k < lists.length; k++) {
+        const list = lists[k] as Stmt[];
+        const at = list.findIndex(isJoinLoop);
+        if (at < 0 || at === list.length - 1) continue;
+        const next = clone(module);
+        (statementLists(next)[k] as Stmt[]).splice(at + 1);
+        yield next;
+      }
+    },
     function* dropStatements(module) {
       const count = statementLists(module).length;
       for (let k = 0; k < count; k++) {

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { readScenario } from '../../src/generators/mutators.js';
 import { generateProgram, renderProgram } from '../../src/generators/program.js';
 import { exceptionsFromStderr } from '../../src/runtime/tracebacks.js';
-import { reduce, scenarioPasses, type ScenarioState } from '../../src/triage/minimize.js';
+import { py, type Module } from '../../src/generators/ast.js';
+import { printModule } from '../../src/generators/printer.js';
+import { astPasses, reduce, scenarioPasses, type ScenarioState } from '../../src/triage/minimize.js';
 import { isFailing, toJUnit, type ReplayEntry } from '../../src/triage/replay.js';
 import { sameBug, trialModes, versionless } from '../../src/triage/trials.js';
 
@@ -110,5 +112,22 @@ describe('scenario reduction', () => {
       }),
       { numRuns: 15 },
     );
+  });
+});
+
+describe('AST reduction of crash and hang reproducers', () => {
+  it('first tries cutting everything after the threads are joined', () => {
+    const module: Module = py.module([
+      py.assign(py.store('ts'), py.list([])),
+      py.for(py.store('t'), py.name('ts'), [py.expr(py.method(py.name('t'), 'start'))]),
+      py.for(py.store('t'), py.name('ts'), [py.expr(py.method(py.name('t'), 'join'))]),
+      py.expr(py.call(py.name('check'))),
+      py.expr(py.call(py.name('report'))),
+    ]);
+    const [first] = [...(astPasses()[0] as (m: Module) => Iterable<Module>)(module)];
+    const text = printModule(first as Module, []);
+    expect(text).toContain('t.join()');
+    expect(text).not.toContain('check()');
+    expect(text).not.toContain('report()');
   });
 });
