@@ -411,12 +411,23 @@ export function buildCli(argv: string[]) {
           .option('budget', { type: 'string', default: '10m', describe: 'time budget' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' }),
       async (args) => {
-        const dir = await resolveBucketDir(args.bucket, args.crashes);
+        let dir = await resolveBucketDir(args.bucket, args.crashes);
         const store = new CrashStore(path.dirname(dir));
-        const bucket = path.basename(dir);
-        const meta = await store.read(bucket);
+        let bucket = path.basename(dir);
+        let meta = await store.read(bucket);
         if (!meta) throw new InputError(dir, 'is not a complete bucket (no meta.json); pass a directory under crashes/');
         const target = args.python?.length ? (await resolveTargets({ python: args.python, log: say }))[0] as Target : await probeTarget(meta.interpreter.path, 'flag');
+        // The interestingness test is the signature: one of an older format is re-signed first.
+        if (needsResign(meta)) {
+          const capMs = duration(args.timeout, '--timeout');
+          const r = await resignBucket(store, bucket, meta, { target, trials: 5, timeoutMs: capMs, limits: defaultLimits(1, capMs) });
+          say(`re-signed ${bucket} (format ${meta.signatureFormat ?? 1} -> ${SIGNATURE_FORMAT}, from ${r.how}): ${r.detail}`);
+          if (r.to) {
+            bucket = r.to;
+            dir = store.dir(bucket);
+          }
+          meta = (await store.read(bucket)) ?? meta;
+        }
         const trials = positiveInt(args.trials, '--trials');
         const rate = args.rate ?? Math.max(1 / trials, (meta.reproduction?.rate ?? 1) / 2);
         if (!(rate > 0 && rate <= 1)) throw new UsageError(`--rate ${rate}: expected a share in (0, 1]`);
