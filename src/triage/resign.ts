@@ -17,6 +17,7 @@ import { bucketName, reproducerIn, type BucketEvidence, type BucketMeta, type Cr
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { Finding, RunResult, Target } from '../types.js';
 import { checkProgram } from '../check.js';
+import { trialLimit } from '../runtime/calibration.js';
 import { trialModes } from './trials.js';
 
 export interface ResignResult {
@@ -95,8 +96,10 @@ async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta,
   // its innermost C function, only a finding with that same function re-signs it.
   const known = meta.native?.frames[0]?.split(' ')[0];
   const sameBug = (f: Finding) => f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known);
+  // A hang re-runs with the calibrated limit it was found with (plus plain start-up), not the whole cap.
+  const timeoutMs = meta.kind === 'hang' ? trialLimit(meta.timeoutMs, o.timeoutMs) : o.timeoutMs;
   for (let i = 0; i < o.trials; i++) {
-    const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });
+    const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });
     const finding = report.findings.find(sameBug);
     const run = report.runs.find((r) => r.termination.kind !== 'exit');
     if (finding) {
