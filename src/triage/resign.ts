@@ -94,14 +94,16 @@ async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta,
   const modes = trialModes(o.target, meta.modes, meta.signature);
   // A re-run may show another bug of the same kind (a flaky program has several): where the bucket knows
   // its innermost C function, only a finding with that same function re-signs it.
+  // (Buckets of format 2 recorded a hang's innermost raw frame: that one must be in the new run's stacks.)
   const known = meta.native?.frames[0]?.split(' ')[0];
-  const sameBug = (f: Finding) => f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known);
+  const sameBug = (f: Finding, raw: string) =>
+    f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known || (meta.kind === 'hang' && new RegExp(`\\b${known.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`).test(raw)));
   // A hang re-runs with the calibrated limit it was found with (plus plain start-up), not the whole cap.
   const timeoutMs = meta.kind === 'hang' ? trialLimit(meta.timeoutMs, o.timeoutMs) : o.timeoutMs;
   for (let i = 0; i < o.trials; i++) {
     const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });
-    const finding = report.findings.find(sameBug);
     const run = report.runs.find((r) => r.termination.kind !== 'exit');
+    const finding = report.findings.find((f) => sameBug(f, run?.native?.raw ?? ''));
     if (finding) {
       const evidence = run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs } : undefined;
       return { finding, how: 'rerun', evidence };
