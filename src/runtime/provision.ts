@@ -256,14 +256,21 @@ function prepareApt(root: string, say: (line: string) => void): Promise<boolean>
     if (!fresh && process.getuid?.() === 0) {
       say('refreshing source package lists (apt-get update on the deb-src entries only)');
       // Only our file is refreshed; a suite that does not exist on the mirror fails alone, the rest load.
-      await capture('apt-get', [
-        'update',
-        '-o', `Dir::Etc::sourcelist=${DEB_SRC_FILE}`,
-        '-o', 'Dir::Etc::sourceparts=-',
-        '-o', 'APT::Get::List-Cleanup=0',
-      ]);
-      await fs.mkdir(root, { recursive: true });
-      await fs.writeFile(stamp, new Date().toISOString());
+      // Another install (another ftfuzz process) may be refreshing at the same moment, and apt-get update
+      // does not wait for the lists lock (DPkg::Lock::Timeout covers dpkg's only): retry while it is held.
+      // The stamp is written only after a refresh that worked (a failed one, stamped, left "no Debian
+      // source packages" for a day: seen with two installs started together on a fresh machine).
+      const update = () =>
+        capture('apt-get', ['update', '-o', `Dir::Etc::sourcelist=${DEB_SRC_FILE}`, '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0']);
+      let result = await update();
+      for (let attempt = 0; attempt < 150 && result.code !== 0 && /Could not get lock|Unable to lock/.test(result.stderr); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        result = await update();
+      }
+      if (result.code === 0) {
+        await fs.mkdir(root, { recursive: true });
+        await fs.writeFile(stamp, new Date().toISOString());
+      }
     }
     return true;
   })();
