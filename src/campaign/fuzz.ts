@@ -24,7 +24,7 @@ import { createExecutor } from '../runtime/forkServerExecutor.js';
 import type { Executor } from '../runtime/executor.js';
 import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
-import { CrashStore, type Reproduction } from '../store/crashStore.js';
+import { CrashStore, evidenceOf, type Reproduction } from '../store/crashStore.js';
 import { measureRate } from '../triage/triage.js';
 import type { Finding, FindingKind, GilMode, RunResult, Target, Verdict } from '../types.js';
 
@@ -121,6 +121,9 @@ export interface CampaignStats {
   limits: ResourceLimits;
   stoppedBy: 'budget' | 'signal' | 'running';
 }
+
+/** The leak harness a share of campaign programs runs with (`--leak-share`). */
+const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };
 
 /** Re-runs per mode of a program whose lost write or differential lacks evidence (oracle EVIDENCE_RUNS). */
 const EVIDENCE_RERUNS = 3;
@@ -260,7 +263,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       // module-mode bug first).
       const leak = rng.bool(o.leakShare ?? 0.1);
       if (leak) stats.leakPrograms += 1;
-      const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? { rounds: 6, warmupRounds: 2 } : {});
+      const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? LEAK_ROUNDS : {});
       return { source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false };
     }
     const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
@@ -269,7 +272,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? 0.1);
     const program = parent
       ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)
-      : generateProgram(`${o.seed}-${index}`, leak ? { ...o.genOptions, rounds: 6, warmupRounds: 2 } : o.genOptions);
+      : generateProgram(`${o.seed}-${index}`, leak ? { ...o.genOptions, ...LEAK_ROUNDS } : o.genOptions);
     if (leak) stats.leakPrograms += 1;
     return {
       source: program.source,
@@ -304,7 +307,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stacks: run && (run.native || finding.kind === 'crash' || finding.kind === 'hang') ? formatStackFile(run.native, pythonStacksOf(run.stderrTail)) : undefined,
     timeoutMs: run?.timeoutMs,
     signatureFormat: SIGNATURE_FORMAT,
-    evidence: run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs } : undefined,
+    evidence: run ? evidenceOf(run) : undefined,
     origin: program.origin,
   });
 

@@ -21,10 +21,8 @@ import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
 import { formatTriageRow, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
-import { trialModes } from '../triage/trials.js';
-import { needsResign, resignBucket } from '../triage/resign.js';
-import { trialLimit } from '../runtime/calibration.js';
-import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
+import { bucketTrialLimit, trialModes } from '../triage/trials.js';
+import { describeResign, needsResign, resignBucket, resignStore } from '../triage/resign.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
@@ -343,23 +341,16 @@ export function buildCli(argv: string[]) {
         const trials = positiveInt(args.trials, '--trials');
         const timeoutMs = duration(args.timeout, '--timeout');
         // Older signature formats (or --resign): signed again from evidence.json, or by re-running repro.py.
-        const resigned = new Set<string>();
-        for (const listed of (await store.list()).buckets) {
-          // Earlier buckets of this pass may have merged into or been renamed to this one: read it afresh.
-          const meta = resigned.has(listed.bucket) ? null : await store.read(listed.bucket).catch(() => null);
-          if (!meta) continue;
-          const b = { bucket: listed.bucket, meta };
-          if (!(needsResign(b.meta) || (args.resign && (b.meta.kind === 'crash' || b.meta.kind === 'hang')))) continue;
-          if (args.bucket && !args.bucket.includes(b.bucket)) continue;
-          const target = args.python?.length ? ((await resolveTargets({ python: args.python, log: say }))[0] as Target) : await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
-          if (!target) {
-            say(`${b.bucket}: signature format ${b.meta.signatureFormat ?? 1} is older, but its interpreter ${b.meta.interpreter.path} is gone; pass --python to re-sign it`);
-            continue;
-          }
-          const r = await resignBucket(store, b.bucket, b.meta, { target, trials: Math.min(trials, 5), timeoutMs, limits: defaultLimits(1, timeoutMs) });
-          if (r.to) resigned.add(r.to);
-          if (r.outcome !== 'same' || (b.meta.signatureFormat ?? 1) < SIGNATURE_FORMAT) say(`re-signed ${b.bucket} (format ${b.meta.signatureFormat ?? 1} -> ${SIGNATURE_FORMAT}, from ${r.how}): ${r.detail}`);
-        }
+        const named = args.python?.length ? ((await resolveTargets({ python: args.python, log: say }))[0] as Target) : null;
+        await resignStore(store, {
+          all: args.resign,
+          only: args.bucket,
+          targetFor: async (m) => named ?? (await probeTarget(m.interpreter.path, 'flag').catch(() => null)),
+          trials: Math.min(trials, 5),
+          timeoutMs,
+          limits: defaultLimits(1, timeoutMs),
+          log: say,
+        });
         const { buckets, errors } = await store.list();
         const chosen = args.bucket ? buckets.filter((b) => args.bucket?.includes(b.bucket)) : buckets;
         for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);
@@ -421,7 +412,7 @@ export function buildCli(argv: string[]) {
         if (needsResign(meta)) {
           const capMs = duration(args.timeout, '--timeout');
           const r = await resignBucket(store, bucket, meta, { target, trials: 5, timeoutMs: capMs, limits: defaultLimits(1, capMs) });
-          say(`re-signed ${bucket} (format ${meta.signatureFormat ?? 1} -> ${SIGNATURE_FORMAT}, from ${r.how}): ${r.detail}`);
+          say(describeResign(meta, r));
           if (r.to) {
             bucket = r.to;
             dir = store.dir(bucket);
@@ -433,7 +424,7 @@ export function buildCli(argv: string[]) {
         if (!(rate > 0 && rate <= 1)) throw new UsageError(`--rate ${rate}: expected a share in (0, 1]`);
         const requiredHits = Math.max(1, Math.ceil(rate * trials - 1e-9));
         // A hang bucket's candidates get the calibrated limit its finding had, not the whole cap.
-        const timeoutMs = meta.kind === 'hang' ? trialLimit(meta.timeoutMs, duration(args.timeout, '--timeout')) : duration(args.timeout, '--timeout');
+        const timeoutMs = bucketTrialLimit(meta, duration(args.timeout, '--timeout'));
         const file = path.join(dir, 'repro.py');
         const source = await fs.readFile(file, 'utf8');
         const modes = trialModes(target, meta.modes, meta.signature);

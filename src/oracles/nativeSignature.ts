@@ -173,25 +173,13 @@ export function hangFrames(v: HangVerdict): string[] {
 
 // ---- the op a thread was executing -------------------------------------------------------------------
 
-const sourceCache = new Map<string, string[] | null>();
-
+/** The program's lines, read when a crash needs its op (rare: no cache, so a rewritten file is never stale). */
 function sourceLines(file: string): string[] | null {
-  if (!sourceCache.has(file)) {
-    let lines: string[] | null = null;
-    try {
-      lines = readFileSync(file, 'utf8').split('\n');
-    } catch {
-      lines = null;
-    }
-    if (sourceCache.size > 256) sourceCache.clear();
-    sourceCache.set(file, lines);
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return null;
   }
-  return sourceCache.get(file) ?? null;
-}
-
-/** Forget cached sources (a file was rewritten in place: the minimizer's candidates). */
-export function forgetSource(file: string): void {
-  sourceCache.delete(file);
 }
 
 /**

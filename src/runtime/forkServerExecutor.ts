@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
-import { coreLimitEnv, crashEvidence, launcher, nativeSupport, realExecutable, sampleProcess } from './nativeStacks.js';
+import { coreLimitEnv, crashEvidence, launcher, sampleHungRun } from './nativeStacks.js';
 import { forkServerPath } from './paths.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
@@ -272,7 +272,7 @@ export class ForkServerExecutor implements Executor {
               termination = { kind: 'timeout', afterMs: request.timeoutMs };
               void (async () => {
                 // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
-                if (nativeSupport().gdb) native = (await sampleProcess(await realExecutable(request.target.executable), p, { signal: request.signal })) ?? undefined;
+                native = await sampleHungRun(request.target.executable, p, request.signal);
                 if (settled) return;
                 stopping = true;
                 server.kill(id, 'SIGUSR1', false); // faulthandler: every thread's stack

@@ -5,10 +5,11 @@
 // Without gdb, or where cores go to a helper (`|...` patterns: systemd-coredump, apport), runs carry no
 // native evidence and signatures fall back to Python frames; `nativeSupport()` says which and why.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NativeEvidence, NativeSample, NativeThread } from '../types.js';
 import { packageRoot } from './paths.js';
+import { whichOnPathSync } from './targets.js';
 
 export const gdbScriptPath = path.join(packageRoot, 'python', 'ftfuzz_gdb.py');
 
@@ -33,24 +34,11 @@ export interface NativeSupport {
 
 let support: NativeSupport | null = null;
 
-function which(tool: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const candidate = path.join(dir, tool);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 /** What this machine offers, probed once. `FTFUZZ_NO_GDB=1` turns native stacks off. */
 export function nativeSupport(): NativeSupport {
   if (support) return support;
-  const gdb = process.env.FTFUZZ_NO_GDB === '1' ? null : which('gdb');
+  const gdb = process.env.FTFUZZ_NO_GDB === '1' ? null : whichOnPathSync('gdb');
   let pattern: string | null = null;
   let usesPid = false;
   let note: string | null = null;
@@ -222,6 +210,12 @@ export async function sampleProcess(executable: string, pid: number, options: { 
   return parseGdbOutput(out, 'attach');
 }
 
+/** A run past its time limit, sampled before the executor stops it; undefined without gdb. */
+export async function sampleHungRun(executable: string, pid: number, signal?: AbortSignal): Promise<NativeEvidence | undefined> {
+  if (!nativeSupport().gdb) return undefined;
+  return (await sampleProcess(await realExecutable(executable), pid, { signal })) ?? undefined;
+}
+
 /** Stacks from a core file; the core is deleted afterwards (it can be large). Null without gdb. */
 export async function coreStacks(executable: string, core: string): Promise<NativeEvidence | null> {
   if (!nativeSupport().gdb) return null;
@@ -265,10 +259,10 @@ let launcherPrefix: string[] | null = null;
 export function launcher(): string[] {
   if (launcherPrefix) return launcherPrefix;
   const prefix: string[] = [];
-  const setpriv = which('setpriv');
+  const setpriv = whichOnPathSync('setpriv');
   if (setpriv) prefix.push(setpriv, '--pdeathsig', 'KILL');
   const core = wantedCoreLimit();
-  const prlimit = core > 0 ? which('prlimit') : null;
+  const prlimit = core > 0 ? whichOnPathSync('prlimit') : null;
   if (prlimit) prefix.push(prlimit, `--core=${core === Infinity ? 'unlimited' : core}`);
   launcherPrefix = prefix;
   return prefix;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
-import { crashEvidence, discardCore, launcher, nativeSupport, realExecutable, sampleProcess } from './nativeStacks.js';
+import { crashEvidence, discardCore, launcher, sampleHungRun } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { modeEnv } from '../reproduce.js';
 import { runResult, type ExecRequest, type Executor } from './executor.js';
@@ -137,9 +137,7 @@ export class SpawnExecutor implements Executor {
         termination = { kind: 'timeout', afterMs: request.timeoutMs };
         void (async () => {
           // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
-          if (pid !== undefined && nativeSupport().gdb) {
-            native = (await sampleProcess(await realExecutable(target.executable), pid, { signal: request.signal })) ?? undefined;
-          }
+          if (pid !== undefined) native = await sampleHungRun(target.executable, pid, request.signal);
           if (exited) return;
           stopping = true;
           // Ask faulthandler for every thread's stack, then kill: the harness registers it on SIGUSR1; a

@@ -2,7 +2,7 @@
 // the interpreter itself (sysconfig, sys) rather than trusting its file name, because a `python3` on
 // PATH may be a wrapper, and a `python3.13t` may have been built with the GIL.
 import { execFile } from 'node:child_process';
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { accessSync, promises as fs, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EnvironmentError } from '../errors.js';
@@ -110,11 +110,21 @@ async function isExecutable(file: string): Promise<boolean> {
 }
 
 /** Look a command up on PATH like a shell would. */
-export async function whichOnPath(name: string, envPath = process.env.PATH ?? ''): Promise<string | null> {
+export function whichOnPath(name: string, envPath = process.env.PATH ?? ''): Promise<string | null> {
+  return Promise.resolve(whichOnPathSync(name, envPath));
+}
+
+/** The same, synchronously: for the tools probed once, where no await is possible (gdb, setpriv, prlimit). */
+export function whichOnPathSync(name: string, envPath = process.env.PATH ?? ''): string | null {
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
   }
   return null;
 }

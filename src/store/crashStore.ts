@@ -10,7 +10,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { signatureId } from '../oracles/oracle.js';
 import { reproduceCommand } from '../reproduce.js';
-import type { Finding, GilMode, NativeEvidence, Target, Termination } from '../types.js';
+import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 
 export const META_VERSION = 1;
@@ -90,6 +90,11 @@ export interface BucketEvidence {
   stderrTail: string;
   native?: NativeEvidence;
   timeoutMs?: number;
+}
+
+/** What a bucket keeps of the run that signed it. */
+export function evidenceOf(run: RunResult): BucketEvidence {
+  return { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs };
 }
 
 export interface RecordInput {

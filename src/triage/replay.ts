@@ -12,9 +12,8 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
-import { trialLimit } from '../runtime/calibration.js';
 import { absenceClaim, inconclusiveWhy, recordedRate, trialsNeeded } from './claims.js';
-import { runTrials, trialModes } from './trials.js';
+import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
 
 /** `inconclusive`: nothing showed, but too few trials for the bucket's recorded rate to call it fixed (claims.ts). */
 export type ReplayStatus = 'still-failing' | 'fixed' | 'inconclusive' | 'flaky' | 'new-failure' | 'pass' | 'error';
@@ -151,8 +150,7 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
     // A reproducer runs as plain `python repro.py`; a corpus program through the harness, like a campaign.
     const rate = item.meta ? recordedRate(item.meta) : 0;
     const extendTo = item.meta ? Math.min(o.maxTrials ?? 30, trialsNeeded(rate)) : undefined;
-    // A hang reproducer keeps the calibrated limit its finding had (plus plain start-up).
-    const timeoutMs = item.meta?.kind === 'hang' ? trialLimit(item.meta.timeoutMs, o.timeoutMs) : o.timeoutMs;
+    const timeoutMs = item.meta ? bucketTrialLimit(item.meta, o.timeoutMs) : o.timeoutMs;
     r = await runTrials({
       file: item.file, target, modes, signature: item.meta?.signature, trials: o.trials, timeoutMs,
       limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined, extendTo,

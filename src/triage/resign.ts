@@ -13,12 +13,11 @@ import { ALL_ORACLES, type Oracle } from '../oracles/index.js';
 import { signatureId } from '../oracles/oracle.js';
 import { emptyRunFields } from '../runtime/protocol.js';
 import type { ResourceLimits } from '../runtime/limits.js';
-import { bucketName, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
+import { bucketName, evidenceOf, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { Finding, RunResult, Target } from '../types.js';
 import { checkProgram } from '../check.js';
-import { trialLimit } from '../runtime/calibration.js';
-import { trialModes } from './trials.js';
+import { bucketTrialLimit, trialModes } from './trials.js';
 
 export interface ResignResult {
   bucket: string;
@@ -31,8 +30,18 @@ export interface ResignResult {
   detail: string;
 }
 
+/** Crash and hang buckets are signed from stacks, and their signatures change shape as they improve. */
+function resignable(meta: BucketMeta): boolean {
+  return meta.kind === 'crash' || meta.kind === 'hang';
+}
+
 export function needsResign(meta: BucketMeta): boolean {
-  return (meta.kind === 'crash' || meta.kind === 'hang') && (meta.signatureFormat ?? 1) < SIGNATURE_FORMAT;
+  return resignable(meta) && (meta.signatureFormat ?? 1) < SIGNATURE_FORMAT;
+}
+
+/** One line for people: what re-signing a bucket did. */
+export function describeResign(before: BucketMeta, r: ResignResult): string {
+  return `re-signed ${r.bucket} (format ${before.signatureFormat ?? 1} -> ${SIGNATURE_FORMAT}, from ${r.how}): ${r.detail}`;
 }
 
 /** The repro.py text without ftfuzz's own header (the program as the run saw it). */
@@ -98,15 +107,13 @@ async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta,
   const known = meta.native?.frames[0]?.split(' ')[0];
   const sameBug = (f: Finding, raw: string) =>
     f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known || (meta.kind === 'hang' && new RegExp(`\\b${known.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`).test(raw)));
-  // A hang re-runs with the calibrated limit it was found with (plus plain start-up), not the whole cap.
-  const timeoutMs = meta.kind === 'hang' ? trialLimit(meta.timeoutMs, o.timeoutMs) : o.timeoutMs;
+  const timeoutMs = bucketTrialLimit(meta, o.timeoutMs);
   for (let i = 0; i < o.trials; i++) {
     const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });
     const run = report.runs.find((r) => r.termination.kind !== 'exit');
     const finding = report.findings.find((f) => sameBug(f, run?.native?.raw ?? ''));
     if (finding) {
-      const evidence = run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native, timeoutMs: run.timeoutMs } : undefined;
-      return { finding, how: 'rerun', evidence };
+      return { finding, how: 'rerun', evidence: run ? evidenceOf(run) : undefined };
     }
   }
   return null;
@@ -148,4 +155,35 @@ export async function resignBucket(store: CrashStore, bucket: string, meta: Buck
   }));
   await fs.rm(dir, { recursive: true, force: true });
   return { bucket, outcome: 'merged', from, to, signature: finding.signature, how: shown.how, detail: `merged into ${to} (same signature)` };
+}
+
+export interface ResignStoreOptions extends Omit<ResignOptions, 'target'> {
+  /** Re-sign every crash and hang bucket, not only those of an older format. */
+  all: boolean;
+  /** Only these buckets (names); all when absent. */
+  only?: readonly string[];
+  /** The interpreter a bucket is re-run on (its own, or --python); null when there is none. */
+  targetFor: (meta: BucketMeta) => Promise<Target | null>;
+  log: (line: string) => void;
+}
+
+/** A pass over a store: each bucket due is re-signed once, from a fresh read (earlier ones may have merged into it). */
+export async function resignStore(store: CrashStore, o: ResignStoreOptions): Promise<ResignResult[]> {
+  const done = new Set<string>();
+  const results: ResignResult[] = [];
+  for (const listed of (await store.list()).buckets) {
+    const meta = done.has(listed.bucket) ? null : await store.read(listed.bucket).catch(() => null);
+    if (!meta || !(needsResign(meta) || (o.all && resignable(meta)))) continue;
+    if (o.only && !o.only.includes(listed.bucket)) continue;
+    const target = await o.targetFor(meta);
+    if (!target) {
+      o.log(`${listed.bucket}: signature format ${meta.signatureFormat ?? 1} is older, but its interpreter ${meta.interpreter.path} is gone; pass --python to re-sign it`);
+      continue;
+    }
+    const r = await resignBucket(store, listed.bucket, meta, { ...o, target });
+    if (r.to) done.add(r.to);
+    if (r.outcome !== 'same' || (meta.signatureFormat ?? 1) < SIGNATURE_FORMAT) o.log(describeResign(meta, r));
+    results.push(r);
+  }
+  return results;
 }

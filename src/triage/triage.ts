@@ -4,9 +4,8 @@ import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
-import { trialLimit } from '../runtime/calibration.js';
 import { recordedRate, trialsNeeded, versionStatus } from './claims.js';
-import { runTrials, trialModes } from './trials.js';
+import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
 export function shortLabel(t: Pick<Target, 'version' | 'freeThreaded' | 'debug'>): string {
@@ -23,10 +22,6 @@ export interface TrialSettings {
   maxTrials?: number;
 }
 
-/** A hang bucket's trials keep the calibrated limit its finding had (plus plain start-up). */
-function limitFor(meta: BucketMeta, capMs: number): number {
-  return meta.kind === 'hang' ? trialLimit(meta.timeoutMs, capMs) : capMs;
-}
 
 /** The reproducer a bucket is replayed from: the minimized one when present. */
 export function reproducerOf(store: CrashStore, bucket: string): Promise<string> {
@@ -48,7 +43,7 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
     }
     const modes = trialModes(target, meta.modes, meta.signature);
     const extendTo = Math.min(s.maxTrials ?? 30, trialsNeeded(rate));
-    const r = await runTrials({ file, target, modes, signature: meta.signature, trials: s.trials, timeoutMs: limitFor(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo });
+    const r = await runTrials({ file, target, modes, signature: meta.signature, trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo });
     if (r.cancelled) break;
     const status = versionStatus(target, meta.modes, r.hits, r.trials, rate);
     versions[label] = { path: target.path, version: target.version, modes, trials: r.trials, hits: r.hits, affected: r.hits > 0, status, measuredAt: new Date().toISOString() };
@@ -60,7 +55,7 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
 /** Measure (or re-measure) a bucket's reproduction rate on its own interpreter. */
 export async function measureRate(store: CrashStore, bucket: string, meta: BucketMeta, target: Target, s: TrialSettings & { flakyBelow: number }): Promise<BucketMeta> {
   const modes = trialModes(target, meta.modes, meta.signature);
-  const r = await runTrials({ file: await reproducerOf(store, bucket), target, modes, signature: meta.signature, trials: s.trials, timeoutMs: limitFor(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal });
+  const r = await runTrials({ file: await reproducerOf(store, bucket), target, modes, signature: meta.signature, trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal });
   if (r.cancelled) return meta;
   const reproduction: Reproduction = { interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString() };
   return store.update(bucket, (m) => ({ ...m, reproduction }));

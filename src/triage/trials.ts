@@ -5,6 +5,7 @@
 // mode the finding needs; the finding reproduced in a trial when the oracles
 // report the same bug (same signature, up to interpreter versions) from that trial's runs.
 import { checkProgram } from '../check.js';
+import { trialLimit } from '../runtime/calibration.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import type { Finding, GilMode, Target } from '../types.js';
@@ -39,6 +40,15 @@ export function trialModes(target: Pick<Target, 'freeThreaded'>, findingModes: r
   const modes = new Set<GilMode>(findingModes.length ? findingModes : ['gil-off']);
   if (/^differential\|[^|]*\|cross-run\|/.test(signature)) modes.add('gil-on');
   return (['gil-off', 'gil-on'] as const).filter((m) => modes.has(m));
+}
+
+/**
+ * The time limit of a trial of a bucket: a hang keeps the calibrated limit its finding had (plus plain
+ * start-up, runtime/calibration.ts), anything else gets the whole cap (a slow reproduction of a crash is
+ * still a crash).
+ */
+export function bucketTrialLimit(meta: { kind: string; timeoutMs?: number }, capMs: number): number {
+  return meta.kind === 'hang' ? trialLimit(meta.timeoutMs, capMs) : capMs;
 }
 
 export interface TrialOptions {
