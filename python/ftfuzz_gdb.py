@@ -23,6 +23,9 @@ import time
 import gdb  # noqa: F401  (provided by gdb)
 
 MAX_FRAMES = 64
+# Frames walked per thread: a fault inside faulthandler's own handler nests handler frames, thousands deep.
+MAX_WALK = 20000
+HANDLER_FRAMES = ("<signal handler called>", "faulthandler_fatal_error")
 MAX_PY_FRAMES = 8
 
 
@@ -81,14 +84,23 @@ def c_stacks():
         try:
             th.switch()
             frames = []
+            folded = 0
+            walked = 0
             frame = gdb.newest_frame()
-            while frame is not None and len(frames) < MAX_FRAMES:
-                frames.append(frame_record(frame))
+            while frame is not None and len(frames) < MAX_FRAMES and walked < MAX_WALK:
+                rec = frame_record(frame)
+                walked += 1
+                # Faults inside the fault handler: one handler / signal pair is kept, the repeats are
+                # counted, so the frames that faulted first are still among the recorded ones.
+                if rec["func"] in HANDLER_FRAMES and any(r["func"] == rec["func"] for r in frames[-2:]):
+                    folded += 1
+                else:
+                    frames.append(rec)
                 try:
                     frame = frame.older()
                 except gdb.error:
                     break
-            threads.append({"lwp": th.ptid[1], "num": th.num, "name": th.name, "frames": frames})
+            threads.append({"lwp": th.ptid[1], "num": th.num, "name": th.name, "frames": frames, "folded": folded})
         except gdb.error as exc:
             threads.append({"lwp": th.ptid[1], "num": th.num, "name": th.name, "frames": [], "error": str(exc)})
     threads.sort(key=lambda t: t["lwp"])

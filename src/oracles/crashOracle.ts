@@ -14,7 +14,7 @@ export { FATAL_SIGNALS };
 const SIGNAL_NAMES = new Set(['Segmentation fault', 'Aborted', 'Bus error', 'Floating-point exception', 'Floating point exception', 'Illegal instruction', 'Trace/breakpoint trap', 'Bad system call']);
 
 /** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
-export const SIGNATURE_FORMAT = 3;
+export const SIGNATURE_FORMAT = 4;
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;
@@ -41,7 +41,8 @@ export const crashOracle: Oracle = {
       const how = run.termination.kind === 'signal' ? run.termination.signal : 'fatal-error';
       // faulthandler's own name for the signal ("Segmentation fault") says no more than the signal, and is
       // missing when a second fault cut its output short: both sign as the signal.
-      const fatal = report.fatalError !== null && SIGNAL_NAMES.has(report.fatalError) ? null : report.fatalError;
+      // An empty fatal line (cut after its prefix) says nothing either.
+      const fatal = report.fatalError && !SIGNAL_NAMES.has(report.fatalError) ? report.fatalError : null;
       const first = report.assertion ?? fatal ?? how;
       const faulting = report.threads.find((t) => t.current) ?? report.threads[0];
       const op = faulting ? opAt(run.program, faulting.frames) : null;

@@ -54,8 +54,9 @@ export function describeFrame(f: NativeFrame): string {
 /** The innermost frames of a crashed thread that say where the bug is. */
 export function crashFrames(thread: NativeThread, depth = 3): NativeFrame[] {
   let frames = thread.frames;
-  // faulthandler's handler ran first and re-raised: start below the signal frame.
-  const handler = frames.slice(0, 24).findIndex((f) => f.func === '<signal handler called>');
+  // faulthandler's handler ran first and re-raised: start below the outermost signal frame (a fault inside
+  // the handler nests another one; the gdb script folds their repeats).
+  const handler = frames.slice(0, 40).map((f) => f.func).lastIndexOf('<signal handler called>');
   if (handler >= 0) frames = frames.slice(handler + 1);
   const out: NativeFrame[] = [];
   let leading = true;

@@ -34,6 +34,12 @@ describe('C frames of a crash', () => {
     expect(crashFrames(t).map((x) => foldFunction(x.func ?? ''))).toEqual(['array_array_extend_impl', 'array_array_extend', 'ins1']);
   });
 
+  it('starts below the outermost signal frame when the fault handler itself faulted', () => {
+    const sig = f('<signal handler called>', null, null);
+    const t = thread(3, 'faulthandler_fatal_error', sig, 'faulthandler_fatal_error', sig, f('___pthread_testcancel', LIBC, null), 'PyThread_acquire_lock_timed', '_PyTraceMalloc_TraceRef');
+    expect(crashFrames(t).map((x) => x.func)).toEqual(['PyThread_acquire_lock_timed', '_PyTraceMalloc_TraceRef']);
+  });
+
   it('keeps the caller of Py_FatalError and of a failed assertion', () => {
     const t = thread(1, f('__GI_abort', LIBC, null), 'fatal_error_exit', 'fatal_error', '_Py_FatalErrorFunc', 'list_resize', 'list_append');
     expect(crashFrames(t, 2).map((x) => x.func)).toEqual(['list_resize', 'list_append']);
