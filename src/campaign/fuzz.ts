@@ -24,7 +24,7 @@ import { createExecutor } from '../runtime/forkServerExecutor.js';
 import type { Executor } from '../runtime/executor.js';
 import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
-import { CrashStore, evidenceOf, type Reproduction } from '../store/crashStore.js';
+import { bucketName, CrashStore, evidenceOf, type Reproduction } from '../store/crashStore.js';
 import { measureRate } from '../triage/triage.js';
 import type { Finding, FindingKind, GilMode, RunResult, Target, Verdict } from '../types.js';
 
@@ -411,7 +411,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           stats.unconfirmedByKind[f.kind] = (stats.unconfirmedByKind[f.kind] ?? 0) + 1;
           const firstRun = evidenceRun(f, result.unconfirmed?.runs ?? [], oracles);
           const target = o.targets.find((t) => t.path === firstRun?.target.path) ?? o.targets[0];
-          if (target && f.kind !== 'resource' && f.kind !== 'mode-mismatch') await unconfirmedStore.record(recordInput(f, program, firstRun, target));
+          // A bug that already has its bucket is known: an unconfirmed sighting of it is no news.
+          const known = (await store.read(bucketName(f)).catch(() => null)) !== null;
+          if (target && !known && f.kind !== 'resource' && f.kind !== 'mode-mismatch') await unconfirmedStore.record(recordInput(f, program, firstRun, target));
         }
         await fs.rm(file, { force: true });
         let newBehaviour = false;
