@@ -96,6 +96,12 @@ class ForkServer {
   submit(request: object, waiter: Waiter): number {
     const id = this.nextId++;
     this.programs += 1;
+    // The server can die between the caller's last look and now (the caller awaits file-system work
+    // after picking it): such a request would wait forever for a status nobody sends.
+    if (this.dead) {
+      queueMicrotask(() => waiter.onServerDeath());
+      return id;
+    }
     this.waiters.set(id, waiter);
     this.send({ ...request, id });
     return id;
