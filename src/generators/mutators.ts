@@ -3,16 +3,8 @@
 // expected value behind (which would be reported as a runtime bug: our worst defect).
 import { InputError } from '../errors.js';
 import { OPS, OPS_BY_KIND } from './ops.js';
-import {
-  SCENARIO_TAG,
-  randomKind,
-  randomThreadOps,
-  renderProgram,
-  resolveGenOptions,
-  type GenOptions,
-  type GeneratedProgram,
-  type Scenario,
-} from './program.js';
+import { SCENARIO_TAG, renderProgram, type GeneratedProgram } from './program.js';
+import { randomKind, randomThreadOps, resolveGenOptions, type GenOptions, type Scenario } from './scenario.js';
 import { Rng } from './rng.js';
 
 export type MutatorName = 'swap-op' | 'add-thread' | 'drop-thread' | 'change-kind' | 'change-counts' | 'splice';

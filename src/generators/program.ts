@@ -5,85 +5,28 @@
 // state alone proves a lost, duplicated or phantom write. The generator computes the expected
 // observables itself and embeds them; the program checks itself when run standalone and reports
 // through the protocol under `ftfuzz run`.
-import { canonical } from '../oracles/differentialOracle.js';
+import { canonical } from '../canonical.js';
 import { py, type Expr, type Module, type Stmt } from './ast.js';
+import { KNOB_OPS, type EffectClass, type OpCtx, type OpSpec } from './ops.js';
+import { checks } from './predictions.js';
 import { preludeDefs } from './prelude.js';
 import { printModule } from './printer.js';
-import { KINDS, KNOB_OPS, MAX_ATTRS, OPS, OPS_BY_KIND, type EffectClass, type KindSpec, type OpCtx, type OpSpec } from './ops.js';
 import { Rng } from './rng.js';
+import {
+  GENERATOR_VERSION,
+  ITERATOR_KINDS,
+  SPAN,
+  planScenario,
+  resolveGenOptions,
+  resolveScenario,
+  type GenOptions,
+  type ObjectPlan,
+  type Scenario,
+  type ThreadPlan,
+} from './scenario.js';
 
-/** Bumped whenever the same seed and options would give a different program. */
-export const GENERATOR_VERSION = 'ftfuzz-gen/1';
-/** Tokens of one op slot: slot * SPAN + iteration (iterations stay below SPAN). */
-export const SPAN = 1 << 20;
-
-export interface GenOptions {
-  /** Thread count range (2–16). */
-  threads: [number, number];
-  /** Iterations per thread range. */
-  iterations: [number, number];
-  /** Shared objects per program. */
-  objects: [number, number];
-  /** Ops per thread. */
-  opsPerThread: [number, number];
-  /** `sys.setswitchinterval` choices (seconds), for GIL-on runs. */
-  switchIntervals: number[];
-  /** Probability that a `time.sleep(0)` yield follows an op. */
-  sleepProbability: number;
-  /** Probability that a thread runs `gc.collect()` every few iterations. */
-  gcProbability: number;
-  /** Probability that an object is reached through a shared container instead of a global name. */
-  containerProbability: number;
-  /** Relative weight of shared-iterator kinds (documented unsafe in 3.13: crash-only). */
-  sharedIteratorWeight: number;
-  /** Effect classes ops may have; `exact` alone gives programs where every check is exact. */
-  effects: EffectClass[];
-  /** Restrict object kinds (ids from `ftfuzz ops`); empty means all. */
-  kinds: string[];
-  /** Leak rounds: run the scenario this many times in one process (1: no leak harness). */
-  rounds: number;
-  /** Rounds not measured by the leak oracle (caches and per-thread heaps fill first). */
-  warmupRounds: number;
-}
-
-export const DEFAULT_GEN_OPTIONS: GenOptions = {
-  threads: [2, 8],
-  iterations: [20, 200],
-  objects: [1, 3],
-  opsPerThread: [1, 4],
-  switchIntervals: [0.005, 1e-4, 1e-5, 1e-6],
-  sleepProbability: 0.1,
-  gcProbability: 0.1,
-  containerProbability: 0.2,
-  sharedIteratorWeight: 0.2,
-  effects: ['exact', 'invariant-only', 'crash-only'],
-  kinds: [],
-  rounds: 1,
-  warmupRounds: 2,
-};
-
-export interface ObjectPlan {
-  v: string;
-  kind: KindSpec;
-  cls: string;
-  viaContainer: boolean;
-  /** The weakest effect class among the ops applied to it: exact < invariant-only < crash-only. */
-  level: EffectClass;
-}
-
-export interface OpInstance {
-  op: OpSpec;
-  obj: ObjectPlan;
-  slot: number;
-  attr: string;
-  sleepAfter: boolean;
-}
-
-export interface ThreadPlan {
-  tid: number;
-  ops: OpInstance[];
-  gcEvery: number | null;
-}
+const N = py.name;
+const s = py.str;
 
 export interface ProgramMeta {
   generator: string;
@@ -106,120 +49,6 @@ export interface GeneratedProgram {
   source: string;
   module: Module;
   meta: ProgramMeta;
-}
-
-const LEVEL_ORDER: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
-const weaker = (a: EffectClass, b: EffectClass): EffectClass => (LEVEL_ORDER.indexOf(a) >= LEVEL_ORDER.indexOf(b) ? a : b);
-const N = py.name;
-const s = py.str;
-
-const ITERATOR_KINDS = new Set(['count', 'list_iterator']);
-const CLASS_PREFIX: Record<string, string> = { instance: 'C', slots: 'S', class: 'K', lru_cache: 'cached', hostile_list: 'Hostile' };
-const COUNTER_OWNER_KINDS = new Set(['Lock', 'RLock', 'Semaphore', 'Condition']);
-const PER_KEY_COUNT_KINDS = new Set(['defaultdict', 'Counter']);
-
-function rangeIn(rng: Rng, [lo, hi]: [number, number]): number {
-  return rng.int(Math.min(lo, hi), Math.max(lo, hi));
-}
-
-/** Validate options and fill defaults: a bad knob is a usage error, not a strange program. */
-export function resolveGenOptions(partial: Partial<GenOptions> = {}): GenOptions {
-  const o: GenOptions = { ...DEFAULT_GEN_OPTIONS, ...partial };
-  const check = (ok: boolean, what: string) => {
-    if (!ok) throw new RangeError(what);
-  };
-  check(o.threads[0] >= 2 && o.threads[1] <= 16 && o.threads[0] <= o.threads[1], `threads must be within 2..16 (got ${o.threads.join('..')})`);
-  check(o.iterations[0] >= 1 && o.iterations[1] < SPAN && o.iterations[0] <= o.iterations[1], `iterations must be within 1..${SPAN - 1}`);
-  check(o.objects[0] >= 1 && o.objects[1] <= 8 && o.objects[0] <= o.objects[1], 'objects must be within 1..8');
-  check(o.opsPerThread[0] >= 1 && o.opsPerThread[1] <= 4 && o.opsPerThread[0] <= o.opsPerThread[1], 'ops per thread must be within 1..4');
-  check(o.switchIntervals.length > 0 && o.switchIntervals.every((x) => x > 0), 'switch intervals must be positive');
-  check(o.effects.length > 0, 'at least one effect class');
-  for (const k of o.kinds) check(KINDS.some((kind) => kind.id === k), `unknown kind ${k}`);
-  check(Number.isInteger(o.rounds) && o.rounds >= 1 && o.rounds <= 50, 'rounds must be within 1..50');
-  check(Number.isInteger(o.warmupRounds) && o.warmupRounds >= 0 && (o.rounds === 1 || o.warmupRounds < o.rounds), 'warm-up rounds must be fewer than rounds');
-  return o;
-}
-
-/** Kinds that can carry at least one op of the allowed effect classes. */
-function eligibleKinds(o: GenOptions): KindSpec[] {
-  return KINDS.filter((k) => (o.kinds.length === 0 || o.kinds.includes(k.id)) && (OPS_BY_KIND.get(k.id) ?? []).some((op) => o.effects.includes(op.effect)));
-}
-
-/**
- * A program's scenario: every choice the generator made, as plain data. It is recorded in the program
- * header, mutators transform it, and rendering recomputes every prediction from it, so a mutated program
- * keeps the effect-class guarantees by construction.
- */
-export interface Scenario {
-  threads: number;
-  iterations: number;
-  switchInterval: number;
-  objects: { v: string; kind: string; viaContainer: boolean }[];
-  threadOps: { ops: { op: string; obj: string; sleepAfter: boolean }[]; gcEvery: number | null }[];
-}
-
-/** Random ops for one thread over the given objects, within the allowed effect classes. */
-export function randomThreadOps(rng: Rng, o: GenOptions, objects: Scenario['objects']): Scenario['threadOps'][number] {
-  const count = rangeIn(rng, o.opsPerThread);
-  const ops: Scenario['threadOps'][number]['ops'] = [];
-  for (let k = 0; k < count; k++) {
-    const obj = rng.pick(objects);
-    const candidates = (OPS_BY_KIND.get(obj.kind) ?? []).filter((op) => o.effects.includes(op.effect));
-    if (candidates.length === 0) continue;
-    ops.push({ op: rng.pick(candidates).id, obj: obj.v, sleepAfter: rng.bool(o.sleepProbability) });
-  }
-  return { ops, gcEvery: rng.bool(o.gcProbability) ? rng.int(10, 50) : null };
-}
-
-export function randomKind(rng: Rng, o: GenOptions): KindSpec {
-  const kinds = eligibleKinds(o);
-  if (kinds.length === 0) throw new RangeError('no object kind has ops of the allowed effect classes');
-  return rng.weighted(kinds.map((k) => [k, ITERATOR_KINDS.has(k.id) ? o.sharedIteratorWeight : 1] as const));
-}
-
-export function planScenario(rng: Rng, o: GenOptions): Scenario {
-  const threads = rangeIn(rng.fork('threads'), o.threads);
-  const iterations = rangeIn(rng.fork('iterations'), o.iterations);
-  const switchInterval = rng.fork('switch').pick(o.switchIntervals);
-  const objRng = rng.fork('objects');
-  const objectCount = rangeIn(objRng, o.objects);
-  const objects: Scenario['objects'] = [];
-  for (let i = 0; i < objectCount; i++) {
-    objects.push({ v: `o${i}`, kind: randomKind(objRng, o).id, viaContainer: objRng.bool(o.containerProbability) });
-  }
-  const opRng = rng.fork('ops');
-  const threadOps = Array.from({ length: threads }, () => randomThreadOps(opRng, o, objects));
-  return { threads, iterations, switchInterval, objects, threadOps };
-}
-
-const OP_BY_ID = new Map(OPS.map((op) => [op.id, op]));
-const KIND_BY_ID = new Map(KINDS.map((k) => [k.id, k]));
-
-/** Resolve a scenario against the op library: kinds, slots (token bases), attribute names, taint levels. */
-function resolveScenario(sc: Scenario) {
-  const objects: ObjectPlan[] = sc.objects.map((o) => {
-    const kind = KIND_BY_ID.get(o.kind);
-    if (!kind) throw new RangeError(`unknown kind ${o.kind}`);
-    return { v: o.v, kind, cls: `${CLASS_PREFIX[kind.id] ?? 'T'}_${o.v}`, viaContainer: o.viaContainer, level: 'exact' };
-  });
-  const byName = new Map(objects.map((o) => [o.v, o]));
-  let slot = 0;
-  const attrCount = new Map<string, number>();
-  const threadPlans: ThreadPlan[] = sc.threadOps.map((t, tid) => ({
-    tid,
-    gcEvery: t.gcEvery,
-    ops: t.ops.map((i) => {
-      const op = OP_BY_ID.get(i.op);
-      const obj = byName.get(i.obj);
-      if (!op || !obj || op.kind !== obj.kind.id) throw new RangeError(`op ${i.op} cannot apply to ${i.obj}`);
-      slot += 1;
-      const n = attrCount.get(obj.v) ?? 0;
-      attrCount.set(obj.v, n + 1);
-      obj.level = weaker(obj.level, op.effect);
-      return { op, obj, slot, attr: `a${n % MAX_ATTRS}`, sleepAfter: i.sleepAfter };
-    }),
-  }));
-  return { threads: sc.threads, iterations: sc.iterations, switchInterval: sc.switchInterval, objects, threadPlans };
 }
 
 function objectExpr(obj: ObjectPlan): Expr {
@@ -281,82 +110,6 @@ function threadDef(t: ThreadPlan): Stmt {
       ],
     ),
   ]);
-}
-
-/** Everything the program checks after join, and the values the generator predicts for them. */
-function checks(p: ReturnType<typeof resolveScenario>): { stmts: Stmt[]; expected: Record<string, unknown> } {
-  const stmts: Stmt[] = [];
-  const expected: Record<string, unknown> = {};
-  const obs = (key: string, value: Expr) => stmts.push(py.assign(py.subStore(N('_OBS'), s(key)), value));
-  const all = p.threadPlans.flatMap((t) => t.ops.map((inst) => ({ ...inst, tid: t.tid })));
-  for (const obj of p.objects) {
-    const mine = all.filter((i) => i.obj === obj);
-    const v = N(obj.v);
-    const crash = obj.level === 'crash-only';
-    if (obj.kind.contents && !crash) {
-      const ranges = mine.filter((i) => ['produce', 'produce-consume', 'overwrite'].includes(i.op.tokens)).map((i) => py.list([py.int(i.slot * SPAN), py.int(i.slot * SPAN + p.iterations)]));
-      const present = obj.kind.contents(v);
-      const taken = py.method(py.sub(N('_TAKEN'), s(obj.v)), 'values');
-      stmts.push(py.expr(py.call(N('_account'), [s(obj.v), present, taken, py.list(ranges), py.bool(obj.level === 'exact')])));
-      expected[`${obj.v}.phantom`] = 0;
-      if (obj.level === 'exact') {
-        expected[`${obj.v}.missing`] = 0;
-        expected[`${obj.v}.dup`] = 0;
-      }
-      if (obj.kind.valuesAreOwners) {
-        obs(
-          `${obj.v}.wrong_owner`,
-          py.call(N('sum'), [
-            py.genExp(py.int(1), [
-              py.comp(py.tupleStore([py.store('k'), py.store('w')]), py.call(N('list'), [py.method(v, 'items')]), [
-                py.cmp(py.method(N('_OWNER'), 'get', [py.bin(N('k'), 'FloorDiv', N('SPAN'))]), 'NotEq', N('w')),
-              ]),
-            ]),
-          ]),
-        );
-        expected[`${obj.v}.wrong_owner`] = 0;
-      }
-    }
-    if (obj.kind.sized) {
-      obs(`${obj.v}.len_consistent`, py.cmp(py.call(N('len'), [v]), 'Eq', py.call(N('len'), [py.call(N('list'), [v])])));
-      expected[`${obj.v}.len_consistent`] = true;
-    }
-    const counts = mine.filter((i) => i.op.tokens === 'count');
-    if (counts.length && !crash) {
-      if (PER_KEY_COUNT_KINDS.has(obj.kind.id)) {
-        const want: Record<string, number> = {};
-        for (const c of counts) want[c.attr] = (want[c.attr] ?? 0) + p.iterations;
-        obs(`${obj.v}.keys`, py.dictComp(N('k'), py.sub(v, N('k')), [py.comp(py.store('k'), py.call(N('sorted'), [py.list(Object.keys(want).map(s))]))]));
-        expected[`${obj.v}.keys`] = want;
-      } else {
-        const owner = COUNTER_OWNER_KINDS.has(obj.kind.id) ? N(`holder_${obj.v}`) : obj.kind.id === 'class' ? py.call(N('type'), [v]) : v;
-        obs(`${obj.v}.count`, py.attr(owner, 'n'));
-        expected[`${obj.v}.count`] = counts.length * p.iterations;
-      }
-    }
-    const racy = mine.filter((i) => i.op.tokens === 'racy-count');
-    if (racy.length) {
-      // An unlocked x += 1 loses updates (a race in the program), but can never exceed the number of
-      // increments nor fall to zero once one happened.
-      const total = racy.length * p.iterations;
-      obs(`${obj.v}.racy_in_bounds`, py.and(py.cmp(py.int(0), 'Lt', py.attr(v, 'r')), py.cmp(py.attr(v, 'r'), 'LtE', py.int(total))));
-      expected[`${obj.v}.racy_in_bounds`] = true;
-    }
-    const attrs = mine.filter((i) => i.op.tokens === 'attr');
-    if (attrs.length && !crash) {
-      const want: Record<string, number> = {};
-      for (const a of attrs) want[a.attr] = a.slot * SPAN + p.iterations - 1;
-      const owner = obj.kind.id === 'class' ? py.call(N('type'), [v]) : v;
-      obs(`${obj.v}.attrs`, py.dictComp(N('k'), py.call(N('getattr'), [owner, N('k'), py.none()]), [py.comp(py.store('k'), py.call(N('sorted'), [py.list(Object.keys(want).map(s))]))]));
-      expected[`${obj.v}.attrs`] = want;
-    }
-  }
-  obs('pure_mismatch', py.call(N('sorted'), [py.call(N('set'), [N('_MISMATCH')])]));
-  expected.pure_mismatch = [];
-  obs('unexpected', py.call(N('sorted'), [N('_UNEXPECTED')]));
-  expected.unexpected = [];
-  obs('allowed_exceptions', py.call(N('sum'), [N('_ALLOWED')]));
-  return { stmts, expected };
 }
 
 export function generateProgram(seed: string | number, partial: Partial<GenOptions> = {}): GeneratedProgram {

@@ -7,16 +7,8 @@
 // Observables the program declares racy are never compared. Crashed and hung runs are left to their own
 // oracles; a structured run that ended without reporting counts as `<missing: ...>`.
 import type { Finding, RunResult } from '../types.js';
+import { canonical } from '../canonical.js';
 import { ACCOUNTING_KEY, EVIDENCE_RUNS, groupKey, type Oracle } from './oracle.js';
-
-/** JSON with sorted keys: equal values print equal. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 function valueOf(run: RunResult, key: string): string {
   if (run.observables === null) {

@@ -7,7 +7,7 @@
 // the first lost / duplicated / phantom tokens. The prediction is trusted as a runtime-bug verdict only
 // when some run met it (the same rule as the differential oracle).
 import type { RunResult } from '../types.js';
-import { canonical } from './differentialOracle.js';
+import { canonical } from '../canonical.js';
 import { ACCOUNTING_KEY, EVIDENCE_RUNS, mergeBySignature, type Oracle } from './oracle.js';
 
 type Subtype = 'lost' | 'duplicated' | 'phantom' | 'stale';

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { MUTATORS, mutateProgram, mutateScenario, readScenario } from '../../src/generators/mutators.js';
-import { generateProgram, renderProgram, resolveGenOptions, SCENARIO_TAG } from '../../src/generators/program.js';
+import { generateProgram, renderProgram, SCENARIO_TAG } from '../../src/generators/program.js';
+import { resolveGenOptions } from '../../src/generators/scenario.js';
 import { Rng } from '../../src/generators/rng.js';
 
 describe('scenario headers', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GENERATOR_VERSION, generateProgram, resolveGenOptions } from '../../src/generators/program.js';
+import { generateProgram } from '../../src/generators/program.js';
+import { GENERATOR_VERSION, resolveGenOptions } from '../../src/generators/scenario.js';
 import { KINDS, OPS } from '../../src/generators/ops.js';
 import { CITATIONS } from '../../src/generators/citations.js';
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crashOracle } from '../../src/oracles/crashOracle.js';
-import { canonical, differentialOracle } from '../../src/oracles/differentialOracle.js';
+import { canonical } from '../../src/canonical.js';
+import { differentialOracle } from '../../src/oracles/differentialOracle.js';
 import { hangOracle } from '../../src/oracles/hangOracle.js';
 import { selectOracles } from '../../src/oracles/index.js';
 import { internalErrorOracle } from '../../src/oracles/internalErrorOracle.js';
