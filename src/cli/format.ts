@@ -1,15 +1,14 @@
 // Human-readable output of reports. The CLI prints these; `--json` prints the values instead.
+import ms, { type StringValue } from 'ms';
 import type { CheckReport } from '../check.js';
 import { signatureId } from '../oracles/oracle.js';
 import type { Finding, RunResult, Target } from '../types.js';
 
+/** `--timeout 30s`, `--budget 10m`, `--duration 2h` (the `ms` package); a bare number is seconds. */
 export function parseDuration(text: string | number, option: string): number {
-  if (typeof text === 'number') return text * 1000;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`${option} ${text}: expected a duration like 500ms, 30s, 10m or 2h`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
+  const value = typeof text === 'number' || /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) * 1000 : ms(text.trim() as StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${option} ${text}: expected a duration like 500ms, 30s, 10m or 2h`);
+  return Math.round(value);
 }
 
 export function describeTermination(run: RunResult): string {

@@ -1,5 +1,6 @@
 // The command line: parse options, call the library, print. Nothing here that a TypeScript user of the
 // library would need.
+import bytes from 'bytes';
 import os from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -55,13 +56,14 @@ function duration(value: string | number, option: string): number {
   }
 }
 
+/** `--memory-limit 4G` (the `bytes` package, binary units; a bare `G`, `M`, `K` means GiB, MiB, KiB). */
 function parseBytes(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`${option} ${text}: expected a size like 512M or 4G`);
-  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  const bytes = Math.floor(Number(m[1]) * scale);
-  if (bytes < 64 * 1024 ** 2) throw new UsageError(`${option} ${text}: below 64M an interpreter cannot even start its threads`);
-  return bytes;
+  const normal = text.trim().replace(/^(\d+(?:\.\d+)?)\s*([kmgtp])i?$/i, '$1$2b');
+  const value = /^\d+(?:\.\d+)?\s*[kmgtp]?b$|^\d+$/i.test(normal) ? bytes.parse(normal) : null;
+  if (value === null || !Number.isFinite(value)) throw new UsageError(`${option} ${text}: expected a size like 512M or 4G`);
+  const size = Math.floor(value);
+  if (size < 64 * 1024 ** 2) throw new UsageError(`${option} ${text}: below 64M an interpreter cannot even start its threads`);
+  return size;
 }
 
 /** A bucket given as a directory, or as a name inside the crash store. */
@@ -262,7 +264,7 @@ export function buildCli(argv: string[]) {
         const seed = args.seed ?? randomBytes(4).toString('hex');
         const crashDir = path.resolve(args.crashes);
         say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
-        say(`caps per process: memory ${(limits.memoryBytes / 1024 ** 3).toFixed(1)} GiB, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
+        say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
         const native = nativeSupport();
         say(native.note ?? `C stacks: gdb (${native.gdb ?? ''}), core files per kernel.core_pattern=${native.corePattern ?? ''}`);
         const leakShare = args['leak-share'];

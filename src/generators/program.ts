@@ -56,7 +56,7 @@ function objectExpr(obj: ObjectPlan): Expr {
 }
 
 /** Wrap an op's statements in a handler for the exceptions its contract allows (counted, racy). */
-function guarded(body: Stmt[], op: OpSpec, tid: number): Stmt[] {
+function guarded(body: Stmt[], op: OpSpec, tid: number, bare = false): Stmt[] {
   // Crash-only ops promise nothing but memory safety: any exception is theirs to raise.
   const names = op.effect === 'crash-only' ? ['Exception'] : op.allowed;
   if (names.length === 0) return body;
@@ -64,12 +64,14 @@ function guarded(body: Stmt[], op: OpSpec, tid: number): Stmt[] {
     const [mod, attr] = n.split('.');
     return attr ? py.attr(N(mod as string), attr) : N(n);
   });
-  return [py.try(body, [py.except(types.length === 1 ? (types[0] as Expr) : py.tuple(types), null, [py.augAssign(py.subStore(N('_ALLOWED'), py.int(tid)), 'Add', py.int(1))])])];
+  const handler = bare ? [py.pass()] : [py.augAssign(py.subStore(N('_ALLOWED'), py.int(tid)), 'Add', py.int(1))];
+  return [py.try(body, [py.except(types.length === 1 ? (types[0] as Expr) : py.tuple(types), null, handler)])];
 }
 
 const knob = (id: string): Stmt[] => KNOB_OPS.find((k) => k.id === id)?.body?.(undefined as never) ?? [];
 
-function threadDef(t: ThreadPlan): Stmt {
+/** One iteration of a thread: each op after its token marker (the crash oracle maps a line to its op by it). */
+function threadLoop(t: ThreadPlan, bare: boolean): Stmt[] {
   const loop: Stmt[] = [];
   for (const inst of t.ops) {
     const ctx: OpCtx = {
@@ -84,17 +86,24 @@ function threadDef(t: ThreadPlan): Stmt {
       probe: N('probe'),
     };
     loop.push(py.assign(py.store('tok'), py.bin(py.int(inst.slot * SPAN), 'Add', N('i'))));
-    if (inst.op.pure) {
+    if (inst.op.pure && bare) {
+      loop.push(py.assign(py.store('_r'), inst.op.pure(ctx.o)));
+    } else if (inst.op.pure) {
       const key = `${inst.obj.v}.${inst.op.id}`;
       loop.push(py.if(py.cmp(inst.op.pure(ctx.o), 'NotEq', py.sub(N('_REF'), s(key))), [py.expr(py.method(N('_MISMATCH'), 'append', [s(key)]))]));
     } else if (inst.op.body) {
-      loop.push(...guarded(inst.op.body(ctx), inst.op, t.tid));
+      loop.push(...guarded(inst.op.body(ctx), inst.op, t.tid, bare));
     }
     if (inst.sleepAfter) loop.push(...knob('time.sleep0'));
   }
   if (t.gcEvery !== null) {
     loop.push(py.if(py.cmp(py.bin(N('i'), 'Mod', py.int(t.gcEvery)), 'Eq', py.int(0)), knob('gc.collect')));
   }
+  return loop;
+}
+
+function threadDef(t: ThreadPlan): Stmt {
+  const loop = threadLoop(t, false);
   const takenObjects = [...new Set(t.ops.map((i) => i.obj.v))];
   return py.def(`thread_${t.tid}`, [], [
     py.assign(py.store('tid'), py.int(t.tid)),
@@ -267,6 +276,130 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   };
   const module = py.module(moduleBody);
   return { module, meta, source: printModule(module, headerLines(meta)) };
+}
+
+/** The header line that marks a bare render (readScenario still reads its scenario). */
+export const BARE_TAG = 'shape: bare';
+
+/** The name a statement binds, when it is a plain `name = ...`, `def name` or `class name`. */
+function boundName(st: Stmt): string | null {
+  if (st._type === 'Assign' && st.targets.length === 1 && st.targets[0]?._type === 'Name') return st.targets[0].id;
+  if (st._type === 'FunctionDef' || st._type === 'ClassDef') return st.name;
+  return null;
+}
+
+/**
+ * Drop the statements of `optional` (indices into `stmts`) whose bound name nothing else uses, to a
+ * fixpoint: a bare render sets up only what its ops touch.
+ */
+function pruneUnused(stmts: Stmt[], optional: (st: Stmt) => boolean): Stmt[] {
+  let kept = stmts;
+  for (let changed = true; changed; ) {
+    changed = false;
+    const texts = kept.map((st) => printModule(py.module([st])));
+    const next = kept.filter((st, k) => {
+      const name = boundName(st);
+      if (name === null || !optional(st)) return true;
+      const used = new RegExp(`\\b${name}\\b`);
+      return texts.some((t, j) => j !== k && used.test(t));
+    });
+    changed = next.length !== kept.length;
+    kept = next;
+  }
+  return kept;
+}
+
+/**
+ * A scenario rendered without anything a crash or hang does not need: no token accounting, probes,
+ * references, checks or protocol reporting; the same objects, threads, ops, token markers (and `_SLOTS`,
+ * so a fault still maps to its op), barrier, switch interval, sleeps and gc calls. The minimizer tries it
+ * for crash and hang buckets: it is a fifth of the checked program, and what a maintainer pastes.
+ */
+export function renderBare(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): { source: string; module: Module } {
+  const p = resolveScenario(scenario);
+  const imports = new Set(['sys', 'threading']);
+  for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
+  if (p.threadPlans.some((t) => t.ops.some((i) => i.sleepAfter))) imports.add('time');
+  if (p.threadPlans.some((t) => t.gcEvery !== null)) imports.add('gc');
+  const slots = p.threadPlans.flatMap((t) => t.ops.map((i) => [i.slot, `t${t.tid} ${i.op.id}`] as const));
+  const threadDefs = p.threadPlans.map((t) => {
+    const loop = threadLoop(t, true);
+    const taken = [...new Set(t.ops.map((i) => i.obj.v))].map((v) => py.assign(py.store(`taken_${v}`), py.list([])));
+    const body = pruneUnused(
+      [
+        py.assign(py.store('tid'), py.int(t.tid)),
+        py.assign(py.store('probe'), py.call(N('_Probe'))),
+        ...taken,
+        py.expr(py.method(N('_BARRIER'), 'wait')),
+        py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), loop.length ? loop : [py.pass()]),
+      ],
+      () => true,
+    );
+    return py.def(`thread_${t.tid}`, [], body);
+  });
+  const setup: Stmt[] = [];
+  p.objects.forEach((o, k) => {
+    setup.push(py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)));
+    if (['instance', 'slots', 'SimpleNamespace'].includes(o.kind.id)) {
+      setup.push(py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0)));
+    }
+    if (o.kind.id === 'class') setup.push(py.assign(py.attrStore(N(o.cls), 'n'), py.int(0)));
+    setup.push(py.assign(py.store(`lock_${o.v}`), py.method(N('threading'), 'Lock')));
+    setup.push(py.assign(py.store(`holder_${o.v}`), py.method(N('types'), 'SimpleNamespace', [], [py.kw('n', py.int(0)), py.kw('m', py.int(0))])));
+  });
+  const optionalNames = new Set(['ITERS', 'SPAN', '_Probe', '_keep', '_HOSTILE_DICT', '_BOX', ...p.objects.flatMap((o) => [`lock_${o.v}`, `holder_${o.v}`])]);
+  const round: Stmt[] = [
+    py.assign(py.store('_keep'), py.list([])),
+    py.assign(py.store('_HOSTILE_DICT'), py.dict([])),
+    ...setup,
+    py.assign(py.store('_BOX'), py.dict(p.objects.map((o) => [s(o.v), N(o.v)]))),
+    py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [py.int(p.threads)])),
+    py.assign(py.store('_threads'), py.list(p.threadPlans.map((t) => py.method(N('threading'), 'Thread', [], [py.kw('target', N(`thread_${t.tid}`))])))),
+    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
+    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
+  ];
+  const head: Stmt[] = [
+    py.import(...[...imports, 'types'].sort()),
+    py.assign(py.store('ITERS'), py.int(p.iterations)),
+    py.assign(py.store('SPAN'), py.int(SPAN)),
+    py.assign(py.store('_SLOTS'), py.dict(slots.map(([k, label]) => [py.int(k), s(label)]))),
+    py.cls('_Probe', [], [py.pass()]),
+    ...p.objects.flatMap((o) => o.kind.defs?.(o.cls) ?? []),
+    ...threadDefs,
+    py.expr(py.method(N('sys'), 'setswitchinterval', [py.float(p.switchInterval)])),
+  ];
+  // Leak rounds ran the scenario repeatedly under tracemalloc, with a collection after each: a crash can
+  // need both (tracemalloc's hooks are on every allocation), so the bare render keeps them.
+  const rounds = origin.options.rounds;
+  if (rounds > 1) imports.add('tracemalloc').add('gc');
+  const optional = (st: Stmt) => optionalNames.has(boundName(st) ?? '');
+  const stmts =
+    rounds > 1
+      ? [
+          ...pruneUnused([...head, ...round], optional).filter((st) => !round.includes(st)),
+          py.expr(py.method(N('tracemalloc'), 'start')),
+          py.for(py.store('_round'), py.call(N('range'), [py.int(rounds)]), [
+            ...pruneUnused([...head, ...round], optional).filter((st) => round.includes(st)),
+            py.expr(py.method(N('gc'), 'collect')),
+          ]),
+        ]
+      : pruneUnused([...head, ...round], optional);
+  // `types` is imported for the counter holders only.
+  const used = printModule(py.module(stmts.slice(1)));
+  const importNames = [...imports, ...(/\btypes\./.test(used) ? ['types'] : [])].sort();
+  stmts[0] = py.import(...importNames);
+  const module = py.module(stmts);
+  const header = [
+    'ftfuzz reproducer: a generated scenario rendered bare (no checks): it shows a crash or a hang, nothing else.',
+    `generator: ${GENERATOR_VERSION}`,
+    `seed: ${origin.seed}`,
+    `options: ${canonical(origin.options)}`,
+    ...(origin.mutations?.length ? [`mutations: ${origin.mutations.join(' ')}`] : []),
+    BARE_TAG,
+    `${SCENARIO_TAG} ${JSON.stringify(scenario)}`,
+    '',
+  ];
+  return { module, source: printModule(module, header) };
 }
 
 /** Names a statement list assigns at its top level: a round function declares them global. */

@@ -1,4 +1,5 @@
 // Planning and executing the runs of one program: every target × every mode × N repeats.
+import pLimit from 'p-limit';
 import type { GilMode, ProgramRef, RunResult, Target } from '../types.js';
 import { emptyRunFields } from './protocol.js';
 import type { Executor, ResourceLimits } from './executor.js';
@@ -35,18 +36,10 @@ export function planRuns(targets: readonly Target[], modes: readonly GilMode[], 
   return { planned, notices };
 }
 
-/** Run async tasks with at most `limit` in flight; results keep the input order. */
+/** `fn` over `items`, at most `limit` at a time (p-limit), results in item order. */
 export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
+  const run = pLimit(Math.max(1, limit));
+  return Promise.all(items.map((item, index) => run(() => fn(item, index))));
 }
 
 export interface MatrixOptions {

@@ -11,7 +11,7 @@ import { py } from '../generators/ast.js';
 import { readProgramAst } from '../generators/astBridge.js';
 import { readScenario } from '../generators/mutators.js';
 import { printModule } from '../generators/printer.js';
-import { renderProgram } from '../generators/program.js';
+import { BARE_TAG, renderBare, renderProgram } from '../generators/program.js';
 import type { GenOptions, Scenario } from '../generators/scenario.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
@@ -365,8 +365,20 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
     let strategy: MinimizeResult['strategy'];
     if (read) {
       strategy = 'scenario';
-      const render = (s: ScenarioState) => renderProgram(s.scenario, { seed: read.seed, options: s.options, mutations: ['minimized'] }).source;
-      const result = await reduce<ScenarioState>({ scenario: read.scenario, options: read.options }, scenarioPasses(), (s) => test(render(s)));
+      const origin = (s: ScenarioState) => ({ seed: read.seed, options: s.options, mutations: ['minimized'] });
+      const checked = (s: ScenarioState) => renderProgram(s.scenario, origin(s)).source;
+      const bare = (s: ScenarioState) => renderBare(s.scenario, origin(s)).source;
+      const initial: ScenarioState = { scenario: read.scenario, options: read.options };
+      // A crash or hang does not need the checks: the bare render (a fifth of the size, and every
+      // candidate after it runs faster) is the first candidate; if the bug shows without the checks,
+      // the scenario is reduced in that shape.
+      let render = checked;
+      if (SYMPTOM_ONLY.test(o.signature)) {
+        const isBare = o.source.split('\n').some((l) => l === `# ${BARE_TAG}`);
+        const verdict = isBare ? true : await test(bare(initial));
+        if (verdict === true) render = bare;
+      }
+      const result = await reduce<ScenarioState>(initial, scenarioPasses(), (s) => test(render(s)));
       // The unreduced program renders exactly as generated; keep the original when nothing was removed.
       best = accepted === 0 ? o.source : render(result.best);
       // A crash, hang or SystemError does not depend on the checks, so the fixed scaffolding (token

@@ -8,6 +8,7 @@ import { loadProgram } from '../check.js';
 import { FtfuzzError } from '../errors.js';
 import { readScenario } from '../generators/mutators.js';
 import type { Oracle } from '../oracles/index.js';
+import junitModule, { type Builder } from 'junit-report-builder';
 import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
@@ -191,25 +192,29 @@ export function isFailing(status: ReplayStatus): boolean {
   return status === 'still-failing' || status === 'new-failure' || status === 'flaky';
 }
 
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string).replace(/\p{Cc}/gu, (c) => ('\t\n\r'.includes(c) ? c : '?'));
+// The package is CommonJS: under Node's ESM loader its default import is `module.exports`, the builder
+// itself (its types describe a transpiled `exports.default`).
+const junit = junitModule as unknown as Builder;
 
-/** JUnit XML: one testsuite per interpreter, one testcase per file. */
+/** XML 1.0 cannot carry most control characters, even escaped: what a dying process printed can hold them. */
+const printable = (s: string) => s.replace(/\p{Cc}/gu, (c) => ('\t\n\r'.includes(c) ? c : '?'));
+
+/** JUnit XML (junit-report-builder): one testsuite per interpreter, one testcase per file. */
 export function toJUnit(entries: readonly ReplayEntry[], cwd = process.cwd()): string {
+  const report = junit.newBuilder();
   const byTarget = new Map<string, ReplayEntry[]>();
   for (const e of entries) byTarget.set(e.interpreter, [...(byTarget.get(e.interpreter) ?? []), e]);
-  const suites = [...byTarget.entries()].map(([label, list]) => {
-    const failures = list.filter((e) => isFailing(e.status)).length;
-    const errors = list.filter((e) => e.status === 'error').length;
-    const time = list.reduce((t, e) => t + e.durationMs, 0) / 1000;
-    const cases = list.map((e) => {
-      const rel = path.relative(cwd, e.file) || e.file;
-      const head = `    <testcase classname="${xml(`ftfuzz.replay.${e.role}`)}" name="${xml(rel)}" time="${(e.durationMs / 1000).toFixed(3)}"`;
+  for (const [label, list] of byTarget) {
+    const suite = report.testSuite().name(printable(`ftfuzz replay on ${label}`)).time(list.reduce((t, e) => t + e.durationMs, 0) / 1000);
+    for (const e of list) {
+      const c = suite.testCase().className(`ftfuzz.replay.${e.role}`).name(printable(path.relative(cwd, e.file) || e.file)).time(e.durationMs / 1000);
       const verdict = e.verdict ? ` [${e.verdict}]` : '';
-      if (isFailing(e.status)) return `${head}>\n      <failure type="${e.status}" message="${xml(`${e.status}${verdict}: ${e.detail}`.slice(0, 500))}">${xml(e.findings.map((f) => `${f.kind} [${f.verdict}] ${f.signature}`).join('\n') || e.expected || '')}</failure>\n    </testcase>`;
-      if (e.status === 'error') return `${head}>\n      <error type="error" message="${xml(e.detail.slice(0, 500))}"/>\n    </testcase>`;
-      return `${head}>\n      <system-out>${xml(`${e.status}: ${e.detail}`)}</system-out>\n    </testcase>`;
-    });
-    return `  <testsuite name="${xml(`ftfuzz replay on ${label}`)}" tests="${list.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
+      if (isFailing(e.status)) {
+        c.failure(printable(`${e.status}${verdict}: ${e.detail}`.slice(0, 500)), e.status);
+        c.stacktrace(printable(e.findings.map((f) => `${f.kind} [${f.verdict}] ${f.signature}`).join('\n') || e.expected || ''));
+      } else if (e.status === 'error') c.error(printable(e.detail.slice(0, 500)), 'error');
+      else c.standardOutput(printable(`${e.status}: ${e.detail}`));
+    }
+  }
+  return `${report.build()}\n`;
 }

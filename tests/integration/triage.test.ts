@@ -80,8 +80,8 @@ describe('replay, triage and minimize', () => {
     expect(errors.find((e) => e.file.endsWith('meta.json'))?.detail).toMatch(/not valid JSON/);
     expect(r.stderr).toMatch(/still-failing 1, new-failure 2, flaky 2, fixed 1, inconclusive 0, pass 2, error 2/);
     const xml = await fs.readFile(path.join(dir, 'replay.xml'), 'utf8');
-    expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.5t" tests="6" failures="3" errors="2"/);
-    expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.15t" tests="4" failures="2" errors="0"/);
+    expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.5t" time="[\d.]+" tests="6" failures="3" errors="2"/);
+    expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.15t" time="[\d.]+" tests="4" failures="2" errors="0"/);
   });
 
   it('says inconclusive, never fixed or not affected, for a 20%-rate bucket after 3 clean trials', async () => {

@@ -1,0 +1,130 @@
+// Building an install from an unpacked source tree: configure, make, make install into the cache,
+// under a lock so that two installs of the same build serialize, and a marker written last.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { EnvironmentError } from '../../errors.js';
+import { writeFileAtomic } from '../../store/atomicWrite.js';
+import type { Target } from '../../types.js';
+import { probeTarget } from '../targets.js';
+import { findInstalled, installId, seriesOf, type InstallMarker, type Variant } from './cache.js';
+import { formatElapsed, runLogged, type Logged } from './commands.js';
+
+export interface BuildOptions {
+  jobs?: number;
+  heartbeatMs?: number;
+}
+
+export interface Built {
+  /** False when a matching install already existed (a second install is a no-op). */
+  target: Target;
+  built: boolean;
+  installDir: string;
+  logPath: string | null;
+}
+
+export async function readPatchlevel(srcDir: string): Promise<string | null> {
+  const text = await fs.readFile(path.join(srcDir, 'Include', 'patchlevel.h'), 'utf8').catch(() => '');
+  return /#define\s+PY_VERSION\s+"(\d+\.\d+\.\d+)[^"]*"/.exec(text)?.[1] ?? null;
+}
+
+export async function extract(tarball: string, into: string, log: Logged): Promise<string | null> {
+  await fs.mkdir(into, { recursive: true });
+  if ((await runLogged('tar', ['xf', tarball, '-C', into], { log })) !== 0) return null;
+  const dirs = (await fs.readdir(into, { withFileTypes: true })).filter((d) => d.isDirectory());
+  const top = dirs.find((d) => d.name.startsWith('Python-')) ?? dirs[0];
+  return top ? path.join(into, top.name) : null;
+}
+
+async function findExecutable(prefix: string, series: string, variant: Variant): Promise<string | null> {
+  const bin = path.join(prefix, 'bin');
+  const names = variant === 'debug' ? [`python${series}td`, `python${series}t`, `python${series}d`] : [`python${series}t`];
+  for (const name of [...names, 'python3']) {
+    const candidate = path.join(bin, name);
+    if (await fs.access(candidate).then(() => true, () => false)) return candidate;
+  }
+  return null;
+}
+
+export async function buildLocked(
+  root: string,
+  version: string,
+  variant: Variant,
+  sourceDescription: string,
+  srcDir: string,
+  log: Logged,
+  say: (line: string) => void,
+  options: BuildOptions,
+): Promise<Built> {
+  const id = installId(version, variant);
+  const prefix = path.join(root, 'pythons', id);
+  const lockTarget = path.join(root, 'pythons', `${id}.install`);
+  say(`taking the install lock ${lockTarget}.lock (another install of the same build is waited for)`);
+  // proper-lockfile refreshes the lock's mtime while we hold it; a holder that died leaves a stale lock
+  // that is taken over after `stale` ms. Builds take minutes, so waiters retry for up to an hour.
+  const release = await lockfile.lock(lockTarget, {
+    realpath: false,
+    stale: 60_000,
+    update: 10_000,
+    retries: { retries: 720, minTimeout: 5_000, maxTimeout: 5_000 },
+  });
+  try {
+    const already = (await findInstalled(root, { kind: 'exact', version }, variant))[0];
+    if (already) {
+      say(`already installed by another process: ${already.executable}`);
+      return { target: await probeTarget(already.executable, 'cache'), built: false, installDir: prefix, logPath: already.log };
+    }
+    // An install without a marker is incomplete (killed mid-build): start over.
+    await fs.rm(prefix, { recursive: true, force: true });
+    const jobs = options.jobs ?? os.availableParallelism();
+    // --disable-test-modules skips the _test* C modules and the installed test suite (Lib/test, byte-compiled
+    // three times by make install): about a third of the build, and nothing ftfuzz runs.
+    const configureArgs = ['--disable-gil', `--prefix=${prefix}`, '--with-ensurepip=no', '--disable-test-modules', ...(variant === 'debug' ? ['--with-pydebug'] : [])];
+    const started = Date.now();
+    const steps: { name: string; cmd: string; args: string[] }[] = [
+      { name: 'configure', cmd: './configure', args: configureArgs },
+      { name: 'make', cmd: 'make', args: [`-j${jobs}`] },
+      { name: 'make install', cmd: 'make', args: ['install'] },
+    ];
+    say(`building CPython ${version}t (${variant}) from ${sourceDescription} with ${jobs} jobs; this takes a few minutes; log: ${log.path}`);
+    for (const step of steps) {
+      const stepStart = Date.now();
+      say(`  ${step.name} ... (elapsed ${formatElapsed(Date.now() - started)})`);
+      const heartbeat = setInterval(
+        () => say(`  ${step.name} still running (elapsed ${formatElapsed(Date.now() - started)}, log: ${log.path})`),
+        options.heartbeatMs ?? 30_000,
+      );
+      const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log }).finally(() => clearInterval(heartbeat));
+      if (code !== 0) {
+        throw new EnvironmentError(
+          `building CPython ${version}t failed at ${step.name} (exit ${code}); see the log ${log.path}, ` +
+            `or point ftfuzz at an existing interpreter with --python PATH`,
+        );
+      }
+      say(`  ${step.name} done in ${formatElapsed(Date.now() - stepStart)}`);
+    }
+    const executable = await findExecutable(prefix, seriesOf(version), variant);
+    if (!executable) throw new EnvironmentError(`built CPython ${version}t, but found no interpreter under ${prefix}/bin (log: ${log.path})`);
+    const target = await probeTarget(executable, 'cache');
+    if (!target.freeThreaded) {
+      throw new EnvironmentError(`${executable} was built with --disable-gil but reports a GIL build (log: ${log.path})`);
+    }
+    const buildSeconds = Math.round((Date.now() - started) / 1000);
+    const marker: InstallMarker = {
+      version,
+      variant,
+      executable,
+      source: sourceDescription,
+      configureArgs,
+      builtAt: new Date().toISOString(),
+      buildSeconds,
+      log: log.path,
+    };
+    await writeFileAtomic(path.join(prefix, 'ftfuzz-install.json'), `${JSON.stringify(marker, null, 2)}\n`);
+    say(`installed ${target.label} at ${executable} in ${formatElapsed(buildSeconds * 1000)}`);
+    return { target, built: true, installDir: prefix, logPath: log.path };
+  } finally {
+    await release();
+  }
+}
