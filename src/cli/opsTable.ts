@@ -18,7 +18,7 @@ export function formatOpsTable(options: { kind?: string; json?: boolean }): stri
   // A borderless cli-table3 table: aligned columns that stay grep-able, one op per line.
   const table = new Table({
     head: ['op', 'effect', 'tokens', 'allowed', 'citation'],
-    chars: Object.fromEntries(BORDER_PARTS.map((k) => [k, ''])) as Record<(typeof BORDER_PARTS)[number], string>,
+    chars: Object.fromEntries(BORDER_PARTS.map((k) => [k, ''])),
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 2, compact: true },
   });
   for (const o of ops) table.push([o.id, o.effect, o.tokens, o.allowed.join(',') || '-', o.cite]);
