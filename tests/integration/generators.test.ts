@@ -8,7 +8,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { checkProgram } from '../../src/check.js';
 import { py, type Expr } from '../../src/generators/ast.js';
 import { firstDifference, parseWithInterpreter, readProgramAst } from '../../src/generators/astBridge.js';
-import { generateProgram } from '../../src/generators/program.js';
+import { readScenario } from '../../src/generators/mutators.js';
+import { generateProgram, renderBare } from '../../src/generators/program.js';
 import { printModule } from '../../src/generators/printer.js';
 import { mapConcurrent } from '../../src/runtime/matrix.js';
 import { probeTarget } from '../../src/runtime/targets.js';
@@ -115,5 +116,32 @@ describe('no false positives with the GIL on', () => {
     }
     const crashes = results.filter(({ report }) => report.findings.some((f) => f.kind === 'crash'));
     if (crashes.length) console.warn(`gil-on crashes (real bugs): seeds ${crashes.map((c) => c.seed).join(', ')}`);
+  });
+});
+
+describe('bare renders (the minimizer\'s shape for crash and hang reproducers)', () => {
+  it('120 scenarios over every kind, leak rounds included, run clean with the GIL on: nothing they need was left out', async () => {
+    const ft = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bare-'));
+    const seeds = Array.from({ length: 120 }, (_, seed) => seed);
+    const failures = (
+      await mapConcurrent(seeds, 2, async (seed) => {
+        const g = generateProgram(`bare-${seed}`, { iterations: [2, 6], rounds: seed % 4 === 0 ? 3 : 1, warmupRounds: seed % 4 === 0 ? 1 : 2 });
+        const bare = renderBare(g.meta.scenario, { seed: g.meta.seed, options: g.meta.options });
+        const file = path.join(dir, `bare-${seed}.py`);
+        await fs.writeFile(file, bare.source);
+        // The scenario reads back from the header, and every op keeps its token marker and slot.
+        expect(readScenario(bare.source, file)?.scenario).toEqual(g.meta.scenario);
+        expect(bare.source).toContain('_SLOTS = {');
+        expect(bare.source).not.toMatch(/_report|_account|_EXPECTED/);
+        const report = await checkProgram({ file, targets: [ft], modes: ['gil-on'], runs: 1, timeoutMs: 60_000, jobs: 1 });
+        const run = report.runs[0];
+        return run?.termination.kind === 'exit' && run.termination.code === 0 && run.stderrTail === '' ? [] : [`seed ${seed}: ${run?.termination.kind} ${run?.stderrTail.slice(-300)}`];
+      })
+    ).flat();
+    expect(failures).toEqual([]);
+    // A bare render is a fraction of the checked one.
+    const g = generateProgram('bare-size');
+    expect(renderBare(g.meta.scenario, { seed: 'bare-size', options: g.meta.options }).source.length).toBeLessThan(g.source.length / 2);
   });
 });
