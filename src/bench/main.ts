@@ -4,7 +4,10 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
+import yargs from 'yargs';
+import { parseDuration } from '../cli/format.js';
 import { generateProgram } from '../generators/program.js';
+import { bugsBenchmark, formatBugsReport } from './bugs.js';
 import { ALL_ORACLES } from '../oracles/index.js';
 import { buildExtension } from '../runtime/extension.js';
 import { packageRoot } from '../runtime/paths.js';
@@ -245,16 +248,46 @@ function proportionalBytes(pid: number): number | null {
   }
 }
 
+/**
+ * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR]`:
+ * the known-bug benchmark (bugs.ts). Not part of the default run: it is a campaign.
+ */
+async function bugsSection(argv: string[]): Promise<Row[]> {
+  const args = await yargs(argv)
+    .option('budget', { type: 'string', default: '30m' })
+    .option('old', { type: 'string', default: '3.13.5' })
+    .option('new', { type: 'string', default: '3.13.15' })
+    .option('seed', { type: 'string', default: `bugs-${Date.now().toString(36)}` })
+    .option('jobs', { type: 'number', default: 2 })
+    .option('out', { type: 'string' })
+    .strict()
+    .parse();
+  const dir = args.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-bugs-')));
+  const report = await bugsBenchmark({
+    budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: args.seed, jobs: args.jobs, dir,
+    log: (line) => console.log(line),
+  });
+  for (const line of formatBugsReport(report)) console.log(line);
+  await fs.writeFile(path.join(dir, 'bugs.json'), `${JSON.stringify({ ...report, graded: report.graded.map((g) => ({ ...g, known: g.known.map((k) => k.gh) })) }, null, 2)}\n`);
+  const fixed = report.graded.filter((g) => g.grade === 'fixed-between');
+  return [
+    { name: 'fixed-between buckets', value: String(fixed.length), note: `${fixed.filter((g) => g.known.length).length} matched to NEWS; results in ${dir}` },
+    { name: 'still-present buckets', value: String(report.graded.filter((g) => g.grade === 'still-present').length) },
+    { name: 'programs per CPU-hour', value: (report.stats.programs / ((report.stats.elapsedMs / 3_600_000) * args.jobs)).toFixed(0) },
+  ];
+}
+
 async function main(): Promise<void> {
   const sections: [string, () => Row[] | Promise<Row[]>][] = [
     ['generators', generatorSection],
     ['oracles', async () => oracleSection(await ensureDefaultTarget())],
     ['minimize', async () => minimizeSection(await ensureDefaultTarget())],
     ['executors', async () => executorSection(await ensureDefaultTarget())],
+    ['bugs', () => bugsSection(process.argv.slice(3))],
   ];
   const only = process.argv[2];
   for (const [name, run] of sections) {
-    if (only && only !== name) continue;
+    if (only ? only !== name : name === 'bugs') continue;
     console.log(`== ${name}`);
     for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }
