@@ -36,10 +36,10 @@ describe('known bugs from Misc/NEWS', () => {
   });
 
   it('matches a crash by the C functions of its faulting thread, and not by an op alone', () => {
-    const crash = meta({ native: { frames: ['mi_slice_first (internal.h:423)'], op: 'BytesIO.write on BytesIO' } } as Partial<BucketMeta>);
+    const crash = meta({ native: { frames: ['mi_slice_first (internal.h:423)'], op: 'BytesIO.write on BytesIO' } });
     expect(matchKnownBugs(bucketFacts(crash, '', STACK)).map((b) => b.gh)).toEqual([143378]);
     // The same op with a crash elsewhere (frames of another bug) is not that bug.
-    const other = meta({ native: { frames: ['list_resize (listobject.c:1)'], op: 'BytesIO.write on BytesIO' } } as Partial<BucketMeta>);
+    const other = meta({ native: { frames: ['list_resize (listobject.c:1)'], op: 'BytesIO.write on BytesIO' } });
     expect(matchKnownBugs(bucketFacts(other, '', '')).map((b) => b.gh)).not.toContain(143378);
   });
 
