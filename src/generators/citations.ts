@@ -95,6 +95,50 @@ export const CITATIONS = {
     source: 'Doc/reference/datamodel.rst, "Objects, values and types"',
     says: 'an immutable object\'s value cannot change: concurrent reads must all see the value a single thread sees',
   },
+  'news-repr': {
+    source: 'Misc/NEWS 3.13.6, gh-135878; Doc/library/threadsafety.rst (3.14), "Thread safety for list objects"',
+    says: 'fixes a crash of types.SimpleNamespace when several threads call its __repr__ at the same time; repr() and the serializers of a container another thread mutates see some state, and must not crash',
+  },
+  'news-json': {
+    source: 'Misc/NEWS 3.13.14, gh-142831',
+    says: 'fix a crash in the json module where a use-after-free could occur if the object being encoded is modified during serialization',
+  },
+  'news-defaultdict': {
+    source: 'Misc/NEWS 3.13.12, gh-142495',
+    says: 'collections.defaultdict now prioritizes __setitem__ when inserting default values from default_factory: a default value no longer overwrites a value set before default_factory returns',
+  },
+  'news-profile': {
+    source: 'Misc/NEWS 3.13.7 and 3.13.10, gh-137400',
+    says: 'fix a crash in the free threading build when disabling profiling or tracing across all threads with threading.setprofile_all_threads() or threading.settrace_all_threads()',
+  },
+  'news-weakref': {
+    source: 'Misc/NEWS 3.13.6, gh-135607',
+    says: 'fix potential weakref races in an object\'s destructor on the free threaded build',
+  },
+  'news-names': {
+    source: 'Doc/library/threadsafety.rst (3.14), "Thread safety for classes and functions"; Misc/NEWS 3.13.13, gh-143880',
+    says: 'writing a function\'s or class\'s __name__, __qualname__ or __doc__ while other threads read or call it may give either value; it must not crash',
+  },
+  'news-shared-iter': {
+    source: 'Doc/howto/free-threading-python.rst (3.13), "Iterators"; Misc/NEWS 3.13.13, gh-146613',
+    says: 'an iterator shared between threads over a container they mutate may skip or repeat items or raise RuntimeError, but must not crash (itertools.groupby crashed when its grouper was concurrently mutated)',
+  },
+  'news-etree': {
+    source: 'Misc/NEWS 3.13.12, gh-143200; 3.13.14, gh-148735',
+    says: 'fix use-after-free crashes in Element __getitem__ / __setitem__ and in Element.findtext when the element tree is concurrently mutated',
+  },
+  'news-mock': {
+    source: 'Misc/NEWS 3.13.12, gh-142651',
+    says: 'fix a thread safety issue where Mock.call_count may return inaccurate values when the mock is called concurrently from multiple threads',
+  },
+  'news-stdlib-lazy': {
+    source: 'Misc/NEWS 3.13.12, gh-133253 (linecache), gh-142881 (atexit); 3.13.10, gh-141141 (base64)',
+    says: 'thread-safety fixes in stdlib modules with lazily filled or shared state: linecache, atexit.unregister, base64.b85decode',
+  },
+  'news-set-hash': {
+    source: 'Misc/NEWS 3.13.12, gh-141805',
+    says: 'fix crash in set when objects with the same hash are concurrently added to the set after removing an element with the same hash',
+  },
   'no-guarantee': {
     source: 'Doc/howto/free-threading-python.rst (3.13), "Thread Safety"',
     says: 'no per-operation guarantee is documented for this type; racing on it may give any interleaving, but the interpreter must not crash (free-threading primer: a crash is always a runtime bug)',

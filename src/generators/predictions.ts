@@ -57,7 +57,7 @@ export function checks(p: ResolvedScenario): { stmts: Stmt[]; expected: Record<s
         expected[`${obj.v}.keys`] = want;
       } else {
         const owner = COUNTER_OWNER_KINDS.has(obj.kind.id) ? N(`holder_${obj.v}`) : obj.kind.id === 'class' ? py.call(N('type'), [v]) : v;
-        obs(`${obj.v}.count`, py.attr(owner, 'n'));
+        obs(`${obj.v}.count`, obj.kind.counter ? obj.kind.counter(v) : py.attr(owner, 'n'));
         expected[`${obj.v}.count`] = counts.length * p.iterations;
       }
     }

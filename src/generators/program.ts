@@ -134,6 +134,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   const p = resolveScenario(scenario);
   const imports = new Set(['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types']);
   for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
+  for (const t of p.threadPlans) for (const i of t.ops) for (const m of i.op.imports ?? []) imports.add(m);
   const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
 
   // Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,
@@ -319,6 +320,7 @@ export function renderBare(scenario: Scenario, origin: { seed: string; options: 
   const p = resolveScenario(scenario);
   const imports = new Set(['sys', 'threading']);
   for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
+  for (const t of p.threadPlans) for (const i of t.ops) for (const m of i.op.imports ?? []) imports.add(m);
   if (p.threadPlans.some((t) => t.ops.some((i) => i.sleepAfter))) imports.add('time');
   if (p.threadPlans.some((t) => t.gcEvery !== null)) imports.add('gc');
   const slots = p.threadPlans.flatMap((t) => t.ops.map((i) => [i.slot, `t${t.tid} ${i.op.id}`] as const));
