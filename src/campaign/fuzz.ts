@@ -14,6 +14,8 @@ import { checkProgram } from '../check.js';
 import { generateModuleProgram, type ModuleSurface } from '../generators/moduleMode.js';
 import { mutateProgram, readScenario } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
+import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
+import { creditOf, Scheduler, type Shape, type Yield, type YieldReport } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { Rng } from '../generators/rng.js';
 import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
@@ -67,6 +69,8 @@ export interface CampaignOptions {
   leakShare?: number;
   /** Fresh re-runs of a finding seen only in a reused worker before it is kept as unconfirmed. Default 3. */
   unconfirmedRetries?: number;
+  /** Share of generated programs that are focused (schedule.ts; 0: broad programs only). Default 0.5. */
+  focusedShare?: number;
 }
 
 export interface BucketSummary {
@@ -121,6 +125,8 @@ export interface CampaignStats {
   environmentWarnings: string[];
   limits: ResourceLimits;
   stoppedBy: 'budget' | 'signal' | 'running';
+  /** What the programs yielded per shape (broad, focused, mutated), object kind and op. */
+  yield: YieldReport;
 }
 
 /** The leak harness a share of campaign programs runs with (`--leak-share`). */
@@ -157,6 +163,9 @@ interface Candidate {
   origin: Record<string, unknown>;
   features: string[];
   mutated: boolean;
+  shape: Shape;
+  /** The kinds and ops its yield is credited to. */
+  credit: { kinds: string[]; ops: string[] };
 }
 
 /** faulthandler's thread stacks in a run's stderr (what stack.txt keeps beside the C stacks). */
@@ -237,13 +246,17 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     environmentWarnings: [],
     limits,
     stoppedBy: 'running',
+    yield: { byShape: { broad: { programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 }, focused: { programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 }, mutated: { programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 } }, byKind: {}, byOp: {} },
   };
+  // Feedback: focused programs on the kinds that yield (schedule.ts).
+  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? 0.5, cores: os.availableParallelism() });
   const buckets = new Set<string>();
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
     const sorted = [...limitSample].sort((a, b) => a - b);
     stats.medianLimitMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
     stats.buckets = [...buckets].sort();
+    stats.yield = scheduler.yields();
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
@@ -265,21 +278,27 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       const leak = rng.bool(o.leakShare ?? 0.1);
       if (leak) stats.leakPrograms += 1;
       const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? LEAK_ROUNDS : {});
-      return { source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false };
+      return {
+        source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false,
+        shape: 'broad', credit: { kinds: [o.module.module], ops: program.calls },
+      };
     }
     const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
     // A share of fresh programs runs the leak harness (several rounds in one process), so the leak
     // oracle is not inert in a default campaign; a choice of the campaign seed, recorded in the header.
     const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? 0.1);
+    const plan = parent ? null : scheduler.plan(rng.fork('shape'), o.genOptions ?? {});
     const program = parent
       ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)
-      : generateProgram(`${o.seed}-${index}`, leak ? { ...o.genOptions, ...LEAK_ROUNDS } : o.genOptions);
+      : generateProgram(`${o.seed}-${index}`, leak ? { ...plan?.options, ...LEAK_ROUNDS } : plan?.options);
     if (leak) stats.leakPrograms += 1;
     return {
       source: program.source,
       origin: { generator: program.meta.generator, seed: program.meta.seed, mutations: program.meta.mutations, campaignSeed: o.seed },
       features: program.meta.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op)),
       mutated: parent !== null,
+      shape: parent ? 'mutated' : (plan?.shape ?? 'broad'),
+      credit: creditOf(program.meta.scenario),
     };
   };
 
@@ -289,6 +308,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     seenContent.add(digest);
     await writeFileAtomic(path.join(o.corpusDir, `${digest.slice(0, 16)}.py`), program.source);
     stats.corpusAdded += 1;
+    // Kept programs are parents for mutation in this same campaign, not only in the next one.
+    if (!o.module) {
+      const read = readScenario(program.source, path.join(o.corpusDir, `${digest.slice(0, 16)}.py`));
+      if (read) parents.push(read);
+    }
   };
 
   /** Re-run a new bucket's repro.py and record how often the same bug shows. */
@@ -418,11 +442,17 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         }
         await fs.rm(file, { force: true });
         let newBehaviour = false;
+        let newBuckets = 0;
         for (const f of findings) {
           const run = evidenceRun(f, runs, oracles);
           const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
-          if (target && (await record(f, program, run, target))) newBehaviour = true;
+          if (target && (await record(f, program, run, target))) {
+            newBehaviour = true;
+            newBuckets += 1;
+          }
         }
+        const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
+        scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs: runs.reduce((t, r) => t + r.durationMs, 0), findings: findings.length, newBuckets, contended });
         const features = [
           ...program.features,
           ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
@@ -485,6 +515,13 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   if (unconfirmed) out.push(`seen only in a reused worker, not in fresh retries: ${unconfirmed} (kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
   if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
   if (s.slow) out.push(`${s.slow} crawl(s): past the limit but still making progress (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
+  const shapes = (Object.entries(s.yield.byShape) as [string, Yield][]).filter(([, y]) => y.programs > 0);
+  if (shapes.length) out.push(`shapes: ${shapes.map(([k, y]) => `${k} ${y.programs} program(s), ${(y.runMs / 60_000).toFixed(1)} run-min, ${y.findings} finding(s), ${y.newBuckets} new bucket(s)`).join('; ')}`);
+  const kinds = (Object.entries(s.yield.byKind) as [string, Yield][]).sort(([, a], [, b]) => b.newBuckets - a.newBuckets || b.findings - a.findings || b.runMs - a.runMs);
+  if (kinds.length) {
+    const top = kinds.slice(0, 8).map(([k, y]) => `${k} ${y.newBuckets}/${y.findings}/${y.programs}`);
+    out.push(`yield by kind (new buckets/findings/programs), best first: ${top.join(', ')}${kinds.length > 8 ? `, … ${kinds.length - 8} more in --json` : ''}`);
+  }
   const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
   out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s)`);
   return out.join('\n');

@@ -106,7 +106,7 @@ export function resolveGenOptions(partial: Partial<GenOptions> = {}): GenOptions
 }
 
 /** Kinds that can carry at least one op of the allowed effect classes. */
-function eligibleKinds(o: GenOptions): KindSpec[] {
+export function eligibleKinds(o: GenOptions): KindSpec[] {
   return KINDS.filter((k) => (o.kinds.length === 0 || o.kinds.includes(k.id)) && (OPS_BY_KIND.get(k.id) ?? []).some((op) => o.effects.includes(op.effect)));
 }
 

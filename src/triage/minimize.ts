@@ -300,15 +300,17 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
   // Baseline: the program as it is must reproduce at the required rate, or nothing can be judged.
   const baselineFile = candidateFile('baseline');
   await fs.writeFile(baselineFile, o.source);
-  // A crash or hang is one symptom whatever the mode: candidates run in the first mode it showed in only
-  // (a hang shown in both modes cost two time limits per trial). Checked findings keep their modes: a
-  // differential can need both.
-  const modes = SYMPTOM_ONLY.test(o.signature) ? o.modes.slice(0, 1) : o.modes;
-  const base = await runTrials({ file: baselineFile, target: o.target, modes, signature: o.signature, trials: o.trialsPerCandidate, enoughHits: o.requiredHits, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal });
+  // The baseline runs in every mode of the finding.
+  const base = await runTrials({ file: baselineFile, target: o.target, modes: o.modes, signature: o.signature, trials: o.trialsPerCandidate, enoughHits: o.requiredHits, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal });
   // Candidates that run much longer than the reproducing original (a reduction can turn a crash into a
   // hang) are cut short. A hang bucket's candidates keep a hang's time limit, capped: the limit is not the
   // bug, and a hang candidate needs no more than a few seconds to show one: whether it is the same
   // deadlock or spin is decided by its sampled C stacks (a candidate that merely crawls samples as slow).
+  // A crash or hang is one symptom whatever the mode: candidates run in the one mode the baseline showed
+  // it most in (a hang shown in both modes cost two time limits per trial; some show with the GIL only).
+  // Checked findings keep their modes: a differential can need both.
+  const bestMode = [...o.modes].sort((a, b) => (base.hitsByMode[b] ?? 0) - (base.hitsByMode[a] ?? 0))[0];
+  const modes = SYMPTOM_ONLY.test(o.signature) && bestMode !== undefined ? [bestMode] : o.modes;
   const candidateTimeoutMs = /^hang\|/.test(o.signature) ? Math.min(o.timeoutMs, HANG_CANDIDATE_MS) : Math.min(o.timeoutMs, Math.max(3000, 4 * base.slowestHitMs));
   const unchanged = (stopped: MinimizeResult['stoppedBy']): MinimizeResult => ({
     source: o.source, strategy: readScenario(o.source, o.file) ? 'scenario' : 'ast', bytesBefore, bytesAfter: bytesBefore, linesBefore, linesAfter: linesBefore,

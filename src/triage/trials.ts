@@ -79,6 +79,8 @@ export interface TrialResult {
   cancelled: boolean;
   /** The longest run of the trials that showed the bug (0 when none did). */
   slowestHitMs: number;
+  /** Trials in which the bug showed in each mode (a finding names the modes it showed in). */
+  hitsByMode: Partial<Record<GilMode, number>>;
 }
 
 export async function runTrials(o: TrialOptions): Promise<TrialResult> {
@@ -86,7 +88,8 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
   let hits = 0;
   let slowestHitMs = 0;
   const others = new Map<string, Finding>();
-  const result = (cancelled: boolean): TrialResult => ({ trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled, slowestHitMs });
+  const hitsByMode: Partial<Record<GilMode, number>> = {};
+  const result = (cancelled: boolean): TrialResult => ({ trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled, slowestHitMs, hitsByMode });
   const most = Math.max(o.trials, o.extendTo ?? 0);
   for (let i = 0; i < most; i++) {
     if (i >= o.trials && hits > 0) break;
@@ -96,10 +99,15 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
     done += 1;
     let hit = false;
     const wanted = o.signature;
+    const modesHit = new Set<GilMode>();
     for (const f of report.findings) {
-      if (wanted === undefined || sameBug(f.signature, wanted)) hit = true;
+      if (wanted === undefined || sameBug(f.signature, wanted)) {
+        hit = true;
+        for (const m of f.modes) modesHit.add(m);
+      }
       if ((wanted === undefined || !sameBug(f.signature, wanted)) && !others.has(f.signature)) others.set(f.signature, f);
     }
+    for (const m of modesHit) hitsByMode[m] = (hitsByMode[m] ?? 0) + 1;
     if (hit) {
       hits += 1;
       slowestHitMs = Math.max(slowestHitMs, ...report.runs.map((r) => r.durationMs));

@@ -1,0 +1,136 @@
+// Feedback for a campaign: what to generate next, learned from what the programs so far yielded.
+//
+// Two shapes of program are mixed: broad ones (the generator's defaults: several objects of random kinds,
+// mixed ops) and focused ones (one shared object, two or three ops per thread on it, many iterations,
+// threads sized to the cores). A focused program's object kind is chosen by a UCB1 bandit over the kinds,
+// rewarded by what programs of that kind found: a new bucket counts most, any finding some, and a program
+// whose threads raised the exceptions their ops allow (the container changed under them: the threads
+// really met) a little, as a near miss. A share of programs ignores the bandit (exploration), and a kind
+// never tried is tried before any is tried twice, so a kind that yields nothing early is not starved for
+// ever. The yield per kind, op and shape is reported in the campaign summary and its JSON.
+import type { GenOptions } from '../generators/scenario.js';
+import type { Rng } from '../generators/rng.js';
+
+export type Shape = 'broad' | 'focused' | 'mutated';
+
+export interface Yield {
+  programs: number;
+  /** Wall time of the programs' runs, ms. */
+  runMs: number;
+  /** Findings (every kind, known buckets included). */
+  findings: number;
+  /** Buckets first seen in this campaign. */
+  newBuckets: number;
+  /** Programs whose threads raised allowed or unexpected exceptions (the threads met). */
+  contended: number;
+}
+
+export interface YieldReport {
+  byShape: Record<Shape, Yield>;
+  byKind: Record<string, Yield>;
+  byOp: Record<string, Yield>;
+}
+
+export interface Outcome {
+  runMs: number;
+  findings: number;
+  newBuckets: number;
+  contended: boolean;
+}
+
+export interface SchedulerOptions {
+  /** Share of generated programs that are focused (default 0.5). */
+  focusedShare?: number;
+  /** Share of focused programs whose kind is picked at random rather than by the bandit (default 0.25). */
+  explore?: number;
+  /** Cores of the machine: a focused program runs cores .. 2 x cores threads. */
+  cores: number;
+}
+
+const REWARD = { newBucket: 1, finding: 0.2, contended: 0.05 };
+const empty = (): Yield => ({ programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 });
+
+export function reward(o: Outcome): number {
+  return Math.min(1, o.newBuckets * REWARD.newBucket + (o.findings > 0 ? REWARD.finding : 0) + (o.contended ? REWARD.contended : 0));
+}
+
+export class Scheduler {
+  private readonly arms: Map<string, { n: number; total: number }>;
+  private readonly report: YieldReport = { byShape: { broad: empty(), focused: empty(), mutated: empty() }, byKind: {}, byOp: {} };
+  private plays = 0;
+
+  constructor(
+    kinds: readonly string[],
+    private readonly o: SchedulerOptions,
+  ) {
+    this.arms = new Map(kinds.map((k) => [k, { n: 0, total: 0 }]));
+  }
+
+  /** The next program's shape, and the generator options that make it. */
+  plan(rng: Rng, base: Partial<GenOptions>): { shape: Shape; kind: string | null; options: Partial<GenOptions> } {
+    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? 0.5)) return { shape: 'broad', kind: null, options: base };
+    const kind = rng.bool(this.o.explore ?? 0.25) ? rng.pick([...this.arms.keys()]) : this.best(rng);
+    const cores = Math.max(1, this.o.cores);
+    return {
+      shape: 'focused',
+      kind,
+      options: {
+        ...base,
+        kinds: [kind],
+        objects: [1, 1],
+        opsPerThread: [2, 3],
+        iterations: [200, 1000],
+        threads: [Math.max(2, cores), Math.min(16, Math.max(2, 2 * cores))],
+      },
+    };
+  }
+
+  /** UCB1 over the kinds; untried kinds first, in a seeded order. */
+  private best(rng: Rng): string {
+    const untried = [...this.arms].filter(([, a]) => a.n === 0).map(([k]) => k);
+    if (untried.length) return rng.pick(untried);
+    let bestKind = '';
+    let bestScore = -Infinity;
+    const logN = Math.log(Math.max(1, this.plays));
+    for (const [k, a] of this.arms) {
+      const score = a.total / a.n + Math.sqrt((2 * logN) / a.n);
+      if (score > bestScore) {
+        bestScore = score;
+        bestKind = k;
+      }
+    }
+    return bestKind;
+  }
+
+  /** Credit a finished program to its shape, its kinds (the bandit's arms) and its ops. */
+  update(shape: Shape, kinds: readonly string[], ops: readonly string[], outcome: Outcome): void {
+    const add = (y: Yield) => {
+      y.programs += 1;
+      y.runMs += outcome.runMs;
+      y.findings += outcome.findings;
+      y.newBuckets += outcome.newBuckets;
+      y.contended += outcome.contended ? 1 : 0;
+    };
+    add(this.report.byShape[shape]);
+    for (const k of new Set(kinds)) add((this.report.byKind[k] ??= empty()));
+    for (const op of new Set(ops)) add((this.report.byOp[op] ??= empty()));
+    const r = reward(outcome);
+    const unique = [...new Set(kinds)];
+    for (const k of unique) {
+      const arm = this.arms.get(k);
+      if (!arm) continue;
+      arm.n += 1;
+      arm.total += r / unique.length;
+    }
+    this.plays += 1;
+  }
+
+  yields(): YieldReport {
+    return structuredClone(this.report);
+  }
+}
+
+/** The kinds and ops a program's yield is credited to, from its scenario. */
+export function creditOf(scenario: { objects: { v: string; kind: string }[]; threadOps: { ops: { op: string }[] }[] }): { kinds: string[]; ops: string[] } {
+  return { kinds: scenario.objects.map((o) => o.kind), ops: scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op)) };
+}

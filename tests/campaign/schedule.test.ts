@@ -1,0 +1,65 @@
+// The campaign's feedback: focused programs on the kinds that yield, exploration kept.
+import { describe, expect, it } from 'vitest';
+import { reward, Scheduler } from '../../src/campaign/schedule.js';
+import { Rng } from '../../src/generators/rng.js';
+import { resolveGenOptions } from '../../src/generators/scenario.js';
+
+describe('the kind scheduler', () => {
+  const kinds = ['list', 'dict', 'set', 'deque', 'BytesIO'];
+
+  it('tries every kind before any twice, then favours the kind that yields, and keeps exploring', () => {
+    const s = new Scheduler(kinds, { focusedShare: 1, explore: 0.2, cores: 2 });
+    const rng = new Rng('schedule-test');
+    const first = new Set<string>();
+    for (let i = 0; i < kinds.length; i++) {
+      const plan = s.plan(rng, {});
+      if (!plan.kind) throw new Error('focused programs have a kind');
+      first.add(plan.kind);
+      s.update('focused', [plan.kind], [], { runMs: 100, findings: 0, newBuckets: 0, contended: false });
+    }
+    // Untried kinds come first (exploration picks may repeat one, so most, not all, are distinct).
+    expect(first.size).toBeGreaterThanOrEqual(3);
+    const picks: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) {
+      const plan = s.plan(rng, {});
+      const kind = plan.kind as string;
+      picks[kind] = (picks[kind] ?? 0) + 1;
+      // BytesIO finds something in a third of its programs; the others never do.
+      const found = kind === 'BytesIO' && i % 3 === 0;
+      s.update('focused', [kind], [`${kind}.op`], { runMs: 100, findings: found ? 1 : 0, newBuckets: found && i < 30 ? 1 : 0, contended: false });
+    }
+    expect(picks.BytesIO).toBeGreaterThan(400 / kinds.length);
+    for (const k of kinds) expect(picks[k] ?? 0, k).toBeGreaterThan(0);
+    const y = s.yields();
+    expect(y.byKind.BytesIO?.findings).toBeGreaterThan(0);
+    expect(y.byShape.focused.programs).toBe(405);
+    expect(y.byOp['BytesIO.op']?.programs).toBe(picks.BytesIO);
+  });
+
+  it('makes focused programs valid generator options, and broad ones the defaults', () => {
+    const s = new Scheduler(kinds, { focusedShare: 0.5, cores: 2 });
+    const rng = new Rng('shapes');
+    const shapes = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const plan = s.plan(rng, { effects: ['exact'] });
+      shapes.add(plan.shape);
+      const o = resolveGenOptions(plan.options);
+      expect(o.effects).toEqual(['exact']);
+      if (plan.shape === 'focused') {
+        expect(o.objects).toEqual([1, 1]);
+        expect(o.kinds).toEqual([plan.kind]);
+        expect(o.iterations[0]).toBeGreaterThanOrEqual(200);
+      } else expect(plan.options).toEqual({ effects: ['exact'] });
+    }
+    expect([...shapes].sort()).toEqual(['broad', 'focused']);
+    expect(new Scheduler([], { cores: 2 }).plan(rng, {}).shape).toBe('broad');
+  });
+
+  it('rewards a new bucket most, a finding some, contention a little', () => {
+    const base = { runMs: 1, findings: 0, newBuckets: 0, contended: false };
+    expect(reward({ ...base, newBuckets: 1, findings: 1 })).toBe(1);
+    expect(reward({ ...base, findings: 2 })).toBeCloseTo(0.2);
+    expect(reward({ ...base, contended: true })).toBeCloseTo(0.05);
+    expect(reward(base)).toBe(0);
+  });
+});
