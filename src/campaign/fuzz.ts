@@ -515,9 +515,9 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   if (unconfirmed) out.push(`seen only in a reused worker, not in fresh retries: ${unconfirmed} (kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
   if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
   if (s.slow) out.push(`${s.slow} crawl(s): past the limit but still making progress (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
-  const shapes = (Object.entries(s.yield.byShape) as [string, Yield][]).filter(([, y]) => y.programs > 0);
+  const shapes = Object.entries<Yield>(s.yield.byShape).filter(([, y]) => y.programs > 0);
   if (shapes.length) out.push(`shapes: ${shapes.map(([k, y]) => `${k} ${y.programs} program(s), ${(y.runMs / 60_000).toFixed(1)} run-min, ${y.findings} finding(s), ${y.newBuckets} new bucket(s)`).join('; ')}`);
-  const kinds = (Object.entries(s.yield.byKind) as [string, Yield][]).sort(([, a], [, b]) => b.newBuckets - a.newBuckets || b.findings - a.findings || b.runMs - a.runMs);
+  const kinds = Object.entries<Yield>(s.yield.byKind).sort(([, a], [, b]) => b.newBuckets - a.newBuckets || b.findings - a.findings || b.runMs - a.runMs);
   if (kinds.length) {
     const top = kinds.slice(0, 8).map(([k, y]) => `${k} ${y.newBuckets}/${y.findings}/${y.programs}`);
     out.push(`yield by kind (new buckets/findings/programs), best first: ${top.join(', ')}${kinds.length > 8 ? `, … ${kinds.length - 8} more in --json` : ''}`);
