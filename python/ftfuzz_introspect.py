@@ -2,7 +2,8 @@
 
 Usage: python ftfuzz_introspect.py MODULE > MODULE.json
 
-Lists the module's public classes that can be built with no arguments (the shared instances), their
+Lists the module's public classes that can be built (with no arguments, or with the first working call of
+a small table of constructor arguments: `array('i')`, `deque(maxlen=16)`, ...; the shared instances), their
 public methods and the module's public functions, each with the positional parameters inspect can see.
 Also records whether importing the module re-enabled the GIL (a C extension without Py_mod_gil does).
 Standard library only.
@@ -30,6 +31,36 @@ DESTRUCTIVE = {
     "execl", "execlp", "execvp", "spawnv", "spawnl", "write", "writelines", "settrace", "setprofile",
     "setrecursionlimit", "setswitchinterval", "set_int_max_str_digits", "_exit",
 }
+
+
+# Constructors that need arguments: what a user of the class would pass (the class's own signature
+# rarely says which values make sense). Tried before the generic candidates below, in order.
+KNOWN_CONSTRUCTORS = {
+    "array.array": [(["i"], {}), (["q"], {}), (["d"], {})],
+    "collections.deque": [([], {"maxlen": 16}), ([[1, 2, 3]], {})],
+    "collections.OrderedDict": [([], {})],
+    "struct.Struct": [(["<qd"], {})],
+    "re.Pattern": [],
+    "io.BytesIO": [([], {})],
+    "io.StringIO": [([], {})],
+    "threading.Semaphore": [([2], {})],
+    "threading.BoundedSemaphore": [([2], {})],
+    "threading.Barrier": [],
+    "queue.Queue": [([], {"maxsize": 0})],
+}
+# Generic candidates for any class whose no-argument construction fails: a type code, a size, a name, an
+# empty container. JSON values only: the generator renders them as literals.
+GENERIC_CONSTRUCTORS = [([], {}), (["i"], {}), ([0], {}), ([8], {}), (["ftfuzz"], {}), ([[]], {}), ([{}], {})]
+
+
+def construct(module_name, attr, cls):
+    """The first constructor call that works: (instance, {"args": [...], "kwargs": {...}}), or (None, None)."""
+    for args, kwargs in KNOWN_CONSTRUCTORS.get("%s.%s" % (module_name, attr), []) + GENERIC_CONSTRUCTORS:
+        try:
+            return cls(*args, **kwargs), {"args": args, "kwargs": kwargs}
+        except Exception:
+            continue
+    return None, None
 
 
 def gil_enabled():
@@ -73,9 +104,8 @@ def main():
         if inspect.isclass(obj):
             if issubclass(obj, BaseException):
                 continue
-            try:
-                instance = obj()
-            except Exception:
+            instance, ctor = construct(name, attr, obj)
+            if instance is None:
                 continue
             methods = []
             for m in sorted(dir(instance)):
@@ -91,7 +121,7 @@ def main():
                 if params is not None and sum(p["required"] for p in params) <= 2:
                     methods.append({"name": m, "params": params})
             if methods:
-                result["classes"].append({"name": attr, "methods": methods})
+                result["classes"].append({"name": attr, "ctor": ctor, "methods": methods})
         elif callable(obj) and attr not in BLOCKING and attr not in DESTRUCTIVE and (inspect.isbuiltin(obj) or inspect.isfunction(obj)):
             params = params_of(obj)
             if params is not None and 1 <= sum(p["required"] for p in params) <= 2:

@@ -16,7 +16,7 @@ import type { Target } from '../types.js';
 import { py, type Expr, type Stmt } from './ast.js';
 import { reporterDef } from './prelude.js';
 import { printModule } from './printer.js';
-import { roundsLoop } from './program.js';
+import { literal, roundsLoop } from './program.js';
 import { Rng } from './rng.js';
 
 export interface ModuleSurface {
@@ -24,7 +24,12 @@ export interface ModuleSurface {
   error?: string;
   gil_before?: boolean;
   gil_after?: boolean;
-  classes: { name: string; methods: { name: string; params: { name: string; required: boolean }[] }[] }[];
+  classes: {
+    name: string;
+    /** The constructor call that worked (absent: no arguments). */
+    ctor?: { args: unknown[]; kwargs: Record<string, unknown> } | null;
+    methods: { name: string; params: { name: string; required: boolean }[] }[];
+  }[];
   functions: { name: string; params: { name: string; required: boolean }[] }[];
 }
 
@@ -50,7 +55,7 @@ export function introspectModule(target: Pick<Target, 'path'>, module: string, e
       }
       if (surface.error) reject(new UsageError(`--module ${module}: cannot be imported on ${target.path} (${surface.error})`));
       else if (surface.classes.length === 0 && surface.functions.length === 0) {
-        reject(new UsageError(`--module ${module}: no public class constructible without arguments and no public function to call`));
+        reject(new UsageError(`--module ${module}: no public class ftfuzz can construct and no public function to call`));
       } else resolve(surface);
     });
   });
@@ -116,7 +121,12 @@ export function generateModuleProgram(
   // module's functions to work on (heapq.heappush(shared_list, tok)).
   const shared: { v: string; create: Expr; label: string }[] = [];
   const classes = rng.shuffle(surface.classes).slice(0, rng.int(1, 2));
-  classes.forEach((c, k) => shared.push({ v: `i${k}`, create: py.call(py.attr(mod, c.name)), label: c.name }));
+  classes.forEach((c, k) => {
+    const args = (c.ctor?.args ?? []).map(literal);
+    const kwargs = Object.entries(c.ctor?.kwargs ?? {}).map(([name, value]) => py.kw(name, literal(value)));
+    const shown = [...(c.ctor?.args ?? []).map((a) => JSON.stringify(a)), ...Object.entries(c.ctor?.kwargs ?? {}).map(([n, v]) => `${n}=${JSON.stringify(v)}`)].join(', ');
+    shared.push({ v: `i${k}`, create: py.call(py.attr(mod, c.name), args, kwargs), label: shown ? `${c.name}(${shown})` : c.name });
+  });
   if (shared.length === 0) shared.push({ v: 'i0', create: py.list([]), label: 'list' }, { v: 'i1', create: py.dict([]), label: 'dict' });
   const pool = argPool(shared.map((s) => s.v));
   const calls: { stmt: Stmt; label: string }[] = [];

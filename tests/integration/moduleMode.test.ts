@@ -10,10 +10,16 @@ import { probeTarget } from '../../src/runtime/targets.js';
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures', 'modules');
 
 describe('module mode', () => {
-  it('introspects a stdlib module: classes constructible without arguments, and no blocking or destructive calls', async () => {
+  it('introspects a stdlib module: classes and the constructor call that builds them, and no blocking or destructive calls', async () => {
     const surface = await introspectModule({ path: inject('ftPython') }, 'collections');
     const deque = surface.classes.find((c) => c.name === 'deque');
     expect(deque?.methods.map((m) => m.name)).toEqual(expect.arrayContaining(['append', 'appendleft', 'pop', 'rotate']));
+    expect(deque?.ctor).toEqual({ args: [], kwargs: { maxlen: 16 } });
+    // array.array needs a type code: the constructor table gives it one, and the program builds it so.
+    const array = await introspectModule({ path: inject('ftPython') }, 'array');
+    const arr = array.classes.find((c) => c.name === 'array');
+    expect(arr?.ctor).toEqual({ args: ['i'], kwargs: {} });
+    expect(generateModuleProgram(array, 'ctor', { threads: 2, iterations: 2 }).source).toMatch(/= array\.(array|ArrayType)\('i'\)/);
     const io = await introspectModule({ path: inject('ftPython') }, 'io');
     expect(io.functions.map((f) => f.name)).not.toContain('open');
     await expect(introspectModule({ path: inject('ftPython') }, 'no_such_module_xyz')).rejects.toThrow(/cannot be imported/);
@@ -22,7 +28,7 @@ describe('module mode', () => {
   it('reports the planted lost-update counter under gil-off only, with a stable gil-on reference', async () => {
     const env = { ...process.env, PYTHONPATH: fixtures };
     const surface = await introspectModule({ path: inject('ftPython') }, 'planted_counter', env);
-    expect(surface.classes).toEqual([{ name: 'Counter', methods: [{ name: 'increment', params: [] }] }]);
+    expect(surface.classes).toEqual([{ name: 'Counter', ctor: { args: [], kwargs: {} }, methods: [{ name: 'increment', params: [] }] }]);
     const program = generateModuleProgram(surface, 'planted', { threads: 4, iterations: 50_000 });
     expect(program.calls).toEqual(['Counter.increment']);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-module-'));
