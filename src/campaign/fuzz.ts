@@ -71,6 +71,12 @@ export interface CampaignOptions {
   unconfirmedRetries?: number;
   /** Share of generated programs that are focused (schedule.ts; 0: broad programs only). Default 0.5. */
   focusedShare?: number;
+  /**
+   * Share of programs run in fresh processes (the spawn executor) rather than the fork server, whose
+   * pre-imported modules and reused workers hide first-import and lazy-initialisation races. Default 0.1;
+   * ignored when the campaign's executor is spawn already.
+   */
+  spawnShare?: number;
 }
 
 export interface BucketSummary {
@@ -120,6 +126,8 @@ export interface CampaignStats {
   timeoutRuns: number;
   /** Programs run with the leak harness (rounds > 1). */
   leakPrograms: number;
+  /** Programs run in fresh processes (the spawn executor) instead of the fork server. */
+  spawnPrograms: number;
   /** New buckets by verdict. */
   verdicts: Partial<Record<Verdict, number>>;
   environmentWarnings: string[];
@@ -206,6 +214,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const flakyBelow = o.flakyBelow ?? 0.5;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
   const executor = o.executor ?? createExecutor();
+  const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
   const corpus = await loadCorpus(o.corpusDir);
   // Parents for mutation: corpus programs that carry a scenario; a malformed header skips that file.
   const parents = o.module
@@ -242,6 +251,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     calibrated: o.calibrate !== false,
     timeoutRuns: 0,
     leakPrograms: 0,
+    spawnPrograms: 0,
     verdicts: {},
     environmentWarnings: [],
     limits,
@@ -378,8 +388,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         const program = makeProgram(index);
         const file = path.join(work, `prog-${index}.py`);
         await fs.writeFile(file, program.source);
+        // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
+        const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? 0.1);
+        if (inSpawn) stats.spawnPrograms += 1;
         const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
-          checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor, calibrator, fresh: extra.fresh });
+          checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh });
         const account = (runs: readonly RunResult[]) => {
           stats.executions += runs.length;
           for (const r of runs) {
@@ -470,6 +483,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     o.signal?.removeEventListener('abort', onOuter);
     await fs.rm(work, { recursive: true, force: true });
     if (!o.executor) await executor.close();
+    if (spawnExecutor !== executor) await spawnExecutor.close();
   }
   const final = snapshot();
   final.stoppedBy = o.signal?.aborted ? 'signal' : 'budget';
@@ -523,6 +537,6 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     out.push(`yield by kind (new buckets/findings/programs), best first: ${top.join(', ')}${kinds.length > 8 ? `, … ${kinds.length - 8} more in --json` : ''}`);
   }
   const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
-  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s)`);
+  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s); ${s.spawnPrograms} in fresh processes`);
   return out.join('\n');
 }

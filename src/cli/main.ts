@@ -232,6 +232,7 @@ export function buildCli(argv: string[]) {
           .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
           .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
           .option('leak-share', { type: 'number', default: 0.1, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
+          .option('spawn-share', { type: 'number', default: 0.1, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
           .option('focused-share', { type: 'number', default: 0.5, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
           .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
@@ -270,6 +271,8 @@ export function buildCli(argv: string[]) {
         say(native.note ?? `C stacks: gdb (${native.gdb ?? ''}), core files per kernel.core_pattern=${native.corePattern ?? ''}`);
         const leakShare = args['leak-share'];
         if (!(leakShare >= 0 && leakShare <= 1)) throw new UsageError(`--leak-share ${leakShare}: expected a share between 0 and 1`);
+        const spawnShare = args['spawn-share'];
+        if (!(spawnShare >= 0 && spawnShare <= 1)) throw new UsageError(`--spawn-share ${spawnShare}: expected a share between 0 and 1`);
         const focusedShare = args['focused-share'];
         if (!(focusedShare >= 0 && focusedShare <= 1)) throw new UsageError(`--focused-share ${focusedShare}: expected a share between 0 and 1`);
         const controller = new AbortController();
@@ -309,6 +312,7 @@ export function buildCli(argv: string[]) {
             calibrate: args.calibrate,
             leakShare,
             focusedShare,
+            spawnShare,
             signal: controller.signal,
             progressEveryMs: live ? 1000 : progressEveryMs,
             onProgress: (st) => status(formatStats(st)),
