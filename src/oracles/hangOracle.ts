@@ -55,7 +55,9 @@ export const hangOracle: Oracle = {
         return {
           ...base,
           kind: 'hang' as const,
-          signature: `hang|${cls}|${frames.join(' | ')}`,
+          // The class (deadlock or spin) is what the samples saw, not the bug: it is in the title and
+          // meta.json, not in the signature.
+          signature: `hang|c:${frames.join(' | ')}`,
           title: `hang (${cls}): no exit ${after}; ${verdict.threads.length} thread(s) in ${frames.join(' | ').slice(0, 140)}${cpu}`,
           // Generated programs cannot deadlock or spin by construction; the campaign upgrades the verdict
           // for them. A hand-written program can (lock-order inversion): unknown until looked at.

@@ -151,7 +151,9 @@ function inGilHandoff(t: NativeThread): boolean {
  * is left. A spin in the lock machinery (PyMutex_Lock's yield loop) shows the code that wants the lock.
  */
 export function hangCulprits(v: HangVerdict): NativeFrame[][] {
-  const depth = v.hangClass === 'spin' ? 3 : 2;
+  // One depth for every class: a spin on a lock's yield loop samples with little CPU and classes as a
+  // deadlock now and then, and the same bug must sign the same (deque.copy's self-wait was two buckets).
+  const depth = HANG_DEPTH;
   const per = v.threads.map((t) => blockedFrames(t, depth)).filter((frames) => frames.length > 0);
   const culprits = per.filter((frames) => !SYNC_WAIT.test(named(frames[0] as NativeFrame) ?? ''));
   return culprits.length > 0 ? culprits : per;
@@ -166,6 +168,9 @@ export function onlyPythonWaits(v: HangVerdict): boolean {
   const per = v.threads.map((t) => blockedFrames(t, 1)).filter((frames) => frames.length > 0);
   return v.hangClass === 'deadlock' && per.length > 0 && per.every((frames) => SYNC_WAIT.test(named(frames[0] as NativeFrame) ?? ''));
 }
+
+/** Meaningful C frames per culprit thread in a hang signature. */
+export const HANG_DEPTH = 2;
 
 /** The signature part of a classified hang: the culprit threads' C frames, sorted. */
 export function hangFrames(v: HangVerdict): string[] {

@@ -57,12 +57,13 @@ describe('native stacks (gdb)', () => {
   it('tells a deadlock, a spin and a crawl apart, from two samples before the kill', async () => {
     const deadlock = (await check('deadlock_c.py', 2000)).findings;
     expect(deadlock.map((f) => f.kind)).toEqual(['hang']);
-    expect(deadlock[0]?.signature).toBe('hang|deadlock|take_in_order < planted_lock_ab | take_in_order < planted_lock_ba');
+    expect(deadlock[0]?.signature).toBe('hang|c:take_in_order < planted_lock_ab | take_in_order < planted_lock_ba');
     expect(deadlock[0]?.native?.hangClass).toBe('deadlock');
 
     const spin = (await check('spin_c.py', 2000)).findings;
     expect(spin.map((f) => f.kind)).toEqual(['hang']);
-    expect(spin[0]?.signature).toBe('hang|spin|planted_spin_wait');
+    expect(spin[0]?.signature).toBe('hang|c:planted_spin_wait');
+    expect(spin[0]?.native?.hangClass).toBe('spin');
 
     const slow = (await check('slow.py', 2000)).findings;
     expect(slow.map((f) => f.kind)).toEqual(['slow']);

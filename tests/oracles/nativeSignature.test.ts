@@ -80,7 +80,21 @@ describe('hang classes', () => {
     const py = { '100': [1, 2] };
     const v = classifyHang(evidence([sample(threads, { '100': 5, '101': 300 }, py, 10), sample(threads, { '100': 5, '101': 398 }, py, 11)]));
     expect(v?.hangClass).toBe('spin');
-    expect(hangFrames(v!)).toEqual(['_mi_page_free_collect < mi_heap_collect_ex < PyThreadState_Clear']);
+    expect(hangFrames(v!)).toEqual(['_mi_page_free_collect < mi_heap_collect_ex']);
+  });
+
+  it('a spin and a deadlock in the same C frames are one bucket: the class is what the samples saw', () => {
+    const copier = thread(101, 'sched_yield', '_Py_yield', '_PyMutex_LockTimed', 'PyMutex_Lock', '_PyCriticalSection2_BeginSlow', 'dequeiter_next', 'deque_extend_impl', 'deque_copy_impl');
+    const threads = [main(), copier];
+    const py = { '100': [1, 2], '101': [7] };
+    const run = (ticks: number) =>
+      fakeRun('gil-off', { termination: { kind: 'timeout', afterMs: 2000 }, native: evidence([sample(threads, { '100': 5, '101': 300 }, py, 10), sample(threads, { '100': 5, '101': 300 + ticks }, py, 11)]) });
+    const [spin] = hangOracle.check([run(90)]);
+    const [still] = hangOracle.check([run(0)]);
+    expect(spin?.native?.hangClass).toBe('spin');
+    expect(still?.native?.hangClass).toBe('deadlock');
+    expect(spin?.signature).toBe(still?.signature);
+    expect(spin?.signature).toMatch(/^hang\|c:dequeiter_next < deque_extend_impl$/);
   });
 
   it('slow: a Python position moved between the samples', () => {
