@@ -16,7 +16,7 @@ import { recordedRate } from '../triage/claims.js';
 import { measureVersions, shortLabel } from '../triage/triage.js';
 import type { Executor } from '../runtime/executor.js';
 import type { GenOptions } from '../generators/scenario.js';
-import { bucketFacts, matchKnownBugs, type KnownBug } from './knownBugs.js';
+import { bucketFacts, matchKnownBugs, type KnownBug } from '../triage/knownBugs.js';
 
 export type Grade = 'fixed-between' | 'still-present' | 'not-reproduced' | 'inconclusive';
 

@@ -22,7 +22,7 @@ import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
-import { formatTriageRow, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
+import { formatTriageRow, knownBugsOf, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
 import { bucketTrialLimit, trialModes } from '../triage/trials.js';
 import { describeResign, needsResign, resignBucket, resignStore } from '../triage/resign.js';
 import { randomBytes } from 'node:crypto';
@@ -387,7 +387,7 @@ export function buildCli(argv: string[]) {
         if (args.json) process.stdout.write(`${JSON.stringify({ buckets: chosen, errors }, null, 2)}\n`);
         else {
           if (chosen.length === 0) process.stdout.write(`no buckets in ${store.root}\n`);
-          for (const b of chosen) process.stdout.write(`${formatTriageRow(b.bucket, b.meta)}\n`);
+          for (const b of chosen) process.stdout.write(`${formatTriageRow(b.bucket, b.meta, await knownBugsOf(store, b.bucket, b.meta))}\n`);
           for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
           // Findings seen only in a reused fork-server worker, never in a fresh one: kept, listed, not buckets.
           const unconfirmed = (await new CrashStore(path.join(store.root, '.unconfirmed')).list()).buckets;

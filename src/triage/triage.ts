@@ -1,10 +1,13 @@
 // Crash triage: the buckets of a store with their rates and sizes, which interpreters each affects, and
 // reproduction rates measured after the fact.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { recordedRate, trialsNeeded, versionStatus } from './claims.js';
+import { bucketFacts, matchKnownBugs, type KnownBug } from './knownBugs.js';
 import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
@@ -61,8 +64,16 @@ export async function measureRate(store: CrashStore, bucket: string, meta: Bucke
   return store.update(bucket, (m) => ({ ...m, reproduction }));
 }
 
-/** One table row per bucket: kind, hits, rate, minimized, versions. */
-export function formatTriageRow(bucket: string, m: BucketMeta): string {
+/** The Misc/NEWS entries a bucket may be (knownBugs.ts), read from its reproducer and stacks. */
+export async function knownBugsOf(store: CrashStore, bucket: string, meta: BucketMeta): Promise<KnownBug[]> {
+  const dir = store.dir(bucket);
+  const source = await fs.readFile(await reproducerIn(dir), 'utf8').catch(() => '');
+  const stacks = await fs.readFile(path.join(dir, 'stack.txt'), 'utf8').catch(() => '');
+  return matchKnownBugs(bucketFacts(meta, source, stacks));
+}
+
+/** One table row per bucket: kind, hits, rate, minimized, versions, and the NEWS entries it may be. */
+export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly KnownBug[] = []): string {
   const rate = m.reproduction ? `${m.reproduction.hits}/${m.reproduction.trials}${m.reproduction.flaky ? ' flaky' : ''}` : 'unmeasured';
   const min = m.minimized ? `min ${m.minimized.linesBefore}->${m.minimized.linesAfter} lines` : 'not minimized';
   const versions = m.versions
@@ -78,5 +89,6 @@ export function formatTriageRow(bucket: string, m: BucketMeta): string {
     ...(frames ? [`    C: ${frames}${m.native?.hangClass ? ` [${m.native.hangClass}]` : ''}`] : []),
     ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
+    ...(known.length ? [`    Misc/NEWS: ${known.map((k) => `gh-${k.gh} (${k.area}, fixed in ${k.fixedIn}: ${k.news.slice(0, 90)})`).join('; ')}`] : []),
   ].join('\n');
 }

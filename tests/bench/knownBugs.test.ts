@@ -1,7 +1,7 @@
 // The known-bug table and how a bucket is matched to it and graded.
 import { describe, expect, it } from 'vitest';
 import { gradeOf } from '../../src/bench/bugs.js';
-import { bucketFacts, faultingThreadFunctions, KNOWN_BUGS, matchKnownBugs } from '../../src/bench/knownBugs.js';
+import { bucketFacts, faultingThreadFunctions, KNOWN_BUGS, matchKnownBugs } from '../../src/triage/knownBugs.js';
 import type { BucketMeta } from '../../src/store/crashStore.js';
 
 const meta = (over: Partial<BucketMeta>): BucketMeta =>
