@@ -74,13 +74,14 @@ export class Scheduler {
     return {
       shape: 'focused',
       kind,
+      // What the user set explicitly (iterations, threads, ...) stands; the focused shape fills the rest.
       options: {
-        ...base,
-        kinds: [kind],
         objects: [1, 1],
         opsPerThread: [2, 3],
         iterations: [200, 1000],
         threads: [Math.max(2, cores), Math.min(16, Math.max(2, 2 * cores))],
+        ...base,
+        kinds: [kind],
       },
     };
   }

@@ -98,7 +98,18 @@ function withGenOptions<T>(y: Argv<T>) {
     .option('options', { type: 'string', describe: 'all generator options as JSON (as a program header records them)' });
 }
 
-function genOptionsFrom(args: { threads?: string; iterations?: string; objects?: string; effects?: string; kinds?: string; options?: string }): GenOptions {
+type GenArgs = { threads?: string; iterations?: string; objects?: string; effects?: string; kinds?: string; options?: string };
+
+function genOptionsFrom(args: GenArgs): GenOptions {
+  try {
+    return resolveGenOptions(genPartialFrom(args));
+  } catch (error) {
+    throw new UsageError(`generator options: ${(error as Error).message}`);
+  }
+}
+
+/** The generator options a user gave (validated), without the defaults: a campaign's focused programs set the rest. */
+function genPartialFrom(args: GenArgs): Partial<GenOptions> {
   let partial: Partial<GenOptions> = {};
   if (args.options) {
     try {
@@ -120,10 +131,11 @@ function genOptionsFrom(args: { threads?: string; iterations?: string; objects?:
   }
   if (args.kinds) partial.kinds = args.kinds.split(',').map((k) => k.trim());
   try {
-    return resolveGenOptions(partial);
+    resolveGenOptions(partial);
   } catch (error) {
     throw new UsageError(`generator options: ${(error as Error).message}`);
   }
+  return partial;
 }
 
 function withTargetOptions<T>(y: Argv<T>) {
@@ -260,7 +272,7 @@ export function buildCli(argv: string[]) {
         const flakyBelow = args['flaky-below'];
         if (!(flakyBelow >= 0 && flakyBelow <= 1)) throw new UsageError(`--flaky-below ${flakyBelow}: expected a share between 0 and 1`);
         const progressEveryMs = duration(args['progress-every'], '--progress-every');
-        const genOptions = genOptionsFrom(args);
+        const genOptions = genPartialFrom(args);
         const targets = await resolveTargets({ python: args.python, log: say });
         const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
         const seed = args.seed ?? randomBytes(4).toString('hex');

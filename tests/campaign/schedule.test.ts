@@ -52,6 +52,9 @@ describe('the kind scheduler', () => {
       } else expect(plan.options).toEqual({ effects: ['exact'] });
     }
     expect([...shapes].sort()).toEqual(['broad', 'focused']);
+    // What the user set stands: focused programs keep explicit iterations and fill only the rest.
+    const always = new Scheduler(kinds, { focusedShare: 1, cores: 2 }).plan(rng, { iterations: [20, 60] });
+    expect(always.options).toMatchObject({ iterations: [20, 60], objects: [1, 1], kinds: [always.kind] });
     expect(new Scheduler([], { cores: 2 }).plan(rng, {}).shape).toBe('broad');
   });
 
