@@ -421,7 +421,7 @@ export function buildCli(argv: string[]) {
           .positional('bucket', { type: 'string', demandOption: true, describe: 'a bucket directory, or a bucket name in --crashes' })
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory (for bucket names)' })
           .option('trials', { type: 'number', default: 5, describe: 'runs per candidate' })
-          .option('rate', { type: 'number', describe: 'share of trials a candidate must reproduce in (default: half the bucket\'s rate, at least one run)' })
+          .option('rate', { type: 'number', describe: 'share of trials a candidate must reproduce in (default: half the bucket\'s measured rate, at least one run; one run when never measured)' })
           .option('budget', { type: 'string', default: '10m', describe: 'time budget' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' }),
       async (args) => {
@@ -443,7 +443,10 @@ export function buildCli(argv: string[]) {
           meta = (await store.read(bucket)) ?? meta;
         }
         const trials = positiveInt(args.trials, '--trials');
-        const rate = args.rate ?? Math.max(1 / trials, (meta.reproduction?.rate ?? 1) / 2);
+        // Half the bucket's measured rate; a bucket whose rate was never measured (a campaign that ended
+        // while measuring) asks for one run in `trials`: its rate is unknown, and assuming 100% would refuse
+        // every flaky bug at the baseline.
+        const rate = args.rate ?? (meta.reproduction ? Math.max(1 / trials, meta.reproduction.rate / 2) : 1 / trials);
         if (!(rate > 0 && rate <= 1)) throw new UsageError(`--rate ${rate}: expected a share in (0, 1]`);
         const requiredHits = Math.max(1, Math.ceil(rate * trials - 1e-9));
         // A hang bucket's candidates get the calibrated limit its finding had, not the whole cap.
