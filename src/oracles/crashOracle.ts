@@ -14,7 +14,7 @@ export { FATAL_SIGNALS };
 const SIGNAL_NAMES = new Set(['Segmentation fault', 'Aborted', 'Bus error', 'Floating-point exception', 'Floating point exception', 'Illegal instruction', 'Trace/breakpoint trap', 'Bad system call']);
 
 /** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
-export const SIGNATURE_FORMAT = 5;
+export const SIGNATURE_FORMAT = 6;
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;

@@ -16,6 +16,13 @@ import type { HangClass, NativeEvidence, NativeFrame, NativeThread } from '../ty
 const CRASH_PLUMBING =
   /^(<signal handler called>|__pthread_kill_implementation|__pthread_kill_internal|__GI___pthread_kill|pthread_kill|__GI_raise|raise|__GI_abort|abort|__assert_fail_base|__GI___assert_fail|__assert_fail|__libc_message|__GI___libc_message|__libc_fatal|malloc_printerr|fatal_error|fatal_error_exit|fatal_error_dump_runtime|_Py_FatalErrorFunc|_Py_FatalErrorFormat|Py_FatalError|_Py_FatalError.*|_PyObject_AssertFailed|_Py_FatalRefcountError.*|_Py_NegativeRefcount|faulthandler_fatal_error|faulthandler_dump.*|faulthandler_user|faulthandler_exc_handler|_Py_DumpTraceback.*|_Py_DumpExtensionModules|_Py_DumpHexadecimal|_Py_DumpASCII)$/;
 
+/**
+ * The inline reference-count and atomic helpers (Include/object.h, refcount.h, pyatomic*.h): a use-after-free
+ * faults in them, and they say nothing of which object's code is at fault; the caller does.
+ */
+const REFCOUNT_INLINE =
+  /^(_Py_atomic_.*|Py_INCREF|Py_DECREF|Py_XINCREF|Py_XDECREF|_Py_INCREF.*|_Py_DECREF.*|_Py_XINCREF|_Py_XDECREF|Py_NewRef|_Py_NewRef|Py_XNewRef|_Py_XNewRef|_Py_IsImmortal|_Py_IsOwnedByCurrentThread|_Py_ThreadId|Py_REFCNT|_Py_REFCNT|Py_SET_REFCNT|_Py_TryIncref.*|_Py_TryXGetRef|_Py_ExplicitMergeRefcount|_Py_MergeZeroLocalRefcount|_Py_DecRefShared.*|Py_TYPE|_Py_TYPE|Py_SIZE|_Py_SIZE)$/;
+
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
 const WAIT_PLUMBING =
   /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*|PyCriticalSection.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil.*|_PyEval_ReleaseLock)$/;
@@ -65,6 +72,7 @@ export function crashFrames(thread: NativeThread, depth = 3): NativeFrame[] {
     if (name === null || isSystem(f)) continue;
     if (leading && CRASH_PLUMBING.test(name)) continue;
     leading = false;
+    if (REFCOUNT_INLINE.test(name)) continue;
     if (CALL_PLUMBING.test(name)) continue;
     out.push(f);
     if (out.length >= depth) break;

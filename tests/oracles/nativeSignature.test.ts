@@ -45,6 +45,12 @@ describe('C frames of a crash', () => {
     expect(crashFrames(t, 2).map((x) => x.func)).toEqual(['list_resize', 'list_append']);
   });
 
+  it('skips the inline refcount and atomic helpers a use-after-free faults in: the object\'s own code signs', () => {
+    const inline = (fn: string) => thread(4, '_Py_atomic_load_uint32_relaxed', 'Py_INCREF', '_Py_NewRef', fn, 'cfunction_vectorcall_O', '_PyEval_EvalFrameDefault');
+    expect(crashFrames(inline('element_getitem')).map((x) => x.func)).toEqual(['element_getitem']);
+    expect(crashFrames(inline('groupby_next'))[0]?.func).toBe('groupby_next');
+  });
+
   it('folds compiler clone suffixes', () => {
     expect(foldFunction('list_resize.constprop.0')).toBe('list_resize');
     expect(foldFunction('mi_free.part.3.cold')).toBe('mi_free');
