@@ -63,6 +63,8 @@ export interface OpSpec {
   usesProbe?: boolean;
   /** Modules the op needs beyond its kind's (a serializer, the hook's module). */
   imports?: string[];
+  /** Memory grows with every call by design: programs with it never run the leak harness. */
+  notMemoryNeutral?: boolean;
 }
 
 export interface KindSpec {
@@ -674,7 +676,9 @@ export const OPS: OpSpec[] = [
     { id: 'clearcache', effect: 'crash-only', cite: 'news-stdlib-lazy', tokens: 'none', body: () => [call(N('linecache'), 'clearcache')] },
     { id: 'checkcache', effect: 'crash-only', cite: 'news-stdlib-lazy', tokens: 'none', body: (c) => [call(N('linecache'), 'checkcache', c.o)] },
   ]),
-  ...ops('atexit', [{ id: 'register_unregister', effect: 'crash-only', cite: 'news-stdlib-lazy', tokens: 'none', body: (c) => [call(N('atexit'), 'register', c.o), call(N('atexit'), 'unregister', c.o)] }]),
+  // atexit keeps one slot per registration until the interpreter exits (unregister empties it, never frees
+  // it): 34 kB per leak round, by design, seen in the known-bug benchmark.
+  ...ops('atexit', [{ id: 'register_unregister', effect: 'crash-only', cite: 'news-stdlib-lazy', tokens: 'none', notMemoryNeutral: true, body: (c) => [call(N('atexit'), 'register', c.o), call(N('atexit'), 'unregister', c.o)] }]),
   // The decoder's table is built on first use: every thread must decode the same payload.
   ...ops('base64', [
     {

@@ -140,7 +140,9 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   // Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,
   // classes and module-level functions are immortalized once a second thread starts (free-threading
   // howto, "Immortalization"), so defining them again each leak round would leak by design.
-  const rounds = options.rounds;
+  // An op that grows memory by design (atexit keeps a slot per registration until exit) would make
+  // every leak round a leak of our making: such a scenario runs once, without the leak harness.
+  const rounds = p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral)) ? 1 : options.rounds;
   if (rounds > 1) imports.add('tracemalloc');
   imports.add('weakref');
   const defs: Stmt[] = [py.import(...[...imports].sort())];
@@ -372,7 +374,7 @@ export function renderBare(scenario: Scenario, origin: { seed: string; options: 
   ];
   // Leak rounds ran the scenario repeatedly under tracemalloc, with a collection after each: a crash can
   // need both (tracemalloc's hooks are on every allocation), so the bare render keeps them.
-  const rounds = origin.options.rounds;
+  const rounds = p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral)) ? 1 : origin.options.rounds;
   if (rounds > 1) imports.add('tracemalloc').add('gc');
   const optional = (st: Stmt) => optionalNames.has(boundName(st) ?? '');
   const stmts =

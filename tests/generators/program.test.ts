@@ -93,3 +93,12 @@ describe('module mode with the leak harness', () => {
     expect(generateModuleProgram(surface, 's1', { rounds: 6, warmupRounds: 2 }).source).toBe(leak.source);
   });
 });
+
+describe('ops that grow memory by design', () => {
+  it('never run under the leak harness: atexit keeps a slot per registration until exit', () => {
+    const g = generateProgram('atexit-leak', { kinds: ['atexit'], rounds: 6, warmupRounds: 2 });
+    expect(g.source).not.toContain('leak-rounds');
+    const list = generateProgram('list-leak', { kinds: ['list'], rounds: 6, warmupRounds: 2 });
+    expect(list.source).toContain('leak-rounds');
+  });
+});
