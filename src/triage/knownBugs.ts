@@ -38,12 +38,12 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   { gh: 141311, fixedIn: '3.13.10', area: 'io.BytesIO', news: 'assertion failure in BytesIO.readinto when the read position is above the capacity', frames: /_io_BytesIO_readinto/, ops: /^BytesIO\.readinto/ },
   { gh: 140551, fixedIn: '3.13.10', area: 'dict', news: 'crash in dict if dict.clear() is called at the lookup stage', frames: /do_lookup|unicodekeys_lookup|dictkeys_generic_lookup|_Py_dict_lookup/, ops: /^dict\.clear|^dict\.(get|contains|setitem|pop)/, both: true },
   { gh: 141141, fixedIn: '3.13.10', area: 'base64', news: 'thread safety issue in base64.b85decode', ops: /^base64\./ },
-  { gh: 142048, fixedIn: '3.13.10', area: 'gc', news: 'quadratically increasing garbage collection delays in the free-threaded build', frames: /gc_collect_main|_PyGC_Collect|gc_visit_heaps|deduce_unreachable_heap/ },
+  { gh: 142048, fixedIn: '3.13.10', area: 'gc', news: 'quadratically increasing garbage collection delays in the free-threaded build', kinds: ['slow', 'hang'], frames: /gc_collect_main|_PyGC_Collect|gc_visit_heaps|deduce_unreachable_heap/ },
   { gh: 141805, fixedIn: '3.13.12', area: 'set', news: 'crash in set when objects with the same hash are concurrently added after removing one with that hash', frames: /set_add_entry|set_discard_entry|set_lookkey|set_table_resize/, ops: /^set\./ },
   { gh: 142495, fixedIn: '3.13.12', area: 'collections.defaultdict', news: 'race where a default value from default_factory overwrote a value set before default_factory returned', ops: /^defaultdict\.(missing|setdefault|append_missing|inc)/ },
   { gh: 143378, fixedIn: '3.13.12', area: 'io.BytesIO', news: 'use-after-free when a BytesIO is concurrently mutated during write() or writelines()', frames: /_io_BytesIO_write|write_bytes|bytesio|resize_buffer/, ops: /^BytesIO\./ },
   { gh: 143200, fixedIn: '3.13.12', area: 'xml.etree.ElementTree', news: 'use-after-free in Element __getitem__ / __setitem__ when the element is concurrently mutated', frames: /element_getitem|element_setitem|element_subscr|element_ass_subscr/, ops: /^Element\./ },
-  { gh: 143638, fixedIn: '3.13.12', area: 'pickle', news: 'concurrent calls of methods of the same Pickler/Unpickler could crash or corrupt data', frames: /_pickle|save_reduce|Pickler_|load_/, ops: /^Pickler\.|^pickle\./ },
+  { gh: 143638, fixedIn: '3.13.12', area: 'pickle', news: 'concurrent calls of methods of the same Pickler/Unpickler could crash or corrupt data', frames: /^(_pickle_\w+|save|save_reduce|save_list|save_dict|batch_list\w*|batch_dict\w*|Pickler_\w+|Unpickler_\w+|load_build|load_reduce)$/, ops: /^Pickler\.|^pickle\.|\.pickle_dumps$/ },
   { gh: 142881, fixedIn: '3.13.12', area: 'atexit', news: 'concurrent and reentrant atexit.unregister', frames: /atexit_unregister|atexit_delete_cb/, ops: /^atexit\./ },
   { gh: 133253, fixedIn: '3.13.12', area: 'linecache', news: 'thread-safety issues in linecache', ops: /^linecache\./ },
   { gh: 142651, fixedIn: '3.13.12', area: 'unittest.mock', news: 'Mock.call_count may be inaccurate when the mock is called concurrently', ops: /^Mock\./ },
@@ -110,11 +110,12 @@ export function bucketFacts(meta: BucketMeta, reproSource: string, stackText = '
 
 /** The known bugs a bucket may be: a frame and/or an op of the bucket matches. */
 export function matchKnownBugs(facts: BucketFacts, bugs: readonly KnownBug[] = KNOWN_BUGS): KnownBug[] {
-  const text = [facts.signature, ...facts.frames].join('\n');
+  // Each frame by its function name ("list_resize (Objects/listobject.c:12)" -> "list_resize").
+  const names = [...facts.frames.map((f) => f.split(' ')[0] ?? f), ...(/\|c:([^|]*)/.exec(facts.signature)?.[1]?.split(/ [<|] /).map((f) => f.trim()) ?? [])];
   return bugs.filter((b) => {
     if (b.kinds && !b.kinds.includes(facts.kind)) return false;
     if (!b.frames && !b.ops) return b.kinds !== undefined;
-    const byFrame = b.frames?.test(text) === true;
+    const byFrame = b.frames !== undefined && names.some((n) => (b.frames as RegExp).test(n));
     const byOp = b.ops !== undefined && facts.ops.some((op) => (b.ops as RegExp).test(op));
     if (b.both) return byFrame && byOp;
     // A crash or hang is its C frames: an op alone does not make it a bug known by other frames.

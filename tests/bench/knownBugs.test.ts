@@ -43,6 +43,13 @@ describe('known bugs from Misc/NEWS', () => {
     expect(matchKnownBugs(bucketFacts(other, '', '')).map((b) => b.gh)).not.toContain(143378);
   });
 
+  it('matches frames by function name: an atomic load helper is not pickle\'s load_*', () => {
+    const uaf = meta({ native: { frames: ['_Py_atomic_load_uint32_relaxed (pyatomic_gcc.h:367)', 'element_getitem (_elementtree.c:1)'], op: 'Element.getitem0 on Element' } });
+    expect(matchKnownBugs(bucketFacts(uaf, '', '')).map((b) => b.gh)).toEqual([143200]);
+    const pickle = meta({ native: { frames: ['batch_list_exact (_pickle.c:3000)'], op: 'dict_of_lists.pickle_dumps on dict_of_lists' } });
+    expect(matchKnownBugs(bucketFacts(pickle, '', '')).map((b) => b.gh)).toEqual([143638]);
+  });
+
   it('matches a lost write by the ops its signature names, not every op of the program', () => {
     const lost = meta({ kind: 'lost-write', signature: 'lost-write|missing|Mock|Mock.call,Mock.call_count', title: 'lost increments' });
     expect(matchKnownBugs(bucketFacts(lost, "_SLOTS = {1: 't0 partial.call'}")).map((b) => b.gh).sort()).toEqual([142651, 150175]);
