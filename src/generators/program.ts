@@ -128,6 +128,11 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
   return renderProgram(planScenario(rng, options), { seed: seedText, options });
 }
 
+/** An op or object kind that leaves memory behind by design: the scenario never runs the leak harness. */
+function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean {
+  return p.objects.some((o) => o.kind.notMemoryNeutral === true) || p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral === true));
+}
+
 /** Render a scenario to a program: the AST, its source with header, and the predicted observables. */
 export function renderProgram(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): GeneratedProgram {
   const { seed: seedText, options } = origin;
@@ -142,7 +147,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   // howto, "Immortalization"), so defining them again each leak round would leak by design.
   // An op that grows memory by design (atexit keeps a slot per registration until exit) would make
   // every leak round a leak of our making: such a scenario runs once, without the leak harness.
-  const rounds = p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral)) ? 1 : options.rounds;
+  const rounds = notMemoryNeutral(p) ? 1 : options.rounds;
   if (rounds > 1) imports.add('tracemalloc');
   imports.add('weakref');
   const defs: Stmt[] = [py.import(...[...imports].sort())];
@@ -374,7 +379,7 @@ export function renderBare(scenario: Scenario, origin: { seed: string; options: 
   ];
   // Leak rounds ran the scenario repeatedly under tracemalloc, with a collection after each: a crash can
   // need both (tracemalloc's hooks are on every allocation), so the bare render keeps them.
-  const rounds = p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral)) ? 1 : origin.options.rounds;
+  const rounds = notMemoryNeutral(p) ? 1 : origin.options.rounds;
   if (rounds > 1) imports.add('tracemalloc').add('gc');
   const optional = (st: Stmt) => optionalNames.has(boundName(st) ?? '');
   const stmts =
