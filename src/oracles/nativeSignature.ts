@@ -21,7 +21,7 @@ const CRASH_PLUMBING =
  * faults in them, and they say nothing of which object's code is at fault; the caller does.
  */
 const REFCOUNT_INLINE =
-  /^(_Py_atomic_.*|Py_INCREF|Py_DECREF|Py_XINCREF|Py_XDECREF|_Py_INCREF.*|_Py_DECREF.*|_Py_XINCREF|_Py_XDECREF|Py_NewRef|_Py_NewRef|Py_XNewRef|_Py_XNewRef|_Py_IsImmortal|_Py_IsOwnedByCurrentThread|_Py_ThreadId|Py_REFCNT|_Py_REFCNT|Py_SET_REFCNT|_Py_TryIncref.*|_Py_TryXGetRef|_Py_ExplicitMergeRefcount|_Py_MergeZeroLocalRefcount|_Py_DecRefShared.*|Py_TYPE|_Py_TYPE|Py_SIZE|_Py_SIZE)$/;
+  /^(_Py_atomic_.*|Py_INCREF|Py_DECREF|Py_XINCREF|Py_XDECREF|_Py_INCREF.*|_Py_DECREF.*|_Py_XINCREF|_Py_XDECREF|Py_NewRef|_Py_NewRef|Py_XNewRef|_Py_XNewRef|_Py_IsImmortal|_Py_IsOwnedByCurrentThread|_Py_ThreadId|Py_REFCNT|_Py_REFCNT|Py_SET_REFCNT|_Py_TryIncref.*|_Py_TryXGetRef|_Py_ExplicitMergeRefcount|_Py_MergeZeroLocalRefcount|_Py_DecRefShared.*|Py_TYPE|_Py_TYPE|Py_SIZE|_Py_SIZE|Py_IS_TYPE|PyType_HasFeature|_PyType_HasFeature|PyList_GET_ITEM|PyList_SET_ITEM|PyList_GET_SIZE|PyTuple_GET_ITEM|PyTuple_SET_ITEM|PyTuple_GET_SIZE|_PyList_ITEMS|_PyTuple_ITEMS)$/;
 
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
 const WAIT_PLUMBING =

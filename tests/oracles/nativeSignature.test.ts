@@ -49,6 +49,8 @@ describe('C frames of a crash', () => {
     const inline = (fn: string) => thread(4, '_Py_atomic_load_uint32_relaxed', 'Py_INCREF', '_Py_NewRef', fn, 'cfunction_vectorcall_O', '_PyEval_EvalFrameDefault');
     expect(crashFrames(inline('element_getitem')).map((x) => x.func)).toEqual(['element_getitem']);
     expect(crashFrames(inline('groupby_next'))[0]?.func).toBe('groupby_next');
+    expect(crashFrames(thread(5, '_Py_atomic_load_uint64_relaxed', 'PyType_HasFeature', 'encoder_listencode_obj'))[0]?.func).toBe('encoder_listencode_obj');
+    expect(crashFrames(thread(6, 'PyList_SET_ITEM', 'array_array_tolist_impl'))[0]?.func).toBe('array_array_tolist_impl');
   });
 
   it('folds compiler clone suffixes', () => {
