@@ -86,11 +86,15 @@ describe('no false positives with the GIL on', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-rounds-'));
     const reports = await mapConcurrent(Array.from({ length: 30 }, (_, i) => 5000 + i), 2, async (seed) => {
       const file = path.join(dir, `prog-${seed}.py`);
-      await fs.writeFile(file, generateProgram(seed, { rounds: 6, warmupRounds: 2 }).source);
-      return { seed, report: await checkProgram({ file, targets: [ft], modes: ['gil-on'], runs: 1, timeoutMs: 60_000, jobs: 1 }) };
+      const program = generateProgram(seed, { rounds: 6, warmupRounds: 2 });
+      await fs.writeFile(file, program.source);
+      // Objects and ops that grow memory by design (Mock, atexit) run without the harness.
+      const harnessed = !program.meta.ops.some((o) => /:(Mock|atexit)\./.test(o));
+      return { seed, harnessed, report: await checkProgram({ file, targets: [ft], modes: ['gil-on'], runs: 1, timeoutMs: 60_000, jobs: 1 }) };
     });
-    for (const { report } of reports) {
-      for (const run of report.runs) expect(run.records.some((r) => r.type === 'leak-rounds'), run.stderrTail).toBe(true);
+    expect(reports.filter((r) => r.harnessed).length).toBeGreaterThan(20);
+    for (const { report, harnessed } of reports) {
+      for (const run of report.runs) expect(run.records.some((r) => r.type === 'leak-rounds'), run.stderrTail).toBe(harnessed);
     }
     const bad = reports.flatMap(({ seed, report }) => report.findings.filter((f) => f.kind !== 'crash').map((f) => `seed ${seed}: ${f.title}`));
     expect(bad).toEqual([]);
