@@ -80,7 +80,7 @@ export interface ThreadPlan {
 
 const LEVEL_ORDER: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
 const weaker = (a: EffectClass, b: EffectClass): EffectClass => (LEVEL_ORDER.indexOf(a) >= LEVEL_ORDER.indexOf(b) ? a : b);
-export const ITERATOR_KINDS = new Set(['count', 'list_iterator']);
+export const ITERATOR_KINDS = new Set(['count', 'list_iterator', 'dict_shared_iter', 'set_shared_iter', 'groupby']);
 const CLASS_PREFIX: Record<string, string> = { instance: 'C', slots: 'S', class: 'K', lru_cache: 'cached', hostile_list: 'Hostile' };
 
 function rangeIn(rng: Rng, [lo, hi]: [number, number]): number {
