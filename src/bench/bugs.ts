@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
 import { installPython } from '../runtime/provision.js';
+import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import { recordedRate } from '../triage/claims.js';
 import { measureVersions, shortLabel } from '../triage/triage.js';
@@ -101,6 +102,9 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
       grade: gradeOf(meta, status), known: matchKnownBugs(bucketFacts(meta, source, stacks)), frames: meta.native?.frames ?? [],
     };
     graded.push(g);
+    // Written after every graded bucket (atomically): grading can take minutes per bucket, and a run
+    // stopped part-way keeps what it graded.
+    await writeFileAtomic(path.join(o.dir, 'bugs.json'), `${JSON.stringify({ old: old.label, new: neu.label, stats, graded: graded.map((x) => ({ ...x, known: x.known.map((k) => k.gh) })) }, null, 2)}\n`);
     log(`  ${bucket}: ${g.grade} (old rate ${rate.toFixed(2)}, new ${newHits}/${newTrials})${g.known.length ? `; NEWS gh-${g.known.map((k) => k.gh).join(', gh-')}` : ''}`);
   }
   return { stats, graded, old: old.label, new: neu.label };

@@ -268,7 +268,6 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
     log: (line) => console.log(line),
   });
   for (const line of formatBugsReport(report)) console.log(line);
-  await fs.writeFile(path.join(dir, 'bugs.json'), `${JSON.stringify({ ...report, graded: report.graded.map((g) => ({ ...g, known: g.known.map((k) => k.gh) })) }, null, 2)}\n`);
   const fixed = report.graded.filter((g) => g.grade === 'fixed-between');
   return [
     { name: 'fixed-between buckets', value: String(fixed.length), note: `${fixed.filter((g) => g.known.length).length} matched to NEWS; results in ${dir}` },
