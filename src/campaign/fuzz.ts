@@ -230,6 +230,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const seenContent = new Set(corpus.map((c) => createHash('sha256').update(c.source).digest('hex')));
   // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
   const seenFeatures = new Set<string>(parents.flatMap((p) => p.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op))));
+  // Feedback: focused programs on the kinds that yield (schedule.ts).
+  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? 0.5, cores: os.availableParallelism() });
   const stats: CampaignStats = {
     seed: o.seed,
     elapsedMs: 0,
@@ -256,10 +258,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     environmentWarnings: [],
     limits,
     stoppedBy: 'running',
-    yield: { byShape: { broad: { programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 }, focused: { programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 }, mutated: { programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 } }, byKind: {}, byOp: {} },
+    yield: scheduler.yields(),
   };
-  // Feedback: focused programs on the kinds that yield (schedule.ts).
-  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? 0.5, cores: os.availableParallelism() });
   const buckets = new Set<string>();
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;

@@ -128,6 +128,31 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
   return renderProgram(planScenario(rng, options), { seed: seedText, options });
 }
 
+/** The modules a scenario's object kinds and ops need, beside the render's own. */
+function scenarioImports(p: ReturnType<typeof resolveScenario>, own: string[]): Set<string> {
+  const imports = new Set(own);
+  for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
+  for (const t of p.threadPlans) for (const i of t.ops) for (const m of i.op.imports ?? []) imports.add(m);
+  return imports;
+}
+
+/** `_SLOTS = {slot: 't<thread> <op id>'}`: what the crash oracle maps a token marker back to. */
+function slotsTable(p: ReturnType<typeof resolveScenario>): Stmt {
+  return py.assign(py.store('_SLOTS'), py.dict(p.threadPlans.flatMap((t) => t.ops.map((i) => [py.int(i.slot), s(`t${t.tid} ${i.op.id}`)] as [Expr, Expr]))));
+}
+
+/** The shared objects, their counters, locks and counter holders (both renders create them alike). */
+function objectSetup(p: ReturnType<typeof resolveScenario>): Stmt[] {
+  return p.objects.flatMap((o, k) => [
+    py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)),
+    ...(['instance', 'slots', 'SimpleNamespace'].includes(o.kind.id) ? [py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0))] : []),
+    // The class itself is defined once, at module level: its counter is reset every round.
+    ...(o.kind.id === 'class' ? [py.assign(py.attrStore(N(o.cls), 'n'), py.int(0))] : []),
+    py.assign(py.store(`lock_${o.v}`), py.method(N('threading'), 'Lock')),
+    py.assign(py.store(`holder_${o.v}`), py.method(N('types'), 'SimpleNamespace', [], [py.kw('n', py.int(0)), py.kw('m', py.int(0))])),
+  ]);
+}
+
 /** An op or object kind that leaves memory behind by design: the scenario never runs the leak harness. */
 function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean {
   return p.objects.some((o) => o.kind.notMemoryNeutral === true) || p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral === true));
@@ -137,9 +162,7 @@ function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean {
 export function renderProgram(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): GeneratedProgram {
   const { seed: seedText, options } = origin;
   const p = resolveScenario(scenario);
-  const imports = new Set(['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types']);
-  for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
-  for (const t of p.threadPlans) for (const i of t.ops) for (const m of i.op.imports ?? []) imports.add(m);
+  const imports = scenarioImports(p, ['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types']);
   const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
 
   // Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,
@@ -153,8 +176,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   const defs: Stmt[] = [py.import(...[...imports].sort())];
   defs.push(py.assign(py.store('THREADS'), py.int(p.threads)), py.assign(py.store('ITERS'), py.int(p.iterations)), py.assign(py.store('SPAN'), py.int(SPAN)));
   defs.push(...preludeDefs({ queues }));
-  const slots = p.threadPlans.flatMap((t) => t.ops.map((i) => [i.slot, `t${t.tid} ${i.op.id}`] as const));
-  defs.push(py.assign(py.store('_SLOTS'), py.dict(slots.map(([k, label]) => [py.int(k), s(label)]))));
+  defs.push(slotsTable(p));
   defs.push(py.assign(py.store('_OWNER'), py.dict(p.threadPlans.flatMap((t) => t.ops.map((i) => [py.int(i.slot), py.int(t.tid)] as [Expr, Expr])))));
   for (const o of p.objects) defs.push(...(o.kind.defs?.(o.cls) ?? []));
   defs.push(...p.threadPlans.map(threadDef));
@@ -164,17 +186,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   for (const name of ['_MISMATCH', '_UNEXPECTED', '_RACY', '_keep']) body.push(py.assign(py.store(name), py.list([])));
   body.push(py.assign(py.store('_OBS'), py.dict([])), py.assign(py.store('_REF'), py.dict([])), py.assign(py.store('_HOSTILE_DICT'), py.dict([])));
   body.push(py.assign(py.store('_ALLOWED'), py.bin(py.list([py.int(0)]), 'Mult', N('THREADS'))));
-  // Shared objects, their locks and counters.
-  p.objects.forEach((o, k) => {
-    body.push(py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)));
-    if (['instance', 'slots', 'SimpleNamespace'].includes(o.kind.id)) {
-      body.push(py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0)));
-    }
-    // The class itself is defined once, at module level: its counter is reset every round.
-    if (o.kind.id === 'class') body.push(py.assign(py.attrStore(N(o.cls), 'n'), py.int(0)));
-    body.push(py.assign(py.store(`lock_${o.v}`), py.method(N('threading'), 'Lock')));
-    body.push(py.assign(py.store(`holder_${o.v}`), py.method(N('types'), 'SimpleNamespace', [], [py.kw('n', py.int(0)), py.kw('m', py.int(0))])));
-  });
+  body.push(...objectSetup(p));
   body.push(py.assign(py.store('_BOX'), py.dict(p.objects.map((o) => [s(o.v), N(o.v)]))));
   body.push(
     py.assign(py.store('_TAKEN'), py.dict(p.objects.map((o) => [s(o.v), py.dictComp(N('t'), py.list([]), [py.comp(py.store('t'), py.call(N('range'), [N('THREADS')]))])]))),
@@ -325,12 +337,9 @@ function pruneUnused(stmts: Stmt[], optional: (st: Stmt) => boolean): Stmt[] {
  */
 export function renderBare(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): { source: string; module: Module } {
   const p = resolveScenario(scenario);
-  const imports = new Set(['sys', 'threading']);
-  for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
-  for (const t of p.threadPlans) for (const i of t.ops) for (const m of i.op.imports ?? []) imports.add(m);
+  const imports = scenarioImports(p, ['sys', 'threading']);
   if (p.threadPlans.some((t) => t.ops.some((i) => i.sleepAfter))) imports.add('time');
   if (p.threadPlans.some((t) => t.gcEvery !== null)) imports.add('gc');
-  const slots = p.threadPlans.flatMap((t) => t.ops.map((i) => [i.slot, `t${t.tid} ${i.op.id}`] as const));
   const threadDefs = p.threadPlans.map((t) => {
     const loop = threadLoop(t, true);
     const taken = [...new Set(t.ops.map((i) => i.obj.v))].map((v) => py.assign(py.store(`taken_${v}`), py.list([])));
@@ -346,21 +355,11 @@ export function renderBare(scenario: Scenario, origin: { seed: string; options: 
     );
     return py.def(`thread_${t.tid}`, [], body);
   });
-  const setup: Stmt[] = [];
-  p.objects.forEach((o, k) => {
-    setup.push(py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)));
-    if (['instance', 'slots', 'SimpleNamespace'].includes(o.kind.id)) {
-      setup.push(py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0)));
-    }
-    if (o.kind.id === 'class') setup.push(py.assign(py.attrStore(N(o.cls), 'n'), py.int(0)));
-    setup.push(py.assign(py.store(`lock_${o.v}`), py.method(N('threading'), 'Lock')));
-    setup.push(py.assign(py.store(`holder_${o.v}`), py.method(N('types'), 'SimpleNamespace', [], [py.kw('n', py.int(0)), py.kw('m', py.int(0))])));
-  });
   const optionalNames = new Set(['ITERS', 'SPAN', '_Probe', '_keep', '_HOSTILE_DICT', '_BOX', ...p.objects.flatMap((o) => [`lock_${o.v}`, `holder_${o.v}`])]);
   const round: Stmt[] = [
     py.assign(py.store('_keep'), py.list([])),
     py.assign(py.store('_HOSTILE_DICT'), py.dict([])),
-    ...setup,
+    ...objectSetup(p),
     py.assign(py.store('_BOX'), py.dict(p.objects.map((o) => [s(o.v), N(o.v)]))),
     py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [py.int(p.threads)])),
     py.assign(py.store('_threads'), py.list(p.threadPlans.map((t) => py.method(N('threading'), 'Thread', [], [py.kw('target', N(`thread_${t.tid}`))])))),
@@ -371,7 +370,7 @@ export function renderBare(scenario: Scenario, origin: { seed: string; options: 
     py.import(...[...imports, 'types'].sort()),
     py.assign(py.store('ITERS'), py.int(p.iterations)),
     py.assign(py.store('SPAN'), py.int(SPAN)),
-    py.assign(py.store('_SLOTS'), py.dict(slots.map(([k, label]) => [py.int(k), s(label)]))),
+    slotsTable(p),
     py.cls('_Probe', [], [py.pass()]),
     ...p.objects.flatMap((o) => o.kind.defs?.(o.cls) ?? []),
     ...threadDefs,
@@ -382,17 +381,15 @@ export function renderBare(scenario: Scenario, origin: { seed: string; options: 
   const rounds = notMemoryNeutral(p) ? 1 : origin.options.rounds;
   if (rounds > 1) imports.add('tracemalloc').add('gc');
   const optional = (st: Stmt) => optionalNames.has(boundName(st) ?? '');
+  const kept = pruneUnused([...head, ...round], optional);
   const stmts =
     rounds > 1
       ? [
-          ...pruneUnused([...head, ...round], optional).filter((st) => !round.includes(st)),
+          ...kept.filter((st) => !round.includes(st)),
           py.expr(py.method(N('tracemalloc'), 'start')),
-          py.for(py.store('_round'), py.call(N('range'), [py.int(rounds)]), [
-            ...pruneUnused([...head, ...round], optional).filter((st) => round.includes(st)),
-            py.expr(py.method(N('gc'), 'collect')),
-          ]),
+          py.for(py.store('_round'), py.call(N('range'), [py.int(rounds)]), [...kept.filter((st) => round.includes(st)), py.expr(py.method(N('gc'), 'collect'))]),
         ]
-      : pruneUnused([...head, ...round], optional);
+      : kept;
   // `types` is imported for the counter holders only.
   const used = printModule(py.module(stmts.slice(1)));
   const importNames = [...imports, ...(/\btypes\./.test(used) ? ['types'] : [])].sort();

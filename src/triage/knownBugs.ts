@@ -91,16 +91,19 @@ export function bucketFacts(meta: BucketMeta, reproSource: string, stackText = '
   const add = (text: string) => {
     for (const m of text.matchAll(/\b([A-Za-z_]\w*\.[a-z_]\w*)\b/g)) if (m[1]) ops.add(m[1]);
   };
+  const programOps = () => {
+    for (const m of reproSource.matchAll(/'t\d+ ([A-Za-z_]\w*\.\w+)'/g)) if (m[1]) ops.add(m[1]);
+  };
   if (meta.kind === 'crash' || meta.kind === 'hang') {
     // The op the faulting thread ran, when the crash oracle could tell; else every op of the program.
     if (meta.native?.op) add(meta.native.op);
-    else for (const m of reproSource.matchAll(/'t\d+ ([A-Za-z_]\w*\.\w+)'/g)) if (m[1]) ops.add(m[1]);
+    else programOps();
   } else if (/^(lost-write|leak)\|/.test(meta.signature)) {
     // Their signatures name the object's ops ("lost-write|phantom|array|array.append,array.pop").
     add(meta.signature);
   } else {
     // The `_SLOTS` table names every op of a generated program ("t0 BytesIO.write").
-    for (const m of reproSource.matchAll(/'t\d+ ([A-Za-z_]\w*\.\w+)'/g)) if (m[1]) ops.add(m[1]);
+    programOps();
   }
   // A crash is matched on its faulting thread's whole stack (the signature keeps the innermost frames,
   // where the allocator often is; the object's own function is further out).
