@@ -5,7 +5,9 @@
 //   still present   shows on the new release too: a real crash or hang it still has, or a candidate
 //                   unfixed bug;
 //   not reproduced  its reproducer did not show it again on the old release (nothing to grade);
-//   inconclusive    too few trials for the rate to call it absent.
+//   inconclusive    too few trials for the rate to call it absent, or the control failed: a bucket absent
+//                   on the new release is run again on the old one, as many trials in the same session,
+//                   and must show there (rates drift with load, so the recorded rate alone is not proof).
 // Each bucket is matched against the NEWS entries of knownBugs.ts and timed from the campaign's start.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +16,8 @@ import { installPython } from '../runtime/provision.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import { recordedRate } from '../triage/claims.js';
-import { measureVersions, shortLabel } from '../triage/triage.js';
+import { measureVersions, reproducerOf, shortLabel } from '../triage/triage.js';
+import { bucketTrialLimit, runTrials, trialModes } from '../triage/trials.js';
 import type { Executor } from '../runtime/executor.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { bucketFacts, matchKnownBugs, type KnownBug } from '../triage/knownBugs.js';
@@ -31,6 +34,9 @@ export interface GradedBucket {
   oldRate: number;
   newTrials: number;
   newHits: number;
+  /** The control: the same trials on the old release, run right after the new release showed nothing. */
+  controlTrials?: number;
+  controlHits?: number;
   grade: Grade;
   known: KnownBug[];
   frames: string[];
@@ -57,9 +63,9 @@ export interface BugsReport {
   new: string;
 }
 
-export function gradeOf(meta: BucketMeta, status: string | undefined): Grade {
+export function gradeOf(meta: BucketMeta, status: string | undefined, controlHits?: number): Grade {
   if (!meta.reproduction || meta.reproduction.hits === 0) return 'not-reproduced';
-  if (status === 'not-affected') return 'fixed-between';
+  if (status === 'not-affected') return controlHits === 0 ? 'inconclusive' : 'fixed-between';
   if (status === 'affected') return 'still-present';
   return 'inconclusive';
 }
@@ -76,7 +82,10 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   const stats = await runCampaign({
     targets: [old], modes: ['gil-off', 'gil-on'], seed: o.seed, durationMs: o.budgetMs, jobs: o.jobs, timeoutMs: 30_000,
     crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor,
-    onBucket: (b) => log(`  new bucket ${b.bucket} (${b.verdict}) at ${((Date.now() - started) / 60_000).toFixed(1)} min`),
+    onBucket: (b) =>
+      log(b.reproduction
+        ? `    ${b.bucket}: rate ${b.reproduction.hits}/${b.reproduction.trials} on ${b.reproduction.interpreter}`
+        : `  new bucket ${b.bucket} (${b.verdict}) at ${((Date.now() - started) / 60_000).toFixed(1)} min: ${b.title.slice(0, 120)}`),
   });
   const store = new CrashStore(crashDir);
   const graded: GradedBucket[] = [];
@@ -87,25 +96,34 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
     let status: string | undefined;
     let newTrials = 0;
     let newHits = 0;
+    let control: { trials: number; hits: number } | undefined;
     if (meta.reproduction && meta.reproduction.hits > 0) {
       const after = await measureVersions(store, bucket, meta, [neu], { trials: 3, timeoutMs: 30_000, maxTrials: o.maxTrials ?? 30 });
       const v = after.versions?.[shortLabel(neu)];
       status = v?.status;
       newTrials = v?.trials ?? 0;
       newHits = v?.hits ?? 0;
+      if (status === 'not-affected') {
+        const r = await runTrials({
+          file: await reproducerOf(store, bucket), target: old, modes: trialModes(old, meta.modes, meta.signature), signature: meta.signature,
+          trials: Math.max(3, newTrials), timeoutMs: bucketTrialLimit(meta, 30_000),
+        });
+        control = { trials: r.trials, hits: r.hits };
+      }
     }
     const source = await fs.readFile(await reproducerIn(store.dir(bucket)), 'utf8').catch(() => '');
     const stacks = await fs.readFile(path.join(store.dir(bucket), 'stack.txt'), 'utf8').catch(() => '');
     const g: GradedBucket = {
       bucket, kind: meta.kind, signature: meta.signature, verdict: meta.verdict ?? 'unknown',
       firstFoundMs: Math.max(0, Date.parse(meta.firstSeen) - started), oldRate: rate, newTrials, newHits,
-      grade: gradeOf(meta, status), known: matchKnownBugs(bucketFacts(meta, source, stacks)), frames: meta.native?.frames ?? [],
+      ...(control ? { controlTrials: control.trials, controlHits: control.hits } : {}),
+      grade: gradeOf(meta, status, control?.hits), known: matchKnownBugs(bucketFacts(meta, source, stacks)), frames: meta.native?.frames ?? [],
     };
     graded.push(g);
     // Written after every graded bucket (atomically): grading can take minutes per bucket, and a run
     // stopped part-way keeps what it graded.
     await writeFileAtomic(path.join(o.dir, 'bugs.json'), `${JSON.stringify({ old: old.label, new: neu.label, stats, graded: graded.map((x) => ({ ...x, known: x.known.map((k) => k.gh) })) }, null, 2)}\n`);
-    log(`  ${bucket}: ${g.grade} (old rate ${rate.toFixed(2)}, new ${newHits}/${newTrials})${g.known.length ? `; NEWS gh-${g.known.map((k) => k.gh).join(', gh-')}` : ''}`);
+    log(`  ${bucket}: ${g.grade} (old rate ${rate.toFixed(2)}, new ${newHits}/${newTrials}${control ? `, control on old ${control.hits}/${control.trials}` : ''})${g.known.length ? `; NEWS gh-${g.known.map((k) => k.gh).join(', gh-')}` : ''}`);
   }
   return { stats, graded, old: old.label, new: neu.label };
 }
@@ -117,13 +135,13 @@ export function formatBugsReport(r: BugsReport): string[] {
   const order: Grade[] = ['fixed-between', 'still-present', 'inconclusive', 'not-reproduced'];
   for (const g of [...r.graded].sort((a, b) => order.indexOf(a.grade) - order.indexOf(b.grade) || a.firstFoundMs - b.firstFoundMs)) {
     const known = g.known.length ? g.known.map((k) => `gh-${k.gh} (${k.area}, fixed in ${k.fixedIn})`).join('; ') : 'no NEWS match';
-    lines.push(`  ${g.grade.padEnd(14)} ${g.kind.padEnd(12)} first at ${(g.firstFoundMs / 60_000).toFixed(1).padStart(5)} min  ${g.bucket}  [${g.verdict}]  new ${g.newHits}/${g.newTrials}`);
+    lines.push(`  ${g.grade.padEnd(14)} ${g.kind.padEnd(12)} first at ${(g.firstFoundMs / 60_000).toFixed(1).padStart(5)} min  ${g.bucket}  [${g.verdict}]  new ${g.newHits}/${g.newTrials}${g.controlTrials !== undefined ? `, old again ${g.controlHits}/${g.controlTrials}` : ''}`);
     lines.push(`      ${g.signature.slice(0, 150)}`);
     lines.push(`      ${known}`);
   }
   const count = (grade: Grade) => r.graded.filter((g) => g.grade === grade).length;
   const stacks = (grade: Grade) => new Set(r.graded.filter((g) => g.grade === grade).map((g) => (g.frames.length ? g.frames.join(' < ') : g.signature))).size;
-  lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.length).length}`);
+  lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.length).length} (${new Set(r.graded.filter((g) => g.grade === 'fixed-between').flatMap((g) => g.known.map((k) => k.gh))).size} distinct NEWS entries)`);
   lines.push(`still present: ${count('still-present')}; inconclusive: ${count('inconclusive')}; not reproduced: ${count('not-reproduced')}`);
   return lines;
 }

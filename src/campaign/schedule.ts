@@ -8,6 +8,7 @@
 // really met) a little, as a near miss. A share of programs ignores the bandit (exploration), and a kind
 // never tried is tried before any is tried twice, so a kind that yields nothing early is not starved for
 // ever. The yield per kind, op and shape is reported in the campaign summary and its JSON.
+import { OPS_BY_KIND } from '../generators/ops.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { Rng } from '../generators/rng.js';
 
@@ -71,6 +72,9 @@ export class Scheduler {
     if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? 0.5)) return { shape: 'broad', kind: null, options: base };
     const kind = rng.bool(this.o.explore ?? 0.25) ? rng.pick([...this.arms.keys()]) : this.best(rng);
     const cores = Math.max(1, this.o.cores);
+    // One op with no checked outcome (a repr, a serializer) lowers the whole object to crash-only, and a
+    // lost write then goes unseen: half the focused programs of a kind that has exact ops use only those.
+    const checked = base.effects === undefined && (OPS_BY_KIND.get(kind) ?? []).some((op) => op.effect === 'exact') && rng.bool(0.5);
     return {
       shape: 'focused',
       kind,
@@ -80,6 +84,7 @@ export class Scheduler {
         opsPerThread: [2, 3],
         iterations: [200, 1000],
         threads: [Math.max(2, cores), Math.min(16, Math.max(2, 2 * cores))],
+        ...(checked ? { effects: ['exact' as const] } : {}),
         ...base,
         kinds: [kind],
       },

@@ -131,6 +131,10 @@ export const CITATIONS = {
     source: 'Misc/NEWS 3.13.12, gh-142651',
     says: 'fix a thread safety issue where Mock.call_count may return inaccurate values when the mock is called concurrently from multiple threads',
   },
+  'news-threading-mock': {
+    source: 'Misc/NEWS 3.13.14, gh-150175',
+    says: 'fix race condition in unittest.mock.ThreadingMock where concurrent calls could lose increments to call_count and other attributes due to a missing lock',
+  },
   'news-stdlib-lazy': {
     source: 'Misc/NEWS 3.13.12, gh-133253 (linecache), gh-142881 (atexit); 3.13.10, gh-141141 (base64)',
     says: 'thread-safety fixes in stdlib modules with lazily filled or shared state: linecache, atexit.unregister, base64.b85decode',

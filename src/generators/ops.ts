@@ -185,7 +185,10 @@ export const KINDS: KindSpec[] = [
   {
     id: 'defaultdict_list',
     imports: ['collections'],
-    create: () => py.method(N('collections'), 'defaultdict', [N('list')]),
+    // The factory is a Python function (picklable by name), as most real factories are: its frame widens the
+    // window between the missed lookup and the insert that gh-142495 fixed.
+    defs: (cls) => [py.def(cls, [], [py.ret(py.list([]))])],
+    create: (_k, cls) => py.method(N('collections'), 'defaultdict', [N(cls)]),
     contents: (o) => py.listComp(N('_t'), [py.comp(py.store('_v'), py.call(N('list'), [py.method(o, 'values')])), py.comp(py.store('_t'), N('_v'))]),
     sized: true,
     cite: 'news-defaultdict',
@@ -201,6 +204,8 @@ export const KINDS: KindSpec[] = [
   // Every Mock() makes a class of its own, and 3.13t immortalizes classes once a second thread has run:
   // one new Mock per leak round is +3 gc objects per round, by design (seen in the known-bug benchmark).
   { id: 'Mock', imports: ['unittest.mock'], create: () => py.method(py.attr(N('unittest'), 'mock'), 'Mock'), counter: (o) => py.attr(o, 'call_count'), notMemoryNeutral: true, cite: 'news-mock' },
+  // ThreadingMock is the mock meant for threads: 3.13.12 fixed Mock's count, 3.13.14 ThreadingMock's own lock.
+  { id: 'ThreadingMock', imports: ['unittest.mock'], create: () => py.method(py.attr(N('unittest'), 'mock'), 'ThreadingMock'), counter: (o) => py.attr(o, 'call_count'), notMemoryNeutral: true, cite: 'news-threading-mock' },
   { id: 'function', imports: [], defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(N('x'), 'Add', int(1)))])], create: (_k, cls) => N(cls), cite: 'news-names' },
   // A dict or set with one iterator every thread advances while the others mutate the container.
   {
@@ -616,14 +621,17 @@ export const OPS: OpSpec[] = [
     { id: 'repr_type', effect: 'crash-only', cite: 'news-names', tokens: 'read', body: (c) => [keep(py.call(N('repr'), [py.call(N('type'), [c.o])]))] },
   ]),
   ...ops('defaultdict_list', [
-    { id: 'append_missing', effect: 'exact', cite: 'news-defaultdict', tokens: 'produce', body: (c) => [call(py.sub(c.o, py.bin(c.tok, 'Mod', int(4))), 'append', c.tok)] },
+    // The key is the iteration (tok % SPAN), the same in every thread: each iteration's key is missing when
+    // the threads, started together by the barrier, reach it, so every iteration is a race on a missing key.
+    { id: 'append_missing', effect: 'exact', cite: 'news-defaultdict', tokens: 'produce', body: (c) => [call(py.sub(c.o, py.bin(c.tok, 'Mod', N('SPAN'))), 'append', c.tok)] },
     { id: 'len', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.call(N('len'), [c.o]))] },
   ]),
   ...ops('dict_of_lists', [
-    { id: 'setdefault_append', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce', body: (c) => [call(py.method(c.o, 'setdefault', [py.bin(c.tok, 'Mod', int(4)), py.list([])]), 'append', c.tok)] },
+    { id: 'setdefault_append', effect: 'exact', cite: 'ts-dict-write', tokens: 'produce', body: (c) => [call(py.method(c.o, 'setdefault', [py.bin(c.tok, 'Mod', N('SPAN')), py.list([])]), 'append', c.tok)] },
     { id: 'get_len', effect: 'exact', cite: 'ts-dict-lockfree', tokens: 'read', body: (c) => [keep(py.call(N('len'), [py.method(c.o, 'get', [int(c.small % 4), py.tuple([])])]))] },
   ]),
   ...ops('Mock', [{ id: 'call', effect: 'exact', cite: 'news-mock', tokens: 'count', body: (c) => [py.expr(py.call(c.o, [c.tok]))] }]),
+  ...ops('ThreadingMock', [{ id: 'call', effect: 'exact', cite: 'news-threading-mock', tokens: 'count', body: (c) => [py.expr(py.call(c.o, [c.tok]))] }]),
   ...ops('function', [
     { id: 'call', effect: 'crash-only', cite: 'news-names', tokens: 'read', body: (c) => [keep(py.call(c.o, [int(3)]))] },
     { id: 'set_qualname', effect: 'crash-only', cite: 'news-names', tokens: 'none', body: (c) => [py.assign(py.attrStore(c.o, '__qualname__'), py.bin(str('f%d'), 'Mod', py.bin(c.tok, 'Mod', int(7))))] },

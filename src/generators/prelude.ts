@@ -82,6 +82,17 @@ function accountDef(): Stmt {
             [s('exact'), N('exact')],
             [s('missing'), call(N('_decode'), N('missing'))],
             [s('dup'), call(N('_decode'), N('dup'))],
+            // The ops that wrote the lost or duplicated tokens: the bug's signature names them, not the readers.
+            [
+              s('writers'),
+              py.call(N('sorted'), [
+                py.call(N('set'), [
+                  py.listComp(py.sub(py.method(py.method(N('_SLOTS'), 'get', [py.bin(N('t'), 'FloorDiv', N('SPAN')), s('? ?')]), 'split', [s(' '), py.int(1)]), py.int(-1)), [
+                    py.comp(py.store('t'), py.bin(N('missing'), 'Add', N('dup'))),
+                  ]),
+                ]),
+              ]),
+            ],
             [s('phantom'), py.sub(py.call(N('sorted'), [py.call(N('map'), [N('repr'), N('phantom')])]), py.slice(null, py.int(10)))],
           ]),
         ),

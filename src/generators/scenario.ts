@@ -81,7 +81,7 @@ export interface ThreadPlan {
 const LEVEL_ORDER: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
 const weaker = (a: EffectClass, b: EffectClass): EffectClass => (LEVEL_ORDER.indexOf(a) >= LEVEL_ORDER.indexOf(b) ? a : b);
 export const ITERATOR_KINDS = new Set(['count', 'list_iterator', 'dict_shared_iter', 'set_shared_iter', 'groupby']);
-const CLASS_PREFIX: Record<string, string> = { instance: 'C', slots: 'S', class: 'K', lru_cache: 'cached', hostile_list: 'Hostile' };
+const CLASS_PREFIX: Record<string, string> = { instance: 'C', slots: 'S', class: 'K', lru_cache: 'cached', hostile_list: 'Hostile', defaultdict_list: 'factory' };
 
 function rangeIn(rng: Rng, [lo, hi]: [number, number]): number {
   return rng.int(Math.min(lo, hi), Math.max(lo, hi));

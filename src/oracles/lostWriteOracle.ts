@@ -53,6 +53,12 @@ function tokenSamples(run: RunResult, object: string): string {
   return parts.length ? ` first tokens [slot, "thread op", iteration]: ${parts.join('; ')}` : '';
 }
 
+function writersOf(run: RunResult, object: string): string[] {
+  const rec = run.records.find((r) => r.type === 'tokens' && r.object === object);
+  const w = rec?.writers;
+  return Array.isArray(w) ? [...new Set(w.filter((x): x is string => typeof x === 'string' && x !== '?'))].sort() : [];
+}
+
 export const lostWriteOracle: Oracle = {
   name: 'lost-write',
   description: 'token and counter accounting: writes lost, duplicated, or values nobody wrote (phantoms)',
@@ -83,7 +89,10 @@ export const lostWriteOracle: Oracle = {
         const [, object = '?', field = '?'] = m;
         const subtype = subtypeOf(field, got, want);
         const acc = info[object] ?? {};
-        const ops = [...new Set(acc.ops ?? [])].sort();
+        // Signed by the ops that wrote the lost or duplicated tokens where the program names them (a reader
+        // next to the writer does not make another bug), else by every op on the object.
+        const writers = writersOf(run, object);
+        const ops = writers.length && subtype !== 'phantom' ? writers : [...new Set(acc.ops ?? [])].sort();
         return [
           {
             kind: 'lost-write' as const,

@@ -60,6 +60,9 @@ describe('known bugs from Misc/NEWS', () => {
   it('grades by the new release\'s status, and only buckets that reproduced', () => {
     const rep = { interpreter: 'x', modes: ['gil-off'], trials: 10, hits: 4, rate: 0.4, flaky: true, measuredAt: '' } as const;
     expect(gradeOf(meta({ reproduction: { ...rep, modes: ['gil-off'] } }), 'not-affected')).toBe('fixed-between');
+    expect(gradeOf(meta({ reproduction: { ...rep, modes: ['gil-off'] } }), 'not-affected', 2)).toBe('fixed-between');
+    // The control: absent on the new release but also absent when the old one ran again is no proof of a fix.
+    expect(gradeOf(meta({ reproduction: { ...rep, modes: ['gil-off'] } }), 'not-affected', 0)).toBe('inconclusive');
     expect(gradeOf(meta({ reproduction: { ...rep, modes: ['gil-off'] } }), 'affected')).toBe('still-present');
     expect(gradeOf(meta({ reproduction: { ...rep, modes: ['gil-off'] } }), 'inconclusive')).toBe('inconclusive');
     expect(gradeOf(meta({ reproduction: { ...rep, modes: ['gil-off'], hits: 0, rate: 0 } }), 'not-affected')).toBe('not-reproduced');

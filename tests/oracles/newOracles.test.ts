@@ -27,6 +27,20 @@ describe('lostWriteOracle', () => {
     expect(g?.hits).toBe(2);
   });
 
+  it('signs a lost write by the ops that wrote the lost tokens, so a reader beside the writer is the same bug', () => {
+    const withReader = (ops: string[]) => ({ ftfuzz: 1, type: 'accounting', objects: { o0: { kind: 'defaultdict_list', ops, threads: [0, 1] } } });
+    const lost = (ops: string[]) =>
+      fakeRun('gil-off', {
+        observables: { 'o0.missing': 2 },
+        expected: { 'o0.missing': 0 },
+        records: [withReader(ops), { ftfuzz: 1, type: 'tokens', object: 'o0', missing: [[2, 't1 defaultdict_list.append_missing', 17]], writers: ['defaultdict_list.append_missing'] }],
+      });
+    const a = lostWriteOracle.check([lost(['defaultdict_list.append_missing', 'defaultdict_list.len'])])[0];
+    const b = lostWriteOracle.check([lost(['defaultdict_list.append_missing'])])[0];
+    expect(a?.signature).toBe('lost-write|lost|defaultdict_list|defaultdict_list.append_missing');
+    expect(b?.signature).toBe(a?.signature);
+  });
+
   it('classifies counts above the prediction as duplicated and phantoms as phantom; ignores racy keys', () => {
     const dup = fakeRun('gil-off', { observables: { 'c.count': 11 }, expected: { 'c.count': 10 } });
     const ph = fakeRun('gil-off', { observables: { 't.phantom': 2 }, expected: { 't.phantom': 0 } });
