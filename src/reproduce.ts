@@ -10,7 +10,11 @@ export function modeEnv(mode: GilMode): Record<string, string> {
 }
 
 /** The paste-able command that runs a program outside ftfuzz, in the given mode. */
-export function reproduceCommand(target: Pick<Target, 'freeThreaded' | 'path'>, mode: GilMode, programPath: string): string {
+export function reproduceCommand(target: Pick<Target, 'freeThreaded' | 'path'> & Partial<Pick<Target, 'sanitizers' | 'tsanSuppressions'>>, mode: GilMode, programPath: string): string {
   const gil = target.freeThreaded ? `PYTHON_GIL=${mode === 'gil-off' ? 0 : 1} ` : '';
-  return `${gil}${quote([target.path, programPath])}`;
+  // A TSan build: CPython's suppressions and TSan's keep-going settings, reports on stderr.
+  const tsan = target.sanitizers?.includes('thread')
+    ? `TSAN_OPTIONS=${quote([[...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0'].join(':')])} `
+    : '';
+  return `${tsan}${gil}${quote([target.path, programPath])}`;
 }

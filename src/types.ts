@@ -23,6 +23,8 @@ export interface Target {
   debug: boolean;
   /** Sanitizers compiled in: "address", "thread", "undefined", "memory". */
   sanitizers: string[];
+  /** A ThreadSanitizer build's suppressions file (CPython's Tools/tsan/suppressions_free_threading.txt), by absolute path. */
+  tsanSuppressions?: string;
   abiflags: string;
   /** The configure arguments of the build, as sysconfig recorded them. */
   configArgs: string;
@@ -101,6 +103,8 @@ export interface RunResult {
    * second apart) from a hung process before it was killed. Absent where gdb or core files are not available.
    */
   native?: NativeEvidence;
+  /** What a sanitizer build reported during the run (ThreadSanitizer's reports, from its log files). */
+  sanitizerLog?: string;
   /** The time limit this run had (calibrated per program: README "Calibrated timeouts"). */
   timeoutMs?: number;
 }
@@ -155,6 +159,7 @@ export type FindingKind =
   | 'lost-write'
   | 'refcount'
   | 'leak'
+  | 'race'
   | 'resource'
   /** A run that outlived its limit while its threads kept making progress: a crawl, reported apart. */
   | 'slow';

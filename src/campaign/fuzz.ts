@@ -144,7 +144,7 @@ const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };
 const EVIDENCE_RERUNS = 3;
 
 /** Kinds kept in the crash store; a mode mismatch is an environment problem, reported instead. */
-const STORED: ReadonlySet<FindingKind> = new Set(['crash', 'hang', 'internal-error', 'lost-write', 'refcount', 'leak', 'differential']);
+const STORED: ReadonlySet<FindingKind> = new Set(['crash', 'hang', 'internal-error', 'lost-write', 'refcount', 'leak', 'race', 'differential']);
 
 async function loadCorpus(dir: string): Promise<{ file: string; source: string }[]> {
   let names: string[] = [];
@@ -339,7 +339,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     source: program.source,
     target,
     stderrTail: run?.stderrTail ?? '',
-    stacks: run && (run.native || finding.kind === 'crash' || finding.kind === 'hang') ? formatStackFile(run.native, pythonStacksOf(run.stderrTail)) : undefined,
+    stacks:
+      finding.kind === 'race'
+        ? `# ThreadSanitizer report (both access stacks), ${target.label}\n${finding.details}\n`
+        : run && (run.native || finding.kind === 'crash' || finding.kind === 'hang')
+          ? formatStackFile(run.native, pythonStacksOf(run.stderrTail))
+          : undefined,
     timeoutMs: run?.timeoutMs,
     signatureFormat: SIGNATURE_FORMAT,
     evidence: run ? evidenceOf(run) : undefined,

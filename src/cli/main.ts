@@ -7,7 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { checkProgram, resolveTargets } from '../check.js';
 import { FtfuzzError, UsageError, exitCodeOf } from '../errors.js';
 import { selectOracles } from '../oracles/index.js';
-import { installPython } from '../runtime/provision.js';
+import { installPython, VARIANTS } from '../runtime/provision.js';
 import { generateProgram } from '../generators/program.js';
 import { resolveGenOptions, type GenOptions } from '../generators/scenario.js';
 import { generateModuleProgram, introspectModule } from '../generators/moduleMode.js';
@@ -22,7 +22,7 @@ import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
-import { formatTriageRow, knownBugsOf, measureRate, measureVersions, shortLabel } from '../triage/triage.js';
+import { formatTriageRow, knownBugsOf, measureRate, measureVersions, plainTwin, promoteRace, shortLabel } from '../triage/triage.js';
 import { bucketTrialLimit, trialModes } from '../triage/trials.js';
 import { describeResign, needsResign, resignBucket, resignStore } from '../triage/resign.js';
 import { randomBytes } from 'node:crypto';
@@ -176,7 +176,7 @@ export function buildCli(argv: string[]) {
           (yy) =>
             yy
               .option('version', { type: 'string', describe: 'a series (3.13: newest obtainable) or exact release (3.13.5); default newest 3.14, else 3.13' })
-              .option('variant', { choices: ['release', 'debug'] as const, default: 'release' as const, describe: 'debug = --with-pydebug' })
+              .option('variant', { choices: VARIANTS, default: 'release' as const, describe: 'debug = --with-pydebug; tsan = --with-thread-sanitizer (clang), with CPython\'s TSan suppressions installed beside it' })
               .option('source', { type: 'string', describe: 'a CPython source tarball path or URL to build from' })
               .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'parallel make jobs' })
               .option('json', { type: 'boolean', default: false }),
@@ -357,6 +357,7 @@ export function buildCli(argv: string[]) {
           .option('max-trials', { type: 'number', default: 30, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
           .option('flaky-below', { type: 'number', default: 0.5, describe: 'rate under which a bucket is marked flaky' })
+          .option('promote', { type: 'boolean', default: false, describe: 'replay race buckets (ThreadSanitizer reports) on the plain free-threaded build of the same version (--python, else every known one) and record whether they crash or hang there' })
           .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
       async (args) => {
@@ -395,6 +396,21 @@ export function buildCli(argv: string[]) {
             : (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []));
           say(`replaying ${chosen.length} bucket(s) on ${targets.map(shortLabel).join(', ')}, ${trials} trial(s) each`);
           for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, targets, settings, say);
+        }
+        if (args.promote) {
+          const targets = args.python?.length
+            ? await resolveTargets({ python: args.python, log: say })
+            : (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []));
+          const races = chosen.filter((b) => b.meta.kind === 'race');
+          if (races.length === 0) say('--promote: no race buckets (they come from campaigns on ThreadSanitizer builds)');
+          for (const b of races) {
+            const plain = plainTwin(b.meta.interpreter.version, targets);
+            if (!plain) {
+              say(`${b.bucket}: no plain free-threaded CPython ${b.meta.interpreter.version}t to promote it on; build one with \`ftfuzz python install --version ${b.meta.interpreter.version}\` or pass it with --python`);
+              continue;
+            }
+            b.meta = await promoteRace(store, b.bucket, b.meta, plain, settings, say);
+          }
         }
         if (args.json) process.stdout.write(`${JSON.stringify({ buckets: chosen, errors }, null, 2)}\n`);
         else {

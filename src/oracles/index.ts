@@ -8,6 +8,7 @@ import { internalErrorOracle } from './internalErrorOracle.js';
 import { leakOracle } from './leakOracle.js';
 import { lostWriteOracle } from './lostWriteOracle.js';
 import { modeOracle } from './modeOracle.js';
+import { raceOracle } from './raceOracle.js';
 import { refcountOracle } from './refcountOracle.js';
 import { resourceOracle } from './resourceOracle.js';
 import type { Oracle } from './oracle.js';
@@ -22,6 +23,7 @@ export const ALL_ORACLES: readonly Oracle[] = [
   lostWriteOracle,
   refcountOracle,
   leakOracle,
+  raceOracle,
   differentialOracle,
   resourceOracle,
 ];

@@ -17,7 +17,7 @@ print(json.dumps({"include": sysconfig.get_paths()["include"], "suffix": sysconf
 `;
 
 /** Build `source` (module name = its base name) into `outDir`; returns the directory to put on PYTHONPATH. */
-export async function buildExtension(target: Pick<Target, 'path'>, source: string, outDir: string): Promise<string> {
+export async function buildExtension(target: Pick<Target, 'path'> & Partial<Pick<Target, 'sanitizers'>>, source: string, outDir: string): Promise<string> {
   const { stdout } = await run(target.path, ['-I', '-c', SYSCONFIG]);
   const cfg = JSON.parse(stdout) as { include: string; suffix: string; cc: string };
   const name = path.basename(source, '.c');
@@ -26,7 +26,9 @@ export async function buildExtension(target: Pick<Target, 'path'>, source: strin
   const cc = cfg.cc.split(/\s+/).filter(Boolean);
   const [compiler = 'cc', ...ccFlags] = cc;
   try {
-    await run(compiler, [...ccFlags, '-shared', '-fPIC', '-O2', '-g', '-Wall', `-I${cfg.include}`, source, '-o', output], { timeout: 120_000 });
+    // For a ThreadSanitizer build the extension is instrumented too: its races are then seen, not only CPython's.
+    const tsan = target.sanitizers?.includes('thread') ? ['-fsanitize=thread'] : [];
+    await run(compiler, [...ccFlags, ...tsan, '-shared', '-fPIC', '-O2', '-g', '-Wall', `-I${cfg.include}`, source, '-o', output], { timeout: 120_000 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
     throw new EnvironmentError(`compiling ${source} for ${target.path} failed: ${stderr.trim().split('\n').slice(-3).join(' / ')}`, { cause: error });

@@ -19,6 +19,7 @@ import { modeEnv } from '../reproduce.js';
 import { runResult, type ExecRequest, type Executor } from './executor.js';
 import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
 import { applyReport } from './protocol.js';
+import { isTsan } from './tsan.js';
 import { SpawnExecutor, STACK_DUMP_GRACE_MS } from './spawnExecutor.js';
 
 /** A quiet run's output tail and protocol records, sent back with its status. */
@@ -189,7 +190,9 @@ export class ForkServerExecutor implements Executor {
   }
 
   async execute(request: ExecRequest): Promise<RunResult> {
-    if (request.plain) return this.spawnExecutor.execute(request);
+    // TSan targets run fresh processes: a forked worker would share one TSAN_OPTIONS log path with every
+    // sibling and inherit the shadow state of a parent that imported and froze things (README "ThreadSanitizer").
+    if (request.plain || isTsan(request.target)) return this.spawnExecutor.execute(request);
     for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
       let server: ForkServer;
       try {

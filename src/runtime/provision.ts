@@ -17,7 +17,7 @@ import { capture, type Logged } from './provision/commands.js';
 import { debianCandidates, pythonOrgCandidates, userSourceCandidate, type SourceCandidate } from './provision/sources.js';
 import { compareTargets, discoverTargets, probeTarget } from './targets.js';
 
-export { DEFAULT_SERIES, installId, parseVersionSpec, type Variant } from './provision/cache.js';
+export { DEFAULT_SERIES, installId, parseVersionSpec, VARIANTS, type Variant } from './provision/cache.js';
 export { debSrcStanzas } from './provision/sources.js';
 
 export interface InstallOptions {
@@ -62,6 +62,12 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
     }
   }
 
+  if (variant === 'tsan' && (await capture('sh', ['-c', 'command -v clang && command -v clang++'])).code !== 0) {
+    throw new EnvironmentError(
+      'a ThreadSanitizer build needs clang, which is not on PATH; install it (Debian: apt-get install clang; ' +
+        "ftfuzz's .ci/run does) or pass a TSan interpreter with --python PATH",
+    );
+  }
   for (const tool of ['make', 'cc', 'tar']) {
     if ((await capture('sh', ['-c', `command -v ${tool}`])).code !== 0) {
       throw new EnvironmentError(

@@ -12,6 +12,7 @@ import { runResult, type ExecRequest, type Executor } from './executor.js';
 import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
 import { applyLine, emptyRunFields } from './protocol.js';
 import { exceptionsFromStderr } from './tracebacks.js';
+import { isTsan, readTsanLogs, tsanEnv, tsanLauncher } from './tsan.js';
 
 /** Keeps the last `limit` bytes of a stream, and counts all of them. */
 export class TailBuffer {
@@ -39,7 +40,19 @@ export const STACK_DUMP_GRACE_MS = 500;
 export class SpawnExecutor implements Executor {
   readonly name = 'spawn';
 
-  execute(request: ExecRequest): Promise<RunResult> {
+  async execute(request: ExecRequest): Promise<RunResult> {
+    if (!isTsan(request.target)) return this.run(request, null);
+    // A TSan run: its reports go to a directory of their own, read when it ends (tsan.ts).
+    const logDir = mkdtempSync(path.join(os.tmpdir(), 'ftfuzz-tsan-'));
+    try {
+      const tsan = { env: await tsanEnv(request.target, logDir), prefix: await tsanLauncher(request.target), logDir };
+      return await this.run(request, tsan);
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  }
+
+  private run(request: ExecRequest, tsan: { env: Record<string, string>; prefix: string[]; logDir: string } | null): Promise<RunResult> {
     const { target, mode, program } = request;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -49,6 +62,7 @@ export class SpawnExecutor implements Executor {
       FTFUZZ_REPORT_FD: '3',
       PYTHONFAULTHANDLER: '1',
       PYTHONUNBUFFERED: '1',
+      ...tsan?.env,
       ...request.env,
     };
     const stdout = new TailBuffer(request.tailBytes ?? 64 * 1024);
@@ -72,7 +86,7 @@ export class SpawnExecutor implements Executor {
         // detached: the child leads its own process group, so a timeout kills its children too. The
         // launcher makes it die with this process and lets it write a core (nativeStacks.ts).
         const args = request.plain ? [program.path] : [harnessPath, program.path];
-        const [command, ...prefix] = [...launcher(), target.path];
+        const [command, ...prefix] = [...launcher(), ...(tsan?.prefix ?? []), target.path];
         child = spawn(command, [...prefix, ...args], { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
       } catch (error) {
         dropCwd();
@@ -181,6 +195,7 @@ export class SpawnExecutor implements Executor {
           dropCwd();
           const result = this.result(request, capped(ended, fields, request.limits), durationMs, stdout, stderr, fields);
           if (native) result.native = native;
+          if (tsan) result.sanitizerLog = await readTsanLogs(tsan.logDir);
           resolve(result);
         });
       });

@@ -11,6 +11,9 @@ import { cacheDir } from './paths.js';
 
 const execFileAsync = promisify(execFile);
 
+/** Where a TSan install keeps CPython's free-threading suppressions file, relative to its prefix. */
+export const TSAN_SUPPRESSIONS = path.join('share', 'ftfuzz', 'tsan-suppressions.txt');
+
 const PROBE_SCRIPT = `
 import json, sys, sysconfig
 cfg = sysconfig.get_config_var
@@ -32,6 +35,7 @@ print(json.dumps({
     "abiflags": getattr(sys, "abiflags", ""),
     "sanitizers": san,
     "config_args": args,
+    "prefix": sys.prefix,
 }))
 `;
 
@@ -44,6 +48,7 @@ interface ProbeOutput {
   abiflags: string;
   sanitizers: string[];
   config_args: string;
+  prefix?: string;
 }
 
 const probeCache = new Map<string, Promise<Target>>();
@@ -84,6 +89,9 @@ async function runProbe(command: string, origin: Target['origin']): Promise<Targ
   const version = out.version.join('.');
   const impl = out.implementation === 'cpython' ? 'CPython' : out.implementation;
   const extras = [out.debug ? 'debug' : '', ...out.sanitizers.map((s) => `${s}-sanitizer`)].filter(Boolean);
+  // A TSan build ftfuzz made carries CPython's own free-threading suppressions beside it (provision/build.ts).
+  const suppressions = out.sanitizers.includes('thread') && out.prefix ? path.join(out.prefix, TSAN_SUPPRESSIONS) : null;
+  const hasSuppressions = suppressions !== null && (await fs.access(suppressions).then(() => true, () => false));
   return {
     path: command,
     executable: out.executable,
@@ -97,6 +105,7 @@ async function runProbe(command: string, origin: Target['origin']): Promise<Targ
     abiflags: out.abiflags,
     configArgs: out.config_args,
     label: `${impl} ${version}${out.free_threaded ? 't' : ''}${extras.length ? ` (${extras.join(', ')})` : ''}`,
+    ...(hasSuppressions && suppressions ? { tsanSuppressions: suppressions } : {}),
   };
 }
 

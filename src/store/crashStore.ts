@@ -36,6 +36,8 @@ export interface BucketMeta {
   reproduction?: Reproduction;
   /** `ftfuzz triage --versions`: the same reproducer on every known interpreter, by label. */
   versions?: Record<string, VersionTrial>;
+  /** `ftfuzz triage --promote`: a race bucket replayed on the plain free-threaded build of the same version. */
+  promotion?: Promotion;
   /** `ftfuzz minimize`: repro.min.py and how much smaller it is. */
   minimized?: Minimized;
   /** Shape of the signature (crashOracle SIGNATURE_FORMAT); absent: format 1, `triage` re-signs it. */
@@ -44,6 +46,19 @@ export interface BucketMeta {
   native?: { frames: string[]; op: string | null; hangClass?: string };
   /** The calibrated time limit the finding's run had (ms): hang trials use it (plus plain start-up). */
   timeoutMs?: number;
+}
+
+export interface Promotion {
+  /** The plain build it ran on. */
+  interpreter: string;
+  path: string;
+  modes: GilMode[];
+  trials: number;
+  /** Trials that crashed or hung there. */
+  hits: number;
+  /** What they showed: one entry per crash or hang signature. */
+  findings: { kind: Finding['kind']; signature: string; title: string }[];
+  measuredAt: string;
 }
 
 export interface Reproduction {

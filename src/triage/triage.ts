@@ -4,7 +4,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
-import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction, type VersionTrial } from '../store/crashStore.js';
+import { crashOracle } from '../oracles/crashOracle.js';
+import { hangOracle } from '../oracles/hangOracle.js';
+import { reproducerIn, type BucketMeta, type CrashStore, type Promotion, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { recordedRate, trialsNeeded, versionStatus } from './claims.js';
 import { bucketFacts, matchKnownBugs, type KnownBug } from './knownBugs.js';
@@ -55,6 +57,32 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
   return store.update(bucket, (m) => ({ ...m, versions }));
 }
 
+/**
+ * From race to crash: replay a race bucket (a TSan build's report) on the plain free-threaded build of the
+ * same version, and record whether the same program crashes or hangs there (the strongest bug report).
+ */
+export async function promoteRace(store: CrashStore, bucket: string, meta: BucketMeta, plain: Target, s: TrialSettings, log?: (line: string) => void): Promise<BucketMeta> {
+  const modes = trialModes(plain, meta.modes, meta.signature);
+  const r = await runTrials({
+    file: await reproducerOf(store, bucket), target: plain, modes, trials: s.trials, timeoutMs: s.timeoutMs, limits: s.limits,
+    oracles: [crashOracle, hangOracle], signal: s.signal,
+  });
+  if (r.cancelled) return meta;
+  const promotion: Promotion = {
+    interpreter: plain.label, path: plain.path, modes, trials: r.trials, hits: r.hits,
+    findings: r.others.filter((f) => f.kind === 'crash' || f.kind === 'hang').map((f) => ({ kind: f.kind, signature: f.signature, title: f.title })),
+    measuredAt: new Date().toISOString(),
+  };
+  log?.(`${bucket}: on ${shortLabel(plain)} ${r.hits}/${r.trials} trial(s) crashed or hung${promotion.findings.length ? `: ${promotion.findings.map((f) => f.title.slice(0, 100)).join('; ')}` : ''}`);
+  return store.update(bucket, (m) => ({ ...m, promotion }));
+}
+
+/** The plain free-threaded build (no sanitizer) of a version among `targets`: release first, then debug. */
+export function plainTwin(version: string, targets: readonly Target[]): Target | null {
+  const same = targets.filter((t) => t.version === version && t.freeThreaded && t.sanitizers.length === 0);
+  return same.find((t) => !t.debug) ?? same[0] ?? null;
+}
+
 /** Measure (or re-measure) a bucket's reproduction rate on its own interpreter. */
 export async function measureRate(store: CrashStore, bucket: string, meta: BucketMeta, target: Target, s: TrialSettings & { flakyBelow: number }): Promise<BucketMeta> {
   const modes = trialModes(target, meta.modes, meta.signature);
@@ -89,6 +117,7 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly K
     ...(frames ? [`    C: ${frames}${m.native?.hangClass ? ` [${m.native.hangClass}]` : ''}`] : []),
     ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
+    ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => f.title.slice(0, 80)).join('; ')})` : ''}`] : []),
     ...(known.length ? [`    Misc/NEWS: ${known.map((k) => `gh-${k.gh} (${k.area}, fixed in ${k.fixedIn}: ${k.news.slice(0, 90)})`).join('; ')}`] : []),
   ].join('\n');
 }

@@ -7,7 +7,7 @@ import lockfile from 'proper-lockfile';
 import { EnvironmentError } from '../../errors.js';
 import { writeFileAtomic } from '../../store/atomicWrite.js';
 import type { Target } from '../../types.js';
-import { probeTarget } from '../targets.js';
+import { probeTarget, TSAN_SUPPRESSIONS } from '../targets.js';
 import { findInstalled, installId, seriesOf, type InstallMarker, type Variant } from './cache.js';
 import { formatElapsed, runLogged, type Logged } from './commands.js';
 
@@ -22,6 +22,16 @@ export interface Built {
   built: boolean;
   installDir: string;
   logPath: string | null;
+}
+
+/**
+ * The environment of a ThreadSanitizer build: clang (gcc's TSan is not what CPython's Tools/tsan is tuned
+ * for), and TSAN_OPTIONS for the built interpreter that the build itself runs (sysconfig, compileall): its
+ * races are reported to the log, against CPython's suppressions, and must not turn the step's status into 66.
+ */
+export function tsanBuildEnv(srcDir: string): NodeJS.ProcessEnv {
+  const suppressions = path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
+  return { ...process.env, CC: 'clang', CXX: 'clang++', TSAN_OPTIONS: `suppressions=${suppressions}:exitcode=0:halt_on_error=0`, DEBUGINFOD_URLS: '' };
 }
 
 export async function readPatchlevel(srcDir: string): Promise<string | null> {
@@ -80,7 +90,15 @@ export async function buildLocked(
     const jobs = options.jobs ?? os.availableParallelism();
     // --disable-test-modules skips the _test* C modules and the installed test suite (Lib/test, byte-compiled
     // three times by make install): about a third of the build, and nothing ftfuzz runs.
-    const configureArgs = ['--disable-gil', `--prefix=${prefix}`, '--with-ensurepip=no', '--disable-test-modules', ...(variant === 'debug' ? ['--with-pydebug'] : [])];
+    const configureArgs = [
+      '--disable-gil',
+      `--prefix=${prefix}`,
+      '--with-ensurepip=no',
+      '--disable-test-modules',
+      ...(variant === 'debug' ? ['--with-pydebug'] : []),
+      ...(variant === 'tsan' ? ['--with-thread-sanitizer'] : []),
+    ];
+    const env = variant === 'tsan' ? tsanBuildEnv(srcDir) : process.env;
     const started = Date.now();
     const steps: { name: string; cmd: string; args: string[] }[] = [
       { name: 'configure', cmd: './configure', args: configureArgs },
@@ -95,7 +113,7 @@ export async function buildLocked(
         () => say(`  ${step.name} still running (elapsed ${formatElapsed(Date.now() - started)}, log: ${log.path})`),
         options.heartbeatMs ?? 30_000,
       );
-      const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log }).finally(() => clearInterval(heartbeat));
+      const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log, env }).finally(() => clearInterval(heartbeat));
       if (code !== 0) {
         throw new EnvironmentError(
           `building CPython ${version}t failed at ${step.name} (exit ${code}); see the log ${log.path}, ` +
@@ -104,9 +122,22 @@ export async function buildLocked(
       }
       say(`  ${step.name} done in ${formatElapsed(Date.now() - stepStart)}`);
     }
+    if (variant === 'tsan') {
+      // CPython's own suppressions for the free-threaded build, from the same source tree, installed beside
+      // the interpreter (targets.ts finds it there and runs get it by absolute path).
+      const from = path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
+      const to = path.join(prefix, TSAN_SUPPRESSIONS);
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      const text = await fs.readFile(from, 'utf8').catch(() => null);
+      if (text === null) throw new EnvironmentError(`the CPython ${version} source has no ${path.relative(srcDir, from)}; a TSan build without CPython's suppressions would report known, accepted races`);
+      await writeFileAtomic(to, text);
+    }
     const executable = await findExecutable(prefix, seriesOf(version), variant);
     if (!executable) throw new EnvironmentError(`built CPython ${version}t, but found no interpreter under ${prefix}/bin (log: ${log.path})`);
     const target = await probeTarget(executable, 'cache');
+    if (variant === 'tsan' && !target.sanitizers.includes('thread')) {
+      throw new EnvironmentError(`${executable} was configured --with-thread-sanitizer but does not report ThreadSanitizer (log: ${log.path})`);
+    }
     if (!target.freeThreaded) {
       throw new EnvironmentError(`${executable} was built with --disable-gil but reports a GIL build (log: ${log.path})`);
     }

@@ -5,7 +5,9 @@ import path from 'node:path';
 import semver from 'semver';
 import { UsageError } from '../../errors.js';
 
-export type Variant = 'release' | 'debug';
+/** release; debug = --with-pydebug; tsan = --with-thread-sanitizer, built with clang. */
+export type Variant = 'release' | 'debug' | 'tsan';
+export const VARIANTS: readonly Variant[] = ['release', 'debug', 'tsan'];
 
 export interface InstallMarker {
   version: string;

@@ -1,0 +1,201 @@
+// The race oracle: what a ThreadSanitizer build reported during a run (src/runtime/tsan.ts collects its
+// log files). Every report of a run is parsed: data races, heap-use-after-free, SEGV, lock-order
+// inversions (potential deadlocks), thread leaks and the rest, several per run, headers matched
+// case-insensitively.
+//
+// A data race is signed by the unordered pair of the innermost CPython frames of its two accesses (files
+// under Objects/, Python/, Modules/, Include/, Parser/; the eval loop, call dispatch and the inline
+// refcount/atomic helpers skipped, as crash signatures skip them): one bucket per pair, however many
+// programs hit it. A race inside a C extension is signed by the extension's own innermost frames. Other
+// reports are signed by their kind and the innermost such frame of their first stack. A report that
+// follows a crash in the same process (a SEGV report, or a run that died of a signal) is marked: the
+// process was already broken when TSan saw it.
+import type { Finding, RunResult } from '../types.js';
+import { FATAL_SIGNALS } from '../types.js';
+import { mergeBySignature, type Oracle } from './oracle.js';
+import { CALL_PLUMBING, foldFunction, REFCOUNT_INLINE } from './nativeSignature.js';
+
+export interface TsanFrame {
+  index: number;
+  func: string;
+  /** Source position as TSan printed it, normalized to the CPython tree (`Objects/dictobject.c:1234`). */
+  file: string | null;
+  line: number | null;
+  /** The binary or shared object (`python3.13t`, `ftfuzz_planted.cpython-313t-x86_64-linux-gnu.so`). */
+  module: string | null;
+}
+
+export interface TsanStack {
+  /** The block's heading: `Write of size 8 at 0x… by thread T1`, `Previous read …`, `Mutex M1 acquired here …`. */
+  title: string;
+  frames: TsanFrame[];
+}
+
+export interface TsanReport {
+  /** Lower-case kind: `data race`, `heap-use-after-free`, `segv`, `lock-order-inversion (potential deadlock)`, … */
+  kind: string;
+  stacks: TsanStack[];
+  summary: string | null;
+  /** A crash came first in the same log (a SEGV report before it), or the run died of a fatal signal. */
+  afterCrash: boolean;
+  text: string;
+}
+
+const HEADER = /^(?:WARNING|==\d+==ERROR): ThreadSanitizer: (.+?)(?: \(pid=\d+\))?\s*$/i;
+const FRAME = /^\s*#(\d+)\s+(\S+)(?:\s+(\S+?))?(?:\s+\(([^()+\s]+)\+0x[0-9a-f]+\))?(?:\s+\(BuildId: [0-9a-f]+\))?\s*$/i;
+const BLOCK = /^ {2}(\S.*):\s*$/;
+const SOURCE_DIRS = /(?:^|\/)((?:Objects|Python|Modules|Include|Parser)\/.*)$/;
+const TSAN_RUNTIME = /^(__tsan_|__interceptor_|__sanitizer_|___interceptor_|_?__tsan)|^(pthread_|__pthread_)/;
+/** The allocators: a use-after-free's free is in them; the code that freed is the caller. */
+const ALLOC_PLUMBING = /^(_?PyMem_\w+|_?PyObject_(Free|Malloc|Realloc|Calloc)|PyObject_GC_Del|_PyObject_GC_\w+|_?mi_\w+|free|malloc|realloc|calloc)$/;
+const SYSTEM_MODULE = /^(libtsan|libc|libm|ld-linux|libpthread|libgcc_s|libstdc\+\+)[.-]/;
+
+function parseFrame(line: string): TsanFrame | null {
+  const m = FRAME.exec(line);
+  if (!m) return null;
+  const [, index, func = '<null>', where, module] = m;
+  let file: string | null = null;
+  let lineNo: number | null = null;
+  if (where && where !== '<null>') {
+    const pos = /^(.*?):(\d+)(?::\d+)?$/.exec(where);
+    const raw = pos ? (pos[1] as string) : where;
+    file = SOURCE_DIRS.exec(raw)?.[1] ?? raw.replace(/^\.\//, '');
+    lineNo = pos ? Number(pos[2]) : null;
+  }
+  return { index: Number(index), func: func === '<null>' ? '??' : foldFunction(func), file, line: lineNo, module: module ? module.split('/').pop() ?? module : null };
+}
+
+/** Every report in a TSan log, in order. */
+export function parseTsanReports(log: string, crashed = false): TsanReport[] {
+  const reports: TsanReport[] = [];
+  let current: (TsanReport & { lines: string[] }) | null = null;
+  let block: TsanStack | null = null;
+  let sawCrash = false;
+  const finish = () => {
+    if (!current) return;
+    current.text = current.lines.join('\n').trim();
+    const { lines: _lines, ...report } = current;
+    reports.push(report);
+    if (/segv|deadlysignal|signal/.test(report.kind) && !/signal-unsafe/.test(report.kind)) sawCrash = true;
+    current = null;
+    block = null;
+  };
+  for (const line of log.split('\n')) {
+    const header = HEADER.exec(line.trim());
+    if (header) {
+      finish();
+      const kind = (header[1] as string).toLowerCase().replace(/ on unknown address.*$/, '').trim();
+      current = { kind, stacks: [], summary: null, afterCrash: sawCrash || crashed, text: '', lines: [line] };
+      continue;
+    }
+    // The line before a SEGV report: the report itself is the crash, and what follows it comes after.
+    if (/^ThreadSanitizer:DEADLYSIGNAL/i.test(line.trim())) continue;
+    if (!current) continue;
+    const cur: TsanReport & { lines: string[] } = current;
+    cur.lines.push(line);
+    if (/^SUMMARY: ThreadSanitizer:/i.test(line)) {
+      cur.summary = line.replace(/^SUMMARY: ThreadSanitizer:\s*/i, '').trim();
+      finish();
+      continue;
+    }
+    if (/^={10,}$/.test(line.trim())) continue;
+    const b = BLOCK.exec(line);
+    if (b) {
+      block = { title: (b[1] as string).trim(), frames: [] };
+      cur.stacks.push(block);
+      continue;
+    }
+    const frame = parseFrame(line);
+    if (frame && block) {
+      block.frames.push(frame);
+    } else if (frame && !block) {
+      // A SEGV report's stack follows its header directly.
+      block = { title: 'faulting thread', frames: [frame] };
+      cur.stacks.push(block);
+    }
+  }
+  finish();
+  return reports;
+}
+
+function isCpythonFrame(f: TsanFrame): boolean {
+  return f.file !== null && /^(Objects|Python|Modules|Include|Parser)\//.test(f.file);
+}
+
+function isExtensionFrame(f: TsanFrame): boolean {
+  return f.module !== null && /\.so(\.\d+)*$/.test(f.module) && !/^libpython/.test(f.module) && !SYSTEM_MODULE.test(f.module);
+}
+
+/** The frame a stack is signed by: the innermost C-extension frame or meaningful CPython frame. */
+export function signingFrame(stack: TsanStack): TsanFrame | null {
+  for (const f of stack.frames) {
+    if (f.func === '??' || TSAN_RUNTIME.test(f.func)) continue;
+    if (f.module && SYSTEM_MODULE.test(f.module)) continue;
+    if (isExtensionFrame(f)) return f;
+    if (!isCpythonFrame(f)) continue;
+    if (REFCOUNT_INLINE.test(f.func) || CALL_PLUMBING.test(f.func) || ALLOC_PLUMBING.test(f.func) || f.file?.startsWith('Objects/mimalloc/')) continue;
+    return f;
+  }
+  return null;
+}
+
+function frameLabel(f: TsanFrame): string {
+  return isExtensionFrame(f) && !isCpythonFrame(f) ? `${f.func} [${(f.module ?? '').split('.')[0]}]` : f.func;
+}
+
+/** The stacks that make a report's signature: the two accesses of a race, else the first stack. */
+function signingStacks(r: TsanReport): TsanStack[] {
+  if (r.kind.startsWith('data race') || r.kind === 'heap-use-after-free') return r.stacks.filter((s) => /^(previous )?(atomic )?(read|write)\b/i.test(s.title)).slice(0, 2);
+  return r.stacks.slice(0, 1);
+}
+
+export function raceSignature(r: TsanReport): { signature: string; frames: string[] } | null {
+  const frames = signingStacks(r)
+    .map(signingFrame)
+    .filter((f): f is TsanFrame => f !== null)
+    .map(frameLabel);
+  if (frames.length === 0) return null;
+  // Unordered: which access TSan saw first is an accident of the interleaving.
+  const pair = r.kind.startsWith('data race') || r.kind === 'heap-use-after-free' ? [...frames].sort() : frames;
+  return { signature: `race|${r.kind}|${pair.join(' ~ ')}`, frames: pair };
+}
+
+function formatStack(s: TsanStack, depth = 14): string {
+  const lines = s.frames.slice(0, depth).map((f) => `    #${f.index} ${f.func}${f.file ? ` ${f.file}${f.line !== null ? `:${f.line}` : ''}` : ''}${f.module ? ` (${f.module})` : ''}`);
+  return [`  ${s.title}:`, ...lines, ...(s.frames.length > depth ? [`    ... ${s.frames.length - depth} more`] : [])].join('\n');
+}
+
+export const raceOracle: Oracle = {
+  name: 'race',
+  description: 'ThreadSanitizer reports (data races, use-after-free, deadlocks) of TSan builds, signed by the pair of innermost CPython or extension frames',
+  check(runs: readonly RunResult[]): Finding[] {
+    return mergeBySignature(runs, (run) => {
+      if (!run.sanitizerLog) return null;
+      const crashed = run.termination.kind === 'signal' && FATAL_SIGNALS.has(run.termination.signal);
+      const seen = new Set<string>();
+      const out = [];
+      for (const report of parseTsanReports(run.sanitizerLog)) {
+        const signed = raceSignature(report);
+        if (!signed || seen.has(signed.signature)) continue;
+        seen.add(signed.signature);
+        const where = signed.frames.join(' ~ ');
+        const late = report.afterCrash || crashed;
+        out.push({
+          kind: 'race' as const,
+          oracle: 'race',
+          signature: signed.signature,
+          title: `${report.kind}: ${where}${late ? ' (reported in a run that crashed)' : ''}`,
+          details: [
+            `ThreadSanitizer: ${report.kind}${report.summary ? ` (${report.summary})` : ''}`,
+            ...report.stacks.slice(0, 4).map((s) => formatStack(s)),
+          ].join('\n'),
+          program: run.program,
+          reproduceCommand: run.reproduceCommand,
+          verdict: 'runtime-bug' as const,
+          native: { frames: signed.frames, op: null },
+        });
+      }
+      return out;
+    });
+  },
+};
