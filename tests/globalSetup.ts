@@ -13,6 +13,8 @@ declare module 'vitest' {
     ftPythonOld: string;
     /** A --with-pydebug free-threaded build. */
     ftPythonDebug: string;
+    /** A --with-thread-sanitizer free-threaded build (clang), with CPython's suppressions beside it. */
+    ftPythonTsan: string;
     /** The machine's GIL-only python3, or '' if none. */
     gilPython: string;
   }
@@ -25,14 +27,16 @@ export default async function setup(project: TestProject): Promise<void> {
   // overlapping them with another build's make keeps both cores busy (measured in the closing note of issue 2).
   const mainVersion = process.env.FTFUZZ_TEST_VERSION;
   // The debug build takes the same version spec, which resolves to the same release.
-  const [main, old, debug] = await Promise.all([
+  const [main, old, debug, tsan] = await Promise.all([
     installPython({ version: mainVersion, log: logAs('default') }),
     installPython({ version: process.env.FTFUZZ_TEST_OLD_VERSION ?? '3.13.5', log: logAs('old') }),
     installPython({ version: mainVersion, variant: 'debug', log: logAs('debug') }),
+    installPython({ version: mainVersion, variant: 'tsan', log: logAs('tsan') }),
   ]);
   project.provide('ftPython', main.target.executable);
   project.provide('ftPythonOld', old.target.executable);
   project.provide('ftPythonDebug', debug.target.executable);
+  project.provide('ftPythonTsan', tsan.target.executable);
   let gil = '';
   const python3 = await whichOnPath('python3');
   if (python3) {

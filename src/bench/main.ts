@@ -11,7 +11,8 @@ import { bugsBenchmark, formatBugsReport } from './bugs.js';
 import { ALL_ORACLES } from '../oracles/index.js';
 import { buildExtension } from '../runtime/extension.js';
 import { packageRoot } from '../runtime/paths.js';
-import { ensureDefaultTarget } from '../runtime/provision.js';
+import { ensureDefaultTarget, installPython } from '../runtime/provision.js';
+import { parseTsanReports, raceOracle } from '../oracles/raceOracle.js';
 import type { Target } from '../types.js';
 import { mutateProgram } from '../generators/mutators.js';
 import { Rng } from '../generators/rng.js';
@@ -249,6 +250,50 @@ function proportionalBytes(pid: number): number | null {
 }
 
 /**
+ * `npm run bench -- tsan`: a ThreadSanitizer build against the plain build of the same version, on the same
+ * generated programs, one at a time (spawn executor both): the slowdown, the share of a TSan run that is
+ * interpreter start-up (all a fork server could save), and the race reports per program.
+ */
+async function tsanSection(): Promise<Row[]> {
+  const plain = (await installPython({ version: '3.13.15' })).target;
+  const tsan = (await installPython({ version: '3.13.15', variant: 'tsan' })).target;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-tsan-'));
+  const n = 30;
+  const files: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const file = path.join(dir, `p${i}.py`);
+    await fs.writeFile(file, generateProgram(`bench-tsan-${i}`, { threads: [4, 4], iterations: [200, 200], objects: [1, 2] }).source);
+    files.push(file);
+  }
+  const executor = new SpawnExecutor();
+  const time = async (target: Target, list: string[]) => {
+    const started = performance.now();
+    let reports = 0;
+    const signatures = new Set<string>();
+    for (const [i, file] of list.entries()) {
+      const run = await executor.execute({ program: { path: file, name: path.basename(file) }, target, mode: 'gil-off', runIndex: i, timeoutMs: 120_000 });
+      reports += parseTsanReports(run.sanitizerLog ?? '').length;
+      for (const f of raceOracle.check([run])) signatures.add(f.signature);
+    }
+    return { seconds: (performance.now() - started) / 1000, reports, signatures: signatures.size };
+  };
+  const empty = path.join(dir, 'empty.py');
+  await fs.writeFile(empty, 'pass\n');
+  const plainRuns = await time(plain, files);
+  const tsanRuns = await time(tsan, files);
+  const plainStart = await time(plain, Array.from({ length: 10 }, () => empty));
+  const tsanStart = await time(tsan, Array.from({ length: 10 }, () => empty));
+  await fs.rm(dir, { recursive: true, force: true });
+  return [
+    { name: 'plain 3.13.15t: s per program', value: (plainRuns.seconds / n).toFixed(2), note: `${n} generated programs, gil-off, one at a time` },
+    { name: 'TSan 3.13.15t: s per program', value: (tsanRuns.seconds / n).toFixed(2), note: `${tsanRuns.reports} reports, ${tsanRuns.signatures} race signatures` },
+    { name: 'TSan / plain slowdown', value: `${(tsanRuns.seconds / plainRuns.seconds).toFixed(1)}x` },
+    { name: 'start-up (empty program): plain / TSan, ms', value: `${((plainStart.seconds / 10) * 1000).toFixed(0)} / ${((tsanStart.seconds / 10) * 1000).toFixed(0)}` },
+    { name: 'start-up share of a TSan run', value: `${((tsanStart.seconds / 10 / (tsanRuns.seconds / n)) * 100).toFixed(0)}%`, note: 'the most a fork server could save' },
+  ];
+}
+
+/**
  * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR]`:
  * the known-bug benchmark (bugs.ts). Not part of the default run: it is a campaign.
  */
@@ -282,6 +327,7 @@ async function main(): Promise<void> {
     ['oracles', async () => oracleSection(await ensureDefaultTarget())],
     ['minimize', async () => minimizeSection(await ensureDefaultTarget())],
     ['executors', async () => executorSection(await ensureDefaultTarget())],
+    ['tsan', tsanSection],
     ['bugs', () => bugsSection(process.argv.slice(3))],
   ];
   const only = process.argv[2];
