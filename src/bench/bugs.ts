@@ -20,7 +20,7 @@ import { measureVersions, reproducerOf, shortLabel } from '../triage/triage.js';
 import { bucketTrialLimit, runTrials, trialModes } from '../triage/trials.js';
 import type { Executor } from '../runtime/executor.js';
 import type { GenOptions } from '../generators/scenario.js';
-import { bucketFacts, matchKnownBugs, type KnownBug } from '../triage/knownBugs.js';
+import { bucketFacts, fixedLabel, inNews, matchKnownBugs, type KnownBug } from '../triage/knownBugs.js';
 
 export type Grade = 'fixed-between' | 'still-present' | 'not-reproduced' | 'inconclusive';
 
@@ -134,14 +134,14 @@ export function formatBugsReport(r: BugsReport): string[] {
   lines.push(`${r.stats.programs} programs, ${r.stats.executions} executions in ${(r.stats.elapsedMs / 60_000).toFixed(1)} min on ${r.old}; graded on ${r.new}`);
   const order: Grade[] = ['fixed-between', 'still-present', 'inconclusive', 'not-reproduced'];
   for (const g of [...r.graded].sort((a, b) => order.indexOf(a.grade) - order.indexOf(b.grade) || a.firstFoundMs - b.firstFoundMs)) {
-    const known = g.known.length ? g.known.map((k) => `gh-${k.gh} (${k.area}, fixed in ${k.fixedIn})`).join('; ') : 'no NEWS match';
+    const known = g.known.length ? g.known.map((k) => `gh-${k.gh} (${k.area}, ${fixedLabel(k)})`).join('; ') : 'no upstream match';
     lines.push(`  ${g.grade.padEnd(14)} ${g.kind.padEnd(12)} first at ${(g.firstFoundMs / 60_000).toFixed(1).padStart(5)} min  ${g.bucket}  [${g.verdict}]  new ${g.newHits}/${g.newTrials}${g.controlTrials !== undefined ? `, old again ${g.controlHits}/${g.controlTrials}` : ''}`);
     lines.push(`      ${g.signature.slice(0, 150)}`);
     lines.push(`      ${known}`);
   }
   const count = (grade: Grade) => r.graded.filter((g) => g.grade === grade).length;
   const stacks = (grade: Grade) => new Set(r.graded.filter((g) => g.grade === grade).map((g) => (g.frames.length ? g.frames.join(' < ') : g.signature))).size;
-  lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.length).length} (${new Set(r.graded.filter((g) => g.grade === 'fixed-between').flatMap((g) => g.known.map((k) => k.gh))).size} distinct NEWS entries)`);
+  lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.some(inNews)).length} (${new Set(r.graded.filter((g) => g.grade === 'fixed-between').flatMap((g) => g.known.filter(inNews).map((k) => k.gh))).size} distinct NEWS entries)`);
   lines.push(`still present: ${count('still-present')}; inconclusive: ${count('inconclusive')}; not reproduced: ${count('not-reproduced')}`);
   return lines;
 }

@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { parseDuration } from '../cli/format.js';
 import { generateProgram } from '../generators/program.js';
 import { bugsBenchmark, formatBugsReport } from './bugs.js';
+import { inNews } from '../triage/knownBugs.js';
 import { ALL_ORACLES } from '../oracles/index.js';
 import { buildExtension } from '../runtime/extension.js';
 import { packageRoot } from '../runtime/paths.js';
@@ -315,7 +316,7 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
   for (const line of formatBugsReport(report)) console.log(line);
   const fixed = report.graded.filter((g) => g.grade === 'fixed-between');
   return [
-    { name: 'fixed-between buckets', value: String(fixed.length), note: `${fixed.filter((g) => g.known.length).length} matched to NEWS; results in ${dir}` },
+    { name: 'fixed-between buckets', value: String(fixed.length), note: `${fixed.filter((g) => g.known.some(inNews)).length} matched to NEWS; results in ${dir}` },
     { name: 'still-present buckets', value: String(report.graded.filter((g) => g.grade === 'still-present').length) },
     { name: 'programs per CPU-hour', value: (report.stats.programs / ((report.stats.elapsedMs / 3_600_000) * args.jobs)).toFixed(0) },
   ];

@@ -9,7 +9,7 @@ import { hangOracle } from '../oracles/hangOracle.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Promotion, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { recordedRate, trialsNeeded, versionStatus } from './claims.js';
-import { bucketFacts, matchKnownBugs, type KnownBug } from './knownBugs.js';
+import { bucketFacts, fixedLabel, matchKnownBugs, type KnownBug } from './knownBugs.js';
 import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
@@ -118,6 +118,6 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly K
     ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
     ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => f.title.slice(0, 80)).join('; ')})` : ''}`] : []),
-    ...(known.length ? [`    Misc/NEWS: ${known.map((k) => `gh-${k.gh} (${k.area}, fixed in ${k.fixedIn}: ${k.news.slice(0, 90)})`).join('; ')}`] : []),
+    ...(known.length ? [`    upstream: ${known.map((k) => `gh-${k.gh} (${k.area}, ${fixedLabel(k)}: ${k.news.slice(0, 90)})`).join('; ')}`] : []),
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // The known-bug table and how a bucket is matched to it and graded.
 import { describe, expect, it } from 'vitest';
 import { gradeOf } from '../../src/bench/bugs.js';
-import { bucketFacts, faultingThreadFunctions, KNOWN_BUGS, matchKnownBugs } from '../../src/triage/knownBugs.js';
+import { bucketFacts, fixedLabel, inNews, faultingThreadFunctions, KNOWN_BUGS, matchKnownBugs } from '../../src/triage/knownBugs.js';
 import type { BucketMeta } from '../../src/store/crashStore.js';
 
 const meta = (over: Partial<BucketMeta>): BucketMeta =>
@@ -54,7 +54,10 @@ describe('known bugs from Misc/NEWS', () => {
     const lost = meta({ kind: 'lost-write', signature: 'lost-write|missing|Mock|Mock.call,Mock.call_count', title: 'lost increments' });
     expect(matchKnownBugs(bucketFacts(lost, "_SLOTS = {1: 't0 partial.call'}")).map((b) => b.gh).sort()).toEqual([142651, 150175]);
     const array = meta({ kind: 'lost-write', signature: 'lost-write|phantom|array|array.append,array.pop' });
-    expect(matchKnownBugs(bucketFacts(array, "_SLOTS = {1: 't0 partial.call'}"))).toEqual([]);
+    // No 3.13 NEWS fix: the array module is not thread-safe in 3.13 at all (upstream made it so in 3.14).
+    const arrayKnown = matchKnownBugs(bucketFacts(array, "_SLOTS = {1: 't0 partial.call'}"));
+    expect(arrayKnown.filter(inNews)).toEqual([]);
+    expect(arrayKnown.map((b) => [b.gh, fixedLabel(b)])).toEqual([[128942, 'fixed in 3.14 only']]);
   });
 
   it('grades by the new release\'s status, and only buckets that reproduced', () => {
