@@ -13,8 +13,8 @@ export function modeEnv(mode: GilMode): Record<string, string> {
 export function reproduceCommand(target: Pick<Target, 'freeThreaded' | 'path'> & Partial<Pick<Target, 'sanitizers' | 'tsanSuppressions'>>, mode: GilMode, programPath: string): string {
   const gil = target.freeThreaded ? `PYTHON_GIL=${mode === 'gil-off' ? 0 : 1} ` : '';
   // A TSan build: CPython's suppressions and TSan's keep-going settings, reports on stderr.
-  const tsan = target.sanitizers?.includes('thread')
-    ? `TSAN_OPTIONS=${quote([[...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0'].join(':')])} `
-    : '';
+  const options = [...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0'].join(':');
+  // Plain when the value is shell-safe (shell-quote would backslash every '=' and ':'), quoted otherwise.
+  const tsan = target.sanitizers?.includes('thread') ? `TSAN_OPTIONS=${/^[\w./:=+-]+$/.test(options) ? options : `'${options.replace(/'/g, "'\\''")}'`} ` : '';
   return `${tsan}${gil}${quote([target.path, programPath])}`;
 }
