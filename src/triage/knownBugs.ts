@@ -53,13 +53,13 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   { gh: 133136, fixedIn: '3.13.6', area: 'dict, list', news: 'excess memory use when a large dict or list is resized and accessed by several threads', kinds: ['leak', 'oom'], ops: /^(list|dict)\./ },
   { gh: 135871, fixedIn: '3.13.6', area: 'PyMutex', news: 'non-blocking mutex lock attempts spun briefly when the lock was busy instead of returning at once', frames: /_Py_yield/ },
   { gh: 132617, fixedIn: '3.13.6', area: 'dict', news: 'dict.update raised "dict mutated during update" when a different dict sharing the keys was modified', ops: /^dict\.(update|ior)/ },
-  { gh: 137400, fixedIn: '3.13.7', area: 'sys / threading (profiling, tracing)', news: 'crash when disabling profiling or tracing across all threads (setprofile_all_threads, settrace_all_threads)', frames: /_PyEval_SetProfileAllThreads|_PyEval_SetTraceAllThreads|setup_profile|setup_tracing|call_trace|profile_trampoline/, ops: /(setprofile|settrace)/ },
+  { gh: 137400, fixedIn: '3.13.7', area: 'sys / threading (profiling, tracing)', news: 'crash when disabling profiling or tracing across all threads (setprofile_all_threads, settrace_all_threads)', frames: /^_?PyEval_Set(Profile|Trace)(AllThreads)?$|setup_profile|setup_tracing|call_trace|profile_trampoline/, ops: /(setprofile|settrace)/ },
   { gh: 137017, fixedIn: '3.13.8', area: 'threading.Thread', news: 'Thread.is_alive() was False before the OS thread was cleaned up', ops: /^Thread\.is_alive/ },
   { gh: 141311, fixedIn: '3.13.10', area: 'io.BytesIO', news: 'assertion failure in BytesIO.readinto when the read position is above the capacity', frames: /_io_BytesIO_readinto/, ops: /^BytesIO\.readinto/ },
   { gh: 140551, fixedIn: '3.13.10', area: 'dict', news: 'crash in dict if dict.clear() is called at the lookup stage', frames: /do_lookup|unicodekeys_lookup|dictkeys_generic_lookup|_Py_dict_lookup/, ops: /^dict\.clear|^dict\.(get|contains|setitem|pop)/, both: true },
   { gh: 141141, fixedIn: '3.13.10', area: 'base64', news: 'thread safety issue in base64.b85decode', ops: /^base64\./ },
   { gh: 142048, fixedIn: '3.13.10', area: 'gc', news: 'quadratically increasing garbage collection delays in the free-threaded build', kinds: ['slow', 'hang'], frames: /gc_collect_main|_PyGC_Collect|gc_visit_heaps|deduce_unreachable_heap/ },
-  { gh: 141805, fixedIn: '3.13.12', area: 'set', news: 'crash in set when objects with the same hash are concurrently added after removing one with that hash', frames: /set_add_entry|set_discard_entry|set_lookkey|set_table_resize/, ops: /^set\./ },
+  { gh: 141805, fixedIn: '3.13.12', area: 'set', news: 'crash in set when objects with the same hash are concurrently added after removing one with that hash', frames: /set_add_entry|set_discard_entry|set_lookkey|set_table_resize/, ops: /^set\./, kinds: ['crash', 'hang'] },
   { gh: 142495, fixedIn: '3.13.12', area: 'collections.defaultdict', news: 'race where a default value from default_factory overwrote a value set before default_factory returned', ops: /^defaultdict\.(missing|setdefault|append_missing|inc)/ },
   { gh: 143378, fixedIn: '3.13.12', area: 'io.BytesIO', news: 'use-after-free when a BytesIO is concurrently mutated during write() or writelines()', frames: /_io_BytesIO_write|write_bytes|bytesio|resize_buffer/, ops: /^BytesIO\./ },
   { gh: 143200, fixedIn: '3.13.12', area: 'xml.etree.ElementTree', news: 'use-after-free in Element __getitem__ / __setitem__ when the element is concurrently mutated', frames: /element_getitem|element_setitem|element_subscr|element_ass_subscr/, ops: /^Element\./ },
@@ -94,6 +94,8 @@ export interface BucketFacts {
   frames: string[];
   signature: string;
   ops: string[];
+  /** Where the ops came from: the op the faulting thread ran, the signature, or every op of the program. */
+  opsFrom?: 'fault' | 'signature' | 'program';
 }
 
 /** The functions of the faulting thread's stack in a crash bucket's stack.txt (gdb's `bt` format). */
@@ -111,16 +113,20 @@ export function bucketFacts(meta: BucketMeta, reproSource: string, stackText = '
   const add = (text: string) => {
     for (const m of text.matchAll(/\b([A-Za-z_]\w*\.[a-z_]\w*)\b/g)) if (m[1]) ops.add(m[1]);
   };
+  let opsFrom: BucketFacts['opsFrom'] = 'program';
   const programOps = () => {
     for (const m of reproSource.matchAll(/'t\d+ ([A-Za-z_]\w*\.\w+)'/g)) if (m[1]) ops.add(m[1]);
   };
   if (meta.kind === 'crash' || meta.kind === 'hang') {
     // The op the faulting thread ran, when the crash oracle could tell; else every op of the program.
-    if (meta.native?.op) add(meta.native.op);
-    else programOps();
+    if (meta.native?.op) {
+      add(meta.native.op);
+      opsFrom = 'fault';
+    } else programOps();
   } else if (/^(lost-write|leak)\|/.test(meta.signature)) {
     // Their signatures name the object's ops ("lost-write|phantom|array|array.append,array.pop").
     add(meta.signature);
+    opsFrom = 'signature';
   } else {
     // The `_SLOTS` table names every op of a generated program ("t0 BytesIO.write").
     programOps();
@@ -128,7 +134,7 @@ export function bucketFacts(meta: BucketMeta, reproSource: string, stackText = '
   // A crash is matched on its faulting thread's whole stack (the signature keeps the innermost frames,
   // where the allocator often is; the object's own function is further out).
   const frames = [...(meta.native?.frames ?? []), ...(meta.kind === 'crash' ? faultingThreadFunctions(stackText) : [])];
-  return { kind: meta.kind, frames, signature: meta.signature, ops: [...ops] };
+  return { kind: meta.kind, frames, signature: meta.signature, ops: [...ops], opsFrom };
 }
 
 /** The known bugs a bucket may be: a frame and/or an op of the bucket matches. */
@@ -141,8 +147,9 @@ export function matchKnownBugs(facts: BucketFacts, bugs: readonly KnownBug[] = [
     const byFrame = b.frames !== undefined && names.some((n) => (b.frames as RegExp).test(n));
     const byOp = b.ops !== undefined && facts.ops.some((op) => (b.ops as RegExp).test(op));
     if (b.both) return byFrame && byOp;
-    // A crash or hang is its C frames: an op alone does not make it a bug known by other frames.
-    if (facts.frames.length > 0) return byFrame || (b.frames === undefined && byOp);
+    // A crash or hang is its C frames: an op alone does not make it a bug known by other frames, and an
+    // op-only entry matches it only by the op its faulting thread ran (not by any op of the program).
+    if (facts.frames.length > 0) return byFrame || (b.frames === undefined && byOp && facts.opsFrom !== 'program');
     return byOp;
   });
 }

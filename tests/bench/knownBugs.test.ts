@@ -50,6 +50,14 @@ describe('known bugs from Misc/NEWS', () => {
     expect(matchKnownBugs(bucketFacts(pickle, '', '')).map((b) => b.gh)).toEqual([143638]);
   });
 
+  it('does not match a hang to an op-only entry by an op of the program its spinning thread did not run', () => {
+    const hang = meta({ kind: 'hang', signature: 'hang|c:dequeiter_next < deque_extend_impl', native: { frames: ['dequeiter_next (Modules/_collectionsmodule.c:1966)'], op: null } });
+    const source = "_SLOTS = {1: 't0 deque.copy', 2: 't1 base64.b85decode', 3: 't1 deque.extendleft'}";
+    expect(matchKnownBugs(bucketFacts(hang, source)).map((b) => b.gh)).toEqual([]);
+    const known = meta({ kind: 'crash', native: { frames: ['f (x.c:1)'], op: 'base64.b85decode on base64' } });
+    expect(matchKnownBugs(bucketFacts(known, source)).map((b) => b.gh)).toEqual([141141]);
+  });
+
   it('matches a lost write by the ops its signature names, not every op of the program', () => {
     const lost = meta({ kind: 'lost-write', signature: 'lost-write|missing|Mock|Mock.call,Mock.call_count', title: 'lost increments' });
     expect(matchKnownBugs(bucketFacts(lost, "_SLOTS = {1: 't0 partial.call'}")).map((b) => b.gh).sort()).toEqual([142651, 150175]);

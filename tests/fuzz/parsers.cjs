@@ -11,6 +11,7 @@ const tracebacks = require(path.join(dist, 'runtime', 'tracebacks.js'));
 const protocol = require(path.join(dist, 'runtime', 'protocol.js'));
 const store = require(path.join(dist, 'store', 'crashStore.js'));
 const mutators = require(path.join(dist, 'generators', 'mutators.js'));
+const race = require(path.join(dist, 'oracles', 'raceOracle.js'));
 
 const FILE = '/fuzz/input';
 
@@ -32,6 +33,10 @@ function fuzz(buf) {
   if (!Array.isArray(gdb.samples)) throw new Error('parseGdbOutput: no samples array');
   native.parseGdbOutput(`FTFUZZ-GDB ${text}\nFTFUZZ-GDB-RAW-BEGIN\n${text}`, 'attach');
   tracebacks.exceptionsFromStderr(text);
+  for (const r of race.parseTsanReports(text)) {
+    if (!Array.isArray(r.stacks)) throw new Error('parseTsanReports: no stacks array');
+    race.raceSignature(r);
+  }
   const fields = protocol.emptyRunFields();
   for (const line of text.split('\n')) protocol.applyLine(fields, line);
   expectNamed(() => store.parseMeta(text, FILE));
