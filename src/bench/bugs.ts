@@ -143,5 +143,11 @@ export function formatBugsReport(r: BugsReport): string[] {
   const stacks = (grade: Grade) => new Set(r.graded.filter((g) => g.grade === grade).map((g) => (g.frames.length ? g.frames.join(' < ') : g.signature))).size;
   lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.some(inNews)).length} (${new Set(r.graded.filter((g) => g.grade === 'fixed-between').flatMap((g) => g.known.filter(inNews).map((k) => k.gh))).size} distinct NEWS entries)`);
   lines.push(`still present: ${count('still-present')}; inconclusive: ${count('inconclusive')}; not reproduced: ${count('not-reproduced')}`);
+  for (const [name, y] of Object.entries(r.stats.byExecutor ?? {})) {
+    lines.push(`executor ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${(y.programs ? (y.newBuckets / y.programs) * 100 : 0).toFixed(1)}% of programs, ${(y.runMs > 0 ? y.newBuckets / (y.runMs / 3_600_000) : 0).toFixed(1)} new buckets per run-hour`);
+  }
+  for (const [name, y] of Object.entries(r.stats.yield?.byShape ?? {})) {
+    lines.push(`shape ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${(y.runMs > 0 ? y.newBuckets / (y.runMs / 3_600_000) : 0).toFixed(1)} new buckets per run-hour`);
+  }
   return lines;
 }

@@ -128,6 +128,8 @@ export interface CampaignStats {
   leakPrograms: number;
   /** Programs run in fresh processes (the spawn executor) instead of the fork server. */
   spawnPrograms: number;
+  /** What each executor's programs yielded (spawn vs fork server: does the fork server hide bugs?). */
+  byExecutor: Record<string, { programs: number; runMs: number; findings: number; newBuckets: number }>;
   /** New buckets by verdict. */
   verdicts: Partial<Record<Verdict, number>>;
   environmentWarnings: string[];
@@ -254,6 +256,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     timeoutRuns: 0,
     leakPrograms: 0,
     spawnPrograms: 0,
+    byExecutor: {},
     verdicts: {},
     environmentWarnings: [],
     limits,
@@ -470,7 +473,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           }
         }
         const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
-        scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs: runs.reduce((t, r) => t + r.durationMs, 0), findings: findings.length, newBuckets, contended });
+        const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
+        scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended });
+        const byExec = (stats.byExecutor[inSpawn ? spawnExecutor.name : executor.name] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
+        byExec.programs += 1;
+        byExec.runMs += runMs;
+        byExec.findings += findings.length;
+        byExec.newBuckets += newBuckets;
         const features = [
           ...program.features,
           ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
@@ -542,6 +551,8 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     out.push(`yield by kind (new buckets/findings/programs), best first: ${top.join(', ')}${kinds.length > 8 ? `, … ${kinds.length - 8} more in --json` : ''}`);
   }
   const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
+  const execs = Object.entries(s.byExecutor ?? {});
+  if (execs.length > 1) out.push(`by executor: ${execs.map(([name, y]) => `${name} ${y.programs} programs, ${y.findings} findings, ${y.newBuckets} new buckets in ${(y.runMs / 60_000).toFixed(1)} run-min`).join('; ')}`);
   out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s); ${s.spawnPrograms} in fresh processes`);
   return out.join('\n');
 }
