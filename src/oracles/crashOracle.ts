@@ -13,8 +13,27 @@ export { FATAL_SIGNALS };
 /** The fatal lines faulthandler prints for the fatal signals themselves. */
 const SIGNAL_NAMES = new Set(['Segmentation fault', 'Aborted', 'Bus error', 'Floating-point exception', 'Floating point exception', 'Illegal instruction', 'Trace/breakpoint trap', 'Bad system call']);
 
+/**
+ * A fatal line that is only signal names, also when two threads faulted at once and faulthandler's output
+ * interleaved ("Fatal Python error: Fatal Python error: Segmentation faultSegmentation fault").
+ */
+export function onlySignalNames(line: string): boolean {
+  let rest = line.replace(/(Fatal Python error: )+/g, '').trim();
+  if (rest === '') return false;
+  for (let changed = true; changed && rest !== ''; ) {
+    changed = false;
+    for (const name of SIGNAL_NAMES) {
+      if (rest.startsWith(name)) {
+        rest = rest.slice(name.length).trim();
+        changed = true;
+      }
+    }
+  }
+  return rest === '';
+}
+
 /** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
-export const SIGNATURE_FORMAT = 6;
+export const SIGNATURE_FORMAT = 7;
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;
@@ -42,7 +61,7 @@ export const crashOracle: Oracle = {
       // faulthandler's own name for the signal ("Segmentation fault") says no more than the signal, and is
       // missing when a second fault cut its output short: both sign as the signal.
       // An empty fatal line (cut after its prefix) says nothing either.
-      const fatal = report.fatalError && !SIGNAL_NAMES.has(report.fatalError) ? report.fatalError : null;
+      const fatal = report.fatalError && !onlySignalNames(report.fatalError) ? report.fatalError : null;
       const first = report.assertion ?? fatal ?? how;
       const faulting = report.threads.find((t) => t.current) ?? report.threads[0];
       const op = faulting ? opAt(run.program, faulting.frames) : null;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crashOracle } from '../../src/oracles/crashOracle.js';
+import { crashOracle, onlySignalNames } from '../../src/oracles/crashOracle.js';
 import { canonical } from '../../src/canonical.js';
 import { differentialOracle } from '../../src/oracles/differentialOracle.js';
 import { hangOracle } from '../../src/oracles/hangOracle.js';
@@ -111,6 +111,15 @@ describe('crashOracle', () => {
     expect(findings).toHaveLength(1);
     expect(findings[0]?.signature).toBe('crash|SIGSEGV|SIGSEGV|py:<program>:worker_N');
     expect(findings[0]?.hits).toBe(2);
+  });
+
+  it('signs two threads faulting at once (faulthandler output interleaved) like one fault', () => {
+    const interleaved = segv.replace('Fatal Python error: Segmentation fault', 'Fatal Python error: Fatal Python error: Segmentation faultSegmentation fault');
+    const [one] = crashOracle.check([fakeRun('gil-off', { termination: { kind: 'signal', signal: 'SIGSEGV' }, stderrTail: segv })]);
+    const [two] = crashOracle.check([fakeRun('gil-off', { termination: { kind: 'signal', signal: 'SIGSEGV' }, stderrTail: interleaved })]);
+    expect(two?.signature).toBe(one?.signature);
+    expect(onlySignalNames('Fatal Python error: Segmentation faultSegmentation fault')).toBe(true);
+    expect(onlySignalNames('_PyObject_AssertFailed: Segmentation fault in x')).toBe(false);
   });
 
   it('treats SIGKILL (our own kill, or the OOM killer) as no crash', () => {
