@@ -46,8 +46,11 @@ const FRAME = /^\s*#(\d+)\s+(\S+)(?:\s+(\S+?))?(?:\s+\(([^()+\s]+)\+0x[0-9a-f]+\
 const BLOCK = /^ {2}(\S.*):\s*$/;
 const SOURCE_DIRS = /(?:^|\/)((?:Objects|Python|Modules|Include|Parser)\/.*)$/;
 const TSAN_RUNTIME = /^(__tsan_|__interceptor_|__sanitizer_|___interceptor_|_?__tsan)|^(pthread_|__pthread_)/;
+const MIMALLOC_FILE = /^(Objects\/mimalloc\/|Include\/internal\/mimalloc\/)/;
+const MIMALLOC_ENTRY = /(memcpy|memmove|memset|realloc|malloc|calloc|zalloc|expand)/;
+
 /** The allocators: a use-after-free's free is in them; the code that freed is the caller. */
-const ALLOC_PLUMBING = /^(_?PyMem_\w+|_?PyObject_(Free|Malloc|Realloc|Calloc)|PyObject_GC_Del|_PyObject_GC_\w+|_?mi_\w+|free|malloc|realloc|calloc)$/;
+const ALLOC_PLUMBING = /^(_?PyMem_\w+|_?PyObject_(Free|Malloc|Realloc|Calloc)|_PyObject_Mi\w+|_PyMem_Mi\w+|PyObject_GC_Del|_PyObject_GC_\w+|_?mi_\w+|free|malloc|realloc|calloc|memcpy|memmove|memset|__memcpy\w*|__memmove\w*)$/;
 const SYSTEM_MODULE = /^(libtsan|libc|libm|ld-linux|libpthread|libgcc_s|libstdc\+\+)[.-]/;
 
 function parseFrame(line: string): TsanFrame | null {
@@ -122,21 +125,36 @@ function isCpythonFrame(f: TsanFrame): boolean {
   return f.file !== null && /^(Objects|Python|Modules|Include|Parser)\//.test(f.file);
 }
 
+/** A third-party C extension's frame: a shared object that is not CPython's (the stdlib's own Modules/*.so are CPython). */
 function isExtensionFrame(f: TsanFrame): boolean {
-  return f.module !== null && /\.so(\.\d+)*$/.test(f.module) && !/^libpython/.test(f.module) && !SYSTEM_MODULE.test(f.module);
+  return f.module !== null && /\.so(\.\d+)*$/.test(f.module) && !/^libpython/.test(f.module) && !SYSTEM_MODULE.test(f.module) && !isCpythonFrame(f);
 }
 
-/** The frame a stack is signed by: the innermost C-extension frame or meaningful CPython frame. */
+/**
+ * The frame a stack is signed by: the innermost C-extension frame or meaningful CPython frame. The inline
+ * helpers of Include/ (atomics, refcounts, PyUnicode_DATA and the like) are where the access is, rarely where
+ * the bug is: a frame of Objects/, Python/, Modules/ or Parser/ is preferred, an Include/ one is the fallback.
+ */
 export function signingFrame(stack: TsanStack): TsanFrame | null {
+  let header: TsanFrame | null = null;
+  let innermost = true;
   for (const f of stack.frames) {
     if (f.func === '??' || TSAN_RUNTIME.test(f.func)) continue;
     if (f.module && SYSTEM_MODULE.test(f.module)) continue;
+    // A race on mimalloc's own page and heap metadata is mimalloc's: signed by its innermost function
+    // there. A copy, or a realloc of a block another thread still uses, is the caller's.
+    if (innermost && MIMALLOC_FILE.test(f.file ?? '') && !MIMALLOC_ENTRY.test(f.func)) return f;
+    innermost = false;
     if (isExtensionFrame(f)) return f;
     if (!isCpythonFrame(f)) continue;
     if (REFCOUNT_INLINE.test(f.func) || CALL_PLUMBING.test(f.func) || ALLOC_PLUMBING.test(f.func) || f.file?.startsWith('Objects/mimalloc/')) continue;
+    if (f.file?.startsWith('Include/')) {
+      header ??= f;
+      continue;
+    }
     return f;
   }
-  return null;
+  return header;
 }
 
 function frameLabel(f: TsanFrame): string {

@@ -49,6 +49,15 @@ describe('ThreadSanitizer reports', () => {
     expect(f?.details).toContain('Previous read of size 8');
   });
 
+  it('signs stdlib modules built as shared objects as CPython, mimalloc metadata races as mimalloc, copies by the caller', () => {
+    const [array, page, copy] = parseTsanReports(fixture('stdlib_races.txt'));
+    // array.cpython-313t-*.so is CPython's Modules/arraymodule.c, not a third-party extension; the atomic
+    // store and Py_SET_SIZE are inline helpers, the write is array_resize's.
+    expect(raceSignature(array!)?.signature).toBe('race|data race|array_resize ~ ins1');
+    expect(raceSignature(page!)?.signature).toBe('race|data race|mi_page_has_aligned ~ mi_page_set_has_aligned');
+    expect(raceSignature(copy!)?.signature).toBe('race|data race|resize_compact ~ unicode_fromformat_write_str');
+  });
+
   it('finds nothing in a clean log or in text that is not a TSan report', () => {
     expect(parseTsanReports('')).toEqual([]);
     expect(parseTsanReports('Traceback (most recent call last):\n  File "x.py", line 1\nWARNING: something else\n')).toEqual([]);
