@@ -35,7 +35,7 @@ export const CALL_PLUMBING =
 const SYNC_WAIT = /^(acquire_timed|lock_PyThread_acquire_lock|lock_acquire.*|rlock_acquire.*|_thread_.*acquire.*|ThreadHandle_join|PyThread_ThreadHandle_join|_PyThread_.*[Jj]oin.*|thread_PyThread_.*join.*|PyThread_join_thread|join_thread|pysleep|time_sleep|select_select.*|semlock_acquire|_queue_SimpleQueue_get.*|PyEval_RestoreThread|PyEval_AcquireThread|_PyEval_StopTheWorld.*|stop_the_world|_PyEval_StartTheWorld.*|PyGILState_Ensure)$/;
 
 /** libc and the dynamic loader: where a fault lands inside memcpy and friends; the caller is the bug. */
-const SYSTEM_LIB = /\/(libc|libm|libpthread|ld-linux[^/]*|libgcc_s|libstdc\+\+)[.-][^/]*$/;
+const SYSTEM_LIB = /\/(libc|libm|libpthread|ld-linux[^/]*|libgcc_s|libstdc\+\+|libtsan|libasan|libubsan)[.-][^/]*$/;
 
 /** Fold compiler clone suffixes: `list_resize.constprop.0`, `foo.isra.0`, `bar.part.1`, `baz.cold`. */
 export function foldFunction(name: string): string {
@@ -47,8 +47,11 @@ function named(f: NativeFrame): string | null {
   return foldFunction(f.func);
 }
 
+/** A sanitizer's runtime, linked into a TSan/ASan build's own binary: its frames are never the bug. */
+const SANITIZER_RUNTIME = /^(__tsan|__asan|__ubsan|__msan|__sanitizer|__interceptor_|___interceptor_|__lsan)/;
+
 function isSystem(f: NativeFrame): boolean {
-  return f.lib !== null && SYSTEM_LIB.test(f.lib);
+  return (f.lib !== null && SYSTEM_LIB.test(f.lib)) || (f.func !== null && SANITIZER_RUNTIME.test(f.func));
 }
 
 /** A frame as it is shown: `func (Objects/listobject.c:123)` or `func [libfoo.so]`. */

@@ -16,6 +16,14 @@ const thread = (lwp: number, ...names: (string | NativeFrame)[]): NativeThread =
 const sample = (threads: NativeThread[], ticks: Record<string, number>, python: Record<string, number[]>, at: number): NativeSample => ({ threads, ticks, python, at });
 const evidence = (samples: NativeSample[], extra: Partial<NativeEvidence> = {}): NativeEvidence => ({ source: 'attach', samples, faultingLwp: null, signal: null, clkTck: 100, raw: 'raw', ...extra });
 
+describe('C frames of a sanitizer build', () => {
+  it('skip the TSan runtime linked into the binary (a TSan run spins in __tsan::MemoryAccess, not in the bug)', () => {
+    const t = thread(3, f('__tsan::MemoryAccess(__tsan::ThreadState*, unsigned long)', null, null), f('__tsan_read8', null, null), 'list_sort_impl', 'list_sort');
+    expect(blockedFrames(t).map((x) => x.func)).toEqual(['list_sort_impl', 'list_sort']);
+    expect(crashFrames(t, 1).map((x) => x.func)).toEqual(['list_sort_impl']);
+  });
+});
+
 describe('C frames of a crash', () => {
   it('skips the signal handler, abort and fatal-error plumbing, libc and eval plumbing', () => {
     const t = thread(
