@@ -167,11 +167,28 @@ function signingStacks(r: TsanReport): TsanStack[] {
   return r.stacks.slice(0, 1);
 }
 
+/**
+ * Reports caused by ftfuzz itself: on a hang it asks faulthandler (SIGUSR1) for every thread's Python stack,
+ * and that dump reads other threads' frames without synchronization by design (faulthandler is best-effort).
+ */
+export function fromStackDump(r: TsanReport): boolean {
+  return r.stacks.some((s) => s.frames.some((f) => /^(faulthandler_\w+|dump_traceback|dump_frame|_Py_DumpTraceback\w*)$/.test(f.func)));
+}
+
+/** mimalloc writing its free list into a block: the other access touched memory that had been freed. */
+const FREE_LIST_WRITE = /^(mi_block_set_nextx|mi_block_set_next|_mi_free_block\w*|mi_free_block\w*)$/;
+
 export function raceSignature(r: TsanReport): { signature: string; frames: string[] } | null {
-  const frames = signingStacks(r)
+  const signed = signingStacks(r)
     .map(signingFrame)
-    .filter((f): f is TsanFrame => f !== null)
-    .map(frameLabel);
+    .filter((f): f is TsanFrame => f !== null);
+  // A race against mimalloc's free-list write is a use of freed memory by the other side: signed by that
+  // side alone, whichever object's free put the block on the list.
+  if (r.kind.startsWith('data race') && signed.length === 2 && signed.some((f) => FREE_LIST_WRITE.test(f.func)) && !signed.every((f) => FREE_LIST_WRITE.test(f.func))) {
+    const user = signed.find((f) => !FREE_LIST_WRITE.test(f.func)) as TsanFrame;
+    return { signature: `race|freed-block|${frameLabel(user)}`, frames: [frameLabel(user)] };
+  }
+  const frames = signed.map(frameLabel);
   if (frames.length === 0) return null;
   // Unordered: which access TSan saw first is an accident of the interleaving.
   const pair = r.kind.startsWith('data race') || r.kind === 'heap-use-after-free' ? [...frames].sort() : frames;
@@ -193,6 +210,7 @@ export const raceOracle: Oracle = {
       const seen = new Set<string>();
       const out = [];
       for (const report of parseTsanReports(run.sanitizerLog)) {
+        if (fromStackDump(report)) continue;
         const signed = raceSignature(report);
         if (!signed || seen.has(signed.signature)) continue;
         seen.add(signed.signature);
@@ -202,7 +220,7 @@ export const raceOracle: Oracle = {
           kind: 'race' as const,
           oracle: 'race',
           signature: signed.signature,
-          title: `${report.kind}: ${where}${late ? ' (reported in a run that crashed)' : ''}`,
+          title: `${signed.signature.startsWith('race|freed-block|') ? 'data race on a freed block (use after free)' : report.kind}: ${where}${late ? ' (reported in a run that crashed)' : ''}`,
           details: [
             `ThreadSanitizer: ${report.kind}${report.summary ? ` (${report.summary})` : ''}`,
             ...report.stacks.slice(0, 4).map((s) => formatStack(s)),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTsanReports, raceOracle, raceSignature } from '../../src/oracles/raceOracle.js';
+import { fromStackDump, parseTsanReports, raceOracle, raceSignature } from '../../src/oracles/raceOracle.js';
 import { fakeRun } from '../helpers/runs.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'tsan', name), 'utf8');
@@ -56,6 +56,16 @@ describe('ThreadSanitizer reports', () => {
     expect(raceSignature(array!)?.signature).toBe('race|data race|array_resize ~ ins1');
     expect(raceSignature(page!)?.signature).toBe('race|data race|mi_page_has_aligned ~ mi_page_set_has_aligned');
     expect(raceSignature(copy!)?.signature).toBe('race|data race|resize_compact ~ unicode_fromformat_write_str');
+  });
+
+  it('signs a race against mimalloc\'s free-list write by the user of the freed block; drops races of ftfuzz\'s own stack dump', () => {
+    const reports = parseTsanReports(fixture('stdlib_races.txt'));
+    expect(raceSignature(reports[3]!)?.signature).toBe('race|freed-block|odictiter_new');
+    expect(fromStackDump(reports[4]!)).toBe(true);
+    expect(reports.slice(0, 4).some(fromStackDump)).toBe(false);
+    const findings = raceOracle.check([fakeRun('gil-off', { sanitizerLog: fixture('stdlib_races.txt') })]);
+    expect(findings.map((f) => f.signature)).not.toContain('race|signal handler spoils errno|faulthandler_user');
+    expect(findings.find((f) => f.signature === 'race|freed-block|odictiter_new')?.title).toMatch(/^data race on a freed block/);
   });
 
   it('finds nothing in a clean log or in text that is not a TSan report', () => {
