@@ -23,6 +23,7 @@ import { applyOracles, selectOracles, type Oracle } from '../oracles/index.js';
 import { TimeoutCalibrator } from '../runtime/calibration.js';
 import { mapConcurrent } from '../runtime/matrix.js';
 import { formatStackFile } from '../runtime/nativeStacks.js';
+import { isTsan } from '../runtime/tsan.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
 import type { Executor } from '../runtime/executor.js';
 import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
@@ -475,7 +476,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
         const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
         scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended });
-        const byExec = (stats.byExecutor[inSpawn ? spawnExecutor.name : executor.name] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
+        // TSan targets always run in fresh processes (the fork server hands them to spawn).
+        const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
+        const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
         byExec.programs += 1;
         byExec.runMs += runMs;
         byExec.findings += findings.length;

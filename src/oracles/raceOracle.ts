@@ -42,7 +42,8 @@ export interface TsanReport {
 }
 
 const HEADER = /^(?:WARNING|==\d+==ERROR): ThreadSanitizer: (.+?)(?: \(pid=\d+\))?\s*$/i;
-const FRAME = /^\s*#(\d+)\s+(\S+)(?:\s+(\S+?))?(?:\s+\(([^()+\s]+)\+0x[0-9a-f]+\))?(?:\s+\(BuildId: [0-9a-f]+\))?\s*$/i;
+// The module's offset is optional: a bucket's stack.txt keeps frames without it.
+const FRAME = /^\s*#(\d+)\s+(\S+)(?:\s+(\S+?))?(?:\s+\(([^()+\s]+)(?:\+0x[0-9a-f]+)?\))?(?:\s+\(BuildId: [0-9a-f]+\))?\s*$/i;
 const BLOCK = /^ {2}(\S.*):\s*$/;
 const SOURCE_DIRS = /(?:^|\/)((?:Objects|Python|Modules|Include|Parser)\/.*)$/;
 const TSAN_RUNTIME = /^(__tsan_|__interceptor_|__sanitizer_|___interceptor_|_?__tsan)|^(pthread_|__pthread_)/;
