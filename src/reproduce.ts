@@ -9,11 +9,20 @@ export function modeEnv(mode: GilMode): Record<string, string> {
   return { PYTHON_GIL: mode === 'gil-off' ? '0' : '1' };
 }
 
+/**
+ * The TSAN_OPTIONS every run on a ThreadSanitizer build needs (src/runtime/tsan.ts adds its log path and
+ * symbolizer): CPython's suppressions, keep going after a report, keep the program's exit status, and let a
+ * fault stay a signal.
+ */
+export function tsanBaseOptions(target: Partial<Pick<Target, 'tsanSuppressions'>>): string[] {
+  return [...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0'];
+}
+
 /** The paste-able command that runs a program outside ftfuzz, in the given mode. */
 export function reproduceCommand(target: Pick<Target, 'freeThreaded' | 'path'> & Partial<Pick<Target, 'sanitizers' | 'tsanSuppressions'>>, mode: GilMode, programPath: string): string {
   const gil = target.freeThreaded ? `PYTHON_GIL=${mode === 'gil-off' ? 0 : 1} ` : '';
   // A TSan build: CPython's suppressions and TSan's keep-going settings, reports on stderr.
-  const options = [...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0'].join(':');
+  const options = tsanBaseOptions(target).join(':');
   // Plain when the value is shell-safe (shell-quote would backslash every '=' and ':'), quoted otherwise.
   const tsan = target.sanitizers?.includes('thread') ? `TSAN_OPTIONS=${/^[\w./:=+-]+$/.test(options) ? options : `'${options.replace(/'/g, "'\\''")}'`} ` : '';
   return `${tsan}${gil}${quote([target.path, programPath])}`;

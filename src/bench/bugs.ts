@@ -14,13 +14,13 @@ import path from 'node:path';
 import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
 import { installPython } from '../runtime/provision.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
-import { CrashStore, reproducerIn, type BucketMeta } from '../store/crashStore.js';
+import { CrashStore, type BucketMeta } from '../store/crashStore.js';
 import { recordedRate } from '../triage/claims.js';
-import { measureVersions, reproducerOf, shortLabel } from '../triage/triage.js';
+import { knownBugsOf, measureVersions, reproducerOf, shortLabel } from '../triage/triage.js';
 import { bucketTrialLimit, runTrials, trialModes } from '../triage/trials.js';
 import type { Executor } from '../runtime/executor.js';
 import type { GenOptions } from '../generators/scenario.js';
-import { bucketFacts, fixedLabel, inNews, matchKnownBugs, type KnownBug } from '../triage/knownBugs.js';
+import { fixedLabel, inNews, type KnownBug } from '../triage/knownBugs.js';
 
 export type Grade = 'fixed-between' | 'still-present' | 'not-reproduced' | 'inconclusive';
 
@@ -111,13 +111,11 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
         control = { trials: r.trials, hits: r.hits };
       }
     }
-    const source = await fs.readFile(await reproducerIn(store.dir(bucket)), 'utf8').catch(() => '');
-    const stacks = await fs.readFile(path.join(store.dir(bucket), 'stack.txt'), 'utf8').catch(() => '');
     const g: GradedBucket = {
       bucket, kind: meta.kind, signature: meta.signature, verdict: meta.verdict ?? 'unknown',
       firstFoundMs: Math.max(0, Date.parse(meta.firstSeen) - started), oldRate: rate, newTrials, newHits,
       ...(control ? { controlTrials: control.trials, controlHits: control.hits } : {}),
-      grade: gradeOf(meta, status, control?.hits), known: matchKnownBugs(bucketFacts(meta, source, stacks)), frames: meta.native?.frames ?? [],
+      grade: gradeOf(meta, status, control?.hits), known: await knownBugsOf(store, bucket, meta), frames: meta.native?.frames ?? [],
     };
     graded.push(g);
     // Written after every graded bucket (atomically): grading can take minutes per bucket, and a run
@@ -143,11 +141,12 @@ export function formatBugsReport(r: BugsReport): string[] {
   const stacks = (grade: Grade) => new Set(r.graded.filter((g) => g.grade === grade).map((g) => (g.frames.length ? g.frames.join(' < ') : g.signature))).size;
   lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.some(inNews)).length} (${new Set(r.graded.filter((g) => g.grade === 'fixed-between').flatMap((g) => g.known.filter(inNews).map((k) => k.gh))).size} distinct NEWS entries)`);
   lines.push(`still present: ${count('still-present')}; inconclusive: ${count('inconclusive')}; not reproduced: ${count('not-reproduced')}`);
+  const perRunHour = (y: { newBuckets: number; runMs: number }) => (y.runMs > 0 ? y.newBuckets / (y.runMs / 3_600_000) : 0).toFixed(1);
   for (const [name, y] of Object.entries(r.stats.byExecutor ?? {})) {
-    lines.push(`executor ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${(y.programs ? (y.newBuckets / y.programs) * 100 : 0).toFixed(1)}% of programs, ${(y.runMs > 0 ? y.newBuckets / (y.runMs / 3_600_000) : 0).toFixed(1)} new buckets per run-hour`);
+    lines.push(`executor ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${(y.programs ? (y.newBuckets / y.programs) * 100 : 0).toFixed(1)}% of programs, ${perRunHour(y)} new buckets per run-hour`);
   }
   for (const [name, y] of Object.entries(r.stats.yield?.byShape ?? {})) {
-    lines.push(`shape ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${(y.runMs > 0 ? y.newBuckets / (y.runMs / 3_600_000) : 0).toFixed(1)} new buckets per run-hour`);
+    lines.push(`shape ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${perRunHour(y)} new buckets per run-hour`);
   }
   return lines;
 }

@@ -389,18 +389,19 @@ export function buildCli(argv: string[]) {
             b.meta = await measureRate(store, b.bucket, b.meta, target, { ...settings, flakyBelow: args['flaky-below'] });
           }
         }
+        // The interpreters named with --python, else every one ftfuzz can see (for --versions and --promote).
+        let known: Promise<Target[]> | undefined;
+        const knownTargets = () =>
+          (known ??= args.python?.length
+            ? resolveTargets({ python: args.python, log: say })
+            : discoverTargets().then((found) => found.flatMap((d) => (d.target ? [d.target] : []))));
         if (args.versions) {
-          // The interpreters named with --python, else every one ftfuzz can see.
-          const targets = args.python?.length
-            ? await resolveTargets({ python: args.python, log: say })
-            : (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []));
+          const targets = await knownTargets();
           say(`replaying ${chosen.length} bucket(s) on ${targets.map(shortLabel).join(', ')}, ${trials} trial(s) each`);
           for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, targets, settings, say);
         }
         if (args.promote) {
-          const targets = args.python?.length
-            ? await resolveTargets({ python: args.python, log: say })
-            : (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []));
+          const targets = await knownTargets();
           const races = chosen.filter((b) => b.meta.kind === 'race');
           if (races.length === 0) say('--promote: no race buckets (they come from campaigns on ThreadSanitizer builds)');
           for (const b of races) {

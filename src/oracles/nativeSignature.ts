@@ -48,7 +48,7 @@ function named(f: NativeFrame): string | null {
 }
 
 /** A sanitizer's runtime, linked into a TSan/ASan build's own binary: its frames are never the bug. */
-const SANITIZER_RUNTIME = /^(__tsan|__asan|__ubsan|__msan|__sanitizer|__interceptor_|___interceptor_|__lsan)/;
+export const SANITIZER_RUNTIME = /^(__tsan|__asan|__ubsan|__msan|__sanitizer|__interceptor_|___interceptor_|__lsan)/;
 
 function isSystem(f: NativeFrame): boolean {
   return (f.lib !== null && SYSTEM_LIB.test(f.lib)) || (f.func !== null && SANITIZER_RUNTIME.test(f.func));

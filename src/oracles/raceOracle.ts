@@ -13,7 +13,7 @@
 import type { Finding, RunResult } from '../types.js';
 import { FATAL_SIGNALS } from '../types.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
-import { CALL_PLUMBING, foldFunction, REFCOUNT_INLINE } from './nativeSignature.js';
+import { CALL_PLUMBING, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME } from './nativeSignature.js';
 
 export interface TsanFrame {
   index: number;
@@ -36,7 +36,7 @@ export interface TsanReport {
   kind: string;
   stacks: TsanStack[];
   summary: string | null;
-  /** A crash came first in the same log (a SEGV report before it), or the run died of a fatal signal. */
+  /** A crash came first in the same log (a SEGV report before it), or the run died of a fatal signal (`crashed`). */
   afterCrash: boolean;
   text: string;
 }
@@ -46,7 +46,8 @@ const HEADER = /^(?:WARNING|==\d+==ERROR): ThreadSanitizer: (.+?)(?: \(pid=\d+\)
 const FRAME = /^\s*#(\d+)\s+(\S+)(?:\s+(\S+?))?(?:\s+\(([^()+\s]+)(?:\+0x[0-9a-f]+)?\))?(?:\s+\(BuildId: [0-9a-f]+\))?\s*$/i;
 const BLOCK = /^ {2}(\S.*):\s*$/;
 const SOURCE_DIRS = /(?:^|\/)((?:Objects|Python|Modules|Include|Parser)\/.*)$/;
-const TSAN_RUNTIME = /^(__tsan_|__interceptor_|__sanitizer_|___interceptor_|_?__tsan)|^(pthread_|__pthread_)/;
+/** TSan's own frames (nativeSignature's sanitizer runtime) and the pthread calls it intercepts. */
+const TSAN_RUNTIME = (func: string) => SANITIZER_RUNTIME.test(func) || /^_?_?pthread_/.test(func);
 const MIMALLOC_FILE = /^(Objects\/mimalloc\/|Include\/internal\/mimalloc\/)/;
 const MIMALLOC_ENTRY = /(memcpy|memmove|memset|realloc|malloc|calloc|zalloc|expand)/;
 
@@ -140,7 +141,7 @@ export function signingFrame(stack: TsanStack): TsanFrame | null {
   let header: TsanFrame | null = null;
   let innermost = true;
   for (const f of stack.frames) {
-    if (f.func === '??' || TSAN_RUNTIME.test(f.func)) continue;
+    if (f.func === '??' || TSAN_RUNTIME(f.func)) continue;
     if (f.module && SYSTEM_MODULE.test(f.module)) continue;
     // A race on mimalloc's own page and heap metadata is mimalloc's: signed by its innermost function
     // there. A copy, or a realloc of a block another thread still uses, is the caller's.
@@ -159,7 +160,7 @@ export function signingFrame(stack: TsanStack): TsanFrame | null {
 }
 
 function frameLabel(f: TsanFrame): string {
-  return isExtensionFrame(f) && !isCpythonFrame(f) ? `${f.func} [${(f.module ?? '').split('.')[0]}]` : f.func;
+  return isExtensionFrame(f) ? `${f.func} [${(f.module ?? '').split('.')[0]}]` : f.func;
 }
 
 /** The stacks that make a report's signature: the two accesses of a race, else the first stack. */
@@ -210,18 +211,17 @@ export const raceOracle: Oracle = {
       const crashed = run.termination.kind === 'signal' && FATAL_SIGNALS.has(run.termination.signal);
       const seen = new Set<string>();
       const out = [];
-      for (const report of parseTsanReports(run.sanitizerLog)) {
+      for (const report of parseTsanReports(run.sanitizerLog, crashed)) {
         if (fromStackDump(report)) continue;
         const signed = raceSignature(report);
         if (!signed || seen.has(signed.signature)) continue;
         seen.add(signed.signature);
         const where = signed.frames.join(' ~ ');
-        const late = report.afterCrash || crashed;
         out.push({
           kind: 'race' as const,
           oracle: 'race',
           signature: signed.signature,
-          title: `${signed.signature.startsWith('race|freed-block|') ? 'data race on a freed block (use after free)' : report.kind}: ${where}${late ? ' (reported in a run that crashed)' : ''}`,
+          title: `${signed.signature.startsWith('race|freed-block|') ? 'data race on a freed block (use after free)' : report.kind}: ${where}${report.afterCrash ? ' (reported in a run that crashed)' : ''}`,
           details: [
             `ThreadSanitizer: ${report.kind}${report.summary ? ` (${report.summary})` : ''}`,
             ...report.stacks.slice(0, 4).map((s) => formatStack(s)),

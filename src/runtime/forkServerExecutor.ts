@@ -190,8 +190,9 @@ export class ForkServerExecutor implements Executor {
   }
 
   async execute(request: ExecRequest): Promise<RunResult> {
-    // TSan targets run fresh processes: a forked worker would share one TSAN_OPTIONS log path with every
-    // sibling and inherit the shadow state of a parent that imported and froze things (README "ThreadSanitizer").
+    // TSan targets run fresh processes: a forked worker would inherit the TSan shadow state of a parent that
+    // imported and froze things, and a reused worker's reports would mix programs; start-up is only 18% of
+    // a TSan run, the most a fork server could save (README "Executors").
     if (request.plain || isTsan(request.target)) return this.spawnExecutor.execute(request);
     for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
       let server: ForkServer;

@@ -16,6 +16,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { tsanBaseOptions } from '../reproduce.js';
 import type { Target } from '../types.js';
 
 const execFileAsync = promisify(execFile);
@@ -32,10 +33,7 @@ const LOG_BASENAME = 'tsan';
 /** The TSAN_OPTIONS of a run whose reports go to `logDir`. */
 export function tsanOptions(target: Pick<Target, 'tsanSuppressions'>, logDir: string | null, symbolizer: string | null): string {
   return [
-    ...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []),
-    'halt_on_error=0',
-    'exitcode=0',
-    'handle_segv=0',
+    ...tsanBaseOptions(target),
     'second_deadlock_stack=1',
     'report_signal_unsafe=0',
     'symbolize=1',

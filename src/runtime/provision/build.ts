@@ -30,8 +30,12 @@ export interface Built {
  * races are reported to the log, against CPython's suppressions, and must not turn the step's status into 66.
  */
 export function tsanBuildEnv(srcDir: string): NodeJS.ProcessEnv {
-  const suppressions = path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
-  return { ...process.env, CC: 'clang', CXX: 'clang++', TSAN_OPTIONS: `suppressions=${suppressions}:exitcode=0:halt_on_error=0`, DEBUGINFOD_URLS: '' };
+  return { ...process.env, CC: 'clang', CXX: 'clang++', TSAN_OPTIONS: `suppressions=${sourceSuppressions(srcDir)}:exitcode=0:halt_on_error=0`, DEBUGINFOD_URLS: '' };
+}
+
+/** CPython's TSan suppressions for the free-threaded build, in its source tree. */
+function sourceSuppressions(srcDir: string): string {
+  return path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
 }
 
 export async function readPatchlevel(srcDir: string): Promise<string | null> {
@@ -125,7 +129,7 @@ export async function buildLocked(
     if (variant === 'tsan') {
       // CPython's own suppressions for the free-threaded build, from the same source tree, installed beside
       // the interpreter (targets.ts finds it there and runs get it by absolute path).
-      const from = path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
+      const from = sourceSuppressions(srcDir);
       const to = path.join(prefix, TSAN_SUPPRESSIONS);
       await fs.mkdir(path.dirname(to), { recursive: true });
       const text = await fs.readFile(from, 'utf8').catch(() => null);
