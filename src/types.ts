@@ -216,6 +216,8 @@ export const ExitCode = {
   Environment: 3,
   /** Bad input file: unreadable or malformed program, corpus or crash file. */
   Input: 4,
+  /** A fleet job, corpus entry or bucket whose signature does not match the fleet key was refused. */
+  Refused: 5,
   /** Internal error of ftfuzz itself. */
   Internal: 70,
 } as const;

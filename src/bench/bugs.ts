@@ -51,6 +51,8 @@ export interface BugsOptions {
   dir: string;
   genOptions?: Partial<GenOptions>;
   executor?: Executor;
+  /** Share of fork-server programs run in fresh processes (the campaign's default when unset). */
+  spawnShare?: number;
   /** Most trials per bucket on the new release. */
   maxTrials?: number;
   log?: (line: string) => void;
@@ -81,7 +83,7 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   log(`campaign: ${Math.round(o.budgetMs / 60_000)} min on ${old.label}, seed ${o.seed}, ${o.jobs} jobs; crashes -> ${crashDir}`);
   const stats = await runCampaign({
     targets: [old], modes: ['gil-off', 'gil-on'], seed: o.seed, durationMs: o.budgetMs, jobs: o.jobs, timeoutMs: 30_000,
-    crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor,
+    crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor, spawnShare: o.spawnShare,
     onBucket: (b) =>
       log(b.reproduction
         ? `    ${b.bucket}: rate ${b.reproduction.hits}/${b.reproduction.trials} on ${b.reproduction.interpreter}`

@@ -20,7 +20,7 @@ import { Rng } from '../generators/rng.js';
 import { CrashStore } from '../store/crashStore.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ForkServerExecutor } from '../runtime/forkServerExecutor.js';
+import { createExecutor, ForkServerExecutor } from '../runtime/forkServerExecutor.js';
 import { mapConcurrent } from '../runtime/matrix.js';
 import type { Executor } from '../runtime/executor.js';
 import { SpawnExecutor } from '../runtime/spawnExecutor.js';
@@ -295,7 +295,8 @@ async function tsanSection(): Promise<Row[]> {
 }
 
 /**
- * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR]`:
+ * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR]
+ * [--executor forkserver|spawn] [--spawn-share X]`:
  * the known-bug benchmark (bugs.ts). Not part of the default run: it is a campaign.
  */
 async function bugsSection(argv: string[]): Promise<Row[]> {
@@ -306,11 +307,14 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
     .option('seed', { type: 'string', default: `bugs-${Date.now().toString(36)}` })
     .option('jobs', { type: 'number', default: 2 })
     .option('out', { type: 'string' })
+    .option('executor', { choices: ['forkserver', 'spawn'] as const, default: 'forkserver' as const, describe: 'the campaign executor (spawn: every program in a fresh process)' })
+    .option('spawn-share', { type: 'number', describe: 'share of fork-server programs run in fresh processes instead (campaign default 0.1)' })
     .strict()
     .parse();
   const dir = args.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-bugs-')));
   const report = await bugsBenchmark({
     budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: args.seed, jobs: args.jobs, dir,
+    executor: args.executor === 'spawn' ? createExecutor('spawn') : undefined, spawnShare: args['spawn-share'],
     log: (line) => console.log(line),
   });
   for (const line of formatBugsReport(report)) console.log(line);

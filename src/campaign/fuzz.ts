@@ -39,6 +39,11 @@ export interface CampaignOptions {
   /** Stop after this long (ms); at least one of durationMs and maxPrograms must be set. */
   durationMs?: number;
   maxPrograms?: number;
+  /**
+   * Index of the first program (default 0): programs `firstProgram …` of the seed, so that a fleet slice
+   * runs exactly the programs a local campaign of the same seed would at those indices.
+   */
+  firstProgram?: number;
   jobs: number;
   timeoutMs: number;
   crashDir: string;
@@ -281,8 +286,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   o.signal?.addEventListener('abort', onOuter, { once: true });
   if (o.signal?.aborted) deadline.abort();
   const timer = o.durationMs !== undefined ? setTimeout(() => deadline.abort(), Math.max(0, o.durationMs)) : undefined;
-  let next = 0;
-  const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= o.maxPrograms);
+  const first = o.firstProgram ?? 0;
+  let next = first;
+  const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= first + o.maxPrograms);
 
   const makeProgram = (index: number): Candidate => {
     const rng = new Rng(`${o.seed}:program:${index}`);

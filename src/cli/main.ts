@@ -31,6 +31,9 @@ import type { EffectClass } from '../generators/ops.js';
 import { discoverTargets, probeTarget } from '../runtime/targets.js';
 import { ExitCode, GIL_MODES, type GilMode, type Target } from '../types.js';
 import { formatReport, formatTargetRow, parseDuration } from './format.js';
+import { openFleet, withExported } from '../fleet/session.js';
+import { formatFleetSummary, runCoordinator, runWorker } from '../fleet/fleet.js';
+import { redactUrl } from '../fleet/trust.js';
 
 const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
 
@@ -150,6 +153,91 @@ function withExecutorOption<T>(y: Argv<T>) {
   return y.option('executor', { choices: EXECUTORS, default: EXECUTORS[0], describe: 'forkserver: run programs in persistent workers forked from a warmed interpreter, findings confirmed in fresh ones; spawn: a fresh process per run (the reference)' });
 }
 
+/** `--redis URL` and `--fleet-key-file`: the fleet's shared store (fleet/). */
+function withRedisOptions<T>(y: Argv<T>) {
+  return y
+    .option('redis', { type: 'string', describe: 'a fleet\'s Redis store (redis://[:password@]host:port[/db], rediss:// for TLS) instead of directories' })
+    .option('fleet-key-file', { type: 'string', describe: 'file holding the fleet key (default: $FTFUZZ_FLEET_KEY_FILE, else $FTFUZZ_FLEET_KEY); never pass the key itself' });
+}
+
+type RedisArgs = { redis?: string; 'fleet-key-file'?: string };
+
+/** Run a directory command on the fleet store (written out to a scratch copy), or on the directories. */
+async function withRedis<T>(args: RedisArgs, opts: { writeBack: boolean; corpus?: boolean }, fn: (dirs: { crashes?: string; corpus?: string }) => Promise<T>): Promise<T> {
+  if (!args.redis) return fn({});
+  const fleet = await openFleet(args.redis, args['fleet-key-file']);
+  try {
+    const { value, refused } = await withExported(fleet, opts, fn);
+    for (const r of refused) say(`refused: ${r}`);
+    if (refused.length && !process.exitCode) process.exitCode = ExitCode.Refused;
+    return value;
+  } finally {
+    await fleet.close();
+  }
+}
+
+interface FleetFuzzArgs extends RedisArgs, GenArgs {
+  redis?: string;
+  duration?: string;
+  runs?: number;
+  seed?: string;
+  modes: string;
+  timeout: string;
+  calibrate: boolean;
+  'leak-share': number;
+  'spawn-share': number;
+  'focused-share': number;
+  module?: string;
+  oracles: string;
+  'repro-trials': number;
+  'flaky-below': number;
+  'progress-every': string;
+  'slice-runs': number;
+  slice: string;
+  json?: string;
+}
+
+/** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
+async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
+  if (args.module) throw new UsageError('--module with --redis: module mode is not run on a fleet yet; run it locally without --redis');
+  if (args.duration !== undefined && args.runs !== undefined) throw new UsageError('with --redis give one budget: --runs N (program-range slices) or --duration D (time slices)');
+  const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
+  const runs = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
+  selectOracles(args.oracles); // validated here, applied by the workers
+  const shares = { 'leak-share': args['leak-share'], 'spawn-share': args['spawn-share'], 'focused-share': args['focused-share'], 'flaky-below': args['flaky-below'] };
+  for (const [name, v] of Object.entries(shares)) if (!(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${v}: expected a share between 0 and 1`);
+  if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
+  const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
+  const controller = new AbortController();
+  const stop = () => {
+    say('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)');
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const seed = args.seed ?? randomBytes(4).toString('hex');
+    say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
+    const summary = await runCoordinator({
+      store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, seed, runs, durationMs,
+      sliceRuns: positiveInt(args['slice-runs'], '--slice-runs'), sliceMs: duration(args.slice, '--slice'),
+      plan: {
+        modes: parseModes(args.modes), timeoutMs: duration(args.timeout, '--timeout'), genOptions: genPartialFrom(args), oracles: args.oracles,
+        reproTrials: args['repro-trials'], flakyBelow: args['flaky-below'], leakShare: args['leak-share'], spawnShare: args['spawn-share'],
+        focusedShare: args['focused-share'], calibrate: args.calibrate,
+      },
+      log: say, progressEveryMs: duration(args['progress-every'], '--progress-every'), signal: controller.signal,
+    });
+    process.stdout.write(`${formatFleetSummary(summary)}\n`);
+    if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(summary, null, 2)}\n`);
+    process.exitCode = summary.refused.length ? ExitCode.Refused : summary.failed.length ? ExitCode.Internal : summary.buckets.length ? ExitCode.Findings : ExitCode.Clean;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await fleet.close();
+  }
+}
+
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('ftfuzz')
@@ -235,7 +323,7 @@ export function buildCli(argv: string[]) {
       'fuzz',
       'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store',
       (y) =>
-        withExecutorOption(withTargetOptions(withGenOptions(y)))
+        withRedisOptions(withExecutorOption(withTargetOptions(withGenOptions(y))))
           .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s, 10m, 8h)' })
           .option('runs', { type: 'number', describe: 'stop after this many programs' })
           .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
@@ -255,9 +343,15 @@ export function buildCli(argv: string[]) {
           .option('repro-trials', { type: 'number', default: 10, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
           .option('flaky-below', { type: 'number', default: 0.5, describe: 'a bucket reproducing less often than this is marked flaky' })
           .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
+          .option('slice-runs', { type: 'number', default: 25, describe: 'with --redis and --runs: programs per slice of work' })
+          .option('slice', { type: 'string', default: '5m', describe: 'with --redis and --duration: time budget per slice of work' })
           .option('json', { type: 'string', describe: 'also write the summary as JSON to this file' }),
       async (args) => {
         if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
+        if (args.redis) {
+          await fleetCoordinator(args);
+          return;
+        }
         const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
         const maxPrograms = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
         const oracles = selectOracles(args.oracles);
@@ -348,7 +442,7 @@ export function buildCli(argv: string[]) {
       'triage',
       'list the crash buckets; --versions replays each on every known interpreter',
       (y) =>
-        withTargetOptions(y)
+        withRedisOptions(withTargetOptions(y))
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
           .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on the --python interpreters, else on every known one (cache, PATH); record affected / not' })
           .option('measure', { type: 'boolean', default: false, describe: 'measure (again) the reproduction rate of the buckets on their own interpreter' })
@@ -360,8 +454,9 @@ export function buildCli(argv: string[]) {
           .option('promote', { type: 'boolean', default: false, describe: 'replay race buckets (ThreadSanitizer reports) on the plain free-threaded build of the same version (--python, else every known one) and record whether they crash or hang there' })
           .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
-      async (args) => {
-        const store = new CrashStore(path.resolve(args.crashes));
+      async (args) =>
+        withRedis(args, { writeBack: true }, async (dirs) => {
+        const store = new CrashStore(path.resolve(dirs.crashes ?? args.crashes));
         const trials = positiveInt(args.trials, '--trials');
         const timeoutMs = duration(args.timeout, '--timeout');
         // Older signature formats (or --resign): signed again from evidence.json, or by re-running repro.py.
@@ -415,7 +510,7 @@ export function buildCli(argv: string[]) {
         }
         if (args.json) process.stdout.write(`${JSON.stringify({ buckets: chosen, errors }, null, 2)}\n`);
         else {
-          if (chosen.length === 0) process.stdout.write(`no buckets in ${store.root}\n`);
+          if (chosen.length === 0) process.stdout.write(`no buckets in ${args.redis ? redactUrl(args.redis) : store.root}\n`);
           for (const b of chosen) process.stdout.write(`${formatTriageRow(b.bucket, b.meta, await knownBugsOf(store, b.bucket, b.meta))}\n`);
           for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
           // Findings seen only in a reused fork-server worker, never in a fresh one: kept, listed, not buckets.
@@ -428,21 +523,22 @@ export function buildCli(argv: string[]) {
           if (slow.length) process.stdout.write(`${slow.length} crawl(s) in ${path.join(store.root, '.slow')} (past the limit, still making progress; not hangs)\n`);
         }
         process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;
-      },
+      }),
     )
     .command(
       'minimize <bucket>',
       'shrink a bucket\'s reproducer while the same bug still shows; writes repro.min.py',
       (y) =>
-        withTargetOptions(y)
+        withRedisOptions(withTargetOptions(y))
           .positional('bucket', { type: 'string', demandOption: true, describe: 'a bucket directory, or a bucket name in --crashes' })
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory (for bucket names)' })
           .option('trials', { type: 'number', default: 5, describe: 'runs per candidate' })
           .option('rate', { type: 'number', describe: 'share of trials a candidate must reproduce in (default: half the bucket\'s measured rate, at least one run; one run when never measured)' })
           .option('budget', { type: 'string', default: '10m', describe: 'time budget' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' }),
-      async (args) => {
-        let dir = await resolveBucketDir(args.bucket, args.crashes);
+      async (args) =>
+        withRedis(args, { writeBack: true }, async (dirs) => {
+        let dir = await resolveBucketDir(args.bucket, dirs.crashes ?? args.crashes);
         const store = new CrashStore(path.dirname(dir));
         let bucket = path.basename(dir);
         let meta = await store.read(bucket);
@@ -507,14 +603,14 @@ export function buildCli(argv: string[]) {
         } finally {
           process.off('SIGINT', stop);
         }
-      },
+      }),
     )
     .command(
-      'replay <paths..>',
+      'replay [paths..]',
       'replay corpus programs and crash reproducers; per-file status; exit 1 if anything still fails',
       (y) =>
-        withTargetOptions(y)
-          .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'files, bucket directories, crashes/ or corpus/' })
+        withRedisOptions(withTargetOptions(y))
+          .positional('paths', { type: 'string', array: true, describe: 'files, bucket directories, crashes/ or corpus/ (with --redis: the fleet store as well)' })
           .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes for corpus programs' })
           .option('trials', { type: 'number', default: 3, describe: 'runs per file and interpreter' })
           .option('max-trials', { type: 'number', default: 30, describe: 'while a reproducer shows nothing, go on up to the trials its recorded rate needs for "fixed" (95%), at most this many; fewer: inconclusive' })
@@ -522,14 +618,17 @@ export function buildCli(argv: string[]) {
           .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'files in parallel' })
           .option('junit', { type: 'string', describe: 'write JUnit XML here (for CI)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the entries as JSON' }),
-      async (args) => {
+      async (args) =>
+        withRedis(args, { writeBack: false, corpus: true }, async (dirs) => {
         const modes = parseModes(args.modes);
         const trials = positiveInt(args.trials, '--trials');
         const jobs = positiveInt(args.jobs, '--jobs');
         const timeoutMs = duration(args.timeout, '--timeout');
         const targets = await resolveTargets({ python: args.python, log: say });
-        const items = await collectReplayItems(args.paths);
-        if (items.length === 0) throw new InputError((args.paths).join(' '), 'holds no programs or reproducers to replay');
+        const paths = dirs.crashes && dirs.corpus ? [dirs.crashes, dirs.corpus, ...(args.paths ?? [])] : (args.paths ?? []);
+        if (paths.length === 0) throw new UsageError('replay needs paths (files, bucket directories, crashes/, corpus/) or --redis URL');
+        const items = await collectReplayItems(paths);
+        if (items.length === 0) throw new InputError(paths.join(' '), 'holds no programs or reproducers to replay');
         const entries = await replay({
           items, targets, modes, trials, timeoutMs, jobs, limits: defaultLimits(jobs, timeoutMs), maxTrials: positiveInt(args['max-trials'], '--max-trials'),
           onEntry: (e) => {
@@ -543,6 +642,69 @@ export function buildCli(argv: string[]) {
           `ftfuzz: replayed ${items.length} file(s) on ${targets.length} interpreter(s): ${REPLAY_STATUSES.map((s) => `${s} ${count(s)}`).join(', ')}\n`,
         );
         process.exitCode = entries.some((e) => isFailing(e.status)) ? ExitCode.Findings : count('error') ? ExitCode.Input : ExitCode.Clean;
+      }),
+    )
+    .command(
+      'worker',
+      'take slices of fleet campaigns from the Redis queue and run them on this machine\'s interpreters',
+      (y) =>
+        withRedisOptions(withTargetOptions(y))
+          .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel within a slice' })
+          .option('lock', { type: 'string', default: '30s', describe: 'a slice\'s lock: a worker silent this long is taken for dead and its slice is run again elsewhere' })
+          .option('slices', { type: 'number', describe: 'exit after this many slices' })
+          .option('idle-exit', { type: 'string', describe: 'exit when no slice came for this long (default: wait for work forever)' }),
+      async (args) => {
+        if (!args.redis) throw new UsageError('worker needs --redis URL (the fleet\'s Redis server)');
+        const jobs = positiveInt(args.jobs, '--jobs');
+        const fleet = await openFleet(args.redis, args['fleet-key-file']);
+        const targets = await resolveTargets({ python: args.python, log: say });
+        const controller = new AbortController();
+        let interrupts = 0;
+        const stop = () => {
+          interrupts += 1;
+          if (interrupts > 1) process.exit(130);
+          say('worker stopping: the slice in flight goes back to the queue (signal again to quit at once)');
+          controller.abort();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        try {
+          say(`worker ${os.hostname()}:${process.pid} on ${redactUrl(fleet.url)} with ${targets.map((t) => t.label).join(', ')}, ${jobs} job(s) per slice`);
+          const r = await runWorker({
+            store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, targets, jobs, lockMs: duration(args.lock, '--lock'), log: say,
+            maxSlices: args.slices === undefined ? undefined : positiveInt(args.slices, '--slices'),
+            idleMs: args['idle-exit'] === undefined ? undefined : duration(args['idle-exit'], '--idle-exit'), signal: controller.signal,
+          });
+          say(`worker done: ${r.slices} slice(s) run, ${r.refused} job(s) refused`);
+          process.exitCode = r.refused ? ExitCode.Refused : ExitCode.Clean;
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          await fleet.close();
+        }
+      },
+    )
+    .command(
+      'sync <direction>',
+      'copy a fleet\'s Redis store out to ordinary crashes/ and corpus/ directories, or directories into it',
+      (y) =>
+        withRedisOptions(y)
+          .positional('direction', { choices: ['out', 'in'] as const, demandOption: true, describe: 'out: Redis -> directories; in: directories -> Redis' })
+          .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
+          .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory' }),
+      async (args) => {
+        if (!args.redis) throw new UsageError('sync needs --redis URL');
+        const fleet = await openFleet(args.redis, args['fleet-key-file']);
+        try {
+          const crashes = path.resolve(args.crashes);
+          const corpus = path.resolve(args.corpus);
+          const r = args.direction === 'out' ? await fleet.store.exportTo(crashes, corpus) : await fleet.store.importFrom(crashes, corpus);
+          for (const e of r.errors) say(args.direction === 'out' ? `refused: ${e}` : e);
+          say(`${args.direction === 'out' ? `wrote ${r.buckets} bucket(s) to ${crashes} and ${r.corpus} corpus program(s) to ${corpus}` : `read ${r.buckets} bucket(s) from ${crashes} and ${r.corpus} corpus program(s) from ${corpus} into ${redactUrl(fleet.url)}`}`);
+          process.exitCode = r.errors.length ? (args.direction === 'out' ? ExitCode.Refused : ExitCode.Input) : ExitCode.Clean;
+        } finally {
+          await fleet.close();
+        }
       },
     )
     .command(
@@ -574,7 +736,7 @@ export function buildCli(argv: string[]) {
     .strict()
     .help()
     .version(false)
-    .epilog('Exit codes: 0 nothing found, 1 findings, 2 usage error, 3 environment error, 4 bad input file.')
+    .epilog('Exit codes: 0 nothing found, 1 findings, 2 usage error, 3 environment error, 4 bad input file, 5 a fleet job, corpus entry or bucket refused (signature).')
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });

@@ -1,0 +1,420 @@
+// The fleet's shared crash store and corpus, in Redis, with the semantics of the directories
+// (store/crashStore.ts): one bucket per signature, first-seen decided atomically (the first writer's
+// files stay, the others add hits), hits summed, files kept with the bucket, corpus programs
+// content-addressed.
+//
+// Keys (prefix P, default `ftfuzz`):
+//   P:buckets                 set of bucket names
+//   P:bucket:<name>           hash: meta (JSON, as the first writer saw it), files (JSON name -> text),
+//                             sig (HMAC of name, meta and files), createdBy (the contribution that made it)
+//   P:hits:<name>             hash: contribution id -> JSON {hits, lastSeen, modes, verdict}; a bucket's
+//                             hits are the sum, so writing one contribution twice counts once
+//   P:corpus                  hash: sha256 of the source -> JSON {source, sig}
+//   P:corpus:order            list of digests in the order they were added (slices take a prefix of it)
+//   P:slices:<campaign>       hash: slice index -> JSON result, written once (a slice run twice counts once)
+//   P:totals:<campaign>       hash: programs, executions, findings, slices (summed once per slice)
+//   P:campaign:<campaign>     hash: the campaign's plan (JSON) and state
+// Every change a slice makes is one Lua script: a worker killed before it commits changed nothing.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { EnvironmentError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../store/atomicWrite.js';
+import { CrashStore, parseMeta, type BucketMeta } from '../store/crashStore.js';
+import type { GilMode, Verdict } from '../types.js';
+import { redactUrl, type FleetKey } from './trust.js';
+
+export const DEFAULT_PREFIX = 'ftfuzz';
+
+/** One writer's share of a bucket's hits. */
+export interface Contribution {
+  hits: number;
+  lastSeen: string;
+  modes: GilMode[];
+  verdict: Verdict;
+}
+
+/** A bucket as a slice or a directory hands it to the store. */
+export interface BucketUpload {
+  name: string;
+  /** Present when the writer has the bucket's files (it may be new to the store); absent: hits only. */
+  meta?: string;
+  files?: string;
+  sig?: string;
+  /** JSON Contribution; absent: no hits to add (a bucket read back from the store by triage). */
+  contribution?: string;
+}
+
+export interface CorpusUpload {
+  digest: string;
+  entry: string;
+}
+
+export interface StoredBucket {
+  bucket: string;
+  meta: BucketMeta;
+  files: Record<string, string>;
+  createdBy: string;
+  contributions: Record<string, Contribution>;
+}
+
+const COMMIT = `
+local p, campaign, slice = ARGV[1], ARGV[2], ARGV[3]
+local done = p .. ':slices:' .. campaign
+if campaign ~= '' and redis.call('HEXISTS', done, slice) == 1 then return 0 end
+local data = cjson.decode(ARGV[4])
+local source = data.source
+for _, b in ipairs(data.buckets) do
+  local key = p .. ':bucket:' .. b.name
+  if b.meta then
+    if redis.call('HSETNX', key, 'meta', b.meta) == 1 then
+      redis.call('HSET', key, 'files', b.files, 'sig', b.sig, 'createdBy', source)
+      redis.call('SADD', p .. ':buckets', b.name)
+    elseif b.replace then
+      redis.call('HSET', key, 'meta', b.meta, 'files', b.files, 'sig', b.sig)
+    end
+  end
+  if b.contribution and redis.call('HEXISTS', key, 'meta') == 1 then
+    redis.call('HSET', p .. ':hits:' .. b.name, source, b.contribution)
+  end
+end
+for _, c in ipairs(data.corpus) do
+  if redis.call('HSETNX', p .. ':corpus', c.digest, c.entry) == 1 then redis.call('RPUSH', p .. ':corpus:order', c.digest) end
+end
+if campaign ~= '' then
+  redis.call('HSET', done, slice, data.result)
+  local totals = p .. ':totals:' .. campaign
+  redis.call('HINCRBY', totals, 'slices', 1)
+  redis.call('HINCRBY', totals, 'programs', data.programs)
+  redis.call('HINCRBY', totals, 'executions', data.executions)
+  redis.call('HINCRBY', totals, 'findings', data.findings)
+end
+return 1
+`;
+
+const lastErrors = new WeakMap<Redis, string>();
+
+/** A Redis connection for ftfuzz: reconnects forever (a restarted server is waited for), TLS for rediss://. */
+export function connectRedis(url: string, opts: { bullmq?: boolean } = {}): Redis {
+  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--redis ${redactUrl(url)}: expected a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379, rediss://:PASSWORD@host:6380/0)`);
+  const client = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(200 * times, 2000),
+    lazyConnect: true,
+    ...(opts.bullmq ? {} : { connectionName: 'ftfuzz' }),
+  });
+  // ioredis reports every failed reconnect as an 'error' event; the commands wait, so say nothing here
+  // (the last one names the cause when the first connection fails).
+  client.on('error', (error: Error) => lastErrors.set(client, error.message));
+  return client;
+}
+
+/** Connect, or a one-line error naming the server (never its password) and what to do. */
+export async function ensureConnected(client: Redis, url: string, timeoutMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        if (client.status === 'wait') await client.connect();
+        await client.ping();
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    client.disconnect();
+    const message = (lastErrors.get(client) ?? (error as Error).message).replace(/\/\/[^@\s]*@/g, '//***@');
+    throw new EnvironmentError(`redis ${redactUrl(url)}: cannot connect (${message}); start redis-server there or fix --redis`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function contributionOf(meta: Pick<BucketMeta, 'hits' | 'lastSeen' | 'modes' | 'verdict'>): Contribution {
+  return { hits: meta.hits, lastSeen: meta.lastSeen, modes: meta.modes, verdict: meta.verdict };
+}
+
+/** What the signature of a bucket covers. */
+function signedBucket(name: string, meta: string, files: string) {
+  return { kind: 'ftfuzz-bucket', name, meta, files };
+}
+
+function signedCorpus(digest: string, source: string) {
+  return { kind: 'ftfuzz-corpus', digest, source };
+}
+
+/** The fields of a bucket's meta that are summed over contributions rather than stored once. */
+function mergedMeta(meta: BucketMeta, contributions: Contribution[]): BucketMeta {
+  if (!contributions.length) return meta;
+  const hits = contributions.reduce((n, c) => n + c.hits, 0);
+  const lastSeen = contributions.map((c) => c.lastSeen).reduce((a, b) => (a > b ? a : b), meta.firstSeen);
+  const modes = [...new Set(contributions.flatMap((c) => c.modes))].sort();
+  const verdict = contributions.some((c) => c.verdict === 'runtime-bug') ? 'runtime-bug' : (contributions.find((c) => c.verdict !== 'unknown')?.verdict ?? meta.verdict);
+  return { ...meta, hits, lastSeen, modes: modes.length ? modes : meta.modes, verdict };
+}
+
+export class RedisStore {
+  constructor(
+    readonly client: Redis,
+    readonly key: FleetKey,
+    readonly prefix = DEFAULT_PREFIX,
+  ) {}
+
+  private k(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  /** Files and meta of a bucket, signed for the store. */
+  bucketUpload(name: string, meta: BucketMeta, files: Record<string, string>, replace = false): BucketUpload & { replace?: boolean } {
+    const core: BucketMeta = { ...meta };
+    delete (core as { fleetHits?: unknown }).fleetHits;
+    const metaText = JSON.stringify(core);
+    const filesText = JSON.stringify(files);
+    return { name, meta: metaText, files: filesText, sig: this.key.sign(signedBucket(name, metaText, filesText)), contribution: JSON.stringify(contributionOf(meta)), ...(replace ? { replace } : {}) };
+  }
+
+  corpusUpload(source: string): CorpusUpload {
+    const digest = createHash('sha256').update(source).digest('hex');
+    return { digest, entry: JSON.stringify({ source, sig: this.key.sign(signedCorpus(digest, source)) }) };
+  }
+
+  /**
+   * Apply one writer's buckets and corpus programs atomically. With a campaign and slice: once per
+   * slice (false when that slice was committed already, and nothing changed).
+   */
+  async commit(c: {
+    campaign?: string;
+    slice?: string;
+    source: string;
+    buckets: (BucketUpload & { replace?: boolean })[];
+    corpus: CorpusUpload[];
+    result?: unknown;
+    programs?: number;
+    executions?: number;
+    findings?: number;
+  }): Promise<boolean> {
+    const payload = JSON.stringify({
+      source: c.source,
+      buckets: c.buckets,
+      corpus: c.corpus,
+      result: JSON.stringify(c.result ?? {}),
+      programs: c.programs ?? 0,
+      executions: c.executions ?? 0,
+      findings: c.findings ?? 0,
+    });
+    const applied = await this.client.eval(COMMIT, 0, this.prefix, c.campaign ?? '', c.slice ?? '', payload);
+    return applied === 1;
+  }
+
+  async bucketNames(): Promise<string[]> {
+    return (await this.client.smembers(this.k('buckets'))).sort();
+  }
+
+  /** One bucket, verified; `forged` when its signature does not match the fleet key. */
+  async readBucket(name: string): Promise<{ bucket?: StoredBucket; error?: string }> {
+    const [h, hits] = await Promise.all([this.client.hgetall(this.k('bucket', name)), this.client.hgetall(this.k('hits', name))]);
+    if (!h.meta) return { error: `bucket ${name}: listed but has no meta in redis` };
+    if (!this.key.verify(signedBucket(name, h.meta, h.files ?? ''), h.sig)) return { error: `bucket ${name}: signature does not match the fleet key (altered in redis, or written with another key); not used` };
+    let meta: BucketMeta;
+    let files: Record<string, string>;
+    try {
+      meta = parseMeta(h.meta, `redis bucket ${name}`);
+      files = JSON.parse(h.files ?? '{}') as Record<string, string>;
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+    const contributions: Record<string, Contribution> = {};
+    for (const [source, text] of Object.entries(hits)) {
+      try {
+        const c = JSON.parse(text) as Contribution;
+        if (typeof c.hits === 'number' && c.hits >= 0) contributions[source] = c;
+      } catch {
+        // an unreadable contribution counts nothing
+      }
+    }
+    return { bucket: { bucket: name, meta: mergedMeta(meta, Object.values(contributions)), files, createdBy: h.createdBy ?? '', contributions } };
+  }
+
+  /** Every bucket, and every one refused (named, with why). */
+  async listBuckets(): Promise<{ buckets: StoredBucket[]; errors: string[] }> {
+    const buckets: StoredBucket[] = [];
+    const errors: string[] = [];
+    for (const name of await this.bucketNames()) {
+      const r = await this.readBucket(name);
+      if (r.bucket) buckets.push(r.bucket);
+      else if (r.error) errors.push(r.error);
+    }
+    return { buckets, errors };
+  }
+
+  /** Metas of every bucket (unverified: used only to count hits against known buckets). */
+  async bucketMetas(): Promise<Map<string, BucketMeta>> {
+    const names = await this.bucketNames();
+    const out = new Map<string, BucketMeta>();
+    const pipeline = this.client.pipeline();
+    for (const n of names) pipeline.hget(this.k('bucket', n), 'meta');
+    const replies = (await pipeline.exec()) ?? [];
+    names.forEach((n, i) => {
+      const text = replies[i]?.[1];
+      if (typeof text !== 'string') return;
+      try {
+        out.set(n, parseMeta(text, `redis bucket ${n}`));
+      } catch {
+        // a malformed one is reported by listBuckets
+      }
+    });
+    return out;
+  }
+
+  async corpusLength(): Promise<number> {
+    return this.client.llen(this.k('corpus', 'order'));
+  }
+
+  /**
+   * The first `upTo` corpus programs (all when undefined), verified. `cache` keeps verified sources by
+   * digest across calls (content-addressed: an entry never changes).
+   */
+  async corpusEntries(upTo?: number, cache = new Map<string, string>()): Promise<{ entries: { digest: string; source: string }[]; errors: string[] }> {
+    const digests = await this.client.lrange(this.k('corpus', 'order'), 0, upTo === undefined ? -1 : upTo - 1);
+    const missing = digests.filter((d) => !cache.has(d));
+    const errors: string[] = [];
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const texts = await this.client.hmget(this.k('corpus'), ...chunk);
+      chunk.forEach((d, j) => {
+        const text = texts[j];
+        try {
+          const e = JSON.parse(text ?? 'null') as { source?: unknown; sig?: unknown } | null;
+          if (!e || typeof e.source !== 'string') throw new Error('missing');
+          const actual = createHash('sha256').update(e.source).digest('hex');
+          if (actual !== d || !this.key.verify(signedCorpus(d, e.source), e.sig)) {
+            errors.push(`corpus entry ${d.slice(0, 16)}: signature does not match the fleet key (altered in redis, or written with another key); not used`);
+            return;
+          }
+          cache.set(d, e.source);
+        } catch {
+          errors.push(`corpus entry ${d.slice(0, 16)}: unreadable; not used`);
+        }
+      });
+    }
+    return { entries: digests.flatMap((d) => (cache.has(d) ? [{ digest: d, source: cache.get(d) as string }] : [])), errors };
+  }
+
+  async sliceResults(campaign: string): Promise<Map<string, unknown>> {
+    const h = await this.client.hgetall(this.k('slices', campaign));
+    return new Map(Object.entries(h).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+  }
+
+  async totals(campaign: string): Promise<{ slices: number; programs: number; executions: number; findings: number }> {
+    const h = await this.client.hgetall(this.k('totals', campaign));
+    const n = (k: string) => Number(h[k] ?? 0);
+    return { slices: n('slices'), programs: n('programs'), executions: n('executions'), findings: n('findings') };
+  }
+
+  async sliceDone(campaign: string, slice: string): Promise<boolean> {
+    return (await this.client.hexists(this.k('slices', campaign), slice)) === 1;
+  }
+
+  campaignKey(campaign: string): string {
+    return this.k('campaign', campaign);
+  }
+
+  /**
+   * Write the store out as ordinary directories (`crashes/<bucket>/…`, `corpus/<digest>.py`), each file
+   * atomically and each bucket's meta.json last, as the crash store itself writes them. Refused
+   * (unsigned or altered) entries are named in `errors` and not written.
+   */
+  async exportTo(crashDir: string | undefined, corpusDir: string | undefined): Promise<{ buckets: number; corpus: number; errors: string[] }> {
+    const errors: string[] = [];
+    let buckets = 0;
+    let corpus = 0;
+    if (crashDir) {
+      const listed = await this.listBuckets();
+      errors.push(...listed.errors);
+      for (const b of listed.buckets) {
+        const dir = path.join(crashDir, b.bucket);
+        for (const [name, text] of Object.entries(b.files)) {
+          if (!safeFileName(name)) {
+            errors.push(`bucket ${b.bucket}: file name ${JSON.stringify(name)} refused`);
+            continue;
+          }
+          await writeFileAtomic(path.join(dir, name), text);
+        }
+        const fleetHits = Object.fromEntries(Object.entries(b.contributions).map(([s, c]) => [s, c.hits]));
+        await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify({ ...b.meta, fleetHits }, null, 2)}\n`);
+        buckets += 1;
+      }
+    }
+    if (corpusDir) {
+      const { entries, errors: bad } = await this.corpusEntries();
+      errors.push(...bad);
+      for (const e of entries) {
+        await writeFileAtomic(path.join(corpusDir, `${e.digest.slice(0, 16)}.py`), e.source);
+        corpus += 1;
+      }
+    }
+    return { buckets, corpus, errors };
+  }
+
+  /**
+   * Read directories into the store. A bucket new to the store is added with its files; one it has
+   * gets the directory's hits as the directory's own contribution (hits it got from the store, recorded
+   * in meta.json's fleetHits by exportTo, are not counted twice) and, with `replace`, the directory's
+   * meta and files (triage results, repro.min.py). Importing the same directory twice changes nothing.
+   */
+  async importFrom(crashDir: string | undefined, corpusDir: string | undefined, opts: { replace?: boolean } = {}): Promise<{ buckets: number; corpus: number; errors: string[] }> {
+    const errors: string[] = [];
+    const uploads: (BucketUpload & { replace?: boolean })[] = [];
+    const source = crashDir ? `dir:${os.hostname()}:${path.resolve(crashDir)}` : `dir:${os.hostname()}`;
+    if (crashDir) {
+      const local = new CrashStore(crashDir);
+      const { buckets, errors: bad } = await local.list();
+      errors.push(...bad.map((e) => `${path.join(crashDir, e.bucket)}: ${e.error}`));
+      for (const { bucket, meta } of buckets) {
+        const fleetHits = ((meta as { fleetHits?: Record<string, number> }).fleetHits ?? {});
+        // This directory's own hits: all of them, less those other writers made (known from the export).
+        const others = Object.entries(fleetHits).filter(([s]) => s !== source).reduce((a, [, n]) => a + (Number(n) || 0), 0);
+        const own = Math.max(0, meta.hits - others);
+        const files = await readBucketFiles(path.join(crashDir, bucket));
+        const upload = this.bucketUpload(bucket, meta, files, opts.replace);
+        if (own > 0 || source in fleetHits) upload.contribution = JSON.stringify({ ...contributionOf(meta), hits: own });
+        else delete upload.contribution;
+        uploads.push(upload);
+      }
+    }
+    const corpus: CorpusUpload[] = [];
+    if (corpusDir) {
+      let names: string[] = [];
+      try {
+        names = (await fs.readdir(corpusDir)).filter((n) => n.endsWith('.py') && !n.startsWith('.')).sort();
+      } catch (error) {
+        errors.push(`${corpusDir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+      for (const n of names) corpus.push(this.corpusUpload(await fs.readFile(path.join(corpusDir, n), 'utf8')));
+    }
+    // In chunks: one script per chunk keeps each call short; every chunk is atomic, and a chunk applied
+    // twice changes nothing.
+    for (let i = 0; i < Math.max(uploads.length, corpus.length); i += 100) {
+      await this.commit({ source, buckets: uploads.slice(i, i + 100), corpus: corpus.slice(i, i + 100) });
+    }
+    return { buckets: uploads.length, corpus: corpus.length, errors };
+  }
+}
+
+function safeFileName(name: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) && name !== 'meta.json';
+}
+
+/** A bucket directory's files, as the store keeps them (not meta.json, not temp or lock files). */
+export async function readBucketFiles(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (!e.isFile() || !safeFileName(e.name)) continue;
+    out[e.name] = await fs.readFile(path.join(dir, e.name), 'utf8');
+  }
+  return out;
+}

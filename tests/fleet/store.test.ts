@@ -1,0 +1,130 @@
+// The fleet store on a real redis-server: one writer wins a new bucket, hits are summed once per
+// contribution, a slice commits once, altered entries are refused, and directories round-trip.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { connectRedis, ensureConnected, RedisStore } from '../../src/fleet/store.js';
+import { fleetKeyFrom, loadFleetKey, redactUrl } from '../../src/fleet/trust.js';
+import { signJob, verifyJob, SLICE_FORMAT, type SlicePayload } from '../../src/fleet/fleet.js';
+import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+const KEY = fleetKeyFrom('k'.repeat(32), 'test');
+let redis: TestRedis;
+let client: Redis;
+let store: RedisStore;
+
+function meta(name: string, hits: number, over: Partial<BucketMeta> = {}): BucketMeta {
+  return {
+    version: 1, id: name, signature: `crash|${name}`, kind: 'crash', oracle: 'crash', title: `crash ${name}`, verdict: 'runtime-bug', origin: {},
+    interpreter: { label: 'CPython 3.13.5t', path: '/x/python3.13t', version: '3.13.5', freeThreaded: true, debug: false, sanitizers: [], configArgs: '' },
+    modes: ['gil-off'], reproduce: 'python3.13t -X gil=0 repro.py', firstSeen: '2026-12-02T00:00:00.000Z', lastSeen: '2026-12-02T00:00:00.000Z', hits, ...over,
+  };
+}
+
+beforeAll(async () => {
+  redis = await startRedis({ password: 'p@ss word' });
+  client = connectRedis(redis.url);
+  await ensureConnected(client, redis.url);
+  store = new RedisStore(client, KEY, `t${Date.now()}`);
+});
+
+afterAll(async () => {
+  await client?.quit();
+  await redis?.stop();
+});
+
+describe('fleet trust', () => {
+  it('signs jobs; an altered, unsigned or foreign-key job is refused by name', () => {
+    const payload: SlicePayload = {
+      format: SLICE_FORMAT, campaign: 'c', slice: 0, seed: 's', firstProgram: 0, programs: 2, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
+      genOptions: {}, oracles: 'all', reproTrials: 1, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0.5, calibrate: true,
+    };
+    const job = signJob(KEY, payload);
+    expect(verifyJob(KEY, job).payload).toEqual(payload);
+    expect(verifyJob(KEY, { ...job, payload: { ...payload, seed: 'evil' } }).refused).toMatch(/signature does not match/);
+    expect(verifyJob(KEY, { payload }).refused).toBe('unsigned');
+    expect(verifyJob(fleetKeyFrom('x'.repeat(32), 'other'), job).refused).toMatch(/signature does not match/);
+    expect(verifyJob(KEY, 'junk').refused).toMatch(/not an ftfuzz slice/);
+  });
+
+  it('reads the key from the environment or a file, never accepts a short one, and never prints a password', async () => {
+    expect(() => loadFleetKey(undefined, {})).toThrow(/FTFUZZ_FLEET_KEY/);
+    expect(() => loadFleetKey(undefined, { FTFUZZ_FLEET_KEY: 'short' })).toThrow(/at least 16/);
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-key-')), 'key');
+    await fs.writeFile(file, `${'z'.repeat(40)}\n`);
+    expect(loadFleetKey(file, {}).source).toBe(`file ${file}`);
+    expect(() => loadFleetKey(`${file}.missing`, {})).toThrow(/ENOENT/);
+    expect(redactUrl('rediss://user:secret@host:6380/1')).toBe('rediss://user:***@host:6380/1');
+    expect(redactUrl(redis.url)).not.toContain('ss word');
+  });
+
+  it('a server that is not there is a one-line environment error naming it, without the password', async () => {
+    const url = 'redis://:hunter2hunter2@127.0.0.1:1';
+    const c = connectRedis(url);
+    const err = await ensureConnected(c, url, 3000).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/redis redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: cannot connect/);
+    expect((err as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('fleet store on a real redis-server', () => {
+  it('first writer wins a new bucket, every contribution adds its hits once, a slice commits once', async () => {
+    const a = store.bucketUpload('crash-aaa', meta('aaa', 2), { 'repro.py': 'print("a")\n' });
+    const b = store.bucketUpload('crash-aaa', meta('aaa', 3, { title: 'second writer' }), { 'repro.py': 'print("b")\n' });
+    expect(await store.commit({ campaign: 'c1', slice: '0', source: 'c1#0', buckets: [a], corpus: [], result: { n: 0 }, programs: 5 })).toBe(true);
+    expect(await store.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(true);
+    // Slice 1 again (a worker that lost its lock and finished anyway): refused, nothing counted twice.
+    expect(await store.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(false);
+    const { bucket } = await store.readBucket('crash-aaa');
+    expect(bucket?.meta.hits).toBe(5);
+    expect(bucket?.meta.title).toBe('crash aaa');
+    expect(bucket?.files['repro.py']).toBe('print("a")\n');
+    expect(bucket?.createdBy).toBe('c1#0');
+    expect(await store.totals('c1')).toEqual({ slices: 2, programs: 10, executions: 0, findings: 0 });
+    expect([...(await store.sliceResults('c1')).keys()].sort()).toEqual(['0', '1']);
+  });
+
+  it('refuses a bucket or corpus entry altered in redis, and says which', async () => {
+    await store.commit({ source: 'x', buckets: [store.bucketUpload('crash-bbb', meta('bbb', 1), { 'repro.py': 'print(1)\n' })], corpus: [store.corpusUpload('print("corpus")\n')] });
+    await client.hset(`${store.prefix}:bucket:crash-bbb`, 'files', JSON.stringify({ 'repro.py': 'import os; os.system("evil")\n' }));
+    expect((await store.readBucket('crash-bbb')).error).toMatch(/crash-bbb: signature does not match the fleet key/);
+    const [digest] = await client.lrange(`${store.prefix}:corpus:order`, 0, 0);
+    await client.hset(`${store.prefix}:corpus`, digest as string, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
+    const corpus = await store.corpusEntries();
+    expect(corpus.entries).toEqual([]);
+    expect(corpus.errors[0]).toMatch(/signature does not match/);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-sync-'));
+    const out = await store.exportTo(path.join(dir, 'crashes'), path.join(dir, 'corpus'));
+    expect(out.errors.some((e) => e.includes('crash-bbb'))).toBe(true);
+    await expect(fs.access(path.join(dir, 'crashes', 'crash-bbb'))).rejects.toThrow();
+    await client.srem(`${store.prefix}:buckets`, 'crash-bbb');
+  });
+
+  it('sync out then in (twice) counts every hit once, and a directory\'s own new hits are added', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-sync-'));
+    const crashes = path.join(dir, 'crashes');
+    const out = await store.exportTo(crashes, path.join(dir, 'corpus'));
+    expect(out.buckets).toBe(1);
+    const local = new CrashStore(crashes);
+    expect((await local.read('crash-aaa'))?.hits).toBe(5);
+    await store.importFrom(crashes, undefined);
+    await store.importFrom(crashes, undefined);
+    expect((await store.readBucket('crash-aaa')).bucket?.meta.hits).toBe(5);
+    // A local campaign hits it twice more, and finds a new bug.
+    await local.update('crash-aaa', (m) => ({ ...m, hits: m.hits + 2 }));
+    await store.importFrom(crashes, undefined);
+    await store.importFrom(crashes, undefined);
+    expect((await store.readBucket('crash-aaa')).bucket?.meta.hits).toBe(7);
+    await fs.mkdir(path.join(crashes, 'crash-ccc'));
+    await fs.writeFile(path.join(crashes, 'crash-ccc', 'repro.py'), 'print("c")\n');
+    await fs.writeFile(path.join(crashes, 'crash-ccc', 'meta.json'), JSON.stringify(meta('ccc', 4)));
+    await store.importFrom(crashes, undefined);
+    const c = (await store.readBucket('crash-ccc')).bucket;
+    expect(c?.meta.hits).toBe(4);
+    expect(c?.files['repro.py']).toBe('print("c")\n');
+  });
+});

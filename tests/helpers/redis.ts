@@ -1,0 +1,80 @@
+// A real redis-server for tests: on a free loopback port, in a temporary directory, with the
+// append-only file fsynced on every write (so a restart keeps everything), stopped at the end.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  dir: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function redisServerPath(): string {
+  const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  const found = r.stdout.trim();
+  if (!found) throw new Error('redis-server not found: install it (apt-get install redis-server; .ci/run does this)');
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedis(opts: { password?: string } = {}): Promise<TestRedis> {
+  const bin = redisServerPath();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'];
+    if (opts.password) args.push('--requirepass', opts.password);
+    child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const probe = new Redis({ port, host: '127.0.0.1', password: opts.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    for (let i = 0; i < 100; i++) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`redis-server on port ${port} did not start`);
+  };
+  const stopChild = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child?.once('exit', r));
+    child.kill('SIGTERM'); // redis-server flushes the append-only file and exits
+    await exited;
+  };
+  await launch();
+  const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    dir,
+    async restart() {
+      await stopChild();
+      await launch();
+    },
+    async stop() {
+      await stopChild();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
