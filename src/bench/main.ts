@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { parseDuration } from '../cli/format.js';
 import { generateProgram } from '../generators/program.js';
 import { bugsBenchmark, formatBugsReport } from './bugs.js';
+import { fleetSection } from './fleet.js';
 import { inNews } from '../triage/knownBugs.js';
 import { ALL_ORACLES } from '../oracles/index.js';
 import { buildExtension } from '../runtime/extension.js';
@@ -334,10 +335,11 @@ async function main(): Promise<void> {
     ['executors', async () => executorSection(await ensureDefaultTarget())],
     ['tsan', tsanSection],
     ['bugs', () => bugsSection(process.argv.slice(3))],
+    ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
   ];
   const only = process.argv[2];
   for (const [name, run] of sections) {
-    if (only ? only !== name : name === 'bugs') continue;
+    if (only ? only !== name : name === 'bugs' || name === 'fleet') continue;
     console.log(`== ${name}`);
     for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }

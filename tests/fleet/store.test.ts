@@ -9,7 +9,7 @@ import { connectRedis, ensureConnected, RedisStore } from '../../src/fleet/store
 import { fleetKeyFrom, loadFleetKey, redactUrl } from '../../src/fleet/trust.js';
 import { signJob, verifyJob, SLICE_FORMAT, type SlicePayload } from '../../src/fleet/fleet.js';
 import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedis, type TestRedis } from '../../src/fleet/localRedis.js';
 
 const KEY = fleetKeyFrom('k'.repeat(32), 'test');
 let redis: TestRedis;

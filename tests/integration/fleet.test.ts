@@ -13,7 +13,7 @@ import { bullPrefix, QUEUE, signJob, SLICE_FORMAT, type SliceResult, type SliceP
 import { connectRedis, ensureConnected, RedisStore } from '../../src/fleet/store.js';
 import { fleetKeyFrom } from '../../src/fleet/trust.js';
 import { CrashStore } from '../../src/store/crashStore.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedis, type TestRedis } from '../../src/fleet/localRedis.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
 const SECRET_KEY = `fleet-test-key-${'9'.repeat(24)}`;

@@ -1,4 +1,4 @@
-// A real redis-server for tests: on a free loopback port, in a temporary directory, with the
+// A real redis-server for tests and the fleet benchmark: on a free loopback port, in a temporary directory, with the
 // append-only file fsynced on every write (so a restart keeps everything), stopped at the end.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
