@@ -9,6 +9,7 @@ import { parseDuration } from '../cli/format.js';
 import { generateProgram } from '../generators/program.js';
 import { bugsBenchmark, formatBugsReport } from './bugs.js';
 import { fleetSection } from './fleet.js';
+import { reportSection } from './report.js';
 import { inNews } from '../triage/knownBugs.js';
 import { ALL_ORACLES } from '../oracles/index.js';
 import { buildExtension } from '../runtime/extension.js';
@@ -335,6 +336,7 @@ async function main(): Promise<void> {
     ['executors', async () => executorSection(await ensureDefaultTarget())],
     ['tsan', tsanSection],
     ['bugs', () => bugsSection(process.argv.slice(3))],
+    ['report', () => reportSection()],
     ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
   ];
   const only = process.argv[2];

@@ -15,6 +15,7 @@ import { generateModuleProgram, type ModuleSurface } from '../generators/moduleM
 import { mutateProgram, readScenario } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
+import { TimelineWriter } from './timeline.js';
 import { creditOf, Scheduler, type Shape, type Yield, type YieldReport } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { Rng } from '../generators/rng.js';
@@ -67,6 +68,10 @@ export interface CampaignOptions {
   executor?: Executor;
   onProgress?: (stats: CampaignStats) => void;
   progressEveryMs?: number;
+  /** Append a line of statistics to this JSONL file every timelineEveryMs (campaign/timeline.ts). */
+  timelineFile?: string;
+  /** Default 5 s. */
+  timelineEveryMs?: number;
   /** Called as each new bucket is saved (and again once its rate is measured). */
   onBucket?: (bucket: BucketSummary) => void;
   /** Calibrated time limits (default on): `timeoutMs` is then the cap (runtime/calibration.ts). */
@@ -279,6 +284,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
+  const timeline = o.timelineFile ? new TimelineWriter(o.timelineFile) : undefined;
+  await timeline?.open();
+  const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
 
   // One signal for everything in flight: the caller's, or the deadline.
   const deadline = new AbortController();
@@ -502,6 +510,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     });
   } finally {
     if (ticker) clearInterval(ticker);
+    if (timelineTicker) clearInterval(timelineTicker);
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);
     await fs.rm(work, { recursive: true, force: true });
@@ -510,6 +519,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   }
   const final = snapshot();
   final.stoppedBy = o.signal?.aborted ? 'signal' : 'budget';
+  if (timeline) {
+    await timeline.append(final, true);
+    await timeline.close();
+  }
   return final;
 }
 

@@ -34,6 +34,7 @@ import { formatReport, formatTargetRow, parseDuration } from './format.js';
 import { openFleet, withExported } from '../fleet/session.js';
 import { formatFleetSummary, runCoordinator, runWorker } from '../fleet/fleet.js';
 import { redactUrl } from '../fleet/trust.js';
+import { loadReportData, renderReport, timelineFiles } from '../report/report.js';
 
 const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
 
@@ -343,6 +344,7 @@ export function buildCli(argv: string[]) {
           .option('repro-trials', { type: 'number', default: 10, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
           .option('flaky-below', { type: 'number', default: 0.5, describe: 'a bucket reproducing less often than this is marked flaky' })
           .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
+          .option('timeline', { type: 'string', describe: 'append a line of statistics every few seconds to this JSONL file (default <crashes>/.timeline/<seed>.jsonl; read by ftfuzz report)' })
           .option('slice-runs', { type: 'number', default: 25, describe: 'with --redis and --runs: programs per slice of work' })
           .option('slice', { type: 'string', default: '5m', describe: 'with --redis and --duration: time budget per slice of work' })
           .option('json', { type: 'string', describe: 'also write the summary as JSON to this file' }),
@@ -421,6 +423,7 @@ export function buildCli(argv: string[]) {
             spawnShare,
             signal: controller.signal,
             progressEveryMs: live ? 1000 : progressEveryMs,
+            timelineFile: path.resolve(args.timeline ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
             onProgress: (st) => status(formatStats(st)),
             onBucket: (b) => {
               endStatus();
@@ -706,6 +709,33 @@ export function buildCli(argv: string[]) {
           await fleet.close();
         }
       },
+    )
+    .command(
+      'report',
+      'one self-contained HTML page: plots over time, a table of the buckets, their stacks and reproducers',
+      (y) =>
+        withRedisOptions(y)
+          .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory (its .timeline/*.jsonl are read too)' })
+          .option('stats', { type: 'string', array: true, describe: 'campaign timeline files (JSONL, from ftfuzz fuzz) besides those in <crashes>/.timeline' })
+          .option('title', { type: 'string', default: 'ftfuzz campaign report' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the HTML file to write (atomically)' }),
+      async (args) =>
+        withRedis(args, { writeBack: false }, async (dirs) => {
+          for (const f of args.stats ?? []) {
+            await fs.access(f).catch(() => {
+              throw new InputError(f, 'no such timeline file; campaigns write theirs to <crashes>/.timeline/<seed>.jsonl');
+            });
+          }
+          const crashDir = path.resolve(dirs.crashes ?? args.crashes);
+          const localTimelines = dirs.crashes ? await timelineFiles(path.resolve(args.crashes)) : [];
+          const data = await loadReportData({ crashDir, statsFiles: [...localTimelines, ...(args.stats ?? [])], source: args.redis ? redactUrl(args.redis) : crashDir, filesOnDisk: !dirs.crashes });
+          data.title = args.title;
+          const out = path.resolve(args.out);
+          await writeFileAtomic(out, renderReport(data, out));
+          for (const e of data.errors) say(e);
+          process.stdout.write(`${out}\n`);
+          say(`report: ${data.buckets.length} bucket(s), ${data.timelines.length} timeline(s) (${data.timelines.reduce((n, t) => n + t.lines.length, 0)} lines)`);
+        }),
     )
     .command(
       'run <file>',

@@ -1,0 +1,94 @@
+// The campaign report in a real browser (issue 15): a small real campaign writes its timeline and
+// buckets, `ftfuzz report` renders them, and headless Chromium (Debian's `chromium`) opens the page
+// from disk: every chart drew (a canvas with painted pixels), the table has one row per bucket, and
+// the console shows no error. The screenshot is kept beside the report.
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readTimeline } from '../../src/campaign/timeline.js';
+import { CrashStore } from '../../src/store/crashStore.js';
+
+const root = path.join(import.meta.dirname, '..', '..');
+let dir = '';
+let browser: Browser | undefined;
+
+function chromiumPath(): string {
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+    if (r.stdout.trim()) return r.stdout.trim();
+  }
+  throw new Error('chromium not found: install it (apt-get install chromium; .ci/run does this)');
+}
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [path.join(root, 'bin', 'ftfuzz.js'), ...args], { encoding: 'utf8', cwd: dir, timeout: 170_000 });
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-report-'));
+  browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('ftfuzz report', () => {
+  it('renders a real campaign: every chart drawn, one table row per bucket, no console error', async () => {
+    // Tracing and profiling hooks switched while threads run crash 3.13.5t often: a campaign with buckets.
+    const fuzz = cli(['fuzz', '--python', inject('ftPythonOld'), '--runs', '8', '--kinds', 'hooks', '--modes', 'gil-off', '--repro-trials', '2', '--jobs', '2', '--seed', 'report-test', '--crashes', 'crashes', '--corpus', 'corpus']);
+    expect([0, 1], fuzz.stderr).toContain(fuzz.status);
+    const timeline = await readTimeline(path.join(dir, 'crashes', '.timeline', 'report-test.jsonl'));
+    expect(timeline.malformed).toBe(0);
+    expect(timeline.lines.at(-1)?.final).toBe(true);
+    expect(timeline.lines.at(-1)?.programs).toBe(8);
+    const buckets = (await new CrashStore(path.join(dir, 'crashes')).list()).buckets;
+    expect(buckets.length, fuzz.stdout).toBeGreaterThan(0);
+
+    const out = path.join(dir, 'report.html');
+    const report = cli(['report', '--crashes', 'crashes', '--out', out]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout.trim()).toBe(out);
+    const html = await fs.readFile(out, 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/); // self-contained: nothing fetched
+
+    const page = await (browser as Browser).newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    await page.setViewport({ width: 1400, height: 1000 });
+    await page.goto(pathToFileURL(out).href, { waitUntil: 'load' });
+    await page.waitForFunction('window.__ftfuzzReport && window.__ftfuzzReport.ready', { timeout: 20_000 });
+    // Evaluated in the page (a string: this project's TypeScript has no DOM types).
+    const state = (await page.evaluate(`(() => {
+      const painted = [...document.querySelectorAll('canvas')].map((c) => {
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
+        return { id: c.id, painted: n, size: c.width * c.height };
+      });
+      return { painted, rows: document.querySelectorAll('#buckets tbody tr').length, report: window.__ftfuzzReport };
+    })()`)) as { painted: { id: string; painted: number; size: number }[]; rows: number; report: { charts: number } };
+    expect(problems).toEqual([]);
+    expect(state.painted.map((c) => c.id).sort()).toEqual(['c-buckets', 'c-kinds', 'c-rate', 'c-yield-kind', 'c-yield-op']);
+    for (const c of state.painted) expect(c.painted, c.id).toBeGreaterThan(c.size / 200);
+    expect(state.rows).toBe(buckets.length);
+    expect(state.report.charts).toBe(5); // with buckets and a timeline, every chart is a Chart.js chart
+    await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: false });
+    expect((await fs.stat(path.join(dir, 'report.png'))).size).toBeGreaterThan(10_000);
+    await page.close();
+  }, 240_000);
+
+  it('a missing timeline file is a one-line input error naming it (exit 4)', () => {
+    const r = cli(['report', '--crashes', 'crashes', '--stats', 'nope.jsonl', '--out', path.join(dir, 'r2.html')]);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toMatch(/ftfuzz: error: nope\.jsonl: no such timeline file/);
+  });
+});
