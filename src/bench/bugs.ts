@@ -84,6 +84,7 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   const stats = await runCampaign({
     targets: [old], modes: ['gil-off', 'gil-on'], seed: o.seed, durationMs: o.budgetMs, jobs: o.jobs, timeoutMs: 30_000,
     crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor, spawnShare: o.spawnShare,
+    timelineFile: path.join(crashDir, '.timeline', `${o.seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`),
     onBucket: (b) =>
       log(b.reproduction
         ? `    ${b.bucket}: rate ${b.reproduction.hits}/${b.reproduction.trials} on ${b.reproduction.interpreter}`

@@ -3,6 +3,10 @@
 // 2 and 4 worker processes (--jobs 1 each) against a real redis-server on a loopback port. Per slice:
 // the worker's time outside the campaign (reading the store's buckets and corpus, committing) and the
 // queue's hand-off between one slice and the next on a worker, as ms and as a share of slice time.
+// New buckets are not re-run to measure their rate here (--repro-trials 0 on both sides): a finding's
+// trials would swamp the figure with how many bugs a run happened to find. Nor are programs focused by
+// feedback or mutated from the corpus (each slice has its own feedback and corpus snapshot): with those
+// off, program i is the same program in every configuration, so the runs compare like with like.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -29,8 +33,8 @@ const median = (xs: number[]) => {
 };
 
 export async function fleetSection(target: Target, o: { programs?: number; sliceRuns?: number; log?: (line: string) => void } = {}): Promise<FleetBenchRow[]> {
-  const programs = o.programs ?? 32;
-  const sliceRuns = o.sliceRuns ?? 4;
+  const programs = o.programs ?? 96;
+  const sliceRuns = o.sliceRuns ?? 12;
   const log = o.log ?? (() => undefined);
   const seed = `fleet-bench-${Date.now().toString(36)}`;
   const secret = randomBytes(24).toString('hex');
@@ -38,14 +42,14 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
   const redis = await startRedis();
   const rows: FleetBenchRow[] = [];
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-fleet-'));
-  const plan = { modes: ['gil-off', 'gil-on'] as const, timeoutMs: 30_000, reproTrials: 10, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0.5, calibrate: true };
+  const plan = { modes: ['gil-off', 'gil-on'] as const, timeoutMs: 30_000, reproTrials: 0, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0, mutateShare: 0, calibrate: true };
   try {
     // The local reference: the same programs, one at a time, in one process.
     const t0 = performance.now();
     const local = await runCampaign({
       targets: [target], modes: [...plan.modes], seed, maxPrograms: programs, jobs: 1, timeoutMs: plan.timeoutMs,
       crashDir: path.join(scratch, 'local', 'crashes'), corpusDir: path.join(scratch, 'local', 'corpus'),
-      reproTrials: plan.reproTrials, leakShare: plan.leakShare, spawnShare: plan.spawnShare, focusedShare: plan.focusedShare,
+      reproTrials: plan.reproTrials, leakShare: plan.leakShare, spawnShare: plan.spawnShare, focusedShare: plan.focusedShare, mutateShare: plan.mutateShare,
     });
     const localMs = performance.now() - t0;
     const localRate = (local.programs / localMs) * 60_000;
@@ -84,7 +88,8 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
       });
       const wallMs = performance.now() - t1;
       await Promise.all(procs.map((p) => p.exited));
-      const queue = new Queue(QUEUE, { connection: connectRedis(url, { bullmq: true }), prefix: bullPrefix(store) });
+      const queueConnection = connectRedis(url, { bullmq: true });
+      const queue = new Queue(QUEUE, { connection: queueConnection, prefix: bullPrefix(store) });
       const jobs = (await queue.getCompleted(0, 1000)).filter((j) => (j.returnvalue as SliceResult | undefined)?.campaignMs !== undefined);
       for (const j of jobs) {
         const r = j.returnvalue as SliceResult;
@@ -102,6 +107,7 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
         for (let k = 1; k < sorted.length; k++) handoffs.push(Math.max(0, (sorted[k]?.processedOn ?? 0) - (sorted[k - 1]?.finishedOn ?? 0)));
       }
       await queue.close();
+      await queueConnection.quit();
       const rate = (summary.programs / wallMs) * 60_000;
       log(`${workers} worker(s): ${summary.programs} programs in ${(wallMs / 1000).toFixed(1)} s, ${summary.buckets.length} bucket(s)`);
       rows.push({ name: `fleet, ${workers} worker(s) x --jobs 1: programs per minute`, value: rate.toFixed(1), note: `${(rate / localRate).toFixed(2)}x the local campaign; ${summary.slicesDone} slices of ${sliceRuns}, ${(wallMs / 1000).toFixed(1)} s, ${os.availableParallelism()} cores` });

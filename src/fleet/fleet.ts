@@ -16,9 +16,10 @@ import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { selectOracles } from '../oracles/index.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
-import { CrashStore } from '../store/crashStore.js';
+import { CrashStore, type BucketMeta } from '../store/crashStore.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { GilMode, Target } from '../types.js';
+import type { Executor } from '../runtime/executor.js';
 import { readBucketFiles, type BucketUpload, type CorpusUpload, type RedisStore } from './store.js';
 import type { FleetKey } from './trust.js';
 
@@ -48,6 +49,8 @@ export interface SlicePayload {
   leakShare: number;
   spawnShare: number;
   focusedShare: number;
+  /** Share of programs made by mutating a corpus program (default: the campaign's). */
+  mutateShare?: number;
   calibrate: boolean;
 }
 
@@ -117,6 +120,8 @@ export interface WorkerOptions {
   /** Exit when no slice came for this long (default: wait forever). */
   idleMs?: number;
   signal?: AbortSignal;
+  /** Runs the programs of every slice (one fork server for the worker's life, as a local campaign has). */
+  executor?: Executor;
 }
 
 /** Run one slice into a scratch directory and commit it. */
@@ -140,7 +145,7 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
     await fs.mkdir(corpusDir, { recursive: true });
     // The store's buckets as stubs (meta only, no hits): hits on them count for the slice, and the
     // campaign does not re-measure a bug the fleet already has.
-    const known = await o.store.bucketMetas();
+    const known = await o.store.bucketMetas(metaCache);
     for (const [name, meta] of known) {
       await writeFileAtomic(path.join(crashDir, name, 'meta.json'), `${JSON.stringify({ ...meta, hits: 0 }, null, 2)}\n`);
       await writeFileAtomic(path.join(crashDir, name, STUB), '');
@@ -155,18 +160,18 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
     }
     const prepareMs = performance.now() - t0;
     const t1 = performance.now();
-    const executor = createExecutor();
+    const executor = o.executor ?? createExecutor();
     let stats: CampaignStats;
     try {
       stats = await runCampaign({
         targets: o.targets, modes: payload.modes, seed: payload.seed, jobs: o.jobs, timeoutMs: payload.timeoutMs, crashDir, corpusDir,
         ...(payload.programs !== undefined ? { firstProgram: payload.firstProgram ?? 0, maxPrograms: payload.programs } : { durationMs: budget }),
         genOptions: payload.genOptions, oracles: selectOracles(payload.oracles), reproTrials: payload.reproTrials, flakyBelow: payload.flakyBelow,
-        leakShare: payload.leakShare, spawnShare: payload.spawnShare, focusedShare: payload.focusedShare, calibrate: payload.calibrate,
+        leakShare: payload.leakShare, spawnShare: payload.spawnShare, focusedShare: payload.focusedShare, mutateShare: payload.mutateShare, calibrate: payload.calibrate,
         executor, signal: o.signal, onProgress, progressEveryMs: 2000,
       });
     } finally {
-      await executor.close();
+      if (!o.executor) await executor.close();
     }
     // A worker told to stop mid-slice commits nothing: the slice goes back to the queue whole.
     if (stats.stoppedBy === 'signal') throw new Error(`slice ${source} interrupted; it goes back to the queue`);
@@ -202,8 +207,9 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
   }
 }
 
-/** Verified corpus sources by digest, kept across the slices one worker runs. */
+/** Verified corpus sources by digest, and bucket metas by name, kept across the slices one worker runs. */
 const corpusCache = new Map<string, string>();
+const metaCache = new Map<string, BucketMeta>();
 
 /** `ftfuzz worker`: take slices from the queue until closed (or maxSlices, or idle). */
 export async function runWorker(o: WorkerOptions): Promise<{ slices: number; refused: number }> {
@@ -214,13 +220,15 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((r) => (resolveDone = r));
   const lockDuration = o.lockMs ?? 30_000;
+  const executor = o.executor ?? createExecutor();
+  const slice = { ...o, executor };
   const take = async (job: Job, payload: SlicePayload, source: string) => {
     if (await o.store.sliceDone(payload.campaign, String(payload.slice))) {
       o.log(`slice ${source}: committed already by another run; skipped`);
       return { campaign: payload.campaign, slice: payload.slice, duplicate: true };
     }
     o.log(`slice ${source}: ${payload.programs !== undefined ? `programs ${payload.firstProgram ?? 0}..${(payload.firstProgram ?? 0) + payload.programs - 1}` : `${Math.round((payload.budgetMs ?? 0) / 1000)} s`} of seed ${payload.seed}`);
-    const result = await runSlice(o, payload, (s) => void job.updateProgress({ programs: s.programs, executions: s.executions, buckets: s.buckets.length }).catch(() => undefined));
+    const result = await runSlice(slice, payload, (s) => void job.updateProgress({ programs: s.programs, executions: s.executions, buckets: s.buckets.length }).catch(() => undefined));
     slices += 1;
     o.log(`slice ${source}: ${result.programs} programs, ${result.executions} executions, ${Object.keys(result.hits).length} bucket(s) hit, ${result.newBuckets.length} new${result.committed ? '' : ' (another run committed first: counted once)'}`);
     if (o.maxSlices !== undefined && slices >= o.maxSlices) {
@@ -262,6 +270,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
     if (idle) clearInterval(idle);
     o.signal?.removeEventListener('abort', onAbort);
     await worker.close();
+    if (!o.executor) await executor.close();
   }
   return { slices, refused };
 }
@@ -317,7 +326,11 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
   const watchFailures = async () => {
     for (const job of await queue.getFailed(0, 200)) {
       const reason = job.failedReason ?? '';
-      if (reason.startsWith('refused')) refused.add(`job ${job.id ?? '?'}: ${reason}`);
+      // Refused jobs that claim this campaign, or were refused while it ran (a forger picks any name).
+      const claimed = (job.data as Partial<SignedJob> | null)?.payload?.campaign;
+      if (reason.startsWith('refused')) {
+        if (claimed === campaign || (job.finishedOn ?? 0) >= started) refused.add(`job ${job.id ?? '?'}: ${reason}`);
+      }
       else {
         const slice = (job.data as Partial<SignedJob>)?.payload?.slice;
         const mine = (job.data as Partial<SignedJob>)?.payload?.campaign === campaign;

@@ -1,7 +1,7 @@
 // A real redis-server for tests and the fleet benchmark: on a free loopback port, in a temporary directory, with the
 // append-only file fsynced on every write (so a restart keeps everything), stopped at the end.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,16 +33,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(opts: { password?: string } = {}): Promise<TestRedis> {
+export async function startRedis(opts: { password?: string; tls?: boolean } = {}): Promise<TestRedis & { caFile?: string }> {
   const bin = redisServerPath();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
+  // TLS: a self-signed certificate for 127.0.0.1 (clients trust it with NODE_EXTRA_CA_CERTS).
+  const caFile = path.join(dir, 'cert.pem');
+  if (opts.tls) {
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl could not make a test certificate: ${r.stderr.trim()}`);
+  }
   const launch = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'];
+    const listen = opts.tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', caFile, '--tls-key-file', path.join(dir, 'key.pem'), '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'];
     if (opts.password) args.push('--requirepass', opts.password);
     child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    const probe = new Redis({ port, host: '127.0.0.1', password: opts.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({ port, host: '127.0.0.1', password: opts.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(opts.tls ? { tls: { ca: readFileSync(caFile) } } : {}) });
     probe.on('error', () => undefined);
     for (let i = 0; i < 100; i++) {
       try {
@@ -65,7 +72,8 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Test
   await launch();
   const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
   return {
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`,
+    ...(opts.tls ? { caFile } : {}),
     port,
     dir,
     async restart() {

@@ -128,7 +128,12 @@ export async function ensureConnected(client: Redis, url: string, timeoutMs = 10
   } catch (error) {
     client.disconnect();
     const message = (lastErrors.get(client) ?? (error as Error).message).replace(/\/\/[^@\s]*@/g, '//***@');
-    throw new EnvironmentError(`redis ${redactUrl(url)}: cannot connect (${message}); start redis-server there or fix --redis`);
+    const hint = /certificate|SSL|TLS/i.test(message)
+      ? 'trust the server\'s CA with NODE_EXTRA_CA_CERTS=ca.pem (or check that the port speaks TLS)'
+      : /WRONGPASS|NOAUTH|invalid password/i.test(message)
+        ? 'give the password in the URL: redis://:PASSWORD@host:port'
+        : 'start redis-server there or fix --redis';
+    throw new EnvironmentError(`redis ${redactUrl(url)}: cannot connect (${message}); ${hint}`);
   } finally {
     clearTimeout(timer);
   }
@@ -251,22 +256,29 @@ export class RedisStore {
     return { buckets, errors };
   }
 
-  /** Metas of every bucket (unverified: used only to count hits against known buckets). */
-  async bucketMetas(): Promise<Map<string, BucketMeta>> {
+  /**
+   * Metas of every bucket (unverified: used only to count hits against known buckets). With a cache,
+   * only buckets new since the last call are read: a slice needs their names and kinds, which never
+   * change, so 100 workers do not each read every bucket's meta for every slice.
+   */
+  async bucketMetas(cache?: Map<string, BucketMeta>): Promise<Map<string, BucketMeta>> {
     const names = await this.bucketNames();
     const out = new Map<string, BucketMeta>();
+    const missing = names.filter((n) => !cache?.has(n));
     const pipeline = this.client.pipeline();
-    for (const n of names) pipeline.hget(this.k('bucket', n), 'meta');
-    const replies = (await pipeline.exec()) ?? [];
-    names.forEach((n, i) => {
+    for (const n of missing) pipeline.hget(this.k('bucket', n), 'meta');
+    const replies = missing.length ? ((await pipeline.exec()) ?? []) : [];
+    missing.forEach((n, i) => {
       const text = replies[i]?.[1];
       if (typeof text !== 'string') return;
       try {
-        out.set(n, parseMeta(text, `redis bucket ${n}`));
+        cache?.set(n, parseMeta(text, `redis bucket ${n}`));
       } catch {
         // a malformed one is reported by listBuckets
       }
+      if (!cache) out.set(n, parseMeta(text, `redis bucket ${n}`));
     });
+    if (cache) for (const n of names) if (cache.has(n)) out.set(n, cache.get(n) as BucketMeta);
     return out;
   }
 

@@ -143,8 +143,57 @@ describe('fleet campaign on Redis and BullMQ', () => {
     }
     for (const b of local.buckets) expect(JSON.stringify(b.meta)).not.toContain(PASSWORD);
 
+    // The directory tools read the fleet store as well: triage lists every bucket from Redis.
+    const triage = cli(['triage', '--redis', redis.url], env);
+    expect(await triage.exited, triage.out).toBe(1);
+    for (const b of buckets) expect(triage.out).toContain(b.bucket);
+
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.exited));
     await queue.close();
     await client.quit();
   }, 300_000);
+
+  it('rediss:// works over TLS (the CA trusted with NODE_EXTRA_CA_CERTS) and fails in one line without it', async () => {
+    const tls = await startRedis({ password: PASSWORD, tls: true });
+    try {
+      const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-tls-'));
+      const args = ['sync', 'out', '--redis', tls.url, '--crashes', path.join(dir, 'c'), '--corpus', path.join(dir, 'k')];
+      const trusted = cli(args, { ...env, NODE_EXTRA_CA_CERTS: tls.caFile });
+      expect(await trusted.exited, trusted.out).toBe(0);
+      const untrusted = cli(args, env);
+      expect(await untrusted.exited).toBe(3);
+      expect(untrusted.out).toMatch(/cannot connect \(self-signed certificate\); trust the server's CA with NODE_EXTRA_CA_CERTS/);
+      expect(trusted.out + untrusted.out).not.toContain(PASSWORD);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  it('a --duration campaign runs time slices until its end, then leaves nothing on the queue', async () => {
+    const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
+    const worker = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1', '--lock', '4s'], env);
+    procs.push(worker);
+    const started = Date.now();
+    const coordinator = cli(['fuzz', '--redis', redis.url, '--duration', '24s', '--slice', '8s', '--seed', 'fleet-time', '--repro-trials', '0', '--progress-every', '5s'], env);
+    procs.push(coordinator);
+    const code = await Promise.race([coordinator.exited, new Promise((r) => setTimeout(() => r('timeout'), 120_000))]);
+    expect(code, coordinator.out).not.toBe('timeout');
+    expect(Date.now() - started).toBeGreaterThan(20_000);
+    const client = connectRedis(redis.url);
+    await ensureConnected(client, redis.url);
+    const store = new RedisStore(client, fleetKeyFrom(SECRET_KEY, 'test'));
+    const results = [...(await store.sliceResults('fleet-time')).values()] as SliceResult[];
+    expect(results.length).toBeGreaterThanOrEqual(2);
+    expect(results.reduce((n, r) => n + r.programs, 0)).toBeGreaterThan(0);
+    expect((await store.totals('fleet-time')).programs).toBe(results.reduce((n, r) => n + r.programs, 0));
+    const queue = new Queue(QUEUE, { connection: connectRedis(redis.url, { bullmq: true }), prefix: bullPrefix(store) });
+    const left = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet-time');
+    expect(left).toEqual([]);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    await queue.close();
+    await client.quit();
+  }, 200_000);
 });
