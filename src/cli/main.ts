@@ -778,7 +778,9 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     return Number(process.exitCode ?? ExitCode.Clean);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`ftfuzz: error: ${message.split('\n')[0]}\n`);
+    // yargs puts its detail on the next lines ("Invalid values:\n  Argument: ..."): one line of it all.
+    const line = error instanceof UsageError ? message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') : message.split('\n')[0];
+    process.stderr.write(`ftfuzz: error: ${line}\n`);
     if (!(error instanceof FtfuzzError) && process.env.FTFUZZ_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return exitCodeOf(error);
   }
