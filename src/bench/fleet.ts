@@ -33,8 +33,9 @@ const median = (xs: number[]) => {
 };
 
 export async function fleetSection(target: Target, o: { programs?: number; sliceRuns?: number; log?: (line: string) => void } = {}): Promise<FleetBenchRow[]> {
-  const programs = o.programs ?? 96;
-  const sliceRuns = o.sliceRuns ?? 12;
+  // Slices of the CLI's default size (--slice-runs 25): the overhead share is per slice.
+  const programs = o.programs ?? 200;
+  const sliceRuns = o.sliceRuns ?? 25;
   const log = o.log ?? (() => undefined);
   const seed = `fleet-bench-${Date.now().toString(36)}`;
   const secret = randomBytes(24).toString('hex');
