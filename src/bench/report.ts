@@ -1,7 +1,6 @@
 // `npm run bench -- report`: how long headless Chromium takes to render the report of a large store:
 // 10,000 timeline lines and 500 buckets (synthetic files of realistic size; the page is what is timed).
 // The figure is the page's own clock from navigation start to the moment every chart has drawn.
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,11 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { TIMELINE_FORMAT, type TimelineLine } from '../campaign/timeline.js';
 import { loadReportData, renderReport } from '../report/report.js';
 import type { BucketMeta } from '../store/crashStore.js';
+import { whichOnPathSync } from '../runtime/targets.js';
 
-function chromium(): string | null {
+/** Debian's chromium (or another Chromium on PATH), for the report benchmark and the browser test. */
+export function findChromium(): string | null {
   for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.stdout.trim()) return r.stdout.trim();
+    const found = whichOnPathSync(name);
+    if (found) return found;
   }
   return null;
 }
@@ -21,7 +22,7 @@ function chromium(): string | null {
 export async function reportSection(o: { lines?: number; buckets?: number } = {}): Promise<{ name: string; value: string; note?: string }[]> {
   const nLines = o.lines ?? 10_000;
   const nBuckets = o.buckets ?? 500;
-  const exe = chromium();
+  const exe = findChromium();
   if (!exe) return [{ name: 'report render', value: 'skipped', note: 'chromium not found (apt-get install chromium)' }];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-report-'));
   try {

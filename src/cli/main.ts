@@ -199,6 +199,30 @@ interface FleetFuzzArgs extends RedisArgs, GenArgs {
 }
 
 /** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
+/**
+ * Turns SIGINT/SIGTERM into an abort of the returned signal (the command stops, keeping what it found); a
+ * second signal exits at once with 130. Call release() when the command ends.
+ */
+function onStopSignals(message: string | undefined, log: (line: string) => void): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const stop = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    if (message) log(message);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
 async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   if (args.module) throw new UsageError('--module with --redis: module mode is not run on a fleet yet; run it locally without --redis');
   if (args.duration !== undefined && args.runs !== undefined) throw new UsageError('with --redis give one budget: --runs N (program-range slices) or --duration D (time slices)');
@@ -209,13 +233,7 @@ async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   for (const [name, v] of Object.entries(shares)) if (!(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${v}: expected a share between 0 and 1`);
   if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
   const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
-  const controller = new AbortController();
-  const stop = () => {
-    say('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)');
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
   try {
     const seed = args.seed ?? randomBytes(4).toString('hex');
     say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
@@ -227,14 +245,13 @@ async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
         reproTrials: args['repro-trials'], flakyBelow: args['flaky-below'], leakShare: args['leak-share'], spawnShare: args['spawn-share'],
         focusedShare: args['focused-share'], calibrate: args.calibrate,
       },
-      log: say, progressEveryMs: duration(args['progress-every'], '--progress-every'), signal: controller.signal,
+      log: say, progressEveryMs: duration(args['progress-every'], '--progress-every'), signal: stopping.signal,
     });
     process.stdout.write(`${formatFleetSummary(summary)}\n`);
     if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(summary, null, 2)}\n`);
     process.exitCode = summary.refused.length ? ExitCode.Refused : summary.failed.length ? ExitCode.Internal : summary.buckets.length ? ExitCode.Findings : ExitCode.Clean;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stopping.release();
     await fleet.close();
   }
 }
@@ -383,16 +400,7 @@ export function buildCli(argv: string[]) {
         if (!(spawnShare >= 0 && spawnShare <= 1)) throw new UsageError(`--spawn-share ${spawnShare}: expected a share between 0 and 1`);
         const focusedShare = args['focused-share'];
         if (!(focusedShare >= 0 && focusedShare <= 1)) throw new UsageError(`--focused-share ${focusedShare}: expected a share between 0 and 1`);
-        const controller = new AbortController();
-        let interrupts = 0;
-        const stop = () => {
-          interrupts += 1;
-          if (interrupts > 1) process.exit(130);
-          say('stopping: killing the runs in flight, keeping everything found (signal again to quit at once)');
-          controller.abort();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        const stopping = onStopSignals('stopping: killing the runs in flight, keeping everything found (signal again to quit at once)', say);
         const live = process.stderr.isTTY === true;
         const status = (line: string) => (live ? process.stderr.write(`\r\x1b[K${line}`) : say(line));
         const endStatus = () => {
@@ -421,7 +429,7 @@ export function buildCli(argv: string[]) {
             leakShare,
             focusedShare,
             spawnShare,
-            signal: controller.signal,
+            signal: stopping.signal,
             progressEveryMs: live ? 1000 : progressEveryMs,
             timelineFile: path.resolve(args.timeline ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
             onProgress: (st) => status(formatStats(st)),
@@ -436,8 +444,7 @@ export function buildCli(argv: string[]) {
           process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
         } finally {
           await executor.close();
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          stopping.release();
         }
       },
     )
@@ -571,13 +578,11 @@ export function buildCli(argv: string[]) {
         const source = await fs.readFile(file, 'utf8');
         const modes = trialModes(target, meta.modes, meta.signature);
         say(`minimizing ${bucket} on ${target.label} (${modes.join(', ')}): a candidate must show it in ${requiredHits}/${trials} runs`);
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.on('SIGINT', stop);
+        const stopping = onStopSignals(undefined, say);
         try {
           const result = await minimize({
             file, source, target, modes, signature: meta.signature, trialsPerCandidate: trials, requiredHits, timeoutMs,
-            budgetMs: duration(args.budget, '--budget'), limits: defaultLimits(1, timeoutMs), signal: controller.signal, log: say,
+            budgetMs: duration(args.budget, '--budget'), limits: defaultLimits(1, timeoutMs), signal: stopping.signal, log: say,
           });
           if (result.stoppedBy === 'no-baseline') {
             throw new InputError(file, `does not reproduce its bug on ${target.label} at the required rate (${result.baseline.hits}/${result.baseline.trials}); try more --trials or a lower --rate`);
@@ -604,7 +609,7 @@ export function buildCli(argv: string[]) {
             `${out}: ${result.linesBefore} -> ${result.linesAfter} lines, ${result.bytesBefore} -> ${result.bytesAfter} bytes (${pct}% fewer lines) by ${result.strategy} reduction; ${result.candidatesTried} candidates, ${result.accepted} kept, stopped by ${result.stoppedBy}\n`,
           );
         } finally {
-          process.off('SIGINT', stop);
+          stopping.release();
         }
       }),
     )
@@ -661,28 +666,18 @@ export function buildCli(argv: string[]) {
         const jobs = positiveInt(args.jobs, '--jobs');
         const fleet = await openFleet(args.redis, args['fleet-key-file']);
         const targets = await resolveTargets({ python: args.python, log: say });
-        const controller = new AbortController();
-        let interrupts = 0;
-        const stop = () => {
-          interrupts += 1;
-          if (interrupts > 1) process.exit(130);
-          say('worker stopping: the slice in flight goes back to the queue (signal again to quit at once)');
-          controller.abort();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        const stopping = onStopSignals('worker stopping: the slice in flight goes back to the queue (signal again to quit at once)', say);
         try {
           say(`worker ${os.hostname()}:${process.pid} on ${redactUrl(fleet.url)} with ${targets.map((t) => t.label).join(', ')}, ${jobs} job(s) per slice`);
           const r = await runWorker({
             store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, targets, jobs, lockMs: duration(args.lock, '--lock'), log: say,
             maxSlices: args.slices === undefined ? undefined : positiveInt(args.slices, '--slices'),
-            idleMs: args['idle-exit'] === undefined ? undefined : duration(args['idle-exit'], '--idle-exit'), signal: controller.signal,
+            idleMs: args['idle-exit'] === undefined ? undefined : duration(args['idle-exit'], '--idle-exit'), signal: stopping.signal,
           });
           say(`worker done: ${r.slices} slice(s) run, ${r.refused} job(s) refused`);
           process.exitCode = r.refused ? ExitCode.Refused : ExitCode.Clean;
         } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          stopping.release();
           await fleet.close();
         }
       },

@@ -20,7 +20,7 @@ import { CrashStore, type BucketMeta } from '../store/crashStore.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { GilMode, Target } from '../types.js';
 import type { Executor } from '../runtime/executor.js';
-import { readBucketFiles, type BucketUpload, type CorpusUpload, type RedisStore } from './store.js';
+import { contributionOf, readBucketFiles, type BucketUpload, type CorpusUpload, type RedisStore } from './store.js';
 import type { FleetKey } from './trust.js';
 
 export const QUEUE = 'slices';
@@ -187,7 +187,7 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
       const bdir = path.join(crashDir, bucket);
       const stub = await fs.access(path.join(bdir, STUB)).then(() => true, () => false);
       if (stub) {
-        uploads.push({ name: bucket, contribution: JSON.stringify({ hits: meta.hits, lastSeen: meta.lastSeen, modes: meta.modes, verdict: meta.verdict }) });
+        uploads.push({ name: bucket, contribution: JSON.stringify(contributionOf(meta)) });
       } else {
         newBuckets.push(bucket);
         uploads.push(o.store.bucketUpload(bucket, meta, await readBucketFiles(bdir)));

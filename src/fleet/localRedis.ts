@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { whichOnPathSync } from '../runtime/targets.js';
 
 export interface TestRedis {
   url: string;
@@ -16,8 +17,7 @@ export interface TestRedis {
 }
 
 export function redisServerPath(): string {
-  const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const found = r.stdout.trim();
+  const found = whichOnPathSync('redis-server');
   if (!found) throw new Error('redis-server not found: install it (apt-get install redis-server; .ci/run does this)');
   return found;
 }

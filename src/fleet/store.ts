@@ -45,6 +45,8 @@ export interface BucketUpload {
   sig?: string;
   /** JSON Contribution; absent: no hits to add (a bucket read back from the store by triage). */
   contribution?: string;
+  /** Replace the store's meta and files of a bucket it has (triage results written back). */
+  replace?: boolean;
 }
 
 export interface CorpusUpload {
@@ -177,7 +179,7 @@ export class RedisStore {
   }
 
   /** Files and meta of a bucket, signed for the store. */
-  bucketUpload(name: string, meta: BucketMeta, files: Record<string, string>, replace = false): BucketUpload & { replace?: boolean } {
+  bucketUpload(name: string, meta: BucketMeta, files: Record<string, string>, replace = false): BucketUpload {
     const core: BucketMeta = { ...meta };
     delete (core as { fleetHits?: unknown }).fleetHits;
     const metaText = JSON.stringify(core);
@@ -198,7 +200,7 @@ export class RedisStore {
     campaign?: string;
     slice?: string;
     source: string;
-    buckets: (BucketUpload & { replace?: boolean })[];
+    buckets: (BucketUpload)[];
     corpus: CorpusUpload[];
     result?: unknown;
     programs?: number;
@@ -271,15 +273,15 @@ export class RedisStore {
     const pipeline = this.client.pipeline();
     for (const n of missing) pipeline.hget(this.k('bucket', n), 'meta');
     const replies = missing.length ? ((await pipeline.exec()) ?? []) : [];
+    const read = cache ?? out;
     missing.forEach((n, i) => {
       const text = replies[i]?.[1];
       if (typeof text !== 'string') return;
       try {
-        cache?.set(n, parseMeta(text, `redis bucket ${n}`));
+        read.set(n, parseMeta(text, `redis bucket ${n}`));
       } catch {
         // a malformed one is reported by listBuckets
       }
-      if (!cache) out.set(n, parseMeta(text, `redis bucket ${n}`));
     });
     if (cache) for (const n of names) if (cache.has(n)) out.set(n, cache.get(n) as BucketMeta);
     return out;
@@ -389,7 +391,7 @@ export class RedisStore {
    */
   async importFrom(crashDir: string | undefined, corpusDir: string | undefined, opts: { replace?: boolean } = {}): Promise<{ buckets: number; corpus: number; errors: string[] }> {
     const errors: string[] = [];
-    const uploads: (BucketUpload & { replace?: boolean })[] = [];
+    const uploads: (BucketUpload)[] = [];
     const source = crashDir ? `dir:${os.hostname()}:${path.resolve(crashDir)}` : `dir:${os.hostname()}`;
     if (crashDir) {
       const local = new CrashStore(crashDir);

@@ -11,17 +11,16 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readTimeline } from '../../src/campaign/timeline.js';
 import { CrashStore } from '../../src/store/crashStore.js';
+import { findChromium } from '../../src/bench/report.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
 let dir = '';
 let browser: Browser | undefined;
 
 function chromiumPath(): string {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.stdout.trim()) return r.stdout.trim();
-  }
-  throw new Error('chromium not found: install it (apt-get install chromium; .ci/run does this)');
+  const found = findChromium();
+  if (!found) throw new Error('chromium not found: install it (apt-get install chromium; .ci/run does this)');
+  return found;
 }
 
 function cli(args: string[]) {
