@@ -11,11 +11,14 @@ export function modeEnv(mode: GilMode): Record<string, string> {
 
 /**
  * The TSAN_OPTIONS every run on a ThreadSanitizer build needs (src/runtime/tsan.ts adds its log path and
- * symbolizer): CPython's suppressions, keep going after a report, keep the program's exit status, and let a
- * fault stay a signal.
+ * symbolizer): CPython's suppressions, keep going after a report, keep the program's exit status, let a
+ * fault stay a signal, and the longest per-thread access history. TSan drops a race report whose earlier
+ * access it can no longer restore a stack for, and the eval loop fills the default history fast: the planted
+ * unlocked counter was reported in 51 of 60 runs with the default, 70 of 70 with history_size=7 (half of them
+ * beside a busy loop), for 7% more resident memory (92 -> 99 MB).
  */
 export function tsanBaseOptions(target: Partial<Pick<Target, 'tsanSuppressions'>>): string[] {
-  return [...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0'];
+  return [...(target.tsanSuppressions ? [`suppressions=${target.tsanSuppressions}`] : []), 'halt_on_error=0', 'exitcode=0', 'handle_segv=0', 'history_size=7'];
 }
 
 /** The paste-able command that runs a program outside ftfuzz, in the given mode. */
