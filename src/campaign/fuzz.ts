@@ -16,6 +16,7 @@ import { mutateProgram, readScenario } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
 import { TimelineWriter } from './timeline.js';
+import { InputError } from '../errors.js';
 import { creditOf, Scheduler, type Shape, type Yield, type YieldReport } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { Rng } from '../generators/rng.js';
@@ -225,6 +226,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
   const reproTrials = o.reproTrials ?? 10;
   const flakyBelow = o.flakyBelow ?? 0.5;
+  // Opened before the work directory, executors and tickers exist: a bad path fails the campaign at once
+  // (it once printed the error, then ticked "programs 0" forever with the tickers and fork server alive).
+  const timeline = o.timelineFile ? new TimelineWriter(o.timelineFile) : undefined;
+  await timeline?.open().catch((error: unknown) => {
+    throw new InputError(o.timelineFile as string, `cannot write the campaign timeline (${(error as Error).message}); give --timeline a writable file path`, { cause: error });
+  });
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
   const executor = o.executor ?? createExecutor();
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
@@ -284,8 +291,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
-  const timeline = o.timelineFile ? new TimelineWriter(o.timelineFile) : undefined;
-  await timeline?.open();
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
 
   // One signal for everything in flight: the caller's, or the deadline.

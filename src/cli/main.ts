@@ -199,6 +199,13 @@ interface FleetFuzzArgs extends RedisArgs, GenArgs {
 }
 
 /** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
+/** `--timeline FILE`: a bare `--timeline` (yargs gives '') is a usage error, not the current directory. */
+function timelineArg(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!value.trim()) throw new UsageError('--timeline needs a file path (default: <crashes>/.timeline/<seed>.jsonl)');
+  return value;
+}
+
 /**
  * Turns SIGINT/SIGTERM into an abort of the returned signal (the command stops, keeping what it found); a
  * second signal exits at once with 130. Call release() when the command ends.
@@ -431,7 +438,7 @@ export function buildCli(argv: string[]) {
             spawnShare,
             signal: stopping.signal,
             progressEveryMs: live ? 1000 : progressEveryMs,
-            timelineFile: path.resolve(args.timeline ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
+            timelineFile: path.resolve(timelineArg(args.timeline) ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
             onProgress: (st) => status(formatStats(st)),
             onBucket: (b) => {
               endStatus();

@@ -1,5 +1,7 @@
 // The command line as a user meets it: exit codes, one-line errors, JSON output.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { ExitCode } from '../../src/types.js';
@@ -66,5 +68,17 @@ describe('ftfuzz CLI', () => {
     const noPython = ftfuzz(['run', program('clean.py'), '--python', '/nonexistent/python3.13t']);
     expect(noPython.code).toBe(ExitCode.Environment);
     expect(noPython.stderr).toMatch(/interpreter \/nonexistent\/python3\.13t could not be probed .*--python PATH/);
+
+    // A campaign whose timeline cannot be written ends at once with the file named (it once ticked
+    // "programs 0" forever); a bare --timeline is a usage error, not the current directory.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'ftfuzz-cli-timeline-'));
+    const campaign = ['fuzz', '--runs', '2', '--python', inject('ftPython'), '--crashes', path.join(tmp, 'crashes'), '--corpus', path.join(tmp, 'corpus')];
+    const bare = ftfuzz([...campaign, '--timeline']);
+    expect(bare.code).toBe(ExitCode.Usage);
+    expect(bare.stderr.trim().split('\n').pop()).toMatch(/^ftfuzz: error: --timeline needs a file path/);
+    const unwritable = ftfuzz([...campaign, '--timeline', tmp]);
+    expect(unwritable.code).toBe(ExitCode.Input);
+    expect(unwritable.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^ftfuzz: error: ${tmp}: cannot write the campaign timeline`));
+    rmSync(tmp, { recursive: true, force: true });
   });
 });
