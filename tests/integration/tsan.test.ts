@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkProgram } from '../../src/check.js';
+import { crashOracle } from '../../src/oracles/crashOracle.js';
 import { raceOracle } from '../../src/oracles/raceOracle.js';
 import { buildExtension } from '../../src/runtime/extension.js';
 import { probeTarget } from '../../src/runtime/targets.js';
@@ -74,4 +75,13 @@ describe('ThreadSanitizer build', () => {
     expect(twin.findings.map((f) => f.signature)).toEqual([]);
     expect(twin.runs.every((r) => r.sanitizerLog === '')).toBe(true);
   }, 600_000);
+
+  it('signs a crash on the TSan build by its C frames, from a core file (TSan turns cores off unless told)', async () => {
+    const r = await checkProgram({
+      file: path.join(dir, '..', 'native', 'crash_a.py'), targets: [tsan], modes: ['gil-off'], runs: 1, jobs: 1, timeoutMs: 60_000,
+      oracles: [crashOracle], env: { PYTHONPATH: ext },
+    });
+    expect(r.findings.map((f) => f.signature)).toEqual([expect.stringMatching(/^crash\|SIGSEGV\|.*c:planted_crash_a/)]);
+    expect(r.runs[0]?.native?.source).toBe('core');
+  }, 120_000);
 });

@@ -8,7 +8,7 @@ describe('the environment of a TSan run', () => {
   it('sets suppressions by absolute path, keeps going, keeps the exit status, logs to a file, no network symbolizer', async () => {
     const opts = tsanOptions(tsan, '/tmp/run1', '/usr/bin/llvm-symbolizer').split(':');
     expect(opts).toEqual(expect.arrayContaining([
-      `suppressions=${tsan.tsanSuppressions}`, 'halt_on_error=0', 'exitcode=0', 'handle_segv=0', 'history_size=7', 'log_path=/tmp/run1/tsan', 'external_symbolizer_path=/usr/bin/llvm-symbolizer',
+      `suppressions=${tsan.tsanSuppressions}`, 'halt_on_error=0', 'exitcode=0', 'handle_segv=0', 'history_size=7', 'disable_coredump=0', 'log_path=/tmp/run1/tsan', 'external_symbolizer_path=/usr/bin/llvm-symbolizer',
     ]));
     const env = await tsanEnv(tsan, '/tmp/run1');
     expect(env.DEBUGINFOD_URLS).toBe('');
