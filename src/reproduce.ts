@@ -14,7 +14,7 @@ export function modeEnv(mode: GilMode): Record<string, string> {
  * symbolizer): CPython's suppressions, keep going after a report, keep the program's exit status, let a
  * fault stay a signal, and the longest per-thread access history. TSan drops a race report whose earlier
  * access it can no longer restore a stack for, and the eval loop fills the default history fast: the planted
- * unlocked counter was reported in 51 of 60 runs with the default, 70 of 70 with history_size=7 (half of them
+ * unlocked counter was reported in 58 of 70 runs with the default, 80 of 80 with history_size=7 (30 of each
  * beside a busy loop), for 7% more resident memory (92 -> 99 MB).
  */
 export function tsanBaseOptions(target: Partial<Pick<Target, 'tsanSuppressions'>>): string[] {
