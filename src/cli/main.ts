@@ -198,7 +198,6 @@ interface FleetFuzzArgs extends RedisArgs, GenArgs {
   json?: string;
 }
 
-/** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
 /** `--timeline FILE`: a bare `--timeline` (yargs gives '') is a usage error, not the current directory. */
 function timelineArg(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -230,6 +229,7 @@ function onStopSignals(message: string | undefined, log: (line: string) => void)
   };
 }
 
+/** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
 async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   if (args.module) throw new UsageError('--module with --redis: module mode is not run on a fleet yet; run it locally without --redis');
   if (args.duration !== undefined && args.runs !== undefined) throw new UsageError('with --redis give one budget: --runs N (program-range slices) or --duration D (time slices)');

@@ -200,7 +200,7 @@ export class RedisStore {
     campaign?: string;
     slice?: string;
     source: string;
-    buckets: (BucketUpload)[];
+    buckets: BucketUpload[];
     corpus: CorpusUpload[];
     result?: unknown;
     programs?: number;
@@ -391,7 +391,7 @@ export class RedisStore {
    */
   async importFrom(crashDir: string | undefined, corpusDir: string | undefined, opts: { replace?: boolean } = {}): Promise<{ buckets: number; corpus: number; errors: string[] }> {
     const errors: string[] = [];
-    const uploads: (BucketUpload)[] = [];
+    const uploads: BucketUpload[] = [];
     const source = crashDir ? `dir:${os.hostname()}:${path.resolve(crashDir)}` : `dir:${os.hostname()}`;
     if (crashDir) {
       const local = new CrashStore(crashDir);

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { tsanBaseOptions } from '../reproduce.js';
 import type { Target } from '../types.js';
+import { whichOnPath } from './targets.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -52,11 +53,9 @@ let symbolizerPath: Promise<string | null> | undefined;
 /** The local llvm-symbolizer, if any (TSan falls back to its own, cruder symbolization without it). */
 export function findSymbolizer(): Promise<string | null> {
   symbolizerPath ??= (async () => {
-    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-      for (const name of ['llvm-symbolizer', 'llvm-symbolizer-19', 'llvm-symbolizer-16', 'llvm-symbolizer-14']) {
-        const candidate = path.join(dir, name);
-        if (await fs.access(candidate).then(() => true, () => false)) return candidate;
-      }
+    for (const name of ['llvm-symbolizer', 'llvm-symbolizer-19', 'llvm-symbolizer-16', 'llvm-symbolizer-14']) {
+      const found = await whichOnPath(name);
+      if (found) return found;
     }
     return null;
   })();

@@ -45,9 +45,10 @@ describe('parsers under jsfuzz', () => {
     const ended = new Promise<void>((resolve) => child.on('close', () => resolve()));
     const reached = new Promise<void>((resolve) => {
       const onData = (c: Buffer) => {
-        out += c.toString();
+        const text = c.toString();
+        out += text;
         // jsfuzz prints "#<executions> NEW|PULSE ..." lines.
-        for (const m of c.toString().matchAll(/^#(\d+) /gm)) execs = Math.max(execs, Number(m[1]));
+        for (const m of text.matchAll(/^#(\d+) /gm)) execs = Math.max(execs, Number(m[1]));
         if (execs >= FUZZ_EXECS) resolve();
       };
       child.stdout.on('data', onData);
