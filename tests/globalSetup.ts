@@ -27,12 +27,33 @@ export default async function setup(project: TestProject): Promise<void> {
   // overlapping them with another build's make keeps both cores busy (measured in the closing note of issue 2).
   const mainVersion = process.env.FTFUZZ_TEST_VERSION;
   // The debug build takes the same version spec, which resolves to the same release.
-  const [main, old, debug, tsan] = await Promise.all([
-    installPython({ version: mainVersion, log: logAs('default') }),
-    installPython({ version: process.env.FTFUZZ_TEST_OLD_VERSION ?? '3.13.5', log: logAs('old') }),
-    installPython({ version: mainVersion, variant: 'debug', log: logAs('debug') }),
-    installPython({ version: mainVersion, variant: 'tsan', log: logAs('tsan') }),
-  ]);
+  // One failed build stops the others (their processes killed, their work directories removed) before the
+  // error is reported, so a failed setup leaves nothing half-built behind and vitest exits at once.
+  const stop = new AbortController();
+  let firstError: unknown;
+  const builds = [
+    { version: mainVersion, label: 'default' },
+    { version: process.env.FTFUZZ_TEST_OLD_VERSION ?? '3.13.5', label: 'old' },
+    { version: mainVersion, variant: 'debug' as const, label: 'debug' },
+    { version: mainVersion, variant: 'tsan' as const, label: 'tsan' },
+  ].map((b) =>
+    installPython({ version: b.version, variant: b.variant, log: logAs(b.label), signal: stop.signal }).catch((error: unknown) => {
+      if (!stop.signal.aborted) {
+        firstError = error;
+        stop.abort();
+      }
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(builds);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw firstError ?? failed.reason;
+  const [main, old, debug, tsan] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof installPython>>>).value) as [
+    Awaited<ReturnType<typeof installPython>>,
+    Awaited<ReturnType<typeof installPython>>,
+    Awaited<ReturnType<typeof installPython>>,
+    Awaited<ReturnType<typeof installPython>>,
+  ];
   project.provide('ftPython', main.target.executable);
   project.provide('ftPythonOld', old.target.executable);
   project.provide('ftPythonDebug', debug.target.executable);

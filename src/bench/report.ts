@@ -23,7 +23,7 @@ export async function reportSection(o: { lines?: number; buckets?: number } = {}
   const nLines = o.lines ?? 10_000;
   const nBuckets = o.buckets ?? 500;
   const exe = findChromium();
-  if (!exe) return [{ name: 'report render', value: 'skipped', note: 'chromium not found (apt-get install chromium)' }];
+  if (!exe) return [{ name: 'report render', value: 'skipped', note: 'chromium not found (ftfuzz setup --for report installs it)' }];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-report-'));
   try {
     const crashes = path.join(dir, 'crashes');

@@ -18,7 +18,7 @@ export interface TestRedis {
 
 export function redisServerPath(): string {
   const found = whichOnPathSync('redis-server');
-  if (!found) throw new Error('redis-server not found: install it (apt-get install redis-server; .ci/run does this)');
+  if (!found) throw new Error('redis-server not found: install it: ftfuzz setup --for fleet (Debian package redis-server)');
   return found;
 }
 

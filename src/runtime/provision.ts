@@ -6,14 +6,15 @@
 // patch is applied); the python.org tarball. A version series ("3.13") resolves to the newest patch
 // release that can actually be downloaded: mirrors list versions they no longer serve (404), so each
 // candidate is tried newest first.
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { Target } from '../types.js';
 import { cacheDir } from './paths.js';
 import { buildLocked, extract, readPatchlevel, type Built } from './provision/build.js';
 import { DEFAULT_SERIES, findInstalled, newestFirst, parseVersionSpec, seriesOf, type Variant } from './provision/cache.js';
-import { capture, type Logged } from './provision/commands.js';
+import { type Logged } from './provision/commands.js';
+import { ensureTools, missingTools } from './provision/tools.js';
 import { debianCandidates, pythonOrgCandidates, userSourceCandidate, type SourceCandidate } from './provision/sources.js';
 import { compareTargets, discoverTargets, probeTarget } from './targets.js';
 
@@ -33,6 +34,45 @@ export interface InstallOptions {
   log?: (line: string) => void;
   /** Heartbeat period while a build step runs. */
   heartbeatMs?: number;
+  /** Stops the build: its processes are killed and its work directory removed. */
+  signal?: AbortSignal;
+}
+
+// Work directories of builds in flight in this process: removed on exit even when the process ends
+// without unwinding (vitest ending its global setup, process.exit on a second SIGINT). A build killed
+// outright leaves its directory, named with its pid; the next install removes those whose process is gone.
+const activeWorkDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function removeOnExit(dir: string): void {
+  activeWorkDirs.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const d of activeWorkDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove `work-<pid>-*` directories of builds whose process no longer exists. Returns what was removed. */
+export async function sweepAbandonedWorkDirs(buildRoot: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await fs.readdir(buildRoot).catch(() => [] as string[])) {
+    const m = /^work-(\d+)-/.exec(name);
+    // Directories from before work dirs carried a pid (`work-XXXXXX`) are abandoned by definition.
+    if (!name.startsWith('work-') || (m && processAlive(Number(m[1])))) continue;
+    await fs.rm(path.join(buildRoot, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** The install, and whether this call built it (false: a matching install already existed). */
@@ -62,27 +102,19 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
     }
   }
 
-  if (variant === 'tsan' && (await capture('sh', ['-c', 'command -v clang && command -v clang++'])).code !== 0) {
-    throw new EnvironmentError(
-      'a ThreadSanitizer build needs clang, which is not on PATH; install it (Debian: apt-get install clang; ' +
-        "ftfuzz's .ci/run does) or pass a TSan interpreter with --python PATH",
-    );
-  }
-  for (const tool of ['make', 'cc', 'tar']) {
-    if ((await capture('sh', ['-c', `command -v ${tool}`])).code !== 0) {
-      throw new EnvironmentError(
-        `building CPython needs ${tool}, which is not on PATH; install a C toolchain (Debian: apt-get install build-essential) ` +
-          'or point ftfuzz at an existing interpreter with --python PATH',
-      );
-    }
-  }
+  // The toolchain first (as root, from Debian's packages): a build that fails after minutes for want of
+  // clang, or silently leaves out _ctypes for want of libffi-dev, is worse than a clear line now.
+  await ensureBuildTools(variant, say);
   await fs.mkdir(path.join(root, 'logs'), { recursive: true });
   await fs.mkdir(path.join(root, 'build'), { recursive: true });
   await fs.mkdir(path.join(root, 'pythons'), { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logPath = path.join(root, 'logs', `install-${stamp}-${process.pid}.log`);
   const log: Logged = { stream: createWriteStream(logPath), path: logPath };
-  const workDir = await fs.mkdtemp(path.join(root, 'build', 'work-'));
+  const abandoned = await sweepAbandonedWorkDirs(path.join(root, 'build'));
+  if (abandoned.length > 0) say(`removed ${abandoned.length} work director${abandoned.length === 1 ? 'y' : 'ies'} of interrupted builds (${abandoned.join(', ')})`);
+  const workDir = await fs.mkdtemp(path.join(root, 'build', `work-${process.pid}-`));
+  removeOnExit(workDir);
   const tried: string[] = [];
   try {
     let candidates: SourceCandidate[];
@@ -126,6 +158,27 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
   } finally {
     log.stream.end();
     await fs.rm(workDir, { recursive: true, force: true });
+    activeWorkDirs.delete(workDir);
+  }
+}
+
+/**
+ * The tools a build needs: installed when we are root with apt-get; otherwise a missing compiler (or clang for
+ * TSan) stops the install with the command that installs it, while missing -dev libraries only cost modules
+ * and are named in a warning.
+ */
+async function ensureBuildTools(variant: Variant, say: (line: string) => void): Promise<void> {
+  for (const purpose of variant === 'tsan' ? (['build', 'tsan'] as const) : (['build'] as const)) {
+    try {
+      await ensureTools({ purpose, log: say });
+    } catch (error) {
+      if (!(error instanceof EnvironmentError)) throw error;
+      const missing = await missingTools(purpose);
+      if (missing.some((t) => !t.dpkg)) {
+        throw new EnvironmentError(`${error.message}; or point ftfuzz at an existing interpreter with --python PATH`);
+      }
+      say(`warning: ${error.message} (the build goes on without the C modules they provide)`);
+    }
   }
 }
 

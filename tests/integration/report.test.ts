@@ -19,7 +19,7 @@ let browser: Browser | undefined;
 
 function chromiumPath(): string {
   const found = findChromium();
-  if (!found) throw new Error('chromium not found: install it (apt-get install chromium; .ci/run does this)');
+  if (!found) throw new Error('chromium not found: install it: ftfuzz setup --for report');
   return found;
 }
 

@@ -14,6 +14,8 @@ import { formatElapsed, runLogged, type Logged } from './commands.js';
 export interface BuildOptions {
   jobs?: number;
   heartbeatMs?: number;
+  /** Aborting kills the running step's whole process group; the install then fails and cleans up. */
+  signal?: AbortSignal;
 }
 
 export interface Built {
@@ -117,8 +119,14 @@ export async function buildLocked(
         () => say(`  ${step.name} still running (elapsed ${formatElapsed(Date.now() - started)}, log: ${log.path})`),
         options.heartbeatMs ?? 30_000,
       );
-      const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log, env }).finally(() => clearInterval(heartbeat));
+      const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log, env, signal: options.signal }).finally(() => clearInterval(heartbeat));
+      if (options.signal?.aborted) {
+        // The prefix may hold half an install: it has no marker, so it is never used, and it goes now.
+        await fs.rm(prefix, { recursive: true, force: true });
+        throw new EnvironmentError(`building CPython ${version}t (${variant}) was stopped at ${step.name}; its work directory is removed (log: ${log.path})`);
+      }
       if (code !== 0) {
+        await fs.rm(prefix, { recursive: true, force: true });
         throw new EnvironmentError(
           `building CPython ${version}t failed at ${step.name} (exit ${code}); see the log ${log.path}, ` +
             `or point ftfuzz at an existing interpreter with --python PATH`,

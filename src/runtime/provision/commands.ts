@@ -7,21 +7,41 @@ export interface Logged {
   path: string;
 }
 
+/**
+ * Run a build step with its output in the log. The step leads its own process group, so an abort (another
+ * build of the same test setup failed, or the user stopped the install) kills `make` and every compiler it
+ * started, not only `make`.
+ */
 export function runLogged(
   command: string,
   args: string[],
-  options: { cwd?: string; log: Logged; env?: NodeJS.ProcessEnv },
+  options: { cwd?: string; log: Logged; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<number> {
   return new Promise((resolve) => {
     options.log.stream.write(`\n$ ${command} ${args.join(' ')}${options.cwd ? `   (in ${options.cwd})` : ''}\n`);
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.signal?.aborted) {
+      resolve(130);
+      return;
+    }
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    options.signal?.addEventListener('abort', kill, { once: true });
     child.stdout.on('data', (chunk: Buffer) => options.log.stream.write(chunk));
     child.stderr.on('data', (chunk: Buffer) => options.log.stream.write(chunk));
     child.on('error', (error) => {
       options.log.stream.write(`\n[ftfuzz] could not start ${command}: ${error.message}\n`);
       resolve(127);
     });
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', kill);
+      resolve(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
