@@ -528,12 +528,12 @@ export const OPS: OpSpec[] = [
   ]),
   ...ops('lru_cache', [
     // The wrapped function is pure: whatever the cache state, f(x) == x*x + 1.
-    { id: 'call', effect: 'exact', cite: 'lru-cache', tokens: 'none', body: (c) => [py.if(py.cmp(py.call(c.o, [int(c.small % 24)]), 'NotEq', int((c.small % 24) ** 2 + 1)), [call(N('_MISMATCH'), 'append', str(`${c.attr}:lru`))])] },
+    { id: 'call', effect: 'exact', cite: 'lru-cache', tokens: 'none', body: (c) => [py.if(py.cmp(py.call(c.o, [int(c.small % 24)]), 'NotEq', int((c.small % 24) ** 2 + 1)), [call(N('_MISMATCH'), 'append', str('lru_cache.call'))])] },
     { id: 'cache_info', effect: 'invariant-only', cite: 'lru-cache', tokens: 'read', body: (c) => [keep(py.method(c.o, 'cache_info'))] },
     { id: 'cache_clear', effect: 'invariant-only', cite: 'lru-cache', tokens: 'none', body: (c) => [call(c.o, 'cache_clear')] },
   ]),
   ...ops('Random', [
-    { id: 'random', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [py.if(py.unary('Not', py.cmp(int(0), 'LtE', py.method(c.o, 'random'))), [call(N('_MISMATCH'), 'append', str('random-range'))])] },
+    { id: 'random', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [py.if(py.unary('Not', py.cmp(int(0), 'LtE', py.method(c.o, 'random'))), [call(N('_MISMATCH'), 'append', str('Random.random'))])] },
     { id: 'randrange', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'randrange', [int(10)]))] },
     { id: 'getrandbits', effect: 'invariant-only', cite: 'random-doc', tokens: 'read', body: (c) => [keep(py.method(c.o, 'getrandbits', [int(64)]))] },
   ]),
@@ -698,7 +698,7 @@ export const OPS: OpSpec[] = [
       effect: 'exact',
       cite: 'news-stdlib-lazy',
       tokens: 'none',
-      body: (c) => [py.if(py.cmp(py.method(N('base64'), 'b85decode', [c.o]), 'NotEq', py.bytes(Buffer.from('ftfuzz payload: 0123456789'))), [call(N('_MISMATCH'), 'append', str('b85decode'))])],
+      body: (c) => [py.if(py.cmp(py.method(N('base64'), 'b85decode', [c.o]), 'NotEq', py.bytes(Buffer.from('ftfuzz payload: 0123456789'))), [call(N('_MISMATCH'), 'append', str('base64.b85decode'))])],
     },
   ]),
   ...ops('hash_set', [

@@ -107,13 +107,25 @@ function threadDef(t: ThreadPlan): Stmt {
   const takenObjects = [...new Set(t.ops.map((i) => i.obj.v))];
   return py.def(`thread_${t.tid}`, [], [
     py.assign(py.store('tid'), py.int(t.tid)),
+    // The op an unexpected exception escaped from: its slot, named by `_SLOTS` (differential families are
+    // keyed by object kind, op and exception type, never by the catch-all observable).
+    py.assign(py.store('tok'), py.int(0)),
     py.assign(py.store('probe'), py.sub(N('_PROBES'), py.int(t.tid))),
     ...takenObjects.map((v) => py.assign(py.store(`taken_${v}`), py.sub(py.sub(N('_TAKEN'), s(v)), py.int(t.tid)))),
     py.try(
       [py.expr(py.method(N('_BARRIER'), 'wait')), py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), loop.length ? loop : [py.pass()])],
       [
         py.except(N('BaseException'), 'exc', [
-          py.expr(py.method(N('_UNEXPECTED'), 'append', [py.bin(s('%s in thread %d: %s'), 'Mod', py.tuple([py.attr(py.call(N('type'), [N('exc')]), '__name__'), N('tid'), N('exc')]))])),
+          py.expr(
+            py.method(N('_UNEXPECTED'), 'append', [
+              py.bin(s('%s in thread %d during %s: %s'), 'Mod', py.tuple([
+                py.attr(py.call(N('type'), [N('exc')]), '__name__'),
+                N('tid'),
+                py.sub(py.method(py.method(N('_SLOTS'), 'get', [py.bin(N('tok'), 'FloorDiv', N('SPAN')), s('? ?')]), 'split', [s(' '), py.int(1)]), py.int(-1)),
+                N('exc'),
+              ])),
+            ]),
+          ),
           py.raise(null),
         ]),
       ],

@@ -6,7 +6,7 @@ import { KINDS, MAX_ATTRS, OPS, OPS_BY_KIND, type EffectClass, type KindSpec, ty
 import { Rng } from './rng.js';
 
 /** Bumped whenever the same seed and options would give a different program. */
-export const GENERATOR_VERSION = 'ftfuzz-gen/1';
+export const GENERATOR_VERSION = 'ftfuzz-gen/2';
 /** Tokens of one op slot: slot * SPAN + iteration (iterations stay below SPAN). */
 export const SPAN = 1 << 20;
 

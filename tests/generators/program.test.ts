@@ -43,9 +43,10 @@ describe('generateProgram', () => {
   });
 
   it('wraps the scenario in leak rounds only when asked, keeping definitions at module level', () => {
-    const flat = generateProgram(5).source;
+    // Kinds whose memory is neutral (Mock keeps every call: never under the leak harness).
+    const flat = generateProgram(5, { kinds: ['list', 'dict'] }).source;
     expect(flat).not.toContain('def _scenario');
-    const rounds = generateProgram(5, { rounds: 6, warmupRounds: 2 }).source;
+    const rounds = generateProgram(5, { kinds: ['list', 'dict'], rounds: 6, warmupRounds: 2 }).source;
     expect(rounds).toMatch(/^def _scenario\(\):\n {4}global /m);
     expect(rounds).toContain("'type': 'leak-rounds', 'warmup': 2");
     // Thread functions and classes stay module-level: 3.13t immortalizes them, so per-round copies would leak.

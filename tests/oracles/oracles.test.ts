@@ -27,16 +27,18 @@ describe('differentialOracle', () => {
     ];
     const [finding, ...rest] = differentialOracle.check(runs);
     expect(rest).toEqual([]);
-    expect(finding?.signature).toBe('differential|n|cross-run|3.13.15t/gil-off');
+    expect(finding?.signature).toBe('differential|n|-|-|cross-run');
+    expect(finding?.title).toMatch(/under 3\.13\.15t\/gil-off$/);
     expect(finding?.modes).toEqual(['gil-off']);
-    expect(finding?.hits).toBe(2);
+    // Only the run that deviated counts as a hit (the other gil-off run met the reference).
+    expect(finding?.hits).toBe(1);
     expect(finding?.verdict).toBe('unknown');
   });
 
   it('blames the side that misses the prediction, as a runtime bug once enough runs met and missed it', () => {
     const runs = [fakeRun('gil-on', obs({ n: 8 }, { n: 8 })), fakeRun('gil-off', obs({ n: 7 }, { n: 8 }))];
     const [finding] = differentialOracle.check(runs);
-    expect(finding?.signature).toBe('differential|n|prediction|3.13.15t/gil-off');
+    expect(finding?.signature).toBe('differential|n|-|-|prediction');
     expect(finding?.verdict).toBe('unknown');
     const [again] = differentialOracle.check([...runs, ...runs.map((r) => ({ ...r, runIndex: 1 }))]);
     expect(again?.signature).toBe(finding?.signature);
@@ -61,14 +63,32 @@ describe('differentialOracle', () => {
   it('compares interpreters too, and plain scripts by how they ended', () => {
     const old = fakeTarget('3.13.5');
     const runs = [fakeRun('gil-on', obs({ n: 1 })), fakeRun('gil-on', { ...obs({ n: 2 }), target: old })];
-    expect(differentialOracle.check(runs)[0]?.signature).toBe('differential|n|cross-run|3.13.5t/gil-on');
+    expect(differentialOracle.check(runs)[0]?.signature).toBe('differential|n|-|-|cross-run');
+    expect(differentialOracle.check(runs)[0]?.title).toMatch(/under 3\.13\.5t\/gil-on$/);
     // A plain script: exit status and uncaught exception type, between modes and between interpreters.
     const [mode] = differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-off', { termination: { kind: 'exit', code: 1 }, uncaughtException: { excType: 'KeyError', message: 'k' } })]);
-    expect(mode?.signature).toBe('differential|outcome|exit 1 (KeyError)|vs exit 0|3.13.15t/gil-off');
+    expect(mode?.signature).toBe('differential|outcome|exit 1 (KeyError)|vs exit 0|cross-run');
     expect(mode?.verdict).toBe('unknown');
     const [version] = differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-on', { target: old, termination: { kind: 'exit', code: 2 } })]);
-    expect(version?.signature).toBe('differential|outcome|exit 2|vs exit 0|3.13.5t/gil-on');
+    expect(version?.signature).toBe('differential|outcome|exit 2|vs exit 0|cross-run');
+    expect(version?.title).toMatch(/under 3\.13\.5t\/gil-on/);
     expect(differentialOracle.check([fakeRun('gil-on'), fakeRun('gil-off')])).toEqual([]);
+  });
+
+  it('splits unexpected exceptions by op and exception type, and names objects by kind, never by variable', () => {
+    const unexpected = (entries: string[]) => obs({ unexpected: entries, 'o0.len_consistent': true }, { unexpected: [], 'o0.len_consistent': true });
+    const accounting = { records: [{ ftfuzz: 1, type: 'accounting', objects: { o0: { kind: 'deque', ops: ['deque.append', 'deque.pop'] } } }] };
+    const runs = [
+      fakeRun('gil-on', { ...unexpected([]), ...accounting }),
+      fakeRun('gil-off', { ...unexpected(['TypeError in thread 1 during deque.pop: x', 'TypeError in thread 3 during deque.pop: y', 'KeyError in thread 2 during dict.pop: z']), ...accounting }),
+      fakeRun('gil-off', { ...obs({ unexpected: [], 'o0.len_consistent': false }, { unexpected: [], 'o0.len_consistent': true }), ...accounting }),
+    ];
+    const signatures = differentialOracle.check(runs).map((f) => f.signature).sort();
+    expect(signatures).toEqual([
+      'differential|deque.len_consistent|deque|deque.append,deque.pop|prediction',
+      'differential|unexpected|deque.pop|TypeError|prediction',
+      'differential|unexpected|dict.pop|KeyError|prediction',
+    ]);
   });
 
   it('counts a structured run that ended without reporting as a missing value', () => {
