@@ -1,45 +1,56 @@
-// `npm run bench -- bugs`: the known-bug benchmark. A campaign of a given budget runs on an old release
-// (default 3.13.5t); every bucket it stores is replayed on a newer release (default 3.13.15t) with as
-// many trials as the bucket's rate needs for an absence to mean something (triage/claims.ts), and graded:
-//   fixed-between   reproduces on the old release, absent on the new one: a real bug upstream fixed;
-//   still present   shows on the new release too: a real crash or hang it still has, or a candidate
-//                   unfixed bug;
-//   not reproduced  its reproducer did not show it again on the old release (nothing to grade);
-//   inconclusive    too few trials for the rate to call it absent, or the control failed: a bucket absent
-//                   on the new release is run again on the old one, as many trials in the same session,
-//                   and must show there (rates drift with load, so the recorded rate alone is not proof).
-// Each bucket is matched against the NEWS entries of knownBugs.ts and timed from the campaign's start.
+// `npm run bench -- bugs`: the known-bug benchmark, counted in bugs (families), not buckets. A campaign of a
+// given budget runs on an old release (default 3.13.5t); each family it stores is graded on a newer release
+// (default 3.13.15t) from its most reproducible bucket, with old and new trials interleaved in one session:
+//   fixed-between   absent on the new release against the bucket's recorded rate (the trials rule out its
+//                   95% lower bound, and no crash or hang of the family showed there), and shown on the old
+//                   release significantly more often (Fisher's exact, one-sided, p < 0.05);
+//   still present   shows on the new release too (any signature of the family);
+//   inconclusive    neither: too few trials for the recorded rate, or no significant control;
+//   not reproduced  its reproducer did not show it again when the campaign measured its rate.
+// A family whose verdict is `unknown` (a lost write seen too few times, a hand-written program's hang) is
+// graded but never counted as a real bug. Families are split into those the hand-written table of 3.13
+// fixes (knownBugs.ts) recognises and those outside it: the table is also what the op families were
+// designed from, so only the second group measures reach beyond it.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
+import { UsageError } from '../errors.js';
 import { installPython } from '../runtime/provision.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
-import { recordedRate } from '../triage/claims.js';
-import { knownBugsOf, measureVersions, reproducerOf, shortLabel } from '../triage/triage.js';
+import { fixedBetween, rateLowerBound, recordedCount, trialsNeeded, type BetweenClaim, type Count } from '../triage/claims.js';
+import { groupFamilies, regroupStore, type FamilyRow } from '../triage/families.js';
+import { KNOWN_BUGS, STILL_OPEN_UPSTREAM, formatLink, inNews, type UpstreamLink } from '../triage/knownBugs.js';
+import { familyLinks, reproducerOf, upstreamLinksOf } from '../triage/triage.js';
 import { bucketTrialLimit, runTrials, trialModes } from '../triage/trials.js';
 import type { Executor } from '../runtime/executor.js';
 import type { GenOptions } from '../generators/scenario.js';
-import { fixedLabel, inNews, type KnownBug } from '../triage/knownBugs.js';
+import type { Target } from '../types.js';
 
-export type Grade = 'fixed-between' | 'still-present' | 'not-reproduced' | 'inconclusive';
+export type Grade = BetweenClaim | 'not-reproduced';
 
-export interface GradedBucket {
-  bucket: string;
+export interface GradedFamily {
+  id: string;
+  key: string;
+  label: string;
   kind: string;
-  signature: string;
   verdict: string;
-  /** Time from the campaign's start to the bucket's first sighting, ms. */
+  buckets: string[];
+  /** The bucket graded: the family's most reproducible one. */
+  graded: string | null;
+  /** Time from the campaign's start to the family's first sighting, ms. */
   firstFoundMs: number;
-  oldRate: number;
-  newTrials: number;
-  newHits: number;
-  /** The control: the same trials on the old release, run right after the new release showed nothing. */
-  controlTrials?: number;
-  controlHits?: number;
+  /** The graded bucket's rate recorded by the campaign (on the old release). */
+  recorded: Count | null;
+  old: Count;
+  new: Count;
+  /** Fisher's one-sided p-value (old above new), when there was something to compare. */
+  p: number | null;
   grade: Grade;
-  known: KnownBug[];
-  frames: string[];
+  why: string;
+  upstream: UpstreamLink[];
+  /** Recognised by the hand-written table of 3.13 fixes and open issues (a `match` or `candidate` link to it). */
+  inTable: boolean;
 }
 
 export interface BugsOptions {
@@ -53,32 +64,72 @@ export interface BugsOptions {
   executor?: Executor;
   /** Share of fork-server programs run in fresh processes (the campaign's default when unset). */
   spawnShare?: number;
-  /** Most trials per bucket on the new release. */
+  /** Most trials per release and family. */
   maxTrials?: number;
   log?: (line: string) => void;
 }
 
 export interface BugsReport {
   stats: CampaignStats;
-  graded: GradedBucket[];
+  families: GradedFamily[];
   old: string;
   new: string;
+  /** Programs in parallel: the CPU-hours are the budget times this. */
+  jobs: number;
 }
 
-export function gradeOf(meta: BucketMeta, status: string | undefined, controlHits?: number): Grade {
-  if (!meta.reproduction || meta.reproduction.hits === 0) return 'not-reproduced';
-  if (status === 'not-affected') return controlHits === 0 ? 'inconclusive' : 'fixed-between';
-  if (status === 'affected') return 'still-present';
-  return 'inconclusive';
+/** An --out directory must be new or empty: old finds would otherwise show up at "0.0 min". */
+export async function freshOutDir(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw new UsageError(`--out ${dir}: cannot be read (${error.code ?? error.message}); pass a new directory`);
+  });
+  if (entries.length > 0) throw new UsageError(`--out ${dir} is not empty (${entries.length} entries): the benchmark would count an earlier run's finds; pass a new or empty directory`);
+  await fs.mkdir(dir, { recursive: true });
+}
+
+const TABLE = new Set([...KNOWN_BUGS, ...STILL_OPEN_UPSTREAM].map((b) => b.gh));
+
+/** The bucket a family is graded by: the highest lower bound of its recorded rate. */
+function bestBucket(row: FamilyRow): { bucket: string; meta: BucketMeta; recorded: Count } | null {
+  let best: { bucket: string; meta: BucketMeta; recorded: Count } | null = null;
+  for (const b of row.buckets) {
+    const recorded = recordedCount(b.meta, 'repro.py');
+    if (!recorded || recorded.hits === 0) continue;
+    if (!best || rateLowerBound(recorded) > rateLowerBound(best.recorded)) best = { ...b, recorded };
+  }
+  return best;
+}
+
+/**
+ * Old and new trials interleaved (new, old, new, old, ...), so that load drifts alike on both: as many
+ * rounds as an absence claim against the recorded rate needs (at least 3, at most `max`), fewer once the
+ * new release showed the bug in 3 rounds.
+ */
+async function interleavedTrials(file: string, meta: BucketMeta, recorded: Count, old: Target, neu: Target, max: number): Promise<{ old: Count; new: Count }> {
+  const rounds = Math.max(3, Math.min(max, trialsNeeded(recorded)));
+  const o = { hits: 0, trials: 0 };
+  const n = { hits: 0, trials: 0 };
+  const one = async (target: Target, into: Count) => {
+    const r = await runTrials({ file, target, modes: trialModes(target, meta.modes, meta.signature), signature: meta.signature, family: meta.family?.key, trials: 1, timeoutMs: bucketTrialLimit(meta, 30_000) });
+    into.trials += r.trials;
+    into.hits += r.hits;
+  };
+  for (let i = 0; i < rounds; i++) {
+    await one(neu, n);
+    await one(old, o);
+    if (n.hits > 0 && i >= 2) break;
+  }
+  return { old: o, new: n };
 }
 
 export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   const log = o.log ?? (() => undefined);
+  await freshOutDir(o.dir);
   const old = (await installPython({ version: o.oldVersion, log })).target;
   const neu = (await installPython({ version: o.newVersion, log })).target;
   const crashDir = path.join(o.dir, 'crashes');
   const corpusDir = path.join(o.dir, 'corpus');
-  await fs.mkdir(o.dir, { recursive: true });
   const started = Date.now();
   log(`campaign: ${Math.round(o.budgetMs / 60_000)} min on ${old.label}, seed ${o.seed}, ${o.jobs} jobs; crashes -> ${crashDir}`);
   const stats = await runCampaign({
@@ -91,59 +142,69 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
         : `  new bucket ${b.bucket} (${b.verdict}) at ${((Date.now() - started) / 60_000).toFixed(1)} min: ${b.title.slice(0, 120)}`),
   });
   const store = new CrashStore(crashDir);
-  const graded: GradedBucket[] = [];
-  for (const bucket of stats.buckets) {
-    const meta = await store.read(bucket);
-    if (!meta) continue;
-    const rate = recordedRate(meta);
-    let status: string | undefined;
-    let newTrials = 0;
-    let newHits = 0;
-    let control: { trials: number; hits: number } | undefined;
-    if (meta.reproduction && meta.reproduction.hits > 0) {
-      const after = await measureVersions(store, bucket, meta, [neu], { trials: 3, timeoutMs: 30_000, maxTrials: o.maxTrials ?? 30 });
-      const v = after.versions?.[shortLabel(neu)];
-      status = v?.status;
-      newTrials = v?.trials ?? 0;
-      newHits = v?.hits ?? 0;
-      if (status === 'not-affected') {
-        const r = await runTrials({
-          file: await reproducerOf(store, bucket), target: old, modes: trialModes(old, meta.modes, meta.signature), signature: meta.signature,
-          trials: Math.max(3, newTrials), timeoutMs: bucketTrialLimit(meta, 30_000),
-        });
-        control = { trials: r.trials, hits: r.hits };
-      }
+  await regroupStore(store);
+  const { buckets } = await store.list();
+  const unconfirmed = (await new CrashStore(path.join(crashDir, '.unconfirmed')).list()).buckets;
+  const rows = groupFamilies(buckets.filter((b) => stats.buckets.includes(b.bucket)), unconfirmed);
+  log(`grading ${rows.length} famil${rows.length === 1 ? 'y' : 'ies'} (${stats.buckets.length} buckets) on ${neu.label}, old and new trials interleaved`);
+  const families: GradedFamily[] = [];
+  for (const row of rows) {
+    const best = bestBucket(row);
+    const links = familyLinks(await Promise.all(row.buckets.map((b) => upstreamLinksOf(store, b.bucket, b.meta))));
+    let grade: Grade = 'not-reproduced';
+    let why = 'no bucket of the family reproduced when the campaign measured its rate';
+    let counts = { old: { hits: 0, trials: 0 }, new: { hits: 0, trials: 0 } };
+    let p: number | null = null;
+    if (best) {
+      counts = await interleavedTrials(await reproducerOf(store, best.bucket), best.meta, best.recorded, old, neu, o.maxTrials ?? 30);
+      const claim = fixedBetween(counts.old, counts.new, best.recorded);
+      grade = claim.claim;
+      why = claim.why;
+      p = claim.p;
     }
-    const g: GradedBucket = {
-      bucket, kind: meta.kind, signature: meta.signature, verdict: meta.verdict ?? 'unknown',
-      firstFoundMs: Math.max(0, Date.parse(meta.firstSeen) - started), oldRate: rate, newTrials, newHits,
-      ...(control ? { controlTrials: control.trials, controlHits: control.hits } : {}),
-      grade: gradeOf(meta, status, control?.hits), known: await knownBugsOf(store, bucket, meta), frames: meta.native?.frames ?? [],
+    const g: GradedFamily = {
+      id: row.id, key: row.key, label: row.label, kind: row.kind, verdict: row.verdict, buckets: row.buckets.map((b) => b.bucket), graded: best?.bucket ?? null,
+      firstFoundMs: Math.max(0, Date.parse(row.firstSeen) - started), recorded: best?.recorded ?? null, old: counts.old, new: counts.new, p, grade, why,
+      upstream: links, inTable: links.some((l) => TABLE.has(l.bug.gh)),
     };
-    graded.push(g);
-    // Written after every graded bucket (atomically): grading can take minutes per bucket, and a run
-    // stopped part-way keeps what it graded.
-    await writeFileAtomic(path.join(o.dir, 'bugs.json'), `${JSON.stringify({ old: old.label, new: neu.label, stats, graded: graded.map((x) => ({ ...x, known: x.known.map((k) => k.gh) })) }, null, 2)}\n`);
-    log(`  ${bucket}: ${g.grade} (old rate ${rate.toFixed(2)}, new ${newHits}/${newTrials}${control ? `, control on old ${control.hits}/${control.trials}` : ''})${g.known.length ? `; NEWS gh-${g.known.map((k) => k.gh).join(', gh-')}` : ''}`);
+    families.push(g);
+    // Written after every graded family (atomically): grading takes minutes, a run stopped part-way keeps what it graded.
+    await writeFileAtomic(path.join(o.dir, 'bugs.json'), `${JSON.stringify({ old: old.label, new: neu.label, stats, families: families.map(jsonFamily) }, null, 2)}\n`);
+    log(`  ${g.id} ${g.label}: ${g.grade} (${g.why})`);
   }
-  return { stats, graded, old: old.label, new: neu.label };
+  return { stats, families, old: old.label, new: neu.label, jobs: o.jobs };
 }
 
-/** The report's rows: one per bucket, then the counts the issue asks for. */
+function jsonFamily(g: GradedFamily): Record<string, unknown> {
+  return { ...g, upstream: g.upstream.map((l) => ({ gh: l.bug.gh, area: l.bug.area, strength: l.strength, matched: l.matched, status: l.status })) };
+}
+
+/** A real bug: a runtime-bug verdict graded on both releases (never `unknown`, never inconclusive). */
+export function isRealBug(g: Pick<GradedFamily, 'verdict' | 'grade'>): boolean {
+  return g.verdict === 'runtime-bug' && (g.grade === 'fixed-between' || g.grade === 'still-present');
+}
+
+/** The report: one row per family, then the counts. */
 export function formatBugsReport(r: BugsReport): string[] {
   const lines: string[] = [];
-  lines.push(`${r.stats.programs} programs, ${r.stats.executions} executions in ${(r.stats.elapsedMs / 60_000).toFixed(1)} min on ${r.old}; graded on ${r.new}`);
+  const buckets = r.families.reduce((n, f) => n + f.buckets.length, 0);
+  lines.push(`${r.stats.programs} programs, ${r.stats.executions} executions in ${(r.stats.elapsedMs / 60_000).toFixed(1)} min on ${r.old}; ${r.families.length} families in ${buckets} buckets; graded on ${r.new}`);
   const order: Grade[] = ['fixed-between', 'still-present', 'inconclusive', 'not-reproduced'];
-  for (const g of [...r.graded].sort((a, b) => order.indexOf(a.grade) - order.indexOf(b.grade) || a.firstFoundMs - b.firstFoundMs)) {
-    const known = g.known.length ? g.known.map((k) => `gh-${k.gh} (${k.area}, ${fixedLabel(k)})`).join('; ') : 'no upstream match';
-    lines.push(`  ${g.grade.padEnd(14)} ${g.kind.padEnd(12)} first at ${(g.firstFoundMs / 60_000).toFixed(1).padStart(5)} min  ${g.bucket}  [${g.verdict}]  new ${g.newHits}/${g.newTrials}${g.controlTrials !== undefined ? `, old again ${g.controlHits}/${g.controlTrials}` : ''}`);
-    lines.push(`      ${g.signature.slice(0, 150)}`);
-    lines.push(`      ${known}`);
+  const sorted = [...r.families].sort((a, b) => order.indexOf(a.grade) - order.indexOf(b.grade) || a.firstFoundMs - b.firstFoundMs);
+  for (const g of sorted) {
+    const trials = `old ${g.old.hits}/${g.old.trials}, new ${g.new.hits}/${g.new.trials}${g.p !== null ? `, p = ${g.p.toFixed(4)}` : ''}`;
+    lines.push(`  ${g.grade.padEnd(14)} ${g.kind.padEnd(12)} first at ${(g.firstFoundMs / 60_000).toFixed(1).padStart(5)} min  ${g.id}  [${g.verdict}${isRealBug(g) ? '' : ', not counted'}]  ${trials}`);
+    lines.push(`      ${g.label.slice(0, 150)} (${g.buckets.length} bucket(s)${g.inTable ? '' : ', outside the table'})`);
+    lines.push(`      ${g.upstream.length ? g.upstream.slice(0, 3).map(formatLink).join('; ') : 'no upstream candidate'}`);
   }
-  const count = (grade: Grade) => r.graded.filter((g) => g.grade === grade).length;
-  const stacks = (grade: Grade) => new Set(r.graded.filter((g) => g.grade === grade).map((g) => (g.frames.length ? g.frames.join(' < ') : g.signature))).size;
-  lines.push(`fixed-between: ${count('fixed-between')} bucket(s), ${stacks('fixed-between')} distinct stack(s); matched to NEWS: ${r.graded.filter((g) => g.grade === 'fixed-between' && g.known.some(inNews)).length} (${new Set(r.graded.filter((g) => g.grade === 'fixed-between').flatMap((g) => g.known.filter(inNews).map((k) => k.gh))).size} distinct NEWS entries)`);
-  lines.push(`still present: ${count('still-present')}; inconclusive: ${count('inconclusive')}; not reproduced: ${count('not-reproduced')}`);
+  const real = r.families.filter(isRealBug);
+  const count = (grade: Grade, inTable?: boolean) => real.filter((g) => g.grade === grade && (inTable === undefined || g.inTable === inTable)).length;
+  lines.push(`real bugs (runtime-bug families graded on both releases): ${real.length}`);
+  lines.push(`  fixed-between: ${count('fixed-between')} (in the table ${count('fixed-between', true)}, outside it ${count('fixed-between', false)}); matched to a 3.13 NEWS fix: ${real.filter((g) => g.grade === 'fixed-between' && g.upstream.some((l) => l.strength === 'match' && inNews(l.bug))).length}`);
+  lines.push(`  still present: ${count('still-present')} (in the table ${count('still-present', true)}, outside it ${count('still-present', false)})`);
+  lines.push(`not counted: ${r.families.filter((g) => !isRealBug(g)).length} (inconclusive ${r.families.filter((g) => g.grade === 'inconclusive').length}, not reproduced ${r.families.filter((g) => g.grade === 'not-reproduced').length}, unknown verdict ${r.families.filter((g) => g.verdict !== 'runtime-bug' && (g.grade === 'fixed-between' || g.grade === 'still-present')).length})`);
+  const cpuHours = (r.stats.elapsedMs / 3_600_000) * r.jobs;
+  lines.push(`real bugs per CPU-hour of the campaign (${r.jobs} jobs): ${(real.length / Math.max(cpuHours, 1e-9)).toFixed(1)}`);
   const perRunHour = (y: { newBuckets: number; runMs: number }) => (y.runMs > 0 ? y.newBuckets / (y.runMs / 3_600_000) : 0).toFixed(1);
   for (const [name, y] of Object.entries(r.stats.byExecutor ?? {})) {
     lines.push(`executor ${name}: ${y.programs} programs, ${y.newBuckets} new buckets, ${(y.programs ? (y.newBuckets / y.programs) * 100 : 0).toFixed(1)}% of programs, ${perRunHour(y)} new buckets per run-hour`);

@@ -7,10 +7,9 @@ import { checkProgram } from '../check.js';
 import yargs from 'yargs';
 import { parseDuration } from '../cli/format.js';
 import { generateProgram } from '../generators/program.js';
-import { bugsBenchmark, formatBugsReport } from './bugs.js';
+import { bugsBenchmark, formatBugsReport, isRealBug } from './bugs.js';
 import { fleetSection } from './fleet.js';
 import { reportSection } from './report.js';
-import { inNews } from '../triage/knownBugs.js';
 import { ALL_ORACLES } from '../oracles/index.js';
 import { buildExtension } from '../runtime/extension.js';
 import { packageRoot } from '../runtime/paths.js';
@@ -320,10 +319,11 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
     log: (line) => console.log(line),
   });
   for (const line of formatBugsReport(report)) console.log(line);
-  const fixed = report.graded.filter((g) => g.grade === 'fixed-between');
+  const real = report.families.filter(isRealBug);
   return [
-    { name: 'fixed-between buckets', value: String(fixed.length), note: `${fixed.filter((g) => g.known.some(inNews)).length} matched to NEWS; results in ${dir}` },
-    { name: 'still-present buckets', value: String(report.graded.filter((g) => g.grade === 'still-present').length) },
+    { name: 'families (suspected bugs) / buckets', value: `${report.families.length}/${report.families.reduce((n, f) => n + f.buckets.length, 0)}` },
+    { name: 'real bugs: fixed-between', value: String(real.filter((g) => g.grade === 'fixed-between').length), note: `outside the table: ${real.filter((g) => g.grade === 'fixed-between' && !g.inTable).length}; results in ${dir}` },
+    { name: 'real bugs: still present', value: String(real.filter((g) => g.grade === 'still-present').length), note: `outside the table: ${real.filter((g) => g.grade === 'still-present' && !g.inTable).length}` },
     { name: 'programs per CPU-hour', value: (report.stats.programs / ((report.stats.elapsedMs / 3_600_000) * args.jobs)).toFixed(0) },
   ];
 }

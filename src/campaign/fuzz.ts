@@ -16,6 +16,7 @@ import { mutateProgram, readScenario } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
 import { TimelineWriter } from './timeline.js';
+import { ExclusiveGate } from './gate.js';
 import { InputError } from '../errors.js';
 import { creditOf, Scheduler, type Shape, type Yield, type YieldReport } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
@@ -30,8 +31,10 @@ import { createExecutor } from '../runtime/forkServerExecutor.js';
 import type { Executor } from '../runtime/executor.js';
 import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
-import { bucketName, CrashStore, evidenceOf, type Reproduction } from '../store/crashStore.js';
+import { bucketName, CrashStore, evidenceOf, type BucketFamily, type Reproduction } from '../store/crashStore.js';
 import { measureRate } from '../triage/triage.js';
+import { factsOf, familyId, familyOf } from '../triage/family.js';
+import { formatRate } from '../triage/claims.js';
 import type { Finding, FindingKind, GilMode, RunResult, Target, Verdict } from '../types.js';
 
 export interface CampaignOptions {
@@ -95,6 +98,8 @@ export interface BucketSummary {
   bucket: string;
   kind: FindingKind;
   title: string;
+  /** The family (suspected bug) the bucket belongs to. */
+  family?: { id: string; key: string; label: string };
   interpreter: string;
   modes: GilMode[];
   verdict: Verdict;
@@ -109,6 +114,8 @@ export interface CampaignStats {
   findingsByKind: Partial<Record<FindingKind, number>>;
   /** Distinct crash-store buckets hit by this campaign. */
   buckets: string[];
+  /** The families (suspected bugs) those buckets belong to, most hits first: what a triager counts. */
+  families: CampaignFamily[];
   newBuckets: BucketSummary[];
   /** Distinct resource signatures (oom, cpu, output) and where their examples are. */
   resources: { signature: string; hits: number; example: string }[];
@@ -149,6 +156,21 @@ export interface CampaignStats {
   stoppedBy: 'budget' | 'signal' | 'running';
   /** What the programs yielded per shape (broad, focused, mutated), object kind and op. */
   yield: YieldReport;
+}
+
+export interface CampaignFamily {
+  id: string;
+  key: string;
+  label: string;
+  kind: FindingKind;
+  /** Buckets of the family this campaign hit, and how many of them it created. */
+  buckets: string[];
+  newBuckets: number;
+  /** Whether the store had no bucket of this family before the campaign. */
+  isNew: boolean;
+  hits: number;
+  /** Sightings set aside as unconfirmed (reused worker only) that belong to this family: they count for it. */
+  unconfirmed: number;
 }
 
 /** The leak harness a share of campaign programs runs with (`--leak-share`). */
@@ -225,6 +247,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const limitSample: number[] = [];
   const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
   const reproTrials = o.reproTrials ?? 10;
+  const gate = new ExclusiveGate();
   const flakyBelow = o.flakyBelow ?? 0.5;
   // Opened before the work directory, executors and tickers exist: a bad path fails the campaign at once
   // (it once printed the error, then ticked "programs 0" forever with the tickers and fork server alive).
@@ -259,6 +282,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     executions: 0,
     findingsByKind: {},
     buckets: [],
+    families: [],
     newBuckets: [],
     resources: [],
     corpusAdded: 0,
@@ -282,11 +306,30 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     yield: scheduler.yields(),
   };
   const buckets = new Set<string>();
+  // Families the store held before this campaign (a bucket of an older store without one: its own signature).
+  const familiesBefore = new Set((await store.list()).buckets.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined));
+  const families = new Map<string, CampaignFamily>();
+  const countFamily = (family: BucketFamily | undefined, kind: FindingKind, bucket: string | null, isNewBucket: boolean) => {
+    if (!family) return;
+    let row = families.get(family.key);
+    if (!row) {
+      row = { id: familyId(family.key), key: family.key, label: family.label, kind, buckets: [], newBuckets: 0, isNew: !familiesBefore.has(family.key), hits: 0, unconfirmed: 0 };
+      families.set(family.key, row);
+    }
+    if (bucket === null) {
+      row.unconfirmed += 1;
+      return;
+    }
+    row.hits += 1;
+    if (!row.buckets.includes(bucket)) row.buckets.push(bucket);
+    if (isNewBucket) row.newBuckets += 1;
+  };
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
     const sorted = [...limitSample].sort((a, b) => a - b);
     stats.medianLimitMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
     stats.buckets = [...buckets].sort();
+    stats.families = [...families.values()].filter((f) => f.buckets.length > 0).sort((a, b) => b.hits - a.hits || a.id.localeCompare(b.id));
     stats.yield = scheduler.yields();
     return structuredClone(stats);
   };
@@ -352,27 +395,34 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const measure = async (bucket: string, target: Target): Promise<Reproduction | undefined> => {
     const meta = reproTrials > 0 ? await store.read(bucket) : null;
     if (!meta) return undefined;
-    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow };
+    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow, besideJobs: 0 };
+    // With the other jobs paused (gate.ts): the rate a maintainer running repro.py alone will see.
     // Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
-    return (await measureRate(store, bucket, meta, target, settings)).reproduction;
+    return gate.withExclusive(async () => (await measureRate(store, bucket, meta, target, settings)).reproduction);
   };
 
-  const recordInput = (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target) => ({
-    finding,
-    source: program.source,
-    target,
-    stderrTail: run?.stderrTail ?? '',
-    stacks:
+  const recordInput = (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target) => {
+    const stacks =
       finding.kind === 'race'
         ? `# ThreadSanitizer report (both access stacks), ${target.label}\n${finding.details}\n`
         : run && (run.native || finding.kind === 'crash' || finding.kind === 'hang')
           ? formatStackFile(run.native, pythonStacksOf(run.stderrTail))
-          : undefined,
-    timeoutMs: run?.timeoutMs,
-    signatureFormat: SIGNATURE_FORMAT,
-    evidence: run ? evidenceOf(run) : undefined,
-    origin: program.origin,
-  });
+          : undefined;
+    const evidence = run ? evidenceOf(run) : undefined;
+    return {
+      finding,
+      source: program.source,
+      target,
+      stderrTail: run?.stderrTail ?? '',
+      stacks,
+      timeoutMs: run?.timeoutMs,
+      signatureFormat: SIGNATURE_FORMAT,
+      evidence,
+      // Computed from exactly what the bucket keeps, so that `triage` re-grouping a store agrees with it.
+      family: familyOf(factsOf(finding, { evidence, stackText: stacks, source: program.source })),
+      origin: program.origin,
+    };
+  };
 
   const record = async (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> => {
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
@@ -396,10 +446,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       if (!stats.environmentWarnings.includes(finding.title)) stats.environmentWarnings.push(finding.title);
       return false;
     }
-    const { bucket, isNew } = await store.record(input);
+    const { bucket, isNew, meta } = await store.record(input);
     buckets.add(bucket);
+    countFamily(meta.family, finding.kind, bucket, isNew);
     if (!isNew) return false;
-    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
+    const family = meta.family ? { id: familyId(meta.family.key), key: meta.family.key, label: meta.family.label } : undefined;
+    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, ...(family ? { family } : {}), interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
     stats.verdicts[finding.verdict] = (stats.verdicts[finding.verdict] ?? 0) + 1;
     stats.newBuckets.push(summary);
     o.onBucket?.({ ...summary });
@@ -420,7 +472,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? 0.1);
         if (inSpawn) stats.spawnPrograms += 1;
         const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
-          checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh });
+          gate.withShared(() =>
+            checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh }),
+          );
         const account = (runs: readonly RunResult[]) => {
           stats.executions += runs.length;
           for (const r of runs) {
@@ -479,7 +533,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           const target = o.targets.find((t) => t.path === firstRun?.target.path) ?? o.targets[0];
           // A bug that already has its bucket is known: an unconfirmed sighting of it is no news.
           const known = (await store.read(bucketName(f)).catch(() => null)) !== null;
-          if (target && !known && f.kind !== 'resource' && f.kind !== 'mode-mismatch') await unconfirmedStore.record(recordInput(f, program, firstRun, target));
+          if (!target || f.kind === 'resource' || f.kind === 'mode-mismatch') continue;
+          const input = recordInput(f, program, firstRun, target);
+          // A sighting of a family already stored (before or during this campaign) counts for that family.
+          if (familiesBefore.has(input.family.key) || families.has(input.family.key)) countFamily(input.family, f.kind, null, false);
+          if (!known) await unconfirmedStore.record(input);
         }
         await fs.rm(file, { force: true });
         let newBehaviour = false;
@@ -548,7 +606,7 @@ export function formatStats(s: CampaignStats): string {
 
 export function formatBucket(b: BucketSummary, crashDir: string): string {
   const r = b.reproduction;
-  const rate = r ? `reproduces ${r.hits}/${r.trials}${r.flaky ? ' (flaky)' : ''}` : 'rate not measured';
+  const rate = r ? `reproduces ${formatRate(r)}${r.flaky ? ' (flaky)' : ''}${r.how ? (r.how.besideJobs === 0 ? ', measured alone' : `, measured beside ${r.how.besideJobs} job(s)`) : ''}` : 'rate not measured';
   return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${b.verdict}, ${rate}\n    ${b.title.slice(0, 160)}`;
 }
 
@@ -558,9 +616,20 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     `campaign ${s.seed}: ${formatStats(s)}`,
     `stopped by ${s.stoppedBy}${s.cancelledPrograms ? ` (${s.cancelledPrograms} program(s) in flight dropped)` : ''}; replay it with --seed ${s.seed}`,
   ];
-  if (s.newBuckets.length) {
-    out.push(`${s.newBuckets.length} new bucket(s):`);
-    for (const b of s.newBuckets) out.push(`  ${formatBucket(b, crashDir).replace(/\n/g, '\n  ')}`);
+  // Families first: a triager counts bugs, not buckets.
+  const fams = s.families ?? [];
+  if (fams.length) {
+    const fresh = fams.filter((f) => f.isNew).length;
+    out.push(`${fams.length} famil${fams.length === 1 ? 'y' : 'ies'} (suspected bugs) hit, ${fresh} new, in ${s.buckets.length} bucket(s) (${s.newBuckets.length} new):`);
+    for (const f of fams) {
+      out.push(`  ${f.id}  ${f.isNew ? 'new  ' : 'known'}  ${f.label.slice(0, 120)}  [${f.buckets.length} bucket(s), ${f.newBuckets} new, ${f.hits} hit(s)${f.unconfirmed ? `, +${f.unconfirmed} unconfirmed` : ''}]`);
+      for (const b of s.newBuckets.filter((nb) => nb.family?.key === f.key)) out.push(`      ${formatBucket(b, crashDir).replace(/\n/g, '\n      ')}`);
+    }
+  }
+  const orphans = s.newBuckets.filter((b) => !b.family || !fams.some((f) => f.key === b.family?.key));
+  if (orphans.length) {
+    out.push(`${orphans.length} new bucket(s) without a family:`);
+    for (const b of orphans) out.push(`  ${formatBucket(b, crashDir).replace(/\n/g, '\n  ')}`);
   }
   const old = s.buckets.length - s.newBuckets.length;
   if (old > 0) out.push(`${old} known bucket(s) hit again (see ftfuzz triage)`);

@@ -23,7 +23,10 @@ import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
-import { formatTriageRow, knownBugsOf, measureRate, measureVersions, plainTwin, promoteRace, shortLabel } from '../triage/triage.js';
+import { familyLinks, formatFamilyRow, formatTriageRow, measureFileRate, measureRate, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from '../triage/triage.js';
+import { familyJson, groupFamilies, regroupStore, type FamilyRow } from '../triage/families.js';
+import type { UpstreamLink } from '../triage/knownBugs.js';
+import { formatRate } from '../triage/claims.js';
 import { bucketTrialLimit, trialModes } from '../triage/trials.js';
 import { describeResign, needsResign, resignBucket, resignStore } from '../triage/resign.js';
 import { randomBytes } from 'node:crypto';
@@ -504,6 +507,9 @@ export function buildCli(argv: string[]) {
           limits: defaultLimits(1, timeoutMs),
           log: say,
         });
+        // Every bucket belongs to a family (one suspected bug): computed for buckets of older stores.
+        await regroupStore(store, say);
+        await regroupStore(new CrashStore(path.join(store.root, '.unconfirmed')));
         const { buckets, errors } = await store.list();
         const chosen = args.bucket ? buckets.filter((b) => args.bucket?.includes(b.bucket)) : buckets;
         for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);
@@ -542,13 +548,29 @@ export function buildCli(argv: string[]) {
             b.meta = await promoteRace(store, b.bucket, b.meta, plain, settings, say);
           }
         }
-        if (args.json) process.stdout.write(`${JSON.stringify({ buckets: chosen, errors }, null, 2)}\n`);
-        else {
+        // Findings seen only in a reused fork-server worker, never in a fresh one: kept, listed, not buckets;
+        // one whose family is stored counts for that family.
+        const unconfirmed = (await new CrashStore(path.join(store.root, '.unconfirmed')).list()).buckets;
+        const families = groupFamilies(chosen, unconfirmed);
+        const links = new Map<string, UpstreamLink[]>();
+        for (const b of chosen) links.set(b.bucket, await upstreamLinksOf(store, b.bucket, b.meta));
+        const linksOf = (row: FamilyRow) => familyLinks(row.buckets.map((b) => links.get(b.bucket) ?? []));
+        if (args.json) {
+          const json = {
+            families: families.map((row) => ({ ...familyJson(row), upstream: linksOf(row).map((l) => ({ gh: l.bug.gh, area: l.bug.area, strength: l.strength, matched: l.matched, fixedIn: l.fixedIn, status: l.status })) })),
+            buckets: chosen,
+            errors,
+          };
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        } else {
           if (chosen.length === 0) process.stdout.write(`no buckets in ${args.redis ? redactUrl(args.redis) : store.root}\n`);
-          for (const b of chosen) process.stdout.write(`${formatTriageRow(b.bucket, b.meta, await knownBugsOf(store, b.bucket, b.meta))}\n`);
+          else process.stdout.write(`${families.length} famil${families.length === 1 ? 'y' : 'ies'} (suspected bugs) in ${chosen.length} bucket(s):\n\n`);
+          for (const row of families) {
+            process.stdout.write(`${formatFamilyRow(row, linksOf(row))}\n`);
+            for (const b of row.buckets) process.stdout.write(`${formatTriageRow(b.bucket, b.meta, links.get(b.bucket) ?? [], '    ')}\n`);
+            process.stdout.write('\n');
+          }
           for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
-          // Findings seen only in a reused fork-server worker, never in a fresh one: kept, listed, not buckets.
-          const unconfirmed = (await new CrashStore(path.join(store.root, '.unconfirmed')).list()).buckets;
           if (unconfirmed.length) {
             process.stdout.write(`${unconfirmed.length} unconfirmed finding(s) in ${path.join(store.root, '.unconfirmed')} (seen in a reused worker, not in fresh retries):\n`);
             for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${u.meta.title.slice(0, 120)}\n`);
@@ -568,6 +590,7 @@ export function buildCli(argv: string[]) {
           .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory (for bucket names)' })
           .option('trials', { type: 'number', default: 5, describe: 'runs per candidate' })
           .option('rate', { type: 'number', describe: 'share of trials a candidate must reproduce in (default: half the bucket\'s measured rate, at least one run; one run when never measured)' })
+          .option('rate-trials', { type: 'number', default: 10, describe: 'plain runs of repro.min.py afterwards to measure its own rate (later claims about the bucket use it)' })
           .option('budget', { type: 'string', default: '10m', describe: 'time budget' })
           .option('timeout', { type: 'string', default: '30s', describe: 'per-run timeout' }),
       async (args) =>
@@ -621,16 +644,22 @@ export function buildCli(argv: string[]) {
           }
           const header = reproHeaderFor(meta, 'repro.min.py', target);
           const out = await store.writeFile(bucket, 'repro.min.py', header + result.source);
+          // The reduced program's own rate: it was accepted at `requiredHits` in `trials`, which says little
+          // about how often it shows; every later claim about the bucket (fixed, not affected) rests on it.
+          const rateTrials = positiveInt(args['rate-trials'], '--rate-trials');
+          say(`measuring repro.min.py's own rate (${rateTrials} plain runs)`);
+          const reproduction = await measureFileRate(out, meta, target, { trials: rateTrials, timeoutMs: duration(args.timeout, '--timeout'), limits: defaultLimits(1, timeoutMs), flakyBelow: 0.5, signal: stopping.signal });
           await store.update(bucket, (m) => ({
             ...m,
             minimized: {
               file: 'repro.min.py', bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter, linesBefore: result.linesBefore, linesAfter: result.linesAfter,
               requiredRate: requiredHits / trials, trialsPerCandidate: trials, candidatesTried: result.candidatesTried, measuredAt: new Date().toISOString(),
+              ...(reproduction ? { reproduction } : {}),
             },
           }));
           const pct = Math.round((1 - result.linesAfter / Math.max(1, result.linesBefore)) * 100);
           process.stdout.write(
-            `${out}: ${result.linesBefore} -> ${result.linesAfter} lines, ${result.bytesBefore} -> ${result.bytesAfter} bytes (${pct}% fewer lines) by ${result.strategy} reduction; ${result.candidatesTried} candidates, ${result.accepted} kept, stopped by ${result.stoppedBy}\n`,
+            `${out}: ${result.linesBefore} -> ${result.linesAfter} lines, ${result.bytesBefore} -> ${result.bytesAfter} bytes (${pct}% fewer lines) by ${result.strategy} reduction; ${result.candidatesTried} candidates, ${result.accepted} kept, stopped by ${result.stoppedBy}; ${reproduction ? `its own rate ${formatRate(reproduction)}` : 'its rate was not measured (stopped)'}\n`,
           );
         } finally {
           stopping.release();

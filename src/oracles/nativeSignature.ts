@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { HangClass, NativeEvidence, NativeFrame, NativeThread } from '../types.js';
 
 /** Frames between a fault and the code that faulted: signal delivery, abort, assertion and fatal-error reporting. */
-const CRASH_PLUMBING =
+export const CRASH_PLUMBING =
   /^(<signal handler called>|__pthread_kill_implementation|__pthread_kill_internal|__GI___pthread_kill|pthread_kill|__GI_raise|raise|__GI_abort|abort|__assert_fail_base|__GI___assert_fail|__assert_fail|__libc_message|__GI___libc_message|__libc_fatal|malloc_printerr|fatal_error|fatal_error_exit|fatal_error_dump_runtime|_Py_FatalErrorFunc|_Py_FatalErrorFormat|Py_FatalError|_Py_FatalError.*|_PyObject_AssertFailed|_Py_FatalRefcountError.*|_Py_NegativeRefcount|faulthandler_fatal_error|faulthandler_dump.*|faulthandler_user|faulthandler_exc_handler|_Py_DumpTraceback.*|_Py_DumpExtensionModules|_Py_DumpHexadecimal|_Py_DumpASCII)$/;
 
 /**
@@ -24,7 +24,7 @@ export const REFCOUNT_INLINE =
   /^(_Py_atomic_.*|Py_INCREF|Py_DECREF|Py_XINCREF|Py_XDECREF|_Py_INCREF.*|_Py_DECREF.*|_Py_XINCREF|_Py_XDECREF|Py_NewRef|_Py_NewRef|Py_XNewRef|_Py_XNewRef|_Py_IsImmortal|_Py_IsOwnedByCurrentThread|_Py_ThreadId|Py_REFCNT|_Py_REFCNT|Py_SET_REFCNT|_Py_TryIncref.*|_Py_TryXGetRef|_Py_ExplicitMergeRefcount|_Py_MergeZeroLocalRefcount|_Py_DecRefShared.*|Py_TYPE|_Py_TYPE|Py_SIZE|_Py_SIZE|Py_IS_TYPE|PyType_HasFeature|_PyType_HasFeature|PyList_GET_ITEM|PyList_SET_ITEM|PyList_GET_SIZE|PyTuple_GET_ITEM|PyTuple_SET_ITEM|PyTuple_GET_SIZE|_PyList_ITEMS|_PyTuple_ITEMS)$/;
 
 /** Waiting: the futex, semaphore, parking-lot, mutex and critical-section machinery a blocked thread sits in. */
-const WAIT_PLUMBING =
+export const WAIT_PLUMBING =
   /^(__futex_abstimed_wait_common.*|__GI___futex_abstimed_wait_cancelable.*|futex_wait|futex_.*|__lll_lock_wait.*|lll_.*|___pthread_cond_.*|__pthread_cond_.*|pthread_cond_.*|___pthread_mutex_.*|__pthread_mutex_.*|pthread_mutex_.*|do_futex_wait.*|__new_sem_wait_slow.*|__GI___sem_.*|sem_.*wait|__sem_.*|__GI___clock_nanosleep|__clock_nanosleep|clock_nanosleep.*|__GI___nanosleep|__nanosleep|nanosleep|__sched_yield|sched_yield|syscall|__GI_syscall|_Py_yield|_PySemaphore_.*|_PyParkingLot_.*|_PyMutex_LockTimed|_PyMutex_LockSlow|PyMutex_Lock|_PyMutex_Lock|_PyRecursiveMutex_.*|_PyRWMutex_.*|_PyOnceFlag_.*|_PyCriticalSection.*|PyCriticalSection.*|PyThread_acquire_lock.*|PyEvent_WaitTimed|_PyEvent_.*|PyEvent_Wait|take_gil|tstate_wait_attach|_PyThreadState_Attach|PyCOND_.*|PyMUTEX_.*|_PyEval_AcquireLock|drop_gil.*|_PyEval_ReleaseLock)$/;
 
 /** Between Python and C: the evaluation loop and call dispatch, in every thread's stack. */
@@ -32,10 +32,10 @@ export const CALL_PLUMBING =
   /^(_PyEval_EvalFrameDefault|_PyEval_EvalFrame|_PyEval_Vector|PyEval_EvalCode.*|_PyFunction_Vectorcall|_PyObject_VectorcallTstate|PyObject_Vectorcall.*|_PyObject_Vectorcall.*|_PyObject_Call.*|PyObject_Call.*|_PyObject_MakeTpCall|_PyVectorcall_Call|PyVectorcall_Call|method_vectorcall.*|cfunction_vectorcall.*|cfunction_call|vectorcall_.*|_Py_VectorcallTstate|object_vacall|slot_tp_call|method_vectorcall|thread_run|pythread_wrapper|start_thread|clone3|clone|__clone.*|_start|__libc_start_main.*|__libc_start_call_main|main|Py_BytesMain|Py_RunMain|pymain_.*|_PyRun_.*|pyrun_.*|run_mod|run_eval_code_obj|PyRun_.*|builtin_exec.*|context_run|do_call_core|_PyEval_.*Call.*|call_one_instrument|_Py_call_instrumentation.*|slot_tp_.*call.*|wrapper_call|wrap_.*call.*)$/;
 
 /** Threads that wait on Python-level synchronization (join, Lock, sleep): symptoms of a hang elsewhere. */
-const SYNC_WAIT = /^(acquire_timed|lock_PyThread_acquire_lock|lock_acquire.*|rlock_acquire.*|_thread_.*acquire.*|ThreadHandle_join|PyThread_ThreadHandle_join|_PyThread_.*[Jj]oin.*|thread_PyThread_.*join.*|PyThread_join_thread|join_thread|pysleep|time_sleep|select_select.*|semlock_acquire|_queue_SimpleQueue_get.*|PyEval_RestoreThread|PyEval_AcquireThread|_PyEval_StopTheWorld.*|stop_the_world|_PyEval_StartTheWorld.*|PyGILState_Ensure)$/;
+export const SYNC_WAIT = /^(acquire_timed|lock_PyThread_acquire_lock|lock_acquire.*|rlock_acquire.*|_thread_.*acquire.*|ThreadHandle_join|PyThread_ThreadHandle_join|_PyThread_.*[Jj]oin.*|thread_PyThread_.*join.*|PyThread_join_thread|join_thread|pysleep|time_sleep|select_select.*|semlock_acquire|_queue_SimpleQueue_get.*|PyEval_RestoreThread|PyEval_AcquireThread|_PyEval_StopTheWorld.*|stop_the_world|_PyEval_StartTheWorld.*|PyGILState_Ensure)$/;
 
 /** libc and the dynamic loader: where a fault lands inside memcpy and friends; the caller is the bug. */
-const SYSTEM_LIB = /\/(libc|libm|libpthread|ld-linux[^/]*|libgcc_s|libstdc\+\+|libtsan|libasan|libubsan)[.-][^/]*$/;
+export const SYSTEM_LIB = /\/(libc|libm|libpthread|ld-linux[^/]*|libgcc_s|libstdc\+\+|libtsan|libasan|libubsan)[.-][^/]*$/;
 
 /** Fold compiler clone suffixes: `list_resize.constprop.0`, `foo.isra.0`, `bar.part.1`, `baz.cold`. */
 export function foldFunction(name: string): string {

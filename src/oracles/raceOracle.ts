@@ -52,7 +52,7 @@ const MIMALLOC_FILE = /^(Objects\/mimalloc\/|Include\/internal\/mimalloc\/)/;
 const MIMALLOC_ENTRY = /(memcpy|memmove|memset|realloc|malloc|calloc|zalloc|expand)/;
 
 /** The allocators: a use-after-free's free is in them; the code that freed is the caller. */
-const ALLOC_PLUMBING = /^(_?PyMem_\w+|_?PyObject_(Free|Malloc|Realloc|Calloc)|_PyObject_Mi\w+|_PyMem_Mi\w+|PyObject_GC_Del|_PyObject_GC_\w+|_?mi_\w+|free|malloc|realloc|calloc|memcpy|memmove|memset|__memcpy\w*|__memmove\w*)$/;
+export const ALLOC_PLUMBING = /^(_?PyMem_\w+|_?PyObject_(Free|Malloc|Realloc|Calloc)|_PyObject_Mi\w+|_PyMem_Mi\w+|PyObject_GC_Del|_PyObject_GC_\w+|_?mi_\w+|free|malloc|realloc|calloc|memcpy|memmove|memset|__memcpy\w*|__memmove\w*)$/;
 const SYSTEM_MODULE = /^(libtsan|libc|libm|ld-linux|libpthread|libgcc_s|libstdc\+\+)[.-]/;
 
 function parseFrame(line: string): TsanFrame | null {
@@ -123,12 +123,32 @@ export function parseTsanReports(log: string, crashed = false): TsanReport[] {
   return reports;
 }
 
+/**
+ * The stacks of a report as a bucket's stack.txt keeps them (formatStack below: `  Title:` then
+ * `    #N func file:line (module)` lines), for re-reading a stored race.
+ */
+export function parseTsanStacks(text: string): TsanStack[] {
+  const stacks: TsanStack[] = [];
+  let block: TsanStack | null = null;
+  for (const line of text.split('\n')) {
+    const b = BLOCK.exec(line);
+    if (b) {
+      block = { title: (b[1] as string).trim(), frames: [] };
+      stacks.push(block);
+      continue;
+    }
+    const frame = parseFrame(line);
+    if (frame && block) block.frames.push(frame);
+  }
+  return stacks;
+}
+
 function isCpythonFrame(f: TsanFrame): boolean {
   return f.file !== null && /^(Objects|Python|Modules|Include|Parser)\//.test(f.file);
 }
 
 /** A third-party C extension's frame: a shared object that is not CPython's (the stdlib's own Modules/*.so are CPython). */
-function isExtensionFrame(f: TsanFrame): boolean {
+export function isExtensionFrame(f: TsanFrame): boolean {
   return f.module !== null && /\.so(\.\d+)*$/.test(f.module) && !/^libpython/.test(f.module) && !SYSTEM_MODULE.test(f.module) && !isCpythonFrame(f);
 }
 
@@ -164,7 +184,7 @@ function frameLabel(f: TsanFrame): string {
 }
 
 /** The stacks that make a report's signature: the two accesses of a race, else the first stack. */
-function signingStacks(r: TsanReport): TsanStack[] {
+export function signingStacks(r: Pick<TsanReport, 'kind' | 'stacks'>): TsanStack[] {
   if (r.kind.startsWith('data race') || r.kind === 'heap-use-after-free') return r.stacks.filter((s) => /^(previous )?(atomic )?(read|write)\b/i.test(s.title)).slice(0, 2);
   return r.stacks.slice(0, 1);
 }

@@ -7,6 +7,9 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readTimeline, type TimelineLine } from '../campaign/timeline.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
+import { formatRate } from '../triage/claims.js';
+import { bucketFamily, familyRate, groupFamilies } from '../triage/families.js';
+import { familyCurrent, familyId } from '../triage/family.js';
 
 export interface ReportBucket {
   bucket: string;
@@ -66,7 +69,10 @@ export async function loadReportData(o: { crashDir?: string; statsFiles?: string
     const store = new CrashStore(o.crashDir);
     const listed = await store.list();
     errors.push(...listed.errors.map((e) => `${e.bucket}: ${e.error}`));
-    for (const { bucket, meta } of listed.buckets) {
+    for (const listedBucket of listed.buckets) {
+      const { bucket } = listedBucket;
+      // A bucket of an older store has no family yet: computed here, in memory (the report never writes the store).
+      const meta = familyCurrent(listedBucket.meta) ? listedBucket.meta : { ...listedBucket.meta, family: await bucketFamily(store, bucket, listedBucket.meta) };
       const dir = store.dir(bucket);
       const reproFile = meta.minimized ? 'repro.min.py' : 'repro.py';
       buckets.push({
@@ -111,7 +117,8 @@ function versionCell(meta: BucketMeta): string {
 function rateCell(meta: BucketMeta): string {
   const r = meta.reproduction;
   if (!r) return '<span class="dim">not measured</span>';
-  return `${r.hits}/${r.trials}${r.flaky ? ' <span class="flaky">flaky</span>' : ''}`;
+  const how = r.how ? ` title="${esc(`plain runs, ${Math.round(r.how.timeoutMs / 1000)} s limit, ${r.how.besideJobs === 0 ? 'alone' : `beside ${r.how.besideJobs} job(s)`}, load ${r.how.loadAverage} on ${r.how.cores} cores`)}"` : '';
+  return `<span${how}>${esc(formatRate(r))}</span>${r.flaky ? ' <span class="flaky">flaky</span>' : ''}`;
 }
 
 function link(b: ReportBucket, file: string, outDir: string, present: boolean): string {
@@ -161,7 +168,13 @@ export function renderReport(data: ReportData, outFile: string): string {
     const frames = (m.native?.frames ?? []).slice(0, 3);
     const min = m.minimized ? `${m.minimized.linesAfter} lines (${m.minimized.bytesAfter} B, from ${m.minimized.linesBefore})` : '<span class="dim">—</span>';
     const links = [link(b, 'repro.py', outDir, b.repro !== undefined), m.minimized ? link(b, 'repro.min.py', outDir, true) : '', link(b, 'stack.txt', outDir, b.stack !== undefined), link(b, 'stderr.txt', outDir, b.stderr !== undefined)].filter(Boolean).join(' ');
-    return `<tr data-bucket="${esc(b.bucket)}"><td class="kind ${esc(m.kind)}">${esc(m.kind)}</td><td><a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a><div class="title">${esc(m.title.slice(0, 160))}</div></td><td class="verdict ${esc(m.verdict)}">${esc(m.verdict)}</td><td class="num">${m.hits}</td><td>${rateCell(m)}</td><td>${versionCell(m)}</td><td class="frames">${frames.map((f) => esc(f)).join('<br>') || '<span class="dim">—</span>'}</td><td>${min}</td><td class="time">${esc(m.firstSeen.replace('T', ' ').slice(0, 19))}</td><td class="time">${esc(m.lastSeen.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(m.reproduce)}</code></td><td class="links">${links}</td></tr>`;
+    return `<tr data-bucket="${esc(b.bucket)}"><td class="kind ${esc(m.kind)}">${esc(m.kind)}</td><td><a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a><div class="title">${esc(m.title.slice(0, 160))}</div>${m.family ? `<div class="title">family ${esc(familyId(m.family.key))}: ${esc(m.family.label.slice(0, 120))}</div>` : ''}</td><td class="verdict ${esc(m.verdict)}">${esc(m.verdict)}</td><td class="num">${m.hits}</td><td>${rateCell(m)}</td><td>${versionCell(m)}</td><td class="frames">${frames.map((f) => esc(f)).join('<br>') || '<span class="dim">—</span>'}</td><td>${min}</td><td class="time">${esc(m.firstSeen.replace('T', ' ').slice(0, 19))}</td><td class="time">${esc(m.lastSeen.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(m.reproduce)}</code></td><td class="links">${links}</td></tr>`;
+  });
+  // Families first: one row per suspected bug, its buckets linked below it.
+  const families = groupFamilies(buckets.map((b) => ({ bucket: b.bucket, meta: b.meta })));
+  const familyRows = families.map((f) => {
+    const versions = Object.entries(f.versions).map(([label, v]) => `<span class="ver ${esc(v.status)}" title="${esc(`${v.hits}/${v.trials}`)} trials">${esc(label)}: ${esc(v.status)}</span>`).join(' ');
+    return `<tr data-family="${esc(f.id)}"><td class="kind ${esc(f.kind)}">${esc(f.kind)}</td><td><b>${esc(f.id)}</b><div class="title">${esc(f.label.slice(0, 160))}</div></td><td class="verdict ${esc(f.verdict)}">${esc(f.verdict)}</td><td class="num">${esc(String(f.buckets.length))}</td><td class="num">${esc(String(f.hits))}</td><td>${esc(familyRate(f))}</td><td>${versions || '<span class="dim">not replayed</span>'}</td><td class="links">${f.buckets.map((b) => `<a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a>`).join(' ')}</td><td class="time">${esc(f.firstSeen.replace('T', ' ').slice(0, 19))}</td></tr>`;
   });
   const details = buckets.map((b) => {
     const m = b.meta;
@@ -195,7 +208,7 @@ pre{background:#f6f8fa;padding:.6em;overflow:auto;max-height:420px;font-size:12p
 </style></head><body>
 <h1>${esc(data.title)}</h1>
 <div class="dim">${esc(data.source)} — generated ${esc(data.generatedAt)}</div>
-<div class="summary"><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${buckets.filter((b) => b.meta.verdict === 'runtime-bug').length}</b>runtime bugs</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div></div>
+<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div></div>
 ${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
 <h2>Over time</h2>
 <div class="charts">
@@ -205,6 +218,9 @@ ${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e
 <div class="chart"><h3>Yield per object kind (programs, findings, new buckets)</h3><canvas id="c-yield-kind"></canvas></div>
 <div class="chart"><h3>Yield per op (top 25 by findings)</h3><canvas id="c-yield-op"></canvas></div>
 </div>
+<h2>Families</h2>
+<table id="families"><thead><tr><th>kind</th><th>family</th><th>verdict</th><th>buckets</th><th>hits</th><th>reproduces (all its buckets' trials)</th><th>versions</th><th>its buckets</th><th>first seen</th></tr></thead>
+<tbody>${familyRows.join('\n')}</tbody></table>
 <h2>Buckets</h2>
 <table id="buckets"><thead><tr><th>kind</th><th>bucket</th><th>verdict</th><th>hits</th><th>reproduces</th><th>versions</th><th>top C frames</th><th>minimized</th><th>first seen</th><th>last seen</th><th>reproduce</th><th>files</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>
@@ -250,7 +266,7 @@ ${details.join('\n')}
   }
   yieldChart('c-yield-kind', d.yieldByKind, 'kind');
   yieldChart('c-yield-op', d.yieldByOp, 'op');
-  window.__ftfuzzReport = { renderedAtMs: performance.now(), chartsMs: performance.now() - started, charts: charts.length, canvases: document.querySelectorAll('canvas').length, rows: document.querySelectorAll('#buckets tbody tr').length, ready: true };
+  window.__ftfuzzReport = { renderedAtMs: performance.now(), chartsMs: performance.now() - started, charts: charts.length, canvases: document.querySelectorAll('canvas').length, rows: document.querySelectorAll('#buckets tbody tr').length, families: document.querySelectorAll('#families tbody tr').length, ready: true };
 })();
 </script>
 </body></html>

@@ -15,3 +15,6 @@ export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 export const harnessPath = path.join(packageRoot, 'python', 'ftfuzz_harness.py');
 export const forkServerPath = path.join(packageRoot, 'python', 'ftfuzz_forkserver.py');
+
+/** Where provisioning keeps a copy of the source tree's Misc/NEWS, under an install's prefix (triage/news.ts). */
+export const NEWS_COPY = path.join('share', 'ftfuzz', 'NEWS');

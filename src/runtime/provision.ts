@@ -10,10 +10,10 @@ import { createWriteStream, promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { Target } from '../types.js';
-import { cacheDir } from './paths.js';
-import { buildLocked, extract, readPatchlevel, type Built } from './provision/build.js';
+import { cacheDir, NEWS_COPY } from './paths.js';
+import { buildLocked, copyNews, extract, readPatchlevel, type Built } from './provision/build.js';
 import { DEFAULT_SERIES, findInstalled, newestFirst, parseVersionSpec, seriesOf, type Variant } from './provision/cache.js';
-import { type Logged } from './provision/commands.js';
+import { runLogged, type Logged } from './provision/commands.js';
 import { ensureTools, missingTools } from './provision/tools.js';
 import { debianCandidates, pythonOrgCandidates, userSourceCandidate, type SourceCandidate } from './provision/sources.js';
 import { compareTargets, discoverTargets, probeTarget } from './targets.js';
@@ -93,6 +93,7 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
     const existing = (await findInstalled(root, spec, variant))[0];
     if (existing) {
       say(`already installed: ${existing.executable} (CPython ${existing.version}t ${variant}); nothing to do`);
+      await ensureNewsCopy(root, existing.version, path.dirname(path.dirname(existing.executable)), say);
       return {
         target: await probeTarget(existing.executable, 'cache'),
         built: false,
@@ -155,6 +156,39 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
       `could not obtain CPython ${options.version ?? DEFAULT_SERIES.join(' or ')} source (tried: ${tried.join('; ') || 'nothing'}); ` +
         `pass --source TARBALL, or point ftfuzz at an interpreter with --python PATH or FTFUZZ_PYTHON (log: ${logPath})`,
     );
+  } finally {
+    log.stream.end();
+    await fs.rm(workDir, { recursive: true, force: true });
+    activeWorkDirs.delete(workDir);
+  }
+}
+
+/**
+ * Installs made before ftfuzz kept the release's Misc/NEWS beside them get it now: the source is fetched
+ * again (the tarball the build came from) and only Misc/NEWS is unpacked. Triage reads it for which release
+ * fixed which gh issue; without it triage still works, from its own table. Never fails the caller.
+ */
+async function ensureNewsCopy(root: string, version: string, prefix: string, say: (line: string) => void): Promise<void> {
+  if (await fs.access(path.join(prefix, NEWS_COPY)).then(() => true, () => false)) return;
+  await fs.mkdir(path.join(root, 'build'), { recursive: true });
+  const workDir = await fs.mkdtemp(path.join(root, 'build', `work-${process.pid}-`));
+  removeOnExit(workDir);
+  const log: Logged = { stream: createWriteStream(path.join(workDir, 'news.log')), path: path.join(workDir, 'news.log') };
+  try {
+    const candidates = [...(await debianCandidates([seriesOf(version)], root, () => undefined)), ...(await pythonOrgCandidates({ kind: 'exact', version }))].filter((c) => c.version === version);
+    for (const candidate of candidates) {
+      const tarball = await candidate.fetch(workDir, log);
+      if (!tarball) continue;
+      const into = path.join(workDir, 'src');
+      await fs.mkdir(into, { recursive: true });
+      if ((await runLogged('tar', ['xf', tarball, '-C', into, '--wildcards', '*/Misc/NEWS'], { log })) !== 0) continue;
+      const top = (await fs.readdir(into))[0];
+      if (top && (await copyNews(path.join(into, top), prefix))) {
+        say(`kept CPython ${version}'s Misc/NEWS beside the install (from ${candidate.description}): triage reads which release fixed what`);
+        return;
+      }
+    }
+    say(`note: could not fetch CPython ${version}'s Misc/NEWS; triage names upstream fixes from its own table only`);
   } finally {
     log.stream.end();
     await fs.rm(workDir, { recursive: true, force: true });

@@ -46,6 +46,15 @@ export interface BucketMeta {
   native?: { frames: string[]; op: string | null; hangClass?: string };
   /** The calibrated time limit the finding's run had (ms): hang trials use it (plus plain start-up). */
   timeoutMs?: number;
+  /** The suspected bug this bucket is one signature of (triage/family.ts); absent: `triage` computes it. */
+  family?: BucketFamily;
+}
+
+/** A family as a bucket records it: its key (the identity), a line for people, and the shape of the key. */
+export interface BucketFamily {
+  key: string;
+  label: string;
+  format: number;
 }
 
 export interface Promotion {
@@ -66,10 +75,28 @@ export interface Reproduction {
   modes: GilMode[];
   trials: number;
   hits: number;
+  /** hits / trials: the point estimate, for display; claims use the interval (triage/claims.ts). */
   rate: number;
   /** Below the flaky threshold: kept, and marked. */
   flaky: boolean;
   measuredAt: string;
+  /** How it was measured: what a maintainer must reproduce to see the same rate. Absent in older buckets. */
+  how?: MeasuredHow;
+}
+
+/** The conditions of a rate measurement. */
+export interface MeasuredHow {
+  /** Plain `python FILE` (the reproducer as a user runs it), one trial at a time. */
+  plain: boolean;
+  /** The time limit of each trial (ms). */
+  timeoutMs: number;
+  /** Other target processes ftfuzz itself ran beside the trials (0: the trials had the machine to themselves). */
+  besideJobs: number;
+  /** The machine's 1-minute load average when the trials started, and its cores. */
+  loadAverage: number;
+  cores: number;
+  /** What a trial counted as a hit: the same signature, or any finding of the bucket's family. */
+  hitWhen: 'signature' | 'family';
 }
 
 export interface VersionTrial {
@@ -81,6 +108,8 @@ export interface VersionTrial {
   affected: boolean;
   /** What the trials support (triage/claims.ts); absent in buckets written before it existed. */
   status?: 'affected' | 'not-affected' | 'inconclusive' | 'not-applicable';
+  /** What the status rests on: the interval, what an absence rules out, or why it is inconclusive. */
+  why?: string;
   measuredAt: string;
 }
 
@@ -94,6 +123,8 @@ export interface Minimized {
   trialsPerCandidate: number;
   candidatesTried: number;
   measuredAt: string;
+  /** repro.min.py's own rate, measured after the reduction (claims about a minimized bucket use it). */
+  reproduction?: Reproduction;
 }
 
 /** The run a bucket's signature was computed from, as far as the oracles read it. */
@@ -126,6 +157,8 @@ export interface RecordInput {
   signatureFormat?: number;
   /** What the signature was computed from (evidence.json): `triage` re-signs buckets from it. */
   evidence?: BucketEvidence;
+  /** The family the finding belongs to (triage/family.ts): written with a new bucket, kept by later hits. */
+  family?: BucketFamily;
   origin?: Record<string, unknown>;
   now?: Date;
 }
@@ -202,6 +235,7 @@ export class CrashStore {
           modes: [...new Set([...existing.modes, ...finding.modes])],
           // More evidence can only raise a verdict (a lost write re-run until it is met and missed enough).
           verdict: existing.verdict === 'runtime-bug' ? existing.verdict : finding.verdict === 'unknown' ? existing.verdict : finding.verdict,
+          ...(existing.family === undefined && input.family ? { family: input.family } : {}),
         };
         if (input.stacks && !(await exists(path.join(dir, 'stack.txt')))) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);
         await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
@@ -232,6 +266,7 @@ export class CrashStore {
         lastSeen: now,
         hits: finding.hits,
         signatureFormat: input.signatureFormat,
+        ...(input.family ? { family: input.family } : {}),
         ...(finding.native ? { native: finding.native } : {}),
         ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
       };

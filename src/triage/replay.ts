@@ -13,7 +13,7 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
-import { absenceClaim, inconclusiveWhy, recordedRate, trialsNeeded } from './claims.js';
+import { absenceClaim, formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded } from './claims.js';
 import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
 
 /** `inconclusive`: nothing showed, but too few trials for the bucket's recorded rate to call it fixed (claims.ts). */
@@ -149,11 +149,12 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
   let r;
   try {
     // A reproducer runs as plain `python repro.py`; a corpus program through the harness, like a campaign.
-    const rate = item.meta ? recordedRate(item.meta) : 0;
-    const extendTo = item.meta ? Math.min(o.maxTrials ?? 30, trialsNeeded(rate)) : undefined;
+    // Claims rest on the rate of the very file replayed: repro.min.py has its own (measured by minimize).
+    const recorded = item.meta ? recordedCount(item.meta, path.basename(item.file) === 'repro.min.py' ? 'repro.min.py' : 'repro.py') : null;
+    const extendTo = item.meta ? Math.min(o.maxTrials ?? 30, trialsNeeded(recorded)) : undefined;
     const timeoutMs = item.meta ? bucketTrialLimit(item.meta, o.timeoutMs) : o.timeoutMs;
     r = await runTrials({
-      file: item.file, target, modes, signature: item.meta?.signature, trials: o.trials, timeoutMs,
+      file: item.file, target, modes, signature: item.meta?.signature, family: item.meta?.family?.key, trials: o.trials, timeoutMs,
       limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined, extendTo,
     });
   } catch (error) {
@@ -165,12 +166,12 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
   let status: ReplayStatus;
   let detail: string;
   if (item.meta) {
-    const rate = recordedRate(item.meta);
-    const claim = absenceClaim(hits, trials, rate);
+    const recorded = recordedCount(item.meta, path.basename(item.file) === 'repro.min.py' ? 'repro.min.py' : 'repro.py');
+    const claim = absenceClaim(hits, trials, recorded);
     status = hits === trials ? 'still-failing' : hits > 0 ? 'flaky' : shown.length ? 'new-failure' : claim === 'absent' ? 'fixed' : 'inconclusive';
-    const recorded = item.meta.reproduction ? `; recorded rate ${Math.round(rate * 100)}%` : '';
-    const why = status === 'inconclusive' ? `; ${inconclusiveWhy(trials, rate)}` : '';
-    detail = `${item.meta.kind} ${hits}/${trials}${recorded}${why}${shown.length ? `; also: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : ''}`;
+    const rateText = recorded ? `; recorded ${formatRate(recorded)}` : '';
+    const why = status === 'inconclusive' ? `; ${inconclusiveWhy(trials, recorded)}` : status === 'fixed' ? `; ${ruledOut(trials, recorded)}` : '';
+    detail = `${item.meta.kind} ${hits}/${trials}${rateText}${why}${shown.length ? `; also: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : ''}`;
   } else {
     status = hits === 0 ? 'pass' : hits === trials ? 'new-failure' : 'flaky';
     detail = hits ? `${hits}/${trials} trials: ${shown.map((f) => f.title).join(' | ').slice(0, 300)}` : `clean in ${trials} trial(s)`;

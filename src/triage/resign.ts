@@ -134,6 +134,8 @@ export async function resignBucket(store: CrashStore, bucket: string, meta: Buck
     title: finding.title,
     signatureFormat: SIGNATURE_FORMAT,
     ...(finding.native ? { native: finding.native } : {}),
+    // A new signature may be another family's: computed again by the next re-grouping (triage does it next).
+    family: undefined,
   });
   if (to === bucket || finding.signature === from) {
     await store.update(bucket, update);

@@ -1,15 +1,19 @@
 // Crash triage: the buckets of a store with their rates and sizes, which interpreters each affects, and
 // reproduction rates measured after the fact.
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { crashOracle } from '../oracles/crashOracle.js';
 import { hangOracle } from '../oracles/hangOracle.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Promotion, type Reproduction, type VersionTrial } from '../store/crashStore.js';
+import { familyRate, type FamilyRow } from './families.js';
 import type { Target } from '../types.js';
-import { recordedRate, trialsNeeded, versionStatus } from './claims.js';
-import { bucketFacts, fixedLabel, matchKnownBugs, type KnownBug } from './knownBugs.js';
+import { formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded, versionStatus } from './claims.js';
+import { bucketFacts, formatLink, upstreamLinks, type UpstreamLink } from './knownBugs.js';
+import { loadNews } from './news.js';
+import { cacheDir } from '../runtime/paths.js';
 import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
@@ -33,26 +37,37 @@ export function reproducerOf(store: CrashStore, bucket: string): Promise<string>
   return reproducerIn(store.dir(bucket));
 }
 
+/** Which of a bucket's reproducers a path is (claims use that reproducer's own rate). */
+function reproducerKind(file: string): 'repro.py' | 'repro.min.py' {
+  return path.basename(file) === 'repro.min.py' ? 'repro.min.py' : 'repro.py';
+}
+
+/** The family key trials count as the bug (a bucket of an older store has none yet: signature only). */
+function familyKey(meta: BucketMeta): string | undefined {
+  return meta.family?.key;
+}
+
 /** Replay a bucket on each interpreter and record affected / not affected in its meta.json. */
 export async function measureVersions(store: CrashStore, bucket: string, meta: BucketMeta, targets: readonly Target[], s: TrialSettings, log?: (line: string) => void): Promise<BucketMeta> {
   const versions: Record<string, VersionTrial> = { ...(meta.versions ?? {}) };
   const file = await reproducerOf(store, bucket);
+  const recorded = recordedCount(meta, reproducerKind(file));
   for (const target of targets) {
     const label = shortLabel(target);
-    const rate = recordedRate(meta);
     // A bug that needs the GIL off cannot show on a GIL-only build: nothing to run, nothing to claim.
-    if (versionStatus(target, meta.modes, 0, 0, rate) === 'not-applicable') {
+    if (versionStatus(target, meta.modes, 0, 0, recorded) === 'not-applicable') {
       versions[label] = { path: target.path, version: target.version, modes: [], trials: 0, hits: 0, affected: false, status: 'not-applicable', measuredAt: new Date().toISOString() };
       log?.(`${bucket}: ${label} not applicable (GIL-only build; the bug needs the GIL off)`);
       continue;
     }
     const modes = trialModes(target, meta.modes, meta.signature);
-    const extendTo = Math.min(s.maxTrials ?? 30, trialsNeeded(rate));
-    const r = await runTrials({ file, target, modes, signature: meta.signature, trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo });
+    const extendTo = Math.min(s.maxTrials ?? 30, trialsNeeded(recorded));
+    const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo });
     if (r.cancelled) break;
-    const status = versionStatus(target, meta.modes, r.hits, r.trials, rate);
-    versions[label] = { path: target.path, version: target.version, modes, trials: r.trials, hits: r.hits, affected: r.hits > 0, status, measuredAt: new Date().toISOString() };
-    log?.(`${bucket}: ${label} ${r.hits}/${r.trials} ${status}`);
+    const status = versionStatus(target, meta.modes, r.hits, r.trials, recorded);
+    const why = status === 'inconclusive' ? inconclusiveWhy(r.trials, recorded) : status === 'not-affected' ? ruledOut(r.trials, recorded) : status === 'affected' ? formatRate(r) + (r.familyHits ? ` (${r.familyHits} by another signature of the family)` : '') : undefined;
+    versions[label] = { path: target.path, version: target.version, modes, trials: r.trials, hits: r.hits, affected: r.hits > 0, status, ...(why ? { why } : {}), measuredAt: new Date().toISOString() };
+    log?.(`${bucket}: ${label} ${r.hits}/${r.trials} ${status}${why && status !== 'affected' ? ` (${why})` : ''}`);
   }
   return store.update(bucket, (m) => ({ ...m, versions }));
 }
@@ -83,26 +98,64 @@ export function plainTwin(version: string, targets: readonly Target[]): Target |
   return same.find((t) => !t.debug) ?? same[0] ?? null;
 }
 
-/** Measure (or re-measure) a bucket's reproduction rate on its own interpreter. */
-export async function measureRate(store: CrashStore, bucket: string, meta: BucketMeta, target: Target, s: TrialSettings & { flakyBelow: number }): Promise<BucketMeta> {
+export interface RateSettings extends TrialSettings {
+  flakyBelow: number;
+  /** Target processes ftfuzz runs beside these trials (a campaign's other jobs); 0 when they run alone. */
+  besideJobs?: number;
+}
+
+/**
+ * Measure (or re-measure) a bucket's reproduction rate on its own interpreter, with plain `python FILE` as a
+ * maintainer runs it: the minimized reproducer's own rate when there is one (claims about it use that).
+ */
+export async function measureRate(store: CrashStore, bucket: string, meta: BucketMeta, target: Target, s: RateSettings): Promise<BucketMeta> {
+  const file = await reproducerOf(store, bucket);
+  const reproduction = await measureFileRate(file, meta, target, s);
+  if (!reproduction) return meta;
+  return store.update(bucket, (m) =>
+    reproducerKind(file) === 'repro.min.py' && m.minimized ? { ...m, minimized: { ...m.minimized, reproduction } } : { ...m, reproduction },
+  );
+}
+
+/** The rate of one reproducer of a bucket, with how it was measured; undefined when cancelled. */
+export async function measureFileRate(file: string, meta: BucketMeta, target: Target, s: RateSettings): Promise<Reproduction | undefined> {
   const modes = trialModes(target, meta.modes, meta.signature);
-  const r = await runTrials({ file: await reproducerOf(store, bucket), target, modes, signature: meta.signature, trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal });
-  if (r.cancelled) return meta;
-  const reproduction: Reproduction = { interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString() };
-  return store.update(bucket, (m) => ({ ...m, reproduction }));
+  const timeoutMs = bucketTrialLimit(meta, s.timeoutMs);
+  const loadAverage = os.loadavg()[0] ?? 0;
+  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal });
+  if (r.cancelled) return undefined;
+  return {
+    interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString(),
+    how: { plain: true, timeoutMs, besideJobs: s.besideJobs ?? 0, loadAverage: Math.round(loadAverage * 100) / 100, cores: os.availableParallelism(), hitWhen: familyKey(meta) ? 'family' : 'signature' },
+  };
 }
 
-/** The Misc/NEWS entries a bucket may be (knownBugs.ts), read from its reproducer and stacks. */
-export async function knownBugsOf(store: CrashStore, bucket: string, meta: BucketMeta): Promise<KnownBug[]> {
+/**
+ * The upstream issues a bucket may be (knownBugs.ts), read from its stacks and signature, against the
+ * changelogs of the interpreters in the cache: never a fix the bucket's own interpreter already has.
+ */
+export async function upstreamLinksOf(store: CrashStore, bucket: string, meta: BucketMeta, cacheRoot = cacheDir()): Promise<UpstreamLink[]> {
   const dir = store.dir(bucket);
-  const source = await fs.readFile(await reproducerIn(dir), 'utf8').catch(() => '');
   const stacks = await fs.readFile(path.join(dir, 'stack.txt'), 'utf8').catch(() => '');
-  return matchKnownBugs(bucketFacts(meta, source, stacks));
+  return upstreamLinks(bucketFacts(meta, '', stacks), await loadNews(cacheRoot));
 }
 
-/** One table row per bucket: kind, hits, rate, minimized, versions, and the NEWS entries it may be. */
-export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly KnownBug[] = []): string {
-  const rate = m.reproduction ? `${m.reproduction.hits}/${m.reproduction.trials}${m.reproduction.flaky ? ' flaky' : ''}` : 'unmeasured';
+function describeHow(r: Reproduction): string {
+  const how = r.how;
+  if (!how) return '';
+  return ` [plain runs, ${(how.timeoutMs / 1000).toFixed(0)} s limit, ${how.besideJobs === 0 ? 'alone' : `beside ${how.besideJobs} job(s)`}, load ${how.loadAverage} on ${how.cores} cores${how.hitWhen === 'family' ? ', a hit: any signature of its family' : ''}]`;
+}
+
+/** A bucket's rate with its interval and how it was measured (and the minimized reproducer's own). */
+export function formatBucketRate(m: BucketMeta): string {
+  const r = m.reproduction;
+  const main = r ? `${formatRate(r)}${r.flaky ? ' flaky' : ''}${describeHow(r)}` : 'unmeasured';
+  const min = m.minimized?.reproduction;
+  return min ? `${main}; repro.min.py ${formatRate(min)}` : main;
+}
+
+/** One table row per bucket: kind, hits, rate, minimized, versions, and the upstream issues it may be. */
+export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly UpstreamLink[] = [], indent = ''): string {
   const min = m.minimized ? `min ${m.minimized.linesBefore}->${m.minimized.linesAfter} lines` : 'not minimized';
   const versions = m.versions
     ? Object.entries(m.versions)
@@ -112,12 +165,43 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly K
     : '';
   const frames = m.native?.frames.length ? m.native.frames.slice(0, 3).join(' < ') : null;
   return [
-    `${m.kind.padEnd(14)} ${bucket}  ${m.verdict ?? 'unknown'}  hits ${m.hits}  rate ${rate}  ${min}  ${m.modes.join(',')} on ${m.interpreter?.label ?? '?'}`,
+    `${m.kind.padEnd(14)} ${bucket}  ${m.verdict ?? 'unknown'}  hits ${m.hits}  ${min}  ${m.modes.join(',')} on ${m.interpreter?.label ?? '?'}`,
     `    ${m.title.slice(0, 160)}`,
+    `    rate: ${formatBucketRate(m)}`,
     ...(frames ? [`    C: ${frames}${m.native?.hangClass ? ` [${m.native.hangClass}]` : ''}`] : []),
     ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
     ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => f.title.slice(0, 80)).join('; ')})` : ''}`] : []),
-    ...(known.length ? [`    upstream: ${known.map((k) => `gh-${k.gh} (${k.area}, ${fixedLabel(k)}: ${k.news.slice(0, 90)})`).join('; ')}`] : []),
+    ...known.map((k) => `    upstream: ${formatLink(k)} — ${k.bug.news.slice(0, 90)}`),
+  ].map((line) => indent + line).join('\n');
+}
+
+/** The upstream links of a family: every bucket's, each issue once, strongest first. */
+export function familyLinks(perBucket: readonly (readonly UpstreamLink[])[]): UpstreamLink[] {
+  const byGh = new Map<number, UpstreamLink>();
+  for (const links of perBucket) {
+    for (const l of links) {
+      const known = byGh.get(l.bug.gh);
+      if (!known) byGh.set(l.bug.gh, { ...l, matched: [...l.matched] });
+      else {
+        if (l.strength === 'match') known.strength = 'match';
+        for (const m of l.matched) if (!known.matched.includes(m)) known.matched.push(m);
+      }
+    }
+  }
+  return [...byGh.values()].sort((a, b) => (a.strength === b.strength ? 0 : a.strength === 'match' ? -1 : 1));
+}
+
+/** A family's heading line and its summary lines (its buckets follow, indented, with formatTriageRow). */
+export function formatFamilyRow(row: FamilyRow, links: readonly UpstreamLink[] = []): string {
+  const versions = Object.entries(row.versions)
+    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+    .map(([label, v]) => `${label}: ${v.status.replace('-', ' ')} ${v.hits}/${v.trials}`)
+    .join(', ');
+  return [
+    `${row.id}  ${row.label}`,
+    `  ${row.kind}, ${row.verdict}; ${row.buckets.length} bucket(s), hits ${row.hits}${row.unconfirmed ? ` (+${row.unconfirmed} unconfirmed sighting(s))` : ''}; rate ${familyRate(row)}; first seen ${row.firstSeen}`,
+    ...(versions ? [`  versions: ${versions}`] : []),
+    ...links.map((k) => `  upstream: ${formatLink(k)} — ${k.bug.news.slice(0, 90)}`),
   ].join('\n');
 }

@@ -4,7 +4,9 @@
 // A trial runs the file as plain `python FILE` (no harness: the reproducer must stand alone), once in each
 // mode the finding needs; the finding reproduced in a trial when the oracles
 // report the same bug (same signature, up to interpreter versions) from that trial's runs.
+import { promises as fs } from 'node:fs';
 import { checkProgram } from '../check.js';
+import { familyOfFinding } from './family.js';
 import { trialLimit } from '../runtime/calibration.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
@@ -24,10 +26,35 @@ function crashCore(signature: string): string | null {
   return m ? `crash|${m[1]}|${m[2]}|c:${m[3]?.trim()}${m[4] ?? ''}` : null;
 }
 
+/**
+ * Differential signatures before generator gen/2 named the observable by its variable (`o1.len_consistent`),
+ * lumped every unexpected exception into `unexpected`, and ended with the deviating side's labels. Such a
+ * bucket is the same bug as a finding of today's shape on the same observable field.
+ */
+function legacyDifferential(signature: string): string | null {
+  const m = /^differential\|([^|]*)\|(prediction|cross-run)\|[^|]*$/.exec(signature);
+  return m ? `${(m[1] as string).replace(/^o\d+\./, '')}|${m[2] as string}` : null;
+}
+
+function differentialField(signature: string): string | null {
+  const m = /^differential\|([^|]*)\|[^|]*\|[^|]*\|(prediction|cross-run)$/.exec(signature);
+  return m ? `${(m[1] as string).replace(/^[^.]*\./, '')}|${m[2] as string}` : null;
+}
+
 export function sameBug(a: string, b: string): boolean {
   if (a === b || versionless(a) === versionless(b)) return true;
+  const la = legacyDifferential(a);
+  const lb = legacyDifferential(b);
+  if (la !== null && lb !== null) return false;
+  if (la !== null) return la === differentialField(b);
+  if (lb !== null) return lb === differentialField(a);
   const ca = crashCore(a);
   return ca !== null && ca === crashCore(b);
+}
+
+/** A differential judged against a GIL-on reference run (no prediction): its trials need that run too. */
+export function isCrossRun(signature: string): boolean {
+  return /^differential\|.*\|cross-run$/.test(signature) || /^differential\|[^|]*\|cross-run\|/.test(signature);
 }
 
 /**
@@ -38,7 +65,7 @@ export function sameBug(a: string, b: string): boolean {
 export function trialModes(target: Pick<Target, 'freeThreaded'>, findingModes: readonly GilMode[], signature: string): GilMode[] {
   if (!target.freeThreaded) return ['gil-on'];
   const modes = new Set<GilMode>(findingModes.length ? findingModes : ['gil-off']);
-  if (/^differential\|[^|]*\|cross-run\|/.test(signature)) modes.add('gil-on');
+  if (isCrossRun(signature)) modes.add('gil-on');
   return (['gil-off', 'gil-on'] as const).filter((m) => modes.has(m));
 }
 
@@ -57,6 +84,11 @@ export interface TrialOptions {
   modes: GilMode[];
   /** The bug to look for; without one, a trial hits when it shows any finding (replay of corpus programs). */
   signature?: string;
+  /**
+   * The bug's family key (triage/family.ts): a finding of the same family under another signature is the
+   * same bug (another op reached it, another thread faulted first) and counts as a hit.
+   */
+  family?: string;
   trials: number;
   timeoutMs: number;
   limits?: ResourceLimits;
@@ -81,40 +113,82 @@ export interface TrialResult {
   slowestHitMs: number;
   /** Trials in which the bug showed in each mode (a finding names the modes it showed in). */
   hitsByMode: Partial<Record<GilMode, number>>;
+  /** Trials that hit only through the family (another signature of the same bug). */
+  familyHits: number;
 }
 
-export async function runTrials(o: TrialOptions): Promise<TrialResult> {
+/** What one trial showed. */
+export interface TrialOutcome {
+  hit: boolean;
+  /** A hit only by family, not by signature. */
+  byFamily?: boolean;
+  others: Finding[];
+  modesHit: GilMode[];
+  durationMs: number;
+  cancelled?: boolean;
+}
+
+export interface TrialPlan {
+  trials: number;
+  extendTo?: number;
+  enoughHits?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The stopping rule of every trial series, apart from what a trial is (tests drive it with a simulated
+ * one): `trials` trials; while nothing showed, on up to `extendTo`; stop once `enoughHits` showed, or once
+ * they can no longer be reached.
+ */
+export async function trialLoop(plan: TrialPlan, once: () => Promise<TrialOutcome>): Promise<TrialResult> {
   let done = 0;
   let hits = 0;
+  let familyHits = 0;
   let slowestHitMs = 0;
   const others = new Map<string, Finding>();
   const hitsByMode: Partial<Record<GilMode, number>> = {};
-  const result = (cancelled: boolean): TrialResult => ({ trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled, slowestHitMs, hitsByMode });
-  const most = Math.max(o.trials, o.extendTo ?? 0);
+  const result = (cancelled: boolean): TrialResult => ({ trials: done, hits, rate: done ? hits / done : 0, others: [...others.values()], cancelled, slowestHitMs, hitsByMode, familyHits });
+  const most = Math.max(plan.trials, Number.isFinite(plan.extendTo) ? (plan.extendTo ?? 0) : 0);
   for (let i = 0; i < most; i++) {
-    if (i >= o.trials && hits > 0) break;
-    if (o.signal?.aborted) return result(true);
-    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true });
-    if (report.cancelled) return result(true);
+    if (i >= plan.trials && hits > 0) break;
+    if (plan.signal?.aborted) return result(true);
+    const outcome = await once();
+    if (outcome.cancelled) return result(true);
     done += 1;
-    let hit = false;
-    const wanted = o.signature;
-    const modesHit = new Set<GilMode>();
-    for (const f of report.findings) {
-      if (wanted === undefined || sameBug(f.signature, wanted)) {
-        hit = true;
-        for (const m of f.modes) modesHit.add(m);
-      }
-      if ((wanted === undefined || !sameBug(f.signature, wanted)) && !others.has(f.signature)) others.set(f.signature, f);
-    }
-    for (const m of modesHit) hitsByMode[m] = (hitsByMode[m] ?? 0) + 1;
-    if (hit) {
+    for (const f of outcome.others) if (!others.has(f.signature)) others.set(f.signature, f);
+    for (const m of outcome.modesHit) hitsByMode[m] = (hitsByMode[m] ?? 0) + 1;
+    if (outcome.hit) {
       hits += 1;
-      slowestHitMs = Math.max(slowestHitMs, ...report.runs.map((r) => r.durationMs));
+      if (outcome.byFamily) familyHits += 1;
+      slowestHitMs = Math.max(slowestHitMs, outcome.durationMs);
     }
-    if (o.enoughHits !== undefined && hits >= o.enoughHits) break;
+    if (plan.enoughHits !== undefined && hits >= plan.enoughHits) break;
     // Cannot reach enoughHits any more: stop spending runs on this candidate.
-    if (o.enoughHits !== undefined && hits + (o.trials - done) < o.enoughHits) break;
+    if (plan.enoughHits !== undefined && hits + (plan.trials - done) < plan.enoughHits) break;
   }
   return result(false);
+}
+
+export async function runTrials(o: TrialOptions): Promise<TrialResult> {
+  const source = o.family !== undefined ? await fs.readFile(o.file, 'utf8').catch(() => undefined) : undefined;
+  return trialLoop(o, async () => {
+    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true });
+    if (report.cancelled) return { hit: false, others: [], modesHit: [], durationMs: 0, cancelled: true };
+    const wanted = o.signature;
+    let hit = false;
+    let bySignature = false;
+    const modesHit = new Set<GilMode>();
+    const others: Finding[] = [];
+    for (const f of report.findings) {
+      const signed = wanted === undefined || sameBug(f.signature, wanted);
+      const kin = !signed && o.family !== undefined && familyOfFinding(f, report.runs, source).key === o.family;
+      if (signed || kin) {
+        hit = true;
+        bySignature ||= signed;
+        for (const m of f.modes) modesHit.add(m);
+      }
+      if (!signed) others.push(f);
+    }
+    return { hit, byFamily: hit && !bySignature, others, modesHit: [...modesHit], durationMs: Math.max(0, ...report.runs.map((r) => r.durationMs)) };
+  });
 }

@@ -42,8 +42,9 @@ describe('replay, triage and minimize', () => {
     await fs.mkdir(scratch);
     for (const name of ['crash_old_only.py', 'crash_flaky.py', 'crash_padded.py']) await fs.copyFile(fixture(`replay/${name}`), path.join(scratch, name));
     buckets.old = await recordFrom(store, path.join(scratch, 'crash_old_only.py'), oldT);
-    // As a campaign does: its rate, measured (a deterministic crash: 2/2, so one clean trial says fixed).
-    await measureRate(store, buckets.old, (await store.read(buckets.old)) as BucketMeta, oldT, { trials: 2, timeoutMs: 60_000, flakyBelow: 0.5 });
+    // As a campaign does: its rate, measured. A deterministic crash, 10/10: its 95% lower bound (74%) is
+    // ruled out by 3 clean trials, so `fixed` takes 3 (the point estimate, 100%, took 1).
+    await measureRate(store, buckets.old, (await store.read(buckets.old)) as BucketMeta, oldT, { trials: 10, timeoutMs: 60_000, flakyBelow: 0.5 });
     buckets.flaky = await recordFrom(store, path.join(scratch, 'crash_flaky.py'), oldT);
     buckets.padded = await recordFrom(store, path.join(scratch, 'crash_padded.py'), newT);
     // A bucket whose meta.json was damaged, and a corpus with a clean, a failing and a malformed program.
@@ -84,7 +85,7 @@ describe('replay, triage and minimize', () => {
     expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.15t" time="[\d.]+" tests="4" failures="2" errors="0"/);
   });
 
-  it('says inconclusive, never fixed or not affected, for a 20%-rate bucket after 3 clean trials', async () => {
+  it('says inconclusive, never fixed or not affected, for a bucket recorded 2/10 after 3 clean trials', async () => {
     const copy = path.join(dir, 'rare', 'crash-20pct');
     await fs.mkdir(path.dirname(copy), { recursive: true });
     await fs.cp(store.dir(buckets.old as string), copy, { recursive: true });
@@ -92,20 +93,22 @@ describe('replay, triage and minimize', () => {
     meta.reproduction = { interpreter: oldT.label, modes: ['gil-off'], trials: 10, hits: 2, rate: 0.2, flaky: true, measuredAt: meta.firstSeen };
     await fs.writeFile(path.join(copy, 'meta.json'), JSON.stringify(meta));
     const r = ftfuzz(['replay', copy, '--python', newT.path, '--trials', '3', '--max-trials', '3'], dir);
-    expect(r.stdout).toMatch(/^inconclusive\s.*0\/3.*14 trials are needed/m);
+    // 2/10 only says the rate is at least 3.7% (95% lower bound): ruling that out takes 80 clean trials.
+    expect(r.stdout).toMatch(/^inconclusive\s.*0\/3.*at least 3\.7%.*takes 80 clean trials/m);
     expect(r.status, r.stderr).toBe(ExitCode.Clean);
     const v = ftfuzz(['triage', '--crashes', path.dirname(copy), '--versions', '--trials', '3', '--max-trials', '3', '--python', newT.path, '--json'], dir);
     const versions = (JSON.parse(v.stdout) as { buckets: { meta: BucketMeta }[] }).buckets[0]?.meta.versions ?? {};
     expect(Object.values(versions).map((x) => [x.trials, x.status])).toEqual([[3, 'inconclusive']]);
-    // Given the trials it needs (14 at 20%), the same replay earns its `fixed`.
-    const enough = ftfuzz(['replay', copy, '--python', newT.path, '--trials', '3'], dir);
-    expect(enough.stdout).toMatch(/^fixed\s.*0\/14/m);
+    // Given the trials it needs, the same replay earns its `fixed`, and says what it ruled out.
+    const enough = ftfuzz(['replay', copy, '--python', newT.path, '--trials', '3', '--max-trials', '80'], dir);
+    expect(enough.stdout).toMatch(/^fixed\s.*0\/80.*a rate of 3\.7% or more .* is ruled out at 95%/m);
   });
 
   it('exits clean (0) when every reproducer is fixed, and names a missing path', () => {
-    const fixedOnly = ftfuzz(['replay', path.join('crashes', buckets.old as string), '--python', newT.path, '--trials', '2'], dir);
+    const fixedOnly = ftfuzz(['replay', path.join('crashes', buckets.old as string), '--python', newT.path, '--trials', '1'], dir);
     expect(fixedOnly.status, fixedOnly.stderr).toBe(ExitCode.Clean);
-    expect(fixedOnly.stdout).toMatch(/^fixed\s+crashes\/crash-\w+\/repro\.py/m);
+    // Asked for 1 trial, it ran the 3 the recorded 10/10 needs before calling it fixed.
+    expect(fixedOnly.stdout).toMatch(/^fixed\s+crashes\/crash-\w+\/repro\.py.* crash 0\/3/m);
     const missing = ftfuzz(['replay', 'nowhere', '--python', newT.path], dir);
     expect(missing.status).toBe(ExitCode.Input);
     expect(missing.stdout).toMatch(/nowhere.*does not exist/);
@@ -114,10 +117,13 @@ describe('replay, triage and minimize', () => {
   it('triage --measure records the rate, --versions which interpreters a bucket affects', () => {
     const r = ftfuzz(['triage', '--measure', '--versions', '--bucket', buckets.old as string, '--trials', '2', '--python', oldT.path, '--python', newT.path], dir);
     expect(r.status, r.stderr).toBe(ExitCode.Input); // the malformed bucket is reported
-    // --measure: the rate on the bucket's own interpreter (3.13.5t), always reproducing.
-    expect(r.stdout).toMatch(/hits 1 {2}rate 2\/2 {2}/);
+    // --measure: the rate on the bucket's own interpreter (3.13.5t), always reproducing, with its interval and how.
+    expect(r.stdout).toMatch(/rate: 2\/2 \(100%, 95% CI 16-100%\) \[plain runs, \d+ s limit, alone/);
     expect(r.stdout).toMatch(/3\.13\.5t: affected 2\/2/);
-    expect(r.stdout).toMatch(/3\.13\.15t: not affected 0\/2/);
+    // Absent on 3.13.15t: 2/2 says at least 22%, which 12 clean trials rule out (not the 2 asked for).
+    expect(r.stdout).toMatch(/3\.13\.15t: not affected 0\/12/);
+    // Led by its family.
+    expect(r.stdout).toMatch(/^fam-[0-9a-f]{8} {2}crash /m);
     expect(r.stdout).toMatch(/malformed crash-0000deadbeef: .*not valid JSON/);
   });
 
@@ -127,6 +133,9 @@ describe('replay, triage and minimize', () => {
     expect(r.stdout).toMatch(/repro\.min\.py: \d+ -> \d+ lines/);
     const meta = (await store.read(buckets.padded as string)) as BucketMeta;
     expect(meta.minimized?.linesAfter).toBeLessThanOrEqual(4);
+    // Its own rate, measured after the reduction: later claims rest on it, not on the acceptance test.
+    expect(meta.minimized?.reproduction).toMatchObject({ trials: 10, hits: 10 });
+    expect(r.stdout).toMatch(/its own rate 10\/10/);
     expect(meta.minimized?.linesBefore).toBeGreaterThan(20);
     const min = await fs.readFile(path.join(store.dir(buckets.padded as string), 'repro.min.py'), 'utf8');
     expect(min).toMatch(/os\.abort\(\)/);

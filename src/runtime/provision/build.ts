@@ -10,6 +10,7 @@ import type { Target } from '../../types.js';
 import { probeTarget, TSAN_SUPPRESSIONS } from '../targets.js';
 import { findInstalled, installId, seriesOf, type InstallMarker, type Variant } from './cache.js';
 import { formatElapsed, runLogged, type Logged } from './commands.js';
+import { NEWS_COPY } from '../paths.js';
 
 export interface BuildOptions {
   jobs?: number;
@@ -38,6 +39,19 @@ export function tsanBuildEnv(srcDir: string): NodeJS.ProcessEnv {
 /** CPython's TSan suppressions for the free-threaded build, in its source tree. */
 function sourceSuppressions(srcDir: string): string {
   return path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
+}
+
+/**
+ * CPython's changelog of the release, kept beside the install (triage/news.ts reads it: which release fixed
+ * which gh issue). A tree without one (a git checkout) just has none.
+ */
+export async function copyNews(srcDir: string, prefix: string): Promise<boolean> {
+  const text = await fs.readFile(path.join(srcDir, 'Misc', 'NEWS'), 'utf8').catch(() => null);
+  if (text === null) return false;
+  const to = path.join(prefix, NEWS_COPY);
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  await writeFileAtomic(to, text);
+  return true;
 }
 
 export async function readPatchlevel(srcDir: string): Promise<string | null> {
@@ -144,6 +158,7 @@ export async function buildLocked(
       if (text === null) throw new EnvironmentError(`the CPython ${version} source has no ${path.relative(srcDir, from)}; a TSan build without CPython's suppressions would report known, accepted races`);
       await writeFileAtomic(to, text);
     }
+    await copyNews(srcDir, prefix);
     const executable = await findExecutable(prefix, seriesOf(version), variant);
     if (!executable) throw new EnvironmentError(`built CPython ${version}t, but found no interpreter under ${prefix}/bin (log: ${log.path})`);
     const target = await probeTarget(executable, 'cache');

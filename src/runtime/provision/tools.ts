@@ -120,7 +120,7 @@ export async function ensureTools(options: EnsureToolsOptions): Promise<string[]
       : `install the equivalent of the Debian packages ${missing.map((t) => t.pkg).join(' ')} with this system's package manager`;
     throw new EnvironmentError(`${options.purpose === 'tests' ? 'the tests need' : `ftfuzz (${options.purpose}) needs`} ${what}, which ${missing.length === 1 ? 'is' : 'are'} not installed; ${how}`);
   }
-  say(`installing what ${options.purpose === 'tests' ? 'the tests need' : options.purpose} needs from Debian's packages: ${what}`);
+  say(`installing from Debian's packages what ${options.purpose === 'tests' ? 'the tests need' : `${options.purpose} needs`}: ${what}`);
   const pkgs = missing.map((t) => t.pkg);
   const result = await (options.runInstall ?? aptInstall)(pkgs, say);
   const lastLine = result.output.trim().split('\n').pop() ?? '';

@@ -1,0 +1,120 @@
+// The store as a triager reads it: one row per family (one suspected bug), its buckets folded under it.
+// Re-grouping a store writes each bucket's family into its meta.json, one atomic write per bucket under its
+// lock, and touches nothing else: a kill at any moment leaves every bucket whole, and a second run finishes
+// the rest and changes nothing already done (repro.min.py, versions, rates and hits are never rewritten).
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { BucketEvidence, BucketMeta, CrashStore } from '../store/crashStore.js';
+import type { FindingKind, Verdict } from '../types.js';
+import { type Count, formatRate, rateInterval } from './claims.js';
+import { factsOf, familyCurrent, familyId, familyOf, type Family } from './family.js';
+
+/** Compute a bucket's family from the files it keeps (evidence.json, stack.txt, repro.py). */
+export async function bucketFamily(store: CrashStore, bucket: string, meta: BucketMeta): Promise<Family> {
+  const dir = store.dir(bucket);
+  const read = (name: string) => fs.readFile(path.join(dir, name), 'utf8').catch(() => null);
+  let evidence: BucketEvidence | null = null;
+  const evidenceText = await read('evidence.json');
+  if (evidenceText !== null) {
+    try {
+      evidence = JSON.parse(evidenceText) as BucketEvidence;
+    } catch {
+      evidence = null;
+    }
+  }
+  return familyOf(factsOf(meta, { evidence, stackText: await read('stack.txt'), source: await read('repro.py') }));
+}
+
+/**
+ * Give every bucket of a store that has none (or an older shape of one) its family. Idempotent; each
+ * bucket's meta.json is rewritten atomically, under its lock, only when its family changes.
+ */
+export async function regroupStore(store: CrashStore, log?: (line: string) => void): Promise<number> {
+  let changed = 0;
+  for (const { bucket, meta } of (await store.list()).buckets) {
+    if (familyCurrent(meta)) continue;
+    const family = await bucketFamily(store, bucket, meta);
+    await store.update(bucket, (m) => (m.family?.key === family.key && m.family.format === family.format ? m : { ...m, family }));
+    changed += 1;
+  }
+  if (changed > 0) log?.(`grouped ${changed} bucket(s) of ${store.root} into families`);
+  return changed;
+}
+
+export interface FamilyRow {
+  id: string;
+  key: string;
+  label: string;
+  kind: FindingKind;
+  buckets: { bucket: string; meta: BucketMeta }[];
+  hits: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** The strongest verdict of its buckets (runtime-bug above unknown). */
+  verdict: Verdict;
+  /** Every rate trial of its buckets together (each bucket's replayed reproducer), or null when none was measured. */
+  rate: Count | null;
+  /** Sightings set aside as unconfirmed (seen in a reused worker only) whose family is this one. */
+  unconfirmed: number;
+  /** Per interpreter: affected when any bucket is; not affected only when every measured bucket is. */
+  versions: Record<string, { status: string; hits: number; trials: number }>;
+}
+
+const VERDICT_ORDER: Verdict[] = ['runtime-bug', 'unknown', 'program-race', 'slow', 'environment'];
+
+/** The families of a store's buckets, most hits first; unconfirmed sightings count for families already stored. */
+export function groupFamilies(buckets: readonly { bucket: string; meta: BucketMeta }[], unconfirmed: readonly { bucket: string; meta: BucketMeta }[] = []): FamilyRow[] {
+  const rows = new Map<string, FamilyRow>();
+  for (const b of buckets) {
+    const key = b.meta.family?.key ?? `${b.meta.kind}|${b.meta.signature}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        id: familyId(key), key, label: b.meta.family?.label ?? b.meta.title, kind: b.meta.kind, buckets: [], hits: 0,
+        firstSeen: b.meta.firstSeen, lastSeen: b.meta.lastSeen, verdict: b.meta.verdict ?? 'unknown', rate: null, unconfirmed: 0, versions: {},
+      };
+      rows.set(key, row);
+    }
+    row.buckets.push(b);
+    row.hits += b.meta.hits;
+    if (b.meta.firstSeen < row.firstSeen) row.firstSeen = b.meta.firstSeen;
+    if (b.meta.lastSeen > row.lastSeen) row.lastSeen = b.meta.lastSeen;
+    if (VERDICT_ORDER.indexOf(b.meta.verdict ?? 'unknown') < VERDICT_ORDER.indexOf(row.verdict)) row.verdict = b.meta.verdict ?? 'unknown';
+    const r = b.meta.minimized?.reproduction ?? b.meta.reproduction;
+    if (r && r.trials > 0) row.rate = { hits: (row.rate?.hits ?? 0) + r.hits, trials: (row.rate?.trials ?? 0) + r.trials };
+    for (const [label, v] of Object.entries(b.meta.versions ?? {})) {
+      const status = v.status ?? (v.affected ? 'affected' : 'not-affected');
+      const known = row.versions[label];
+      if (!known) row.versions[label] = { status, hits: v.hits, trials: v.trials };
+      else {
+        known.hits += v.hits;
+        known.trials += v.trials;
+        if (status === 'affected' || known.status === 'affected') known.status = 'affected';
+        else if (status !== known.status) known.status = 'inconclusive';
+      }
+    }
+  }
+  for (const u of unconfirmed) {
+    const row = u.meta.family ? rows.get(u.meta.family.key) : undefined;
+    if (row) row.unconfirmed += u.meta.hits;
+  }
+  return [...rows.values()].sort((a, b) => b.hits - a.hits || a.firstSeen.localeCompare(b.firstSeen));
+}
+
+/** `14/30 (47%, 95% CI 28-66%)`, or `unmeasured`. */
+export function familyRate(row: Pick<FamilyRow, 'rate'>): string {
+  return row.rate ? formatRate(row.rate) : 'unmeasured';
+}
+
+/** The combined rate's interval, for JSON: [low, high]. */
+export function familyInterval(row: Pick<FamilyRow, 'rate'>): [number, number] | null {
+  return row.rate ? rateInterval(row.rate) : null;
+}
+
+/** A family for JSON output: the row without the bucket metas (they are listed beside it). */
+export function familyJson(row: FamilyRow): Record<string, unknown> {
+  return {
+    id: row.id, key: row.key, label: row.label, kind: row.kind, verdict: row.verdict, hits: row.hits, firstSeen: row.firstSeen, lastSeen: row.lastSeen,
+    buckets: row.buckets.map((b) => b.bucket), rate: row.rate, rateInterval: familyInterval(row), unconfirmed: row.unconfirmed, versions: row.versions,
+  };
+}

@@ -1,0 +1,311 @@
+// Families: one suspected bug each. A bucket is one signature (the dedup key of the oracles, fine on
+// purpose: it keeps the innermost function and the op as evidence); a family groups the buckets a triager
+// would call one bug, and every bucket belongs to exactly one (issue "verdicts a maintainer can sign"):
+//
+//   crash         the source file where the faulting thread's C stack enters the implementation of the
+//                 object or module it was operating on: the interpreter's own dispatch on the way in
+//                 (eval loop, abstract.c, call.c, builtins, slot wrappers) and the shared helpers and
+//                 allocators on the way down (PyTuple_Pack, _Py_dict_lookup, mimalloc) are skipped. So
+//                 gh-137400's six legacy_tracing.c functions are one family, and groupby's groupby_next,
+//                 _grouper_create and PyTuple_Pack < groupby_next are one (itertoolsmodule.c).
+//   hang          the same site for every thread that is not merely waiting for the others (join,
+//                 Lock.acquire, sleep, GIL): one set whether the samples classed it deadlock or spin.
+//   race          the source files of the two accesses (and the global they touch, when it is one): all
+//                 Element methods racing on its children are one family.
+//   differential  object kind, op and exception type; never a variable index or a catch-all observable.
+//   lost-write    object kind and the ops that wrote the lost tokens (lost or duplicated alike).
+//   leak          object kinds and the ops that write to them (a read does not leak).
+//   internal-error, refcount: their signatures (message, and the ops a probe went through).
+import type { BucketEvidence, BucketMeta } from '../store/crashStore.js';
+import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from '../types.js';
+import { OPS } from '../generators/ops.js';
+import { readScenario } from '../generators/mutators.js';
+import { signatureId } from '../oracles/oracle.js';
+import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
+import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
+
+/** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
+export const FAMILY_FORMAT = 1;
+
+export interface Family {
+  /** The identity: buckets with the same key are one family. */
+  key: string;
+  /** One line for people. */
+  label: string;
+  format: number;
+}
+
+/** A short stable name for a family: `fam-` and 8 hex digits of its key. */
+export function familyId(key: string): string {
+  return `fam-${signatureId(key).slice(0, 8)}`;
+}
+
+export interface FamilyFacts {
+  kind: FindingKind;
+  signature: string;
+  /** The op the faulting thread was executing (`groupby.next on groupby`). */
+  op?: string | null;
+  /** Crash: every frame of the faulting thread, innermost first. */
+  faultingFrames?: NativeFrame[];
+  /** Hang: every thread of the last sample. */
+  hangThreads?: NativeThread[];
+  /** Race: the report's stacks (both accesses, the location, thread creation). */
+  tsanStacks?: TsanStack[];
+  /** The program's shared objects: variable -> kind and the ops applied to it. */
+  objects?: Record<string, { kind: string; ops: string[] }>;
+}
+
+// ---- where a C stack enters an implementation ----------------------------------------------------------
+
+/** `./Objects/listobject.c`, `/build/Python-3.13.5/Modules/_elementtree.c` -> the path in CPython's tree. */
+export function treePath(file: string): string {
+  const m = /(?:^|\/)((?:Objects|Python|Modules|Include|Parser|Programs)\/.*)$/.exec(file);
+  return m ? (m[1] as string) : (file.split('/').pop() ?? file);
+}
+
+/** The interpreter's own dispatch between Python code and an implementation: passed through, never the site. */
+const GENERIC_FILE = /^(Python\/(ceval\.c|ceval_macros\.h|generated_cases\.c\.h|bytecodes\.c|bltinmodule\.c|instrumentation\.c|context\.c|pythonrun\.c|specialize\.c)|Objects\/(abstract|call|object|methodobject|descrobject|classobject|funcobject)\.c|Modules\/main\.c|Programs\/)/;
+/** typeobject.c is both the type's implementation (type_setattro, type_set_qualname) and the slot dispatch. */
+const GENERIC_TYPE_FUNC = /^(slot_\w+|wrap_\w+|vectorcall_\w+|call_method\w*|call_unbound\w*|lookup_maybe_method|lookup_method|vectorcall_method|maybe_call_special\w*|type_call|tp_new_wrapper|_PyType_Lookup\w*|find_name_in_mro\w*|_PyObject_LookupSpecial\w*)$/;
+/** The eval loop: where Python code called the C stack above it. The site is never past it. */
+const EVAL_LOOP = /^(_PyEval_EvalFrameDefault|_PyEval_EvalFrame|_PyEval_Vector|PyEval_EvalCode\w*)$/;
+/** Shared services an implementation calls: a fault in them is the caller's (a freed item passed to PyTuple_Pack). */
+const SERVICE_FILE = /^(Objects\/|Python\/(thread\w*\.[ch]|lock\.c|parking_lot\.c|critical_section\.c|errors\.c|getargs\.c|modsupport\.c|pystate\.c|ceval_gil\.c|pymath\.c|pyhash\.c|pytime\.c|gc_free_threading\.c|gc\.c)|Include\/)/;
+const API_NAME = /^_?Py[A-Z_]/;
+const ALLOCATOR_FILE = /^(Objects\/mimalloc\/|Include\/internal\/mimalloc\/|Objects\/obmalloc\.c)/;
+
+export interface Site {
+  file: string;
+  func: string;
+}
+
+function frameSite(f: NativeFrame): Site | null {
+  if (!f.func || f.func === '??') return null;
+  const func = foldFunction(f.func);
+  if (f.file) return { file: treePath(f.file), func };
+  // No debug line info: an extension's frames still name their shared object.
+  return f.lib ? { file: f.lib.split('/').pop() ?? f.lib, func } : null;
+}
+
+/**
+ * Where a stack enters an implementation, innermost first: the innermost frame that is neither plumbing,
+ * the interpreter's dispatch, an allocator, nor a shared service called from an implementation further
+ * out (before the eval loop). `waiting`: also skip the lock and futex machinery a blocked thread sits in.
+ */
+export function implementationSite(frames: readonly NativeFrame[], waiting = false): Site | null {
+  let start = 0;
+  const handler = frames.slice(0, 40).map((f) => f.func).lastIndexOf('<signal handler called>');
+  if (handler >= 0) start = handler + 1;
+  let service: Site | null = null;
+  let anything: Site | null = null;
+  let leading = true;
+  for (const f of frames.slice(start)) {
+    const site = frameSite(f);
+    if (!site) continue;
+    if ((f.lib !== null && SYSTEM_LIB.test(f.lib)) || SANITIZER_RUNTIME.test(site.func)) continue;
+    if (leading && CRASH_PLUMBING.test(site.func)) continue;
+    leading = false;
+    if (EVAL_LOOP.test(site.func)) break;
+    if (REFCOUNT_INLINE.test(site.func)) continue;
+    anything ??= site;
+    if (ALLOCATOR_FILE.test(site.file) || ALLOC_PLUMBING.test(site.func)) continue;
+    if (CALL_PLUMBING.test(site.func)) continue;
+    if (waiting && (WAIT_PLUMBING.test(site.func) || SYNC_WAIT.test(site.func))) continue;
+    if (GENERIC_FILE.test(site.file) || (site.file === 'Objects/typeobject.c' && GENERIC_TYPE_FUNC.test(site.func))) continue;
+    if (API_NAME.test(site.func) && SERVICE_FILE.test(site.file) && f.lib === null) {
+      service ??= site;
+      continue;
+    }
+    return site;
+  }
+  return service ?? anything;
+}
+
+/** `Modules/itertoolsmodule.c` -> `itertools`, `Objects/listobject.c` -> `list`, `Python/legacy_tracing.c` -> `legacy_tracing`. */
+export function moduleOfFile(file: string): string {
+  const base = (file.split('/').pop() ?? file).replace(/\.(c|h|so)(\.\d+)*$/, '').replace(/\.cpython-.*$/, '');
+  if (file.startsWith('Objects/mimalloc/') || file.startsWith('Include/internal/mimalloc/')) return 'mimalloc';
+  return base.replace(/(module|object)$/, '') || base;
+}
+
+function describeSite(file: string): string {
+  return `${moduleOfFile(file)} (${file})`;
+}
+
+/** The object kind of an op label (`groupby.next on groupby` -> `groupby`). */
+function opKind(op: string | null | undefined): string | null {
+  if (!op) return null;
+  const on = / on (\S+)$/.exec(op);
+  return on ? (on[1] as string) : null;
+}
+
+// ---- per kind ---------------------------------------------------------------------------------------
+
+function crashFamily(f: FamilyFacts): Family {
+  const site = f.faultingFrames ? implementationSite(f.faultingFrames) : null;
+  if (site) return { key: `crash|${site.file}`, label: `crash in ${describeSite(site.file)}`, format: FAMILY_FORMAT };
+  // No C stack: the object the faulting thread was operating on, and how it died.
+  const parts = f.signature.split('|');
+  const how = parts[1] ?? '?';
+  const kind = opKind(f.op) ?? (/\|py:([^|]*)/.exec(f.signature)?.[1] ?? '?');
+  return { key: `crash|py|${how}|${kind}`, label: `crash (${how}, no C stack) during ${kind}`, format: FAMILY_FORMAT };
+}
+
+function hangFamily(f: FamilyFacts): Family {
+  const threads = f.hangThreads ?? [];
+  const culprits = threads.filter((t) => {
+    const first = blockedFrames(t, 1)[0];
+    return first !== undefined && !SYNC_WAIT.test(foldFunction(first.func ?? ''));
+  });
+  const sites = (culprits.length > 0 ? culprits : threads).map((t) => implementationSite(t.frames, true)).filter((s): s is Site => s !== null);
+  const files = [...new Set(sites.map((s) => s.file))].sort();
+  if (files.length > 0) return { key: `hang|${files.join(' + ')}`, label: `hang in ${files.map(describeSite).join(' + ')}`, format: FAMILY_FORMAT };
+  // No C stacks (no gdb), or only the program's own locks: the signature is all there is.
+  return { key: f.signature, label: `hang: ${f.signature.replace(/^hang\|/, '').slice(0, 100)}`, format: FAMILY_FORMAT };
+}
+
+function tsanSiteFile(frame: TsanFrame): string {
+  if (isExtensionFrame(frame)) return frame.file ? treePath(frame.file) : (frame.module ?? frame.func);
+  return frame.file ? treePath(frame.file) : frame.func;
+}
+
+function raceFamily(f: FamilyFacts): Family {
+  const kind = f.signature.split('|')[1] ?? 'race';
+  const stacks = f.tsanStacks ?? [];
+  if (kind === 'freed-block') {
+    const user = stacks.length ? signingStacks({ kind: 'data race', stacks }).map(signingFrame).find((s) => s && !/^(mi_block_set_next\w*|_?mi_free_block\w*)$/.test(s.func)) : null;
+    const file = user ? tsanSiteFile(user) : (f.signature.split('|')[2] ?? '?');
+    return { key: `race|use-after-free|${file}`, label: `use after free (race with a free) in ${user ? describeSite(file) : file}`, format: FAMILY_FORMAT };
+  }
+  const signed = signingStacks({ kind, stacks }).map(signingFrame).filter((s): s is TsanFrame => s !== null);
+  if (signed.length === 0) return { key: f.signature, label: f.signature, format: FAMILY_FORMAT };
+  const files = signed.map(tsanSiteFile).sort();
+  // A global variable is its own object; a heap block is whatever the files' code allocates.
+  const global = stacks.map((s) => /^Location is global '([^']+)'/.exec(s.title)?.[1]).find((g) => g !== undefined);
+  const pair = kind.startsWith('data race') || kind === 'heap-use-after-free' ? [...new Set(files)] : files.slice(0, 1);
+  const what = kind.startsWith('data race') ? 'race' : kind;
+  return {
+    key: `race|${what}|${pair.join(' ~ ')}${global ? `|global ${global}` : ''}`,
+    label: `${what} ${pair.length > 1 ? 'between' : 'in'} ${pair.map(describeSite).join(' and ')}${global ? ` on ${global}` : ''}`,
+    format: FAMILY_FORMAT,
+  };
+}
+
+function differentialFamily(f: FamilyFacts): Family {
+  const parts = f.signature.split('|');
+  if (parts[1] === 'outcome') {
+    return { key: parts.slice(0, 4).join('|'), label: `script ended with ${parts[2] ?? '?'} instead of ${(parts[3] ?? '').replace(/^vs /, '')}`, format: FAMILY_FORMAT };
+  }
+  // Today's shape: differential|<observable>|<subject>|<detail>|<basis>.
+  if (parts.length === 5) {
+    const [, observable = '?', subject = '?', detail = '?'] = parts;
+    const label =
+      observable === 'unexpected' ? `unexpected ${detail} from ${subject}` :
+      observable === 'pure_mismatch' ? `${subject} reads a wrong result` :
+      `${observable} wrong (via ${detail})`;
+    return { key: `differential|${observable}|${subject}|${detail}`, label, format: FAMILY_FORMAT };
+  }
+  // Before gen/2 (differential|<observable>|<basis>|<sides>): the observable, with its object's kind.
+  const key = parts[1] ?? '?';
+  const m = /^(o\d+)\.(.+)$/.exec(key);
+  const objects = f.objects ?? {};
+  const kinds = [...new Set(Object.values(objects).map((o) => o.kind))].sort().join(',') || '?';
+  const named = m ? `${objects[m[1] as string]?.kind ?? '?'}.${m[2] as string}` : `${key} in ${kinds}`;
+  return { key: `differential|legacy|${named}`, label: `${named} (an older bucket: one per observable)`, format: FAMILY_FORMAT };
+}
+
+function lostWriteFamily(f: FamilyFacts): Family {
+  const [, subtype = '?', kind = '?', ops = '?'] = f.signature.split('|');
+  // Lost and duplicated tokens of the same writers are one race; a phantom (a value nobody wrote) is another symptom.
+  const what = subtype === 'phantom' ? 'phantom' : 'lost';
+  return { key: `lost-write|${what}|${kind}|${ops}`, label: `${what === 'phantom' ? 'phantom values' : 'lost or duplicated writes'} in ${kind} via ${ops}`, format: FAMILY_FORMAT };
+}
+
+const OP_TOKENS = new Map(OPS.map((op) => [op.id, op.tokens]));
+
+function leakFamily(f: FamilyFacts): Family {
+  const label = f.signature.replace(/^leak\|/, '');
+  const ops = label.split(',').filter((id) => OP_TOKENS.has(id));
+  if (ops.length === 0) return { key: f.signature, label: `leak in ${label.slice(0, 100)}`, format: FAMILY_FORMAT };
+  const writers = ops.filter((id) => OP_TOKENS.get(id) !== 'read' && OP_TOKENS.get(id) !== 'pure');
+  const kinds = [...new Set(ops.map((id) => id.split('.')[0] as string))].sort();
+  const chosen = (writers.length ? writers : ops).sort();
+  return { key: `leak|${kinds.join(',')}|${chosen.join(',')}`, label: `leak in ${kinds.join(', ')} via ${chosen.join(', ')}`, format: FAMILY_FORMAT };
+}
+
+/** The family of a bucket or finding. */
+export function familyOf(f: FamilyFacts): Family {
+  switch (f.kind) {
+    case 'crash':
+      return crashFamily(f);
+    case 'hang':
+      return hangFamily(f);
+    case 'race':
+      return raceFamily(f);
+    case 'differential':
+      return differentialFamily(f);
+    case 'lost-write':
+      return lostWriteFamily(f);
+    case 'leak':
+      return leakFamily(f);
+    default:
+      return { key: f.signature, label: f.signature.slice(0, 120), format: FAMILY_FORMAT };
+  }
+}
+
+// ---- facts from what a bucket keeps ------------------------------------------------------------------
+
+/** What a bucket directory holds that a family is computed from (each file optional). */
+export interface BucketFiles {
+  evidence?: BucketEvidence | null;
+  stackText?: string | null;
+  source?: string | null;
+}
+
+function objectsOf(source: string | null | undefined): FamilyFacts['objects'] {
+  if (!source) return undefined;
+  try {
+    const read = readScenario(source, 'repro.py');
+    if (!read) return undefined;
+    const out: Record<string, { kind: string; ops: string[] }> = {};
+    for (const o of read.scenario.objects) out[o.v] = { kind: o.kind, ops: [] };
+    for (const t of read.scenario.threadOps) for (const i of t.ops) out[i.obj]?.ops.push(i.op);
+    for (const o of Object.values(out)) o.ops = [...new Set(o.ops)].sort();
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The facts of a bucket (or of a finding about to become one: the same files, before they are written). */
+export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'>, files: BucketFiles): FamilyFacts {
+  const facts: FamilyFacts = { kind: meta.kind, signature: meta.signature, op: meta.native?.op ?? null, objects: objectsOf(files.source) };
+  const native = files.evidence?.native;
+  if (meta.kind === 'crash' && native?.source === 'core') {
+    const sample = native.samples[0];
+    const thread = sample?.threads.find((t) => t.lwp === native.faultingLwp) ?? sample?.threads[0];
+    if (thread) facts.faultingFrames = thread.frames;
+  }
+  if (meta.kind === 'hang' && native && native.samples.length > 0) facts.hangThreads = native.samples[native.samples.length - 1]?.threads;
+  if (meta.kind === 'race' && files.stackText) facts.tsanStacks = parseTsanStacks(files.stackText);
+  return facts;
+}
+
+/** Whether a bucket's recorded family is current (else `triage` computes it again). */
+export function familyCurrent(meta: Pick<BucketMeta, 'family'>): boolean {
+  return meta.family !== undefined && meta.family.format === FAMILY_FORMAT;
+}
+
+/**
+ * The family of a finding from the runs it came from (a trial's, a campaign's): the run that shows it is
+ * the one a bucket's evidence would be, and a race's stacks are in the finding's details (as stack.txt).
+ */
+export function familyOfFinding(finding: Pick<Finding, 'kind' | 'signature' | 'native' | 'modes' | 'details'>, runs: readonly RunResult[], source?: string): Family {
+  const inModes = runs.filter((r) => finding.modes.includes(r.modeRequested));
+  const run =
+    finding.kind === 'crash' ? inModes.find((r) => r.native?.source === 'core') :
+    finding.kind === 'hang' ? inModes.find((r) => r.termination.kind === 'timeout' && r.native !== undefined) :
+    inModes[0];
+  const evidence = run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native } : null;
+  return familyOf(factsOf(finding, { evidence, stackText: finding.kind === 'race' ? finding.details : null, source: source ?? run?.program.source ?? null }));
+}

@@ -1,0 +1,145 @@
+// Families: one suspected bug each, whatever op reached it, whichever function faulted first, whichever
+// class the hang samples showed; and never two bugs in one (differentials by object kind, op and exception).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/triage/family.js';
+import { parseTsanReports } from '../../src/oracles/raceOracle.js';
+import type { NativeFrame, NativeThread } from '../../src/types.js';
+
+/** `func@file` (innermost first); the eval loop and a thread start close every stack. */
+const stack = (...frames: string[]): NativeFrame[] => [
+  ...frames.map((f) => {
+    const [func, file] = f.split('@');
+    return { func: func as string, file: file ?? null, line: 1, lib: null };
+  }),
+  { func: '_PyEval_EvalFrameDefault', file: 'Python/generated_cases.c.h', line: 1, lib: null },
+  { func: 'thread_run', file: 'Modules/_threadmodule.c', line: 1, lib: null },
+];
+const crash = (frames: NativeFrame[], op: string | null = null): FamilyFacts => ({ kind: 'crash', signature: 'crash|SIGSEGV|SIGSEGV|c:x', faultingFrames: frames, op });
+
+describe('crash families', () => {
+  it('gh-137400: the six legacy_tracing.c functions are one family, whatever op the thread ran', () => {
+    const tracing = [
+      stack('setup_tracing@Python/legacy_tracing.c', '_PyEval_SetTrace@Python/legacy_tracing.c', 'PyEval_SetTraceAllThreads@Python/ceval.c', 'sys__settraceallthreads@Python/sysmodule.c'),
+      stack('setup_profile@Python/legacy_tracing.c', '_PyEval_SetProfile@Python/legacy_tracing.c'),
+      stack('_PyEval_SetTrace@Python/legacy_tracing.c', 'PyEval_SetTraceAllThreads@Python/ceval.c', 'sys__settraceallthreads@Python/sysmodule.c'),
+      stack('_PyEval_SetProfile@Python/legacy_tracing.c', 'PyEval_SetProfileAllThreads@Python/ceval.c'),
+      stack('call_trace_func@Python/legacy_tracing.c', 'sys_trace_start@Python/legacy_tracing.c', '_PyObject_VectorcallTstate@Include/internal/pycore_call.h', 'call_one_instrument@Python/instrumentation.c', 'call_instrumentation_vector@Python/instrumentation.c'),
+      stack('call_profile_func@Python/legacy_tracing.c', 'sys_profile_start@Python/legacy_tracing.c', 'call_instrumentation_vector@Python/instrumentation.c'),
+    ];
+    const keys = new Set(tracing.map((s, i) => familyOf(crash(s, i % 2 ? 'list.append on list' : 'dict.get on dict')).key));
+    expect([...keys]).toEqual(['crash|Python/legacy_tracing.c']);
+  });
+
+  it('groupby: groupby_next, _grouper_create and PyTuple_Pack < groupby_next are one family', () => {
+    const keys = new Set([
+      stack('groupby_next@Modules/itertoolsmodule.c', 'builtin_next@Python/bltinmodule.c'),
+      stack('_grouper_create@Modules/itertoolsmodule.c', 'groupby_next@Modules/itertoolsmodule.c'),
+      stack('PyTuple_Pack@Objects/tupleobject.c', 'groupby_next@Modules/itertoolsmodule.c', 'builtin_next@Python/bltinmodule.c'),
+      stack('groupby_step@Modules/itertoolsmodule.c', 'groupby_next@Modules/itertoolsmodule.c'),
+    ].map((s) => familyOf(crash(s)).key));
+    expect([...keys]).toEqual(['crash|Modules/itertoolsmodule.c']);
+    expect(familyOf(crash(stack('groupby_next@Modules/itertoolsmodule.c'))).label).toBe('crash in itertools (Modules/itertoolsmodule.c)');
+  });
+
+  it('skips dispatch, refcount helpers and allocators on the way to the implementation', () => {
+    // atexit: do_richcompare (object.c) is the dispatch the module called.
+    expect(implementationSite(stack('do_richcompare@Objects/object.c', 'PyObject_RichCompare@Objects/object.c', 'atexit_unregister@Modules/atexitmodule.c'))?.file).toBe('Modules/atexitmodule.c');
+    // A freed block walked by mimalloc under array.tolist: the array's code asked for it.
+    expect(implementationSite(stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'PyList_New@Objects/listobject.c', 'array_array_tolist_impl@Modules/arraymodule.c'))?.file).toBe('Modules/arraymodule.c');
+    // A use after free inside an inline refcount helper is its caller's.
+    expect(implementationSite(stack('_Py_atomic_load_uint32_relaxed@Include/cpython/pyatomic_gcc.h', 'Py_INCREF@Include/refcount.h', 'element_getitem@Modules/_elementtree.c'))?.file).toBe('Modules/_elementtree.c');
+    // The signal plumbing of a crash is never the site.
+    const faulted: NativeFrame[] = [{ func: '__pthread_kill_implementation', file: null, line: 0, lib: '/lib/x86_64-linux-gnu/libc.so.6' }, { func: '<signal handler called>', file: null, line: 0, lib: null }, ...stack('list_resize@Objects/listobject.c', '_PyList_AppendTakeRef@Objects/listobject.c')];
+    expect(implementationSite(faulted)?.file).toBe('Objects/listobject.c');
+    // The tracemalloc crashes: a thread primitive called by tracemalloc is tracemalloc's.
+    const tss = familyOf(crash(stack('PyThread_tss_get@Python/thread_pthread.h', 'get_reentrant@Python/tracemalloc.c', 'tracemalloc_alloc_gil@Python/tracemalloc.c')));
+    const lock = familyOf(crash(stack('PyThread_acquire_lock_timed@Python/thread_pthread.h', '_PyTraceMalloc_TraceRef@Python/tracemalloc.c')));
+    expect(tss.key).toBe(lock.key);
+    expect(tss.key).toBe('crash|Python/tracemalloc.c');
+  });
+
+  it('keeps different objects apart', () => {
+    const list = familyOf(crash(stack('list_resize@Objects/listobject.c')));
+    const dict = familyOf(crash(stack('insertdict@Objects/dictobject.c')));
+    const deque = familyOf(crash(stack('deque_append@Modules/_collectionsmodule.c')));
+    expect(new Set([list.key, dict.key, deque.key]).size).toBe(3);
+    expect(moduleOfFile('Modules/_collectionsmodule.c')).toBe('_collections');
+  });
+
+  it('without C frames: the object the thread operated on', () => {
+    const f = familyOf({ kind: 'crash', signature: 'crash|SIGSEGV|SIGSEGV|py:worker < <program>|op:deque.pop on deque', op: 'deque.pop on deque' });
+    expect(f.key).toBe('crash|py|SIGSEGV|deque');
+  });
+});
+
+const thread = (lwp: number, ...frames: string[]): NativeThread => ({ lwp, name: null, frames: stack(...frames) });
+
+describe('hang families', () => {
+  it('are the same whether the samples called it a deadlock or a spin', () => {
+    const waiting = thread(2, 'take_gil@Python/ceval_gil.c', 'PyEval_RestoreThread@Python/ceval_gil.c', 'ThreadHandle_join@Modules/_threadmodule.c');
+    const selfWait = thread(3, '_PyMutex_LockSlow@Python/lock.c', '_PyCriticalSection_BeginSlow@Python/critical_section.c', 'deque_copy@Modules/_collectionsmodule.c');
+    const spinning = thread(3, '_Py_yield@Python/lock.c', '_PyMutex_LockTimed@Python/lock.c', '_PyMutex_LockSlow@Python/lock.c', 'deque_copy@Modules/_collectionsmodule.c');
+    const deadlock = familyOf({ kind: 'hang', signature: 'hang|c:deque_copy', hangThreads: [waiting, selfWait] });
+    const spin = familyOf({ kind: 'hang', signature: 'hang|c:deque_copy < x', hangThreads: [waiting, spinning] });
+    expect(deadlock.key).toBe('hang|Modules/_collectionsmodule.c');
+    expect(spin.key).toBe(deadlock.key);
+  });
+});
+
+describe('race families', () => {
+  it('fold the pair by source file: every Element method racing on its children is one family', () => {
+    const report = (a: string, b: string) => `WARNING: ThreadSanitizer: data race (pid=1)
+  Write of size 8 at 0x1 by thread T1:
+    #0 ${a} /b/Modules/_elementtree.c:10:1 (python3.13t+0x1)
+
+  Previous read of size 8 at 0x1 by thread T2:
+    #0 ${b} /b/Modules/_elementtree.c:20:1 (python3.13t+0x2)
+
+SUMMARY: ThreadSanitizer: data race
+`;
+    const fam = (a: string, b: string) => {
+      const r = parseTsanReports(report(a, b))[0];
+      return familyOf({ kind: 'race', signature: `race|data race|${a} ~ ${b}`, tsanStacks: r?.stacks }).key;
+    };
+    const keys = new Set([fam('element_add_subelement', 'elementiter_next'), fam('element_resize', 'element_getitem'), fam('element_setitem', 'element_length')]);
+    expect([...keys]).toEqual(['race|race|Modules/_elementtree.c']);
+  });
+
+  it('reads the stacks of the real reports (array, mimalloc, freed block)', () => {
+    const reports = parseTsanReports(readFileSync('tests/fixtures/tsan/stdlib_races.txt', 'utf8'));
+    expect(familyOf({ kind: 'race', signature: 'race|data race|array_resize ~ ins1', tsanStacks: reports[0]?.stacks }).key).toBe('race|race|Modules/arraymodule.c');
+    expect(familyOf({ kind: 'race', signature: 'race|freed-block|odictiter_new', tsanStacks: reports[3]?.stacks }).key).toBe('race|use-after-free|Objects/odictobject.c');
+  });
+});
+
+describe('written-result families', () => {
+  it('a differential is its object kind, op and exception type, never a variable index or a catch-all', () => {
+    const a = familyOf({ kind: 'differential', signature: 'differential|unexpected|deque.pop|TypeError|prediction' });
+    const b = familyOf({ kind: 'differential', signature: 'differential|unexpected|list.pop|TypeError|prediction' });
+    const c = familyOf({ kind: 'differential', signature: 'differential|unexpected|deque.pop|TypeError|cross-run' });
+    expect(a.key).not.toBe(b.key);
+    expect(a.key).toBe(c.key);
+    expect(a.label).toBe('unexpected TypeError from deque.pop');
+    const len = (kind: string) => familyOf({ kind: 'differential', signature: `differential|${kind}.len_consistent|${kind}|${kind}.append|prediction` }).key;
+    expect(len('deque')).not.toBe(len('list'));
+  });
+
+  it('an older catch-all bucket gets its observable\'s object kind from the program', () => {
+    const f = familyOf({ kind: 'differential', signature: 'differential|o0.len_consistent|prediction|3.13.5t/gil-off', objects: { o0: { kind: 'deque', ops: ['deque.append'] } } });
+    expect(f.key).toBe('differential|legacy|deque.len_consistent');
+  });
+
+  it('a leak is its object kinds and the ops that write to them, not every op combination', () => {
+    const a = familyOf({ kind: 'leak', signature: 'leak|list.append,list.count' });
+    const b = familyOf({ kind: 'leak', signature: 'leak|list.append,list.contains' });
+    expect(a.key).toBe(b.key);
+    expect(a.key).toBe('leak|list|list.append');
+  });
+
+  it('lost and duplicated writes of the same writers are one family', () => {
+    const lost = familyOf({ kind: 'lost-write', signature: 'lost-write|lost|Mock|Mock.call' });
+    const dup = familyOf({ kind: 'lost-write', signature: 'lost-write|duplicated|Mock|Mock.call' });
+    expect(lost.key).toBe(dup.key);
+  });
+});
