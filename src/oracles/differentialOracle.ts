@@ -33,7 +33,7 @@ function accountingObjects(runs: readonly RunResult[]): Objects {
 function observableName(key: string, objects: Objects): string {
   const m = /^(o\d+)\.(.+)$/.exec(key);
   if (m) return `${objects[m[1] as string]?.kind ?? 'object'}.${m[2] as string}`;
-  return key.replace(/\d+/g, 'N');
+  return key;
 }
 
 /** An `unexpected` entry: `TypeError in thread 3 during deque.pop: message` (before gen/2: no `during`). */
