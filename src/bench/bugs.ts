@@ -101,13 +101,17 @@ function bestBucket(row: FamilyRow): { bucket: string; meta: BucketMeta; recorde
   return best;
 }
 
+const MIN_ROUNDS = 10;
+
 /**
  * Old and new trials interleaved (new, old, new, old, ...), so that load drifts alike on both: as many
- * rounds as an absence claim against the recorded rate needs (at least 3, at most `max`), fewer once the
+ * rounds as an absence claim against the recorded rate needs (at least 10, at most `max`), fewer once the
  * new release showed the bug in 3 rounds.
  */
 async function interleavedTrials(file: string, meta: BucketMeta, recorded: Count, old: Target, neu: Target, max: number): Promise<{ old: Count; new: Count }> {
-  const rounds = Math.max(3, Math.min(max, trialsNeeded(recorded)));
+  // At least 10 rounds: with fewer, even a perfect separation is not significant at a 50% old rate
+  // (Fisher's p for 5/10 against 0/10 is 0.016; for 3/6 against 0/6, 0.09).
+  const rounds = Math.max(MIN_ROUNDS, Math.min(max, trialsNeeded(recorded)));
   const o = { hits: 0, trials: 0 };
   const n = { hits: 0, trials: 0 };
   const one = async (target: Target, into: Count) => {
@@ -141,6 +145,40 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
         ? `    ${b.bucket}: rate ${b.reproduction.hits}/${b.reproduction.trials} on ${b.reproduction.interpreter}`
         : `  new bucket ${b.bucket} (${b.verdict}) at ${((Date.now() - started) / 60_000).toFixed(1)} min: ${b.title.slice(0, 120)}`),
   });
+  const families = await gradeFamilies({ crashDir, dir: o.dir, stats, old, neu, started, jobs: o.jobs, maxTrials: o.maxTrials, log });
+  return { stats, families, old: old.label, new: neu.label, jobs: o.jobs };
+}
+
+/** Grade an earlier run's store again (`--regrade DIR`): its campaign's figures are kept from its bugs.json. */
+export async function regradeBenchmark(o: { dir: string; oldVersion: string; newVersion: string; maxTrials?: number; log?: (line: string) => void }): Promise<BugsReport> {
+  const log = o.log ?? (() => undefined);
+  let earlier: { stats: CampaignStats; started?: number; jobs?: number };
+  try {
+    earlier = JSON.parse(await fs.readFile(path.join(o.dir, 'bugs.json'), 'utf8')) as typeof earlier;
+  } catch (error) {
+    throw new UsageError(`--regrade ${o.dir}: no readable bugs.json (${(error as Error).message}); pass the --out directory of an earlier run`);
+  }
+  const old = (await installPython({ version: o.oldVersion, log })).target;
+  const neu = (await installPython({ version: o.newVersion, log })).target;
+  // Runs from before bugs.json kept the start: the campaign timeline's first line has it.
+  let started = earlier.started;
+  if (started === undefined) {
+    const timeline = await fs.readFile(path.join(o.dir, 'crashes', '.timeline', `${earlier.stats.seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`), 'utf8').catch(() => '');
+    const first = JSON.parse(timeline.split('\n')[0] || '{}') as { time?: number; elapsedMs?: number };
+    started = first.time !== undefined && first.elapsedMs !== undefined ? first.time - first.elapsedMs : Date.now();
+  }
+  const jobs = earlier.jobs ?? 2;
+  const families = await gradeFamilies({ crashDir: path.join(o.dir, 'crashes'), dir: o.dir, stats: earlier.stats, old, neu, started, jobs, maxTrials: o.maxTrials, log });
+  return { stats: earlier.stats, families, old: old.label, new: neu.label, jobs };
+}
+
+/**
+ * Grade the families of a benchmark's store (a campaign's, or an earlier run's again with --regrade): old
+ * and new trials interleaved, bugs.json rewritten after each family.
+ */
+export async function gradeFamilies(g: { crashDir: string; dir: string; stats: CampaignStats; old: Target; neu: Target; started: number; jobs: number; maxTrials?: number; log: (line: string) => void }): Promise<GradedFamily[]> {
+  const { crashDir, stats, old, neu, started, log } = g;
+  const o = { dir: g.dir, maxTrials: g.maxTrials };
   const store = new CrashStore(crashDir);
   await regroupStore(store);
   const { buckets } = await store.list();
@@ -162,17 +200,17 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
       why = claim.why;
       p = claim.p;
     }
-    const g: GradedFamily = {
+    const graded: GradedFamily = {
       id: row.id, key: row.key, label: row.label, kind: row.kind, verdict: row.verdict, buckets: row.buckets.map((b) => b.bucket), graded: best?.bucket ?? null,
       firstFoundMs: Math.max(0, Date.parse(row.firstSeen) - started), recorded: best?.recorded ?? null, old: counts.old, new: counts.new, p, grade, why,
       upstream: links, inTable: links.some((l) => TABLE.has(l.bug.gh)),
     };
-    families.push(g);
+    families.push(graded);
     // Written after every graded family (atomically): grading takes minutes, a run stopped part-way keeps what it graded.
-    await writeFileAtomic(path.join(o.dir, 'bugs.json'), `${JSON.stringify({ old: old.label, new: neu.label, stats, families: families.map(jsonFamily) }, null, 2)}\n`);
-    log(`  ${g.id} ${g.label}: ${g.grade} (${g.why})`);
+    await writeFileAtomic(path.join(o.dir, 'bugs.json'), `${JSON.stringify({ old: old.label, new: neu.label, started, jobs: g.jobs, stats, families: families.map(jsonFamily) }, null, 2)}\n`);
+    log(`  ${graded.id} ${graded.label}: ${graded.grade} (${graded.why})`);
   }
-  return { stats, families, old: old.label, new: neu.label, jobs: o.jobs };
+  return families;
 }
 
 function jsonFamily(g: GradedFamily): Record<string, unknown> {

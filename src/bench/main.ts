@@ -7,7 +7,7 @@ import { checkProgram } from '../check.js';
 import yargs from 'yargs';
 import { parseDuration } from '../cli/format.js';
 import { generateProgram } from '../generators/program.js';
-import { bugsBenchmark, formatBugsReport, isRealBug } from './bugs.js';
+import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';
 import { reportSection } from './report.js';
 import { ALL_ORACLES } from '../oracles/index.js';
@@ -296,7 +296,7 @@ async function tsanSection(): Promise<Row[]> {
 }
 
 /**
- * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR]
+ * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR] [--regrade DIR]
  * [--executor forkserver|spawn] [--spawn-share X]`:
  * the known-bug benchmark (bugs.ts). Not part of the default run: it is a campaign.
  */
@@ -307,17 +307,20 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
     .option('new', { type: 'string', default: '3.13.15' })
     .option('seed', { type: 'string', default: `bugs-${Date.now().toString(36)}` })
     .option('jobs', { type: 'number', default: 2 })
-    .option('out', { type: 'string' })
+    .option('out', { type: 'string', describe: 'a new or empty directory for the run' })
+    .option('regrade', { type: 'string', describe: 'grade the store of an earlier run (its --out directory) again, without a campaign' })
     .option('executor', { choices: ['forkserver', 'spawn'] as const, default: 'forkserver' as const, describe: 'the campaign executor (spawn: every program in a fresh process)' })
     .option('spawn-share', { type: 'number', describe: 'share of fork-server programs run in fresh processes instead (campaign default 0.1)' })
     .strict()
     .parse();
-  const dir = args.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-bugs-')));
-  const report = await bugsBenchmark({
-    budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: args.seed, jobs: args.jobs, dir,
-    executor: args.executor === 'spawn' ? createExecutor('spawn') : undefined, spawnShare: args['spawn-share'],
-    log: (line) => console.log(line),
-  });
+  const dir = args.regrade ?? args.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-bugs-')));
+  const report = args.regrade
+    ? await regradeBenchmark({ dir, oldVersion: args.old, newVersion: args.new, log: (line) => console.log(line) })
+    : await bugsBenchmark({
+        budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: args.seed, jobs: args.jobs, dir,
+        executor: args.executor === 'spawn' ? createExecutor('spawn') : undefined, spawnShare: args['spawn-share'],
+        log: (line) => console.log(line),
+      });
   for (const line of formatBugsReport(report)) console.log(line);
   const real = report.families.filter(isRealBug);
   return [

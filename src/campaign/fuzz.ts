@@ -539,10 +539,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           if (familiesBefore.has(input.family.key) || families.has(input.family.key)) countFamily(input.family, f.kind, null, false);
           if (!known) await unconfirmedStore.record(input);
         }
-        await fs.rm(file, { force: true });
         let newBehaviour = false;
         let newBuckets = 0;
         for (const f of findings) {
+          // The program file is still on disk here: re-signing a run reads its op from it (a crash signature
+          // names the op), and a run that signs the finding is what stack.txt and evidence.json must keep.
           const run = evidenceRun(f, runs, oracles);
           const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
           if (target && (await record(f, program, run, target))) {
@@ -550,6 +551,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
             newBuckets += 1;
           }
         }
+        await fs.rm(file, { force: true });
         const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
         const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
         scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended });

@@ -26,6 +26,8 @@ export interface TimelineLine {
   findingsByKind: Partial<Record<FindingKind, number>>;
   /** Distinct buckets hit so far, and how many of them this campaign created. */
   buckets: number;
+  /** Distinct families (suspected bugs) hit so far (absent in lines of older campaigns). */
+  families?: number;
   newBuckets: number;
   corpus: number;
   byKind: Record<string, CompactYield>;
@@ -53,7 +55,7 @@ export class TimelineWriter {
     const line: TimelineLine = {
       format: TIMELINE_FORMAT, seed: s.seed, time: Date.now(), elapsedMs: Math.round(s.elapsedMs), programs: s.programs, executions: s.executions,
       execsPerSec: dt > 0 ? Number(((s.executions - this.last.executions) / dt).toFixed(2)) : 0,
-      findingsByKind: s.findingsByKind, buckets: s.buckets.length, newBuckets: s.newBuckets.length, corpus: s.corpusAdded,
+      findingsByKind: s.findingsByKind, buckets: s.buckets.length, families: s.families.length, newBuckets: s.newBuckets.length, corpus: s.corpusAdded,
       byKind: compact(s.yield.byKind), byOp: compact(s.yield.byOp), ...(final ? { final } : {}),
     };
     this.last = { time: now, executions: s.executions };

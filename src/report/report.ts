@@ -142,6 +142,7 @@ export function renderReport(data: ReportData, outFile: string): string {
     origin: new Date(origin).toISOString().replace('T', ' ').slice(0, 16),
     bucketSteps: firstSeen.map((t, i) => ({ x: minutes(t), y: i + 1 })),
     timelineBuckets: data.timelines.map((t) => ({ seed: t.seed, points: thin(t.lines, MAX_POINTS).map((l) => ({ x: minutes(l.time), y: l.buckets })) })),
+    timelineFamilies: data.timelines.map((t) => ({ seed: t.seed, points: thin(t.lines, MAX_POINTS).filter((l) => l.families !== undefined).map((l) => ({ x: minutes(l.time), y: l.families as number })) })),
     timelines: data.timelines.map((t) => {
       const lines = thin(t.lines, MAX_POINTS);
       return {
@@ -213,7 +214,7 @@ ${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e
 <h2>Over time</h2>
 <div class="charts">
 <div class="chart"><h3>Executions per second and programs</h3><canvas id="c-rate"></canvas></div>
-<div class="chart"><h3>Distinct buckets (by first seen)</h3><canvas id="c-buckets"></canvas></div>
+<div class="chart"><h3>Distinct buckets and families (by first seen)</h3><canvas id="c-buckets"></canvas></div>
 <div class="chart"><h3>Buckets by kind and verdict</h3><canvas id="c-kinds"></canvas></div>
 <div class="chart"><h3>Yield per object kind (programs, findings, new buckets)</h3><canvas id="c-yield-kind"></canvas></div>
 <div class="chart"><h3>Yield per op (top 25 by findings)</h3><canvas id="c-yield-op"></canvas></div>
@@ -248,6 +249,7 @@ ${details.join('\n')}
   var steps = d.bucketSteps;
   var bds = [{ label: 'buckets in the store (by first seen)', data: steps, stepped: true, borderColor: '#e15759', pointRadius: 2 }];
   d.timelineBuckets.forEach(function (t, i) { bds.push({ label: 'buckets hit by campaign ' + t.seed, data: t.points, borderColor: palette[(i + 1) % 10], pointRadius: 0, borderWidth: 1.5 }); });
+  d.timelineFamilies.forEach(function (t, i) { if (t.points.length) bds.push({ label: 'families hit by campaign ' + t.seed, data: t.points, borderColor: palette[(i + 1) % 10], borderDash: [5, 3], pointRadius: 0, borderWidth: 1.5 }); });
   if (steps.length || d.timelines.length) charts.push(new Chart(document.getElementById('c-buckets'), { type: 'line', data: { datasets: bds }, options: Object.assign({}, base, { scales: { x: { type: 'linear', title: { display: true, text: 'minutes since ' + d.origin + ' UTC' } }, y: { beginAtZero: true } } }) }));
   else empty('c-buckets', 'no buckets');
   var kinds = Object.keys(d.byKindVerdict), verdicts = {};

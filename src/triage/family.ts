@@ -25,7 +25,7 @@ import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, REFCOUNT_INLINE, SANITIZER
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 1;
+export const FAMILY_FORMAT = 2;
 
 export interface Family {
   /** The identity: buckets with the same key are one family. */
@@ -70,7 +70,11 @@ const GENERIC_TYPE_FUNC = /^(slot_\w+|wrap_\w+|vectorcall_\w+|call_method\w*|cal
 /** The eval loop: where Python code called the C stack above it. The site is never past it. */
 const EVAL_LOOP = /^(_PyEval_EvalFrameDefault|_PyEval_EvalFrame|_PyEval_Vector|PyEval_EvalCode\w*)$/;
 /** Shared services an implementation calls: a fault in them is the caller's (a freed item passed to PyTuple_Pack). */
-const SERVICE_FILE = /^(Objects\/|Python\/(thread\w*\.[ch]|lock\.c|parking_lot\.c|critical_section\.c|errors\.c|getargs\.c|modsupport\.c|pystate\.c|ceval_gil\.c|pymath\.c|pyhash\.c|pytime\.c|gc_free_threading\.c|gc\.c)|Include\/)/;
+const SERVICE_FILE = /^(Objects\/|Python\/(pystate\.c|gc_free_threading\.c|gc\.c)|Include\/)/;
+/** Whole files of services (locks, time, errors, argument parsing): any function of theirs, static or not. */
+const SERVICE_ONLY_FILE = /^Python\/(thread\w*\.[ch]|lock\.c|parking_lot\.c|critical_section\.c|pytime\.c|pyhash\.c|pymath\.c|errors\.c|getargs\.c|modsupport\.c|ceval_gil\.c|mystrtoul\.c|pystrtod\.c)$/;
+/** A thread's teardown: a heap walk that spins or faults there found the heap already corrupted. */
+const THREAD_TEARDOWN = /^(PyThreadState_Clear|_PyThreadState_ClearMimallocHeaps|tstate_delete_common|_PyThreadState_DeleteCurrent|PyThreadState_Delete|_PyThreadState_Delete\w*|thread_run|_PyThreadState_DeleteCurrent)$/;
 const API_NAME = /^_?Py[A-Z_]/;
 const ALLOCATOR_FILE = /^(Objects\/mimalloc\/|Include\/internal\/mimalloc\/|Objects\/obmalloc\.c)/;
 
@@ -98,6 +102,7 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
   if (handler >= 0) start = handler + 1;
   let service: Site | null = null;
   let anything: Site | null = null;
+  let allocator: Site | null = null;
   let leading = true;
   for (const f of frames.slice(start)) {
     const site = frameSite(f);
@@ -108,11 +113,18 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
     if (EVAL_LOOP.test(site.func)) break;
     if (REFCOUNT_INLINE.test(site.func)) continue;
     anything ??= site;
-    if (ALLOCATOR_FILE.test(site.file) || ALLOC_PLUMBING.test(site.func)) continue;
+    if (ALLOCATOR_FILE.test(site.file) || ALLOC_PLUMBING.test(site.func)) {
+      allocator ??= ALLOCATOR_FILE.test(site.file) ? { file: 'Objects/mimalloc', func: site.func } : site;
+      continue;
+    }
+    // mimalloc walking a corrupted free list when a thread ends: the allocator is all the stack can say.
+    if (allocator && THREAD_TEARDOWN.test(site.func)) return allocator;
     if (CALL_PLUMBING.test(site.func)) continue;
     if (waiting && (WAIT_PLUMBING.test(site.func) || SYNC_WAIT.test(site.func))) continue;
     if (GENERIC_FILE.test(site.file) || (site.file === 'Objects/typeobject.c' && GENERIC_TYPE_FUNC.test(site.func))) continue;
-    if (API_NAME.test(site.func) && SERVICE_FILE.test(site.file) && f.lib === null) {
+    // A header's code is inlined into its caller (gdb may even name the caller with the header's line:
+    // `do_richcompare (Include/object.h:336)`): the site is further out, unless nothing else is.
+    if (f.lib === null && ((API_NAME.test(site.func) && SERVICE_FILE.test(site.file)) || SERVICE_ONLY_FILE.test(site.file) || site.file.startsWith('Include/'))) {
       service ??= site;
       continue;
     }
@@ -124,7 +136,7 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
 /** `Modules/itertoolsmodule.c` -> `itertools`, `Objects/listobject.c` -> `list`, `Python/legacy_tracing.c` -> `legacy_tracing`. */
 export function moduleOfFile(file: string): string {
   const base = (file.split('/').pop() ?? file).replace(/\.(c|h|so)(\.\d+)*$/, '').replace(/\.cpython-.*$/, '');
-  if (file.startsWith('Objects/mimalloc/') || file.startsWith('Include/internal/mimalloc/')) return 'mimalloc';
+  if (file.startsWith('Objects/mimalloc') || file.startsWith('Include/internal/mimalloc/')) return 'mimalloc';
   return base.replace(/(module|object)$/, '') || base;
 }
 
@@ -196,14 +208,18 @@ function differentialFamily(f: FamilyFacts): Family {
   if (parts[1] === 'outcome') {
     return { key: parts.slice(0, 4).join('|'), label: `script ended with ${parts[2] ?? '?'} instead of ${(parts[3] ?? '').replace(/^vs /, '')}`, format: FAMILY_FORMAT };
   }
-  // Today's shape: differential|<observable>|<subject>|<detail>|<basis>.
+  // Today's shape: differential|<observable>|<subject>|<detail>|<basis>. The family is the object kind and
+  // what broke; the op and the exception type are evidence (the signature keeps them): a shared memoryview
+  // whose buffer is released raises the same ValueError from .tobytes() and len(), and b85decode's
+  // half-built table raises TypeError or ValueError, one bug each (gh-155606, gh-141141).
   if (parts.length === 5) {
     const [, observable = '?', subject = '?', detail = '?'] = parts;
-    const label =
-      observable === 'unexpected' ? `unexpected ${detail} from ${subject}` :
-      observable === 'pure_mismatch' ? `${subject} reads a wrong result` :
-      `${observable} wrong (via ${detail})`;
-    return { key: `differential|${observable}|${subject}|${detail}`, label, format: FAMILY_FORMAT };
+    if (observable === 'unexpected' || observable === 'pure_mismatch') {
+      const kind = subject === '?' ? '?' : (subject.split('.')[0] as string);
+      const label = observable === 'unexpected' ? `unexpected exceptions from ${kind} (${detail} from ${subject}, ...)` : `wrong results read from ${kind} (${subject}, ...)`;
+      return { key: `differential|${observable}|${kind}`, label, format: FAMILY_FORMAT };
+    }
+    return { key: `differential|${observable}`, label: `${observable} wrong (via ${detail})`, format: FAMILY_FORMAT };
   }
   // Before gen/2 (differential|<observable>|<basis>|<sides>): the observable, with its object's kind.
   const key = parts[1] ?? '?';
@@ -281,14 +297,24 @@ function objectsOf(source: string | null | undefined): FamilyFacts['objects'] {
 export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'>, files: BucketFiles): FamilyFacts {
   const facts: FamilyFacts = { kind: meta.kind, signature: meta.signature, op: meta.native?.op ?? null, objects: objectsOf(files.source) };
   const native = files.evidence?.native;
-  if (meta.kind === 'crash' && native?.source === 'core') {
-    const sample = native.samples[0];
-    const thread = sample?.threads.find((t) => t.lwp === native.faultingLwp) ?? sample?.threads[0];
-    if (thread) facts.faultingFrames = thread.frames;
+  if (meta.kind === 'crash') {
+    const sample = native?.source === 'core' ? native.samples[0] : undefined;
+    const thread = sample?.threads.find((t) => t.lwp === native?.faultingLwp) ?? sample?.threads[0];
+    // The evidence must be the run that signed the bucket: its faulting thread holds the signature's
+    // innermost function. Otherwise (a store written before that was guaranteed) the signature's own frames.
+    const innermost = meta.native?.frames[0]?.split(' ')[0];
+    if (thread && (!innermost || thread.frames.some((f) => f.func !== null && foldFunction(f.func) === innermost))) facts.faultingFrames = thread.frames;
+    else if (meta.native?.frames.length) facts.faultingFrames = meta.native.frames.map(parseShownFrame);
   }
   if (meta.kind === 'hang' && native && native.samples.length > 0) facts.hangThreads = native.samples[native.samples.length - 1]?.threads;
   if (meta.kind === 'race' && files.stackText) facts.tsanStacks = parseTsanStacks(files.stackText);
   return facts;
+}
+
+/** `groupby_next (Modules/itertoolsmodule.c:546)` or `counter_increment [ftfuzz_planted.so]` back into a frame. */
+function parseShownFrame(shown: string): NativeFrame {
+  const m = /^(\S+)(?: \(([^():]+):(\d+)\)| \[([^\]]+)\])?$/.exec(shown);
+  return { func: m?.[1] ?? shown, file: m?.[2] ?? null, line: Number(m?.[3] ?? 0), lib: m?.[4] ?? null };
 }
 
 /** Whether a bucket's recorded family is current (else `triage` computes it again). */

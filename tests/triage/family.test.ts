@@ -2,7 +2,7 @@
 // class the hang samples showed; and never two bugs in one (differentials by object kind, op and exception).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/triage/family.js';
+import { factsOf, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/triage/family.js';
 import { parseTsanReports } from '../../src/oracles/raceOracle.js';
 import type { NativeFrame, NativeThread } from '../../src/types.js';
 
@@ -49,6 +49,8 @@ describe('crash families', () => {
     expect(implementationSite(stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'PyList_New@Objects/listobject.c', 'array_array_tolist_impl@Modules/arraymodule.c'))?.file).toBe('Modules/arraymodule.c');
     // A use after free inside an inline refcount helper is its caller's.
     expect(implementationSite(stack('_Py_atomic_load_uint32_relaxed@Include/cpython/pyatomic_gcc.h', 'Py_INCREF@Include/refcount.h', 'element_getitem@Modules/_elementtree.c'))?.file).toBe('Modules/_elementtree.c');
+    // A static function gdb names with the line of a header inlined into it: the header is not the site.
+    expect(implementationSite(stack('do_richcompare@Include/object.h', 'PyObject_RichCompare@Objects/object.c', 'PyObject_RichCompareBool@Objects/object.c', 'atexit_unregister@Modules/atexitmodule.c'))?.file).toBe('Modules/atexitmodule.c');
     // The signal plumbing of a crash is never the site.
     const faulted: NativeFrame[] = [{ func: '__pthread_kill_implementation', file: null, line: 0, lib: '/lib/x86_64-linux-gnu/libc.so.6' }, { func: '<signal handler called>', file: null, line: 0, lib: null }, ...stack('list_resize@Objects/listobject.c', '_PyList_AppendTakeRef@Objects/listobject.c')];
     expect(implementationSite(faulted)?.file).toBe('Objects/listobject.c');
@@ -65,6 +67,12 @@ describe('crash families', () => {
     const deque = familyOf(crash(stack('deque_append@Modules/_collectionsmodule.c')));
     expect(new Set([list.key, dict.key, deque.key]).size).toBe(3);
     expect(moduleOfFile('Modules/_collectionsmodule.c')).toBe('_collections');
+  });
+
+  it('takes the signature\'s own frames when the stored evidence is another run\'s crash', () => {
+    const meta = { kind: 'crash' as const, signature: 'crash|SIGSEGV|SIGSEGV|c:atexit_delete_cb < atexit_unregister|op:atexit.x on atexit', native: { frames: ['atexit_delete_cb (Modules/atexitmodule.c:62)', 'atexit_unregister (Modules/atexitmodule.c:295)'], op: 'atexit.x on atexit' } };
+    const other = { termination: { kind: 'signal' as const, signal: 'SIGSEGV' }, modeRequested: 'gil-off' as const, programPath: '/p.py', stderrTail: '', native: { source: 'core' as const, faultingLwp: 1, signal: 11, clkTck: 100, raw: '', samples: [{ threads: [{ lwp: 1, name: null, frames: stack('list_resize@Objects/listobject.c') }], ticks: {}, python: {}, at: null }] } };
+    expect(familyOf(factsOf(meta, { evidence: other })).key).toBe('crash|Modules/atexitmodule.c');
   });
 
   it('without C frames: the object the thread operated on', () => {
@@ -84,6 +92,19 @@ describe('hang families', () => {
     const spin = familyOf({ kind: 'hang', signature: 'hang|c:deque_copy < x', hangThreads: [waiting, spinning] });
     expect(deadlock.key).toBe('hang|Modules/_collectionsmodule.c');
     expect(spin.key).toBe(deadlock.key);
+  });
+});
+
+describe('hang families: the service a thread spins in is its caller\'s', () => {
+  it('a lock retry loop under tracemalloc is tracemalloc\'s; a heap walk at thread exit is mimalloc\'s', () => {
+    const spin = thread(2, 'py_get_monotonic_clock@Python/pytime.c', 'PyTime_MonotonicRaw@Python/pytime.c', 'PyThread_acquire_lock_timed@Python/thread_pthread.h', 'tracemalloc_free@Python/tracemalloc.c', 'dict_repr@Objects/dictobject.c');
+    expect(familyOf({ kind: 'hang', signature: 'hang|c:py_get_monotonic_clock', hangThreads: [spin] }).key).toBe('hang|Python/tracemalloc.c');
+    const walk = (lwp: number, inner: string) => thread(lwp, inner, 'mi_heap_page_collect@Objects/mimalloc/heap.c', 'mi_heap_collect_ex@Objects/mimalloc/heap.c', '_PyThreadState_ClearMimallocHeaps@Python/pystate.c', 'PyThreadState_Clear@Python/pystate.c', 'thread_run@Modules/_threadmodule.c');
+    const a = familyOf({ kind: 'hang', signature: 'hang|c:_mi_page_free_collect', hangThreads: [walk(2, '_mi_page_free_collect@Include/internal/mimalloc/mimalloc/internal.h')] });
+    const b = familyOf({ kind: 'hang', signature: 'hang|c:mi_slice_first', hangThreads: [walk(3, 'mi_slice_first@Include/internal/mimalloc/mimalloc/internal.h')] });
+    expect(a.key).toBe('hang|Objects/mimalloc');
+    expect(b.key).toBe(a.key);
+    expect(a.label).toBe('hang in mimalloc (Objects/mimalloc)');
   });
 });
 
@@ -114,13 +135,20 @@ SUMMARY: ThreadSanitizer: data race
 });
 
 describe('written-result families', () => {
-  it('a differential is its object kind, op and exception type, never a variable index or a catch-all', () => {
+  it('a differential is its object kind and what broke, never a variable index or a catch-all', () => {
     const a = familyOf({ kind: 'differential', signature: 'differential|unexpected|deque.pop|TypeError|prediction' });
     const b = familyOf({ kind: 'differential', signature: 'differential|unexpected|list.pop|TypeError|prediction' });
     const c = familyOf({ kind: 'differential', signature: 'differential|unexpected|deque.pop|TypeError|cross-run' });
     expect(a.key).not.toBe(b.key);
     expect(a.key).toBe(c.key);
-    expect(a.label).toBe('unexpected TypeError from deque.pop');
+    expect(a.label).toBe('unexpected exceptions from deque (TypeError from deque.pop, ...)');
+    // One bug raising from several ops, or several exception types (gh-155606, gh-141141): one family.
+    const mv = (op: string, exc: string) => familyOf({ kind: 'differential', signature: `differential|unexpected|memoryview.${op}|${exc}|prediction` }).key;
+    expect(mv('tobytes', 'ValueError')).toBe(mv('len', 'ValueError'));
+    const b85 = (exc: string) => familyOf({ kind: 'differential', signature: `differential|unexpected|base64.b85decode|${exc}|prediction` }).key;
+    expect(b85('TypeError')).toBe(b85('ValueError'));
+    // A wrong read is another symptom than an exception.
+    expect(familyOf({ kind: 'differential', signature: 'differential|pure_mismatch|base64.b85decode|result|prediction' }).key).not.toBe(b85('TypeError'));
     const len = (kind: string) => familyOf({ kind: 'differential', signature: `differential|${kind}.len_consistent|${kind}|${kind}.append|prediction` }).key;
     expect(len('deque')).not.toBe(len('list'));
   });
