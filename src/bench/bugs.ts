@@ -102,6 +102,8 @@ function bestBucket(row: FamilyRow): { bucket: string; meta: BucketMeta; recorde
 }
 
 const MIN_ROUNDS = 10;
+/** Enough for an absence against a recorded 3/10 (its lower bound, 8.7%, takes 33 clean trials). */
+const DEFAULT_MAX_TRIALS = 40;
 
 /**
  * Old and new trials interleaved (new, old, new, old, ...), so that load drifts alike on both: as many
@@ -194,7 +196,7 @@ export async function gradeFamilies(g: { crashDir: string; dir: string; stats: C
     let counts = { old: { hits: 0, trials: 0 }, new: { hits: 0, trials: 0 } };
     let p: number | null = null;
     if (best) {
-      counts = await interleavedTrials(await reproducerOf(store, best.bucket), best.meta, best.recorded, old, neu, o.maxTrials ?? 30);
+      counts = await interleavedTrials(await reproducerOf(store, best.bucket), best.meta, best.recorded, old, neu, o.maxTrials ?? DEFAULT_MAX_TRIALS);
       const claim = fixedBetween(counts.old, counts.new, best.recorded);
       grade = claim.claim;
       why = claim.why;
@@ -238,7 +240,7 @@ export function formatBugsReport(r: BugsReport): string[] {
   const real = r.families.filter(isRealBug);
   const count = (grade: Grade, inTable?: boolean) => real.filter((g) => g.grade === grade && (inTable === undefined || g.inTable === inTable)).length;
   lines.push(`real bugs (runtime-bug families graded on both releases): ${real.length}`);
-  lines.push(`  fixed-between: ${count('fixed-between')} (in the table ${count('fixed-between', true)}, outside it ${count('fixed-between', false)}); matched to a 3.13 NEWS fix: ${real.filter((g) => g.grade === 'fixed-between' && g.upstream.some((l) => l.strength === 'match' && inNews(l.bug))).length}`);
+  lines.push(`  fixed-between: ${count('fixed-between')} (in the table ${count('fixed-between', true)}, outside it ${count('fixed-between', false)}); linked to a 3.13 NEWS fix: ${real.filter((g) => g.grade === 'fixed-between' && g.upstream.some((l) => inNews(l.bug) && TABLE.has(l.bug.gh))).length} (a frame and an op both agree: ${real.filter((g) => g.grade === 'fixed-between' && g.upstream.some((l) => l.strength === 'match' && inNews(l.bug))).length})`);
   lines.push(`  still present: ${count('still-present')} (in the table ${count('still-present', true)}, outside it ${count('still-present', false)})`);
   lines.push(`not counted: ${r.families.filter((g) => !isRealBug(g)).length} (inconclusive ${r.families.filter((g) => g.grade === 'inconclusive').length}, not reproduced ${r.families.filter((g) => g.grade === 'not-reproduced').length}, unknown verdict ${r.families.filter((g) => g.verdict !== 'runtime-bug' && (g.grade === 'fixed-between' || g.grade === 'still-present')).length})`);
   const cpuHours = (r.stats.elapsedMs / 3_600_000) * r.jobs;

@@ -60,7 +60,9 @@ export interface FamilyFacts {
 /** `./Objects/listobject.c`, `/build/Python-3.13.5/Modules/_elementtree.c` -> the path in CPython's tree. */
 export function treePath(file: string): string {
   const m = /(?:^|\/)((?:Objects|Python|Modules|Include|Parser|Programs)\/.*)$/.exec(file);
-  return m ? (m[1] as string) : (file.split('/').pop() ?? file);
+  const tree = m ? (m[1] as string) : (file.split('/').pop() ?? file);
+  // Argument Clinic's generated wrappers belong to the file they are included in.
+  return tree.replace(/^(Objects|Modules|Python)\/(.*\/)?clinic\/([\w.-]+)\.c\.h$/, '$1/$2$3.c');
 }
 
 /** The interpreter's own dispatch between Python code and an implementation: passed through, never the site. */
@@ -103,6 +105,8 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
   let service: Site | null = null;
   let anything: Site | null = null;
   let allocator: Site | null = null;
+  // The Objects/ file that served an allocation which faulted (its frames are passed over, outward).
+  let serviceFile: string | null = null;
   let leading = true;
   for (const f of frames.slice(start)) {
     const site = frameSite(f);
@@ -119,6 +123,14 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
     }
     // mimalloc walking a corrupted free list when a thread ends: the allocator is all the stack can say.
     if (allocator && THREAD_TEARDOWN.test(site.func)) return allocator;
+    // A fault inside the allocator found the heap already corrupted: the object that asked for memory
+    // (array.tolist through PyList_New and list_allocate_array) is the lead, not the list code that served it.
+    if (allocator && service === null && !serviceFile && site.file.startsWith('Objects/') && !GENERIC_FILE.test(site.file)) {
+      service = site;
+      serviceFile = site.file;
+      continue;
+    }
+    if (serviceFile !== null && site.file === serviceFile) continue;
     if (CALL_PLUMBING.test(site.func)) continue;
     if (waiting && (WAIT_PLUMBING.test(site.func) || SYNC_WAIT.test(site.func))) continue;
     if (GENERIC_FILE.test(site.file) || (site.file === 'Objects/typeobject.c' && GENERIC_TYPE_FUNC.test(site.func))) continue;

@@ -60,7 +60,6 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   { gh: 91153, fixedIn: '3.13.6', area: 'bytearray', news: 'crash when a bytearray is concurrently mutated during item assignment', frames: fn('bytearray_ass_subscript', 'bytearray_setslice', 'bytearray_setslice_linear'), ops: /^bytearray\./ },
   { gh: 135878, fixedIn: '3.13.6', area: 'types.SimpleNamespace', news: 'crash when several threads call repr() of a SimpleNamespace at the same time', frames: fn('namespace_repr'), ops: /^SimpleNamespace\.(repr|str|format)$/ },
   { gh: 135607, fixedIn: '3.13.6', area: 'weakref', news: 'weakref races in an object\'s destructor', frames: fn('PyObject_ClearWeakRefs', '_PyWeakref_ClearRef', 'clear_weakref', 'clear_weakref_lock_held', 'handle_callback'), ops: /^(WeakSet|WeakValueDictionary|WeakKeyDictionary|weakref)\./ },
-  { gh: 135871, fixedIn: '3.13.6', area: 'PyMutex', news: 'non-blocking mutex lock attempts spun briefly when the lock was busy instead of returning at once', frames: fn('_Py_yield'), kinds: ['hang'] },
   { gh: 132617, fixedIn: '3.13.6', area: 'dict', news: 'dict.update raised "dict mutated during update" when a different dict sharing the keys was modified', ops: /^dict\.(update|ior)$/, kinds: ['differential'] },
   { gh: 137400, fixedIn: '3.13.7', area: 'sys / threading (profiling, tracing)', news: 'crash when disabling profiling or tracing across all threads (setprofile_all_threads, settrace_all_threads)', frames: fn('_PyEval_SetProfile', '_PyEval_SetTrace', 'PyEval_SetProfileAllThreads', 'PyEval_SetTraceAllThreads', 'setup_profile', 'setup_tracing', 'call_trace_func', 'call_profile_func', 'sys_profile_\\w+', 'sys_trace_\\w+', 'profile_trampoline', 'trace_trampoline'), ops: /(setprofile|settrace)/ },
   { gh: 137017, fixedIn: '3.13.8', area: 'threading.Thread', news: 'Thread.is_alive() was False before the OS thread was cleaned up', ops: /^Thread\.is_alive$/, kinds: ['differential'] },
@@ -87,7 +86,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   { gh: 143008, fixedIn: '3.13.14', area: 'io.TextIOWrapper', news: 'race conditions when re-initializing a TextIOWrapper', frames: fn('_io_TextIOWrapper___init__\\w*', 'textiowrapper_\\w+'), ops: /^TextIOWrapper\./ },
   { gh: 150175, fixedIn: '3.13.14', area: 'unittest.mock', news: 'ThreadingMock lost increments to call_count under concurrent calls', ops: /^ThreadingMock\./, kinds: ['lost-write', 'differential'] },
   { gh: 148735, fixedIn: '3.13.14', area: 'xml.etree.ElementTree', news: 'use-after-free in Element.findtext when the tree is mutated concurrently', frames: fn('_elementtree_Element_findtext_impl', '_elementtree_Element_findtext', 'element_findtext'), ops: /^Element\.findtext$/ },
-  { gh: 148820, fixedIn: '3.13.14', area: 'interpreter locks', news: 'race in _PyRawMutex: a waiter could destroy its semaphore before the unlocking thread\'s wakeup completed (fatal error)', frames: fn('_PyRawMutex_\\w+', '_PySemaphore_Wakeup', '_PySemaphore_Destroy') },
+  { gh: 148820, fixedIn: '3.13.14', area: 'interpreter locks', news: 'race in _PyRawMutex: a waiter could destroy its semaphore before the unlocking thread\'s wakeup completed (fatal error)', frames: fn('_PyRawMutex_\\w+', '_PySemaphore_Destroy'), kinds: ['crash'] },
   { gh: 142831, fixedIn: '3.13.14', area: 'json', news: 'use-after-free in json when the object being encoded is modified during serialization', frames: fn('encoder_listencode_obj', 'encoder_listencode_dict', 'encoder_listencode_list', 'encoder_encode', 'encoder_call'), ops: /^json\.|\.json_dumps$/ },
   { gh: 79366, fixedIn: '3.13.15', area: 'logging', news: 'a handler removed while a record was emitted made the following handlers of the logger be skipped', ops: /^(logging|Logger)\./, kinds: ['differential', 'lost-write'] },
   { gh: 151295, fixedIn: '3.13.15', area: 'bytes, bytearray', news: 'use-after-free in bytes.join / bytearray.join when the sequence being joined is concurrently mutated', frames: fn('_bytes_join', 'bytes_join', 'stringlib_bytes_join', 'bytearray_join'), ops: /^(bytes|bytearray)\.join$/ },
@@ -120,11 +119,6 @@ export function faultingThreadFunctions(stackText: string): string[] {
   return [...block.matchAll(/^#\d+\s+(?:0x[0-9a-f]+ in )?([A-Za-z_][\w.]*) \(/gm)].map((m) => (m[1] as string).replace(/\..*$/, ''));
 }
 
-/** Every function of every thread in a stack.txt (a hang: the culprits are somewhere among them). */
-function allThreadFunctions(stackText: string): string[] {
-  return [...stackText.matchAll(/^#\d+\s+(?:0x[0-9a-f]+ in )?([A-Za-z_][\w.]*) \(/gm)].map((m) => (m[1] as string).replace(/\..*$/, ''));
-}
-
 export function bucketFacts(meta: BucketMeta, _reproSource = '', stackText = ''): BucketFacts {
   const ops = new Set<string>();
   const add = (text: string) => {
@@ -139,7 +133,9 @@ export function bucketFacts(meta: BucketMeta, _reproSource = '', stackText = '')
   }
   // A crash is matched on its faulting thread's whole stack (the signature keeps the innermost frames,
   // where the allocator often is; the object's own function is further out); a hang on its threads'.
-  const stackFunctions = meta.kind === 'crash' ? faultingThreadFunctions(stackText) : meta.kind === 'hang' ? allThreadFunctions(stackText) : [];
+  // A hang is matched on its culprit threads' frames (the signature's): every other thread of a hung
+  // process waits in lock and wake-up code that says nothing of the bug.
+  const stackFunctions = meta.kind === 'crash' ? faultingThreadFunctions(stackText) : [];
   const sigFrames = /\|c:([^|]*)/.exec(meta.signature)?.[1]?.split(/ [<|] /).map((f) => f.trim()) ?? [];
   const frames = [...new Set([...(meta.native?.frames ?? []).map((f) => f.split(' ')[0] ?? f), ...sigFrames, ...stackFunctions])].filter(Boolean);
   const objects = new Set<string>();

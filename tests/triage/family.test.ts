@@ -47,6 +47,12 @@ describe('crash families', () => {
     expect(implementationSite(stack('do_richcompare@Objects/object.c', 'PyObject_RichCompare@Objects/object.c', 'atexit_unregister@Modules/atexitmodule.c'))?.file).toBe('Modules/atexitmodule.c');
     // A freed block walked by mimalloc under array.tolist: the array's code asked for it.
     expect(implementationSite(stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'PyList_New@Objects/listobject.c', 'array_array_tolist_impl@Modules/arraymodule.c'))?.file).toBe('Modules/arraymodule.c');
+    // A fault inside the allocator: the object whose code asked for memory, not the list code that served it.
+    expect(implementationSite(stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'list_allocate_array@Objects/listobject.c', 'PyList_New@Objects/listobject.c', 'array_array_tolist_impl@Modules/arraymodule.c', 'array_array_tolist@Modules/clinic/arraymodule.c.h'))?.file).toBe('Modules/arraymodule.c');
+    // ... unless the list's own code is all there is before Python code.
+    expect(implementationSite(stack('_mi_page_malloc@Objects/mimalloc/alloc.c', 'list_resize@Objects/listobject.c', '_PyList_AppendTakeRef@Objects/listobject.c', 'list_append@Objects/listobject.c'))?.file).toBe('Objects/listobject.c');
+    // Argument Clinic's wrappers are their file's.
+    expect(implementationSite(stack('list_sort@Objects/clinic/listobject.c.h'))?.file).toBe('Objects/listobject.c');
     // A use after free inside an inline refcount helper is its caller's.
     expect(implementationSite(stack('_Py_atomic_load_uint32_relaxed@Include/cpython/pyatomic_gcc.h', 'Py_INCREF@Include/refcount.h', 'element_getitem@Modules/_elementtree.c'))?.file).toBe('Modules/_elementtree.c');
     // A static function gdb names with the line of a header inlined into it: the header is not the site.
