@@ -25,7 +25,7 @@ import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, REFCOUNT_INLINE, SANITIZER
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 2;
+export const FAMILY_FORMAT = 3;
 
 export interface Family {
   /** The identity: buckets with the same key are one family. */
