@@ -139,6 +139,8 @@ export class NewsIndex {
   contains(gh: number, version: string): boolean | null {
     const series = seriesOfRelease(version);
     const fix = this.byGh.get(gh);
+    // Fixed in an earlier series (3.13's NEWS repeats 3.12's alphas): every later series branched after it.
+    if (fix?.releases.some((r) => compareReleases(`${seriesOfRelease(r)}.0`, `${series}.0`) < 0)) return true;
     const inSeries = fix?.releases.filter((r) => seriesOfRelease(r) === series) ?? [];
     if (inSeries.length === 0) return this.newestRead.has(series) ? false : null;
     // Fixed twice (gh-137400: 3.13.7 and 3.13.10): only the last one makes the interpreter whole.

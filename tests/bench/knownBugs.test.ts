@@ -182,6 +182,10 @@ describe('links read from the changelog', () => {
     expect(news.contains(137400, '3.13.8')).toBe(false);
     expect(news.contains(999999, '3.13.15')).toBe(false);
     expect(news.contains(999999, '3.14.2')).toBeNull();
+    // A fix of an earlier series' development (3.13's NEWS repeats 3.12's alphas) is in every later series.
+    const older = new NewsIndex(parseNews(`What's New in Python 3.12.0 alpha 1?\n=================================\n\nLibrary\n-------\n\n- gh-96612: Make tracemalloc thread-safe.\n`), ['3.13.15']);
+    expect(older.get(96612)?.releases).toEqual(['3.12.0a1']);
+    expect(older.contains(96612, '3.13.5')).toBe(true);
   });
 
   it('never proposes a fix the bucket\'s own interpreter already contains', () => {
