@@ -87,6 +87,11 @@ export interface KindSpec {
   counter?: (o: Expr) => Expr;
   /** Creating one leaves memory behind by design: programs with it never run the leak harness. */
   notMemoryNeutral?: boolean;
+  /**
+   * The C source of its implementation in CPython's tree, for kinds implemented in C: a crash that faults
+   * inside the allocator while a thread operates on the kind is filed under it (triage/family.ts).
+   */
+  impl?: string;
   cite: CitationKey;
 }
 
@@ -119,20 +124,20 @@ function pureOps(kind: string, cite: CitationKey, exprs: [string, (o: Expr) => E
 // Object kinds
 
 export const KINDS: KindSpec[] = [
-  { id: 'list', imports: [], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'ts-list-atomic' },
-  { id: 'dict', imports: [], create: () => py.dict([]), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'ts-dict-write' },
-  { id: 'set', imports: [], create: () => py.call(N('set')), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'howto-builtins' },
-  { id: 'deque', imports: ['collections'], create: () => py.method(N('collections'), 'deque'), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'deque-doc' },
-  { id: 'OrderedDict', imports: ['collections'], create: () => py.method(N('collections'), 'OrderedDict'), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'no-guarantee' },
-  { id: 'defaultdict', imports: ['collections'], create: () => py.method(N('collections'), 'defaultdict', [N('int')]), sized: true, cite: 'ts-dict-write' },
+  { id: 'list', impl: 'Objects/listobject.c', imports: [], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'ts-list-atomic' },
+  { id: 'dict', impl: 'Objects/dictobject.c', imports: [], create: () => py.dict([]), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'ts-dict-write' },
+  { id: 'set', impl: 'Objects/setobject.c', imports: [], create: () => py.call(N('set')), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'howto-builtins' },
+  { id: 'deque', impl: 'Modules/_collectionsmodule.c', imports: ['collections'], create: () => py.method(N('collections'), 'deque'), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'deque-doc' },
+  { id: 'OrderedDict', impl: 'Objects/odictobject.c', imports: ['collections'], create: () => py.method(N('collections'), 'OrderedDict'), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'no-guarantee' },
+  { id: 'defaultdict', impl: 'Modules/_collectionsmodule.c', imports: ['collections'], create: () => py.method(N('collections'), 'defaultdict', [N('int')]), sized: true, cite: 'ts-dict-write' },
   { id: 'Counter', imports: ['collections'], create: () => py.method(N('collections'), 'Counter'), sized: true, cite: 'ts-dict-write' },
   { id: 'Queue', imports: ['queue'], create: () => py.method(N('queue'), 'Queue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
   { id: 'LifoQueue', imports: ['queue'], create: () => py.method(N('queue'), 'LifoQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
   { id: 'PriorityQueue', imports: ['queue'], create: () => py.method(N('queue'), 'PriorityQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
-  { id: 'SimpleQueue', imports: ['queue'], create: () => py.method(N('queue'), 'SimpleQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
-  { id: 'array', imports: ['array'], create: () => py.method(N('array'), 'array', [str('q')]), contents: (o) => py.method(o, 'tolist'), sized: true, cite: 'no-guarantee' },
-  { id: 'bytearray', imports: [], create: () => py.call(N('bytearray')), sized: true, cite: 'no-guarantee' },
-  { id: 'heap', imports: ['heapq'], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'threading-doc' },
+  { id: 'SimpleQueue', impl: 'Modules/_queuemodule.c', imports: ['queue'], create: () => py.method(N('queue'), 'SimpleQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
+  { id: 'array', impl: 'Modules/arraymodule.c', imports: ['array'], create: () => py.method(N('array'), 'array', [str('q')]), contents: (o) => py.method(o, 'tolist'), sized: true, cite: 'no-guarantee' },
+  { id: 'bytearray', impl: 'Objects/bytearrayobject.c', imports: [], create: () => py.call(N('bytearray')), sized: true, cite: 'no-guarantee' },
+  { id: 'heap', impl: 'Modules/_heapqmodule.c', imports: ['heapq'], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'threading-doc' },
   {
     id: 'instance',
     imports: [],
@@ -148,42 +153,42 @@ export const KINDS: KindSpec[] = [
     cite: 'howto-builtins',
   },
   { id: 'class', imports: [], defs: (cls) => [py.cls(cls, [], [py.assign(py.store('n'), int(0)), py.def('get', ['self'], [py.ret(py.attr(N('self'), 'n'))])])], create: (_k, cls) => py.call(N(cls)), cite: 'howto-builtins' },
-  { id: 'SimpleNamespace', imports: ['types'], create: () => py.method(N('types'), 'SimpleNamespace'), cite: 'ts-dict-write' },
-  { id: 'str', imports: [], create: (k) => py.bin(str(`ftfuzz-${k}-`), 'Mult', int(40)), cite: 'immutable' },
-  { id: 'bytes', imports: [], create: (k) => py.bin(py.bytes(Buffer.from(`ftfuzz-${k}-`)), 'Mult', int(40)), cite: 'immutable' },
-  { id: 'tuple', imports: [], create: (k) => py.call(N('tuple'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
-  { id: 'frozenset', imports: [], create: (k) => py.call(N('frozenset'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
-  { id: 'int', imports: [], create: (k) => py.bin(int(7), 'Pow', int(200 + k)), cite: 'immutable' },
-  { id: 'float', imports: [], create: (k) => py.float(1.5 + k / 8), cite: 'immutable' },
-  { id: 'range', imports: [], create: (k) => py.call(N('range'), [int(k), int(k + 1000), int(3)]), cite: 'immutable' },
-  { id: 'memoryview', imports: [], create: (k) => py.call(N('memoryview'), [py.bin(py.bytes(Buffer.from(`mv${k}`)), 'Mult', int(64))]), cite: 'immutable' },
-  { id: 'pattern', imports: ['re'], create: () => py.method(N('re'), 'compile', [str('(\\w+)-(\\d+)')]), cite: 'immutable' },
-  { id: 'Struct', imports: ['struct'], create: () => py.method(N('struct'), 'Struct', [str('<qd8s')]), cite: 'immutable' },
-  { id: 'partial', imports: ['functools'], create: (k) => py.method(N('functools'), 'partial', [N('pow'), int(3 + k)]), cite: 'immutable' },
+  { id: 'SimpleNamespace', impl: 'Objects/namespaceobject.c', imports: ['types'], create: () => py.method(N('types'), 'SimpleNamespace'), cite: 'ts-dict-write' },
+  { id: 'str', impl: 'Objects/unicodeobject.c', imports: [], create: (k) => py.bin(str(`ftfuzz-${k}-`), 'Mult', int(40)), cite: 'immutable' },
+  { id: 'bytes', impl: 'Objects/bytesobject.c', imports: [], create: (k) => py.bin(py.bytes(Buffer.from(`ftfuzz-${k}-`)), 'Mult', int(40)), cite: 'immutable' },
+  { id: 'tuple', impl: 'Objects/tupleobject.c', imports: [], create: (k) => py.call(N('tuple'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
+  { id: 'frozenset', impl: 'Objects/setobject.c', imports: [], create: (k) => py.call(N('frozenset'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
+  { id: 'int', impl: 'Objects/longobject.c', imports: [], create: (k) => py.bin(int(7), 'Pow', int(200 + k)), cite: 'immutable' },
+  { id: 'float', impl: 'Objects/floatobject.c', imports: [], create: (k) => py.float(1.5 + k / 8), cite: 'immutable' },
+  { id: 'range', impl: 'Objects/rangeobject.c', imports: [], create: (k) => py.call(N('range'), [int(k), int(k + 1000), int(3)]), cite: 'immutable' },
+  { id: 'memoryview', impl: 'Objects/memoryobject.c', imports: [], create: (k) => py.call(N('memoryview'), [py.bin(py.bytes(Buffer.from(`mv${k}`)), 'Mult', int(64))]), cite: 'immutable' },
+  { id: 'pattern', impl: 'Modules/_sre/sre.c', imports: ['re'], create: () => py.method(N('re'), 'compile', [str('(\\w+)-(\\d+)')]), cite: 'immutable' },
+  { id: 'Struct', impl: 'Modules/_struct.c', imports: ['struct'], create: () => py.method(N('struct'), 'Struct', [str('<qd8s')]), cite: 'immutable' },
+  { id: 'partial', impl: 'Modules/_functoolsmodule.c', imports: ['functools'], create: (k) => py.method(N('functools'), 'partial', [N('pow'), int(3 + k)]), cite: 'immutable' },
   {
-    id: 'lru_cache',
+    id: 'lru_cache', impl: 'Modules/_functoolsmodule.c',
     imports: ['functools'],
     defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(py.bin(N('x'), 'Mult', N('x')), 'Add', int(1)))], [py.call(py.attr(N('functools'), 'lru_cache'), [], [py.kw('maxsize', int(16))])])],
     create: (_k, cls) => N(cls),
     cite: 'lru-cache',
   },
-  { id: 'Random', imports: ['random'], create: (k) => py.method(N('random'), 'Random', [int(k)]), cite: 'random-doc' },
-  { id: 'Lock', imports: ['threading'], create: () => py.method(N('threading'), 'Lock'), isLock: true, cite: 'threading-doc' },
-  { id: 'RLock', imports: ['threading'], create: () => py.method(N('threading'), 'RLock'), isLock: true, cite: 'threading-doc' },
+  { id: 'Random', impl: 'Modules/_randommodule.c', imports: ['random'], create: (k) => py.method(N('random'), 'Random', [int(k)]), cite: 'random-doc' },
+  { id: 'Lock', impl: 'Modules/_threadmodule.c', imports: ['threading'], create: () => py.method(N('threading'), 'Lock'), isLock: true, cite: 'threading-doc' },
+  { id: 'RLock', impl: 'Modules/_threadmodule.c', imports: ['threading'], create: () => py.method(N('threading'), 'RLock'), isLock: true, cite: 'threading-doc' },
   { id: 'Semaphore', imports: ['threading'], create: () => py.method(N('threading'), 'Semaphore', [int(1)]), isLock: true, cite: 'threading-doc' },
   { id: 'Condition', imports: ['threading'], create: () => py.method(N('threading'), 'Condition'), isLock: true, cite: 'threading-doc' },
   { id: 'Event', imports: ['threading'], create: () => py.method(N('threading'), 'Event'), cite: 'threading-doc' },
-  { id: 'BytesIO', imports: ['io'], create: () => py.method(N('io'), 'BytesIO'), cite: 'io-text' },
-  { id: 'StringIO', imports: ['io'], create: () => py.method(N('io'), 'StringIO'), cite: 'io-text' },
-  { id: 'BufferedWriter', imports: ['io', 'os'], create: () => py.call(N('open'), [py.attr(N('os'), 'devnull'), str('wb')]), cite: 'io-buffered' },
-  { id: 'count', imports: ['itertools'], create: (k) => py.method(N('itertools'), 'count', [int(k)]), cite: 'howto-iterators' },
-  { id: 'list_iterator', imports: [], create: (k) => py.call(N('iter'), [py.call(N('list'), [py.call(N('range'), [int(100_000 + k)])])]), cite: 'howto-iterators' },
+  { id: 'BytesIO', impl: 'Modules/_io/bytesio.c', imports: ['io'], create: () => py.method(N('io'), 'BytesIO'), cite: 'io-text' },
+  { id: 'StringIO', impl: 'Modules/_io/stringio.c', imports: ['io'], create: () => py.method(N('io'), 'StringIO'), cite: 'io-text' },
+  { id: 'BufferedWriter', impl: 'Modules/_io/bufferedio.c', imports: ['io', 'os'], create: () => py.call(N('open'), [py.attr(N('os'), 'devnull'), str('wb')]), cite: 'io-buffered' },
+  { id: 'count', impl: 'Modules/itertoolsmodule.c', imports: ['itertools'], create: (k) => py.method(N('itertools'), 'count', [int(k)]), cite: 'howto-iterators' },
+  { id: 'list_iterator', impl: 'Objects/listobject.c', imports: [], create: (k) => py.call(N('iter'), [py.call(N('list'), [py.call(N('range'), [int(100_000 + k)])])]), cite: 'howto-iterators' },
   { id: 'WeakValueDictionary', imports: ['weakref'], create: () => py.method(N('weakref'), 'WeakValueDictionary'), cite: 'no-guarantee' },
   { id: 'WeakSet', imports: ['weakref'], create: () => py.method(N('weakref'), 'WeakSet'), cite: 'no-guarantee' },
   // Shared keys: threads append to the lists of a few keys that all of them use; a missing key's default
   // list is inserted by whichever thread gets there first, and no append may be lost (gh-142495).
   {
-    id: 'defaultdict_list',
+    id: 'defaultdict_list', impl: 'Modules/_collectionsmodule.c',
     imports: ['collections'],
     // The factory is a Python function (picklable by name), as most real factories are: its frame widens the
     // window between the missed lookup and the insert that gh-142495 fixed.
@@ -194,7 +199,7 @@ export const KINDS: KindSpec[] = [
     cite: 'news-defaultdict',
   },
   {
-    id: 'dict_of_lists',
+    id: 'dict_of_lists', impl: 'Objects/dictobject.c',
     imports: [],
     create: () => py.dict([]),
     contents: (o) => py.listComp(N('_t'), [py.comp(py.store('_v'), py.call(N('list'), [py.method(o, 'values')])), py.comp(py.store('_t'), N('_v'))]),
@@ -206,10 +211,10 @@ export const KINDS: KindSpec[] = [
   { id: 'Mock', imports: ['unittest.mock'], create: () => py.method(py.attr(N('unittest'), 'mock'), 'Mock'), counter: (o) => py.attr(o, 'call_count'), notMemoryNeutral: true, cite: 'news-mock' },
   // ThreadingMock is the mock meant for threads: 3.13.12 fixed Mock's count, 3.13.14 ThreadingMock's own lock.
   { id: 'ThreadingMock', imports: ['unittest.mock'], create: () => py.method(py.attr(N('unittest'), 'mock'), 'ThreadingMock'), counter: (o) => py.attr(o, 'call_count'), notMemoryNeutral: true, cite: 'news-threading-mock' },
-  { id: 'function', imports: [], defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(N('x'), 'Add', int(1)))])], create: (_k, cls) => N(cls), cite: 'news-names' },
+  { id: 'function', impl: 'Objects/funcobject.c', imports: [], defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(N('x'), 'Add', int(1)))])], create: (_k, cls) => N(cls), cite: 'news-names' },
   // A dict or set with one iterator every thread advances while the others mutate the container.
   {
-    id: 'dict_shared_iter',
+    id: 'dict_shared_iter', impl: 'Objects/dictobject.c',
     imports: [],
     defs: (cls) => [py.cls(cls, [], [py.def('__init__', ['self'], [
       py.assign(py.attrStore(N('self'), 'd'), py.method(N('dict'), 'fromkeys', [py.call(N('range'), [int(256)])])),
@@ -219,7 +224,7 @@ export const KINDS: KindSpec[] = [
     cite: 'news-shared-iter',
   },
   {
-    id: 'set_shared_iter',
+    id: 'set_shared_iter', impl: 'Objects/setobject.c',
     imports: [],
     defs: (cls) => [py.cls(cls, [], [py.def('__init__', ['self'], [
       py.assign(py.attrStore(N('self'), 's'), py.call(N('set'), [py.call(N('range'), [int(256)])])),
@@ -229,23 +234,23 @@ export const KINDS: KindSpec[] = [
     cite: 'news-shared-iter',
   },
   {
-    id: 'groupby',
+    id: 'groupby', impl: 'Modules/itertoolsmodule.c',
     imports: ['itertools'],
     create: (k) => py.method(N('itertools'), 'groupby', [py.call(N('range'), [int(k), int(10_000_000)])], [py.kw('key', py.lambda(['_v'], py.bin(N('_v'), 'FloorDiv', int(5))))]),
     cite: 'news-shared-iter',
   },
-  { id: 'Element', imports: ['xml.etree.ElementTree'], create: () => py.method(py.attr(py.attr(N('xml'), 'etree'), 'ElementTree'), 'Element', [str('root')]), cite: 'news-etree' },
+  { id: 'Element', impl: 'Modules/_elementtree.c', imports: ['xml.etree.ElementTree'], create: () => py.method(py.attr(py.attr(N('xml'), 'etree'), 'ElementTree'), 'Element', [str('root')]), cite: 'news-etree' },
   // Interpreter-wide hooks switched on and off while the other threads run.
   { id: 'hooks', imports: ['sys', 'threading'], defs: (cls) => [py.def(cls, ['frame', 'event', 'arg'], [py.ret(py.none())])], create: (_k, cls) => N(cls), cite: 'news-profile' },
   // Weak references whose referents die at once, so their callbacks run in the threads.
-  { id: 'weakrefs', imports: ['weakref', 'gc'], create: () => py.list([]), cite: 'news-weakref' },
+  { id: 'weakrefs', impl: 'Objects/weakrefobject.c', imports: ['weakref', 'gc'], create: () => py.list([]), cite: 'news-weakref' },
   { id: 'linecache', imports: ['linecache', 'os'], create: () => py.method(py.attr(N('os'), 'path'), 'abspath', [N('__file__')]), cite: 'news-stdlib-lazy' },
-  { id: 'atexit', imports: ['atexit'], defs: (cls) => [py.def(cls, [], [py.ret(py.none())])], create: (_k, cls) => N(cls), cite: 'news-stdlib-lazy' },
+  { id: 'atexit', impl: 'Modules/atexitmodule.c', imports: ['atexit'], defs: (cls) => [py.def(cls, [], [py.ret(py.none())])], create: (_k, cls) => N(cls), cite: 'news-stdlib-lazy' },
   { id: 'base64', imports: ['base64'], create: () => py.method(N('base64'), 'b85encode', [py.bytes(Buffer.from('ftfuzz payload: 0123456789'))]), cite: 'news-stdlib-lazy' },
   // Keys that all hash alike, added and removed by every thread (gh-141805).
-  { id: 'hash_set', imports: [], defs: (cls) => [py.cls(cls, [], [py.def('__hash__', ['self'], [py.ret(int(7))])])], create: () => py.call(N('set')), cite: 'news-set-hash' },
+  { id: 'hash_set', impl: 'Objects/setobject.c', imports: [], defs: (cls) => [py.cls(cls, [], [py.def('__hash__', ['self'], [py.ret(int(7))])])], create: () => py.call(N('set')), cite: 'news-set-hash' },
   {
-    id: 'hostile_list',
+    id: 'hostile_list', impl: 'Objects/listobject.c',
     imports: [],
     defs: (cls) => [
       // __eq__ mutates the shared list it is compared inside of: the reentrancy threadsafety.rst warns about.

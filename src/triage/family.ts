@@ -18,14 +18,14 @@
 //   internal-error, refcount: their signatures (message, and the ops a probe went through).
 import type { BucketEvidence, BucketMeta } from '../store/crashStore.js';
 import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from '../types.js';
-import { OPS } from '../generators/ops.js';
+import { KINDS, OPS } from '../generators/ops.js';
 import { readScenario } from '../generators/mutators.js';
 import { signatureId } from '../oracles/oracle.js';
-import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
+import { CALL_PLUMBING, CRASH_PLUMBING, crashFrames, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 3;
+export const FAMILY_FORMAT = 4;
 
 export interface Family {
   /** The identity: buckets with the same key are one family. */
@@ -165,7 +165,24 @@ function opKind(op: string | null | undefined): string | null {
 
 // ---- per kind ---------------------------------------------------------------------------------------
 
+const KIND_IMPL = new Map(KINDS.flatMap((k) => (k.impl ? [[k.id, k.impl] as const] : [])));
+
+/** The innermost meaningful frame is the allocator's: the fault found a heap some earlier race corrupted. */
+function faultInAllocator(frames: readonly NativeFrame[]): boolean {
+  const first = crashFrames({ lwp: 0, name: null, frames: [...frames] }, 1)[0];
+  return first !== undefined && ALLOCATOR_FILE.test(treePath(first.file ?? ''));
+}
+
 function crashFamily(f: FamilyFacts): Family {
+  // A fault inside the allocator says only that the heap was already corrupt; the object the faulting
+  // thread was operating on (or the program's only shared object) is the lead, filed under its C source
+  // so that it joins that object's direct crashes (array.tolist faulting in mi_block_nextx is the array's).
+  if (f.faultingFrames && faultInAllocator(f.faultingFrames)) {
+    const kinds = [...new Set(Object.values(f.objects ?? {}).map((o) => o.kind))];
+    const lead = opKind(f.op) ?? (kinds.length === 1 ? kinds[0] : undefined);
+    const impl = lead ? KIND_IMPL.get(lead) : undefined;
+    if (impl) return { key: `crash|${impl}`, label: `crash in ${describeSite(impl)}`, format: FAMILY_FORMAT };
+  }
   const site = f.faultingFrames ? implementationSite(f.faultingFrames) : null;
   if (site) return { key: `crash|${site.file}`, label: `crash in ${describeSite(site.file)}`, format: FAMILY_FORMAT };
   // No C stack: the object the faulting thread was operating on, and how it died.

@@ -67,6 +67,18 @@ describe('crash families', () => {
     expect(tss.key).toBe('crash|Python/tracemalloc.c');
   });
 
+  it('files a fault inside the allocator under the object the thread operated on, else the program\'s only object', () => {
+    const heapFault = stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'PyUnicode_New@Objects/unicodeobject.c', 'unicode_repr@Objects/unicodeobject.c');
+    // The allocation came from a str repr, but the thread ran bytearray.repr: the heap is the bytearray's doing.
+    expect(familyOf(crash(heapFault, 'bytearray.repr on bytearray')).key).toBe('crash|Objects/bytearrayobject.c');
+    // No op (the fault came outside the program's ops): the program's only shared object.
+    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'array', ops: ['array.tolist'] } } }).key).toBe('crash|Modules/arraymodule.c');
+    // ... which is where the array's own crashes are.
+    expect(familyOf(crash(stack('array_array_tolist_impl@Modules/arraymodule.c'))).key).toBe('crash|Modules/arraymodule.c');
+    // Nothing to go by: the code that asked for memory.
+    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'Mock', ops: [] }, o1: { kind: 'list', ops: [] } } }).key).toBe('crash|Objects/unicodeobject.c');
+  });
+
   it('keeps different objects apart', () => {
     const list = familyOf(crash(stack('list_resize@Objects/listobject.c')));
     const dict = familyOf(crash(stack('insertdict@Objects/dictobject.c')));
