@@ -81,8 +81,23 @@ export interface KindSpec {
   valuesAreOwners?: boolean;
   /** `len(o) == len(list(o))` is checked after join. */
   sized?: boolean;
-  /** The object is a lock-like primitive itself (ops use it as the lock). */
+  /**
+   * The object is a lock-like primitive itself (ops use it as the lock): what `count` ops increment is its
+   * holder's `.n`, not an attribute of the lock.
+   */
   isLock?: boolean;
+  /**
+   * Where `count` totals live when not on the object's `.n`: `attributes` (the object takes `n` and `r`
+   * attributes at creation), `class` (on the class, reset every round), `per-key` (a mapping counted per key).
+   */
+  counts?: 'attributes' | 'class' | 'per-key';
+  /**
+   * One iterator every thread advances: free-threading's documented unsafe shape (the howto's "Iterators"),
+   * so its crash-only findings say so, and the scenario weights it by `sharedIteratorWeight`.
+   */
+  sharedIterator?: boolean;
+  /** Prefix of the name its `defs` define (default `T`): `C_o0`, `cached_o1`, … */
+  classPrefix?: string;
   /** Where a `count` op's total is read (default: the object's, or its holder's, `.n`). */
   counter?: (o: Expr) => Expr;
   /** Creating one leaves memory behind by design: programs with it never run the leak harness. */
@@ -129,8 +144,8 @@ export const KINDS: KindSpec[] = [
   { id: 'set', impl: 'Objects/setobject.c', imports: [], create: () => py.call(N('set')), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'howto-builtins' },
   { id: 'deque', impl: 'Modules/_collectionsmodule.c', imports: ['collections'], create: () => py.method(N('collections'), 'deque'), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'deque-doc' },
   { id: 'OrderedDict', impl: 'Objects/odictobject.c', imports: ['collections'], create: () => py.method(N('collections'), 'OrderedDict'), contents: (o) => py.call(N('list'), [o]), valuesAreOwners: true, sized: true, cite: 'no-guarantee' },
-  { id: 'defaultdict', impl: 'Modules/_collectionsmodule.c', imports: ['collections'], create: () => py.method(N('collections'), 'defaultdict', [N('int')]), sized: true, cite: 'ts-dict-write' },
-  { id: 'Counter', imports: ['collections'], create: () => py.method(N('collections'), 'Counter'), sized: true, cite: 'ts-dict-write' },
+  { id: 'defaultdict', counts: 'per-key', impl: 'Modules/_collectionsmodule.c', imports: ['collections'], create: () => py.method(N('collections'), 'defaultdict', [N('int')]), sized: true, cite: 'ts-dict-write' },
+  { id: 'Counter', counts: 'per-key', imports: ['collections'], create: () => py.method(N('collections'), 'Counter'), sized: true, cite: 'ts-dict-write' },
   { id: 'Queue', imports: ['queue'], create: () => py.method(N('queue'), 'Queue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
   { id: 'LifoQueue', imports: ['queue'], create: () => py.method(N('queue'), 'LifoQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
   { id: 'PriorityQueue', imports: ['queue'], create: () => py.method(N('queue'), 'PriorityQueue'), contents: (o) => py.call(N('_drain'), [o]), cite: 'queue-doc' },
@@ -139,21 +154,21 @@ export const KINDS: KindSpec[] = [
   { id: 'bytearray', impl: 'Objects/bytearrayobject.c', imports: [], create: () => py.call(N('bytearray')), sized: true, cite: 'no-guarantee' },
   { id: 'heap', impl: 'Modules/_heapqmodule.c', imports: ['heapq'], create: () => py.list([]), contents: (o) => py.call(N('list'), [o]), sized: true, cite: 'threading-doc' },
   {
-    id: 'instance',
+    id: 'instance', classPrefix: 'C', counts: 'attributes',
     imports: [],
     defs: (cls) => [py.cls(cls, [], [py.pass()])],
     create: (_k, cls) => py.call(N(cls)),
     cite: 'howto-builtins',
   },
   {
-    id: 'slots',
+    id: 'slots', classPrefix: 'S', counts: 'attributes',
     imports: [],
     defs: (cls) => [py.cls(cls, [], [py.assign(py.store('__slots__'), py.tuple([str('n'), str('r'), ...Array.from({ length: MAX_ATTRS }, (_, i) => str(`a${i}`))]))])],
     create: (_k, cls) => py.call(N(cls)),
     cite: 'howto-builtins',
   },
-  { id: 'class', imports: [], defs: (cls) => [py.cls(cls, [], [py.assign(py.store('n'), int(0)), py.def('get', ['self'], [py.ret(py.attr(N('self'), 'n'))])])], create: (_k, cls) => py.call(N(cls)), cite: 'howto-builtins' },
-  { id: 'SimpleNamespace', impl: 'Objects/namespaceobject.c', imports: ['types'], create: () => py.method(N('types'), 'SimpleNamespace'), cite: 'ts-dict-write' },
+  { id: 'class', classPrefix: 'K', counts: 'class', imports: [], defs: (cls) => [py.cls(cls, [], [py.assign(py.store('n'), int(0)), py.def('get', ['self'], [py.ret(py.attr(N('self'), 'n'))])])], create: (_k, cls) => py.call(N(cls)), cite: 'howto-builtins' },
+  { id: 'SimpleNamespace', counts: 'attributes', impl: 'Objects/namespaceobject.c', imports: ['types'], create: () => py.method(N('types'), 'SimpleNamespace'), cite: 'ts-dict-write' },
   { id: 'str', impl: 'Objects/unicodeobject.c', imports: [], create: (k) => py.bin(str(`ftfuzz-${k}-`), 'Mult', int(40)), cite: 'immutable' },
   { id: 'bytes', impl: 'Objects/bytesobject.c', imports: [], create: (k) => py.bin(py.bytes(Buffer.from(`ftfuzz-${k}-`)), 'Mult', int(40)), cite: 'immutable' },
   { id: 'tuple', impl: 'Objects/tupleobject.c', imports: [], create: (k) => py.call(N('tuple'), [py.call(N('range'), [int(k), int(k + 300)])]), cite: 'immutable' },
@@ -166,7 +181,7 @@ export const KINDS: KindSpec[] = [
   { id: 'Struct', impl: 'Modules/_struct.c', imports: ['struct'], create: () => py.method(N('struct'), 'Struct', [str('<qd8s')]), cite: 'immutable' },
   { id: 'partial', impl: 'Modules/_functoolsmodule.c', imports: ['functools'], create: (k) => py.method(N('functools'), 'partial', [N('pow'), int(3 + k)]), cite: 'immutable' },
   {
-    id: 'lru_cache', impl: 'Modules/_functoolsmodule.c',
+    id: 'lru_cache', classPrefix: 'cached', impl: 'Modules/_functoolsmodule.c',
     imports: ['functools'],
     defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(py.bin(N('x'), 'Mult', N('x')), 'Add', int(1)))], [py.call(py.attr(N('functools'), 'lru_cache'), [], [py.kw('maxsize', int(16))])])],
     create: (_k, cls) => N(cls),
@@ -181,14 +196,14 @@ export const KINDS: KindSpec[] = [
   { id: 'BytesIO', impl: 'Modules/_io/bytesio.c', imports: ['io'], create: () => py.method(N('io'), 'BytesIO'), cite: 'io-text' },
   { id: 'StringIO', impl: 'Modules/_io/stringio.c', imports: ['io'], create: () => py.method(N('io'), 'StringIO'), cite: 'io-text' },
   { id: 'BufferedWriter', impl: 'Modules/_io/bufferedio.c', imports: ['io', 'os'], create: () => py.call(N('open'), [py.attr(N('os'), 'devnull'), str('wb')]), cite: 'io-buffered' },
-  { id: 'count', impl: 'Modules/itertoolsmodule.c', imports: ['itertools'], create: (k) => py.method(N('itertools'), 'count', [int(k)]), cite: 'howto-iterators' },
-  { id: 'list_iterator', impl: 'Objects/listobject.c', imports: [], create: (k) => py.call(N('iter'), [py.call(N('list'), [py.call(N('range'), [int(100_000 + k)])])]), cite: 'howto-iterators' },
+  { id: 'count', sharedIterator: true, impl: 'Modules/itertoolsmodule.c', imports: ['itertools'], create: (k) => py.method(N('itertools'), 'count', [int(k)]), cite: 'howto-iterators' },
+  { id: 'list_iterator', sharedIterator: true, impl: 'Objects/listobject.c', imports: [], create: (k) => py.call(N('iter'), [py.call(N('list'), [py.call(N('range'), [int(100_000 + k)])])]), cite: 'howto-iterators' },
   { id: 'WeakValueDictionary', imports: ['weakref'], create: () => py.method(N('weakref'), 'WeakValueDictionary'), cite: 'no-guarantee' },
   { id: 'WeakSet', imports: ['weakref'], create: () => py.method(N('weakref'), 'WeakSet'), cite: 'no-guarantee' },
   // Shared keys: threads append to the lists of a few keys that all of them use; a missing key's default
   // list is inserted by whichever thread gets there first, and no append may be lost (gh-142495).
   {
-    id: 'defaultdict_list', impl: 'Modules/_collectionsmodule.c',
+    id: 'defaultdict_list', classPrefix: 'factory', impl: 'Modules/_collectionsmodule.c',
     imports: ['collections'],
     // The factory is a Python function (picklable by name), as most real factories are: its frame widens the
     // window between the missed lookup and the insert that gh-142495 fixed.
@@ -214,7 +229,7 @@ export const KINDS: KindSpec[] = [
   { id: 'function', impl: 'Objects/funcobject.c', imports: [], defs: (cls) => [py.def(cls, ['x'], [py.ret(py.bin(N('x'), 'Add', int(1)))])], create: (_k, cls) => N(cls), cite: 'news-names' },
   // A dict or set with one iterator every thread advances while the others mutate the container.
   {
-    id: 'dict_shared_iter', impl: 'Objects/dictobject.c',
+    id: 'dict_shared_iter', sharedIterator: true, impl: 'Objects/dictobject.c',
     imports: [],
     defs: (cls) => [py.cls(cls, [], [py.def('__init__', ['self'], [
       py.assign(py.attrStore(N('self'), 'd'), py.method(N('dict'), 'fromkeys', [py.call(N('range'), [int(256)])])),
@@ -224,7 +239,7 @@ export const KINDS: KindSpec[] = [
     cite: 'news-shared-iter',
   },
   {
-    id: 'set_shared_iter', impl: 'Objects/setobject.c',
+    id: 'set_shared_iter', sharedIterator: true, impl: 'Objects/setobject.c',
     imports: [],
     defs: (cls) => [py.cls(cls, [], [py.def('__init__', ['self'], [
       py.assign(py.attrStore(N('self'), 's'), py.call(N('set'), [py.call(N('range'), [int(256)])])),
@@ -234,7 +249,7 @@ export const KINDS: KindSpec[] = [
     cite: 'news-shared-iter',
   },
   {
-    id: 'groupby', impl: 'Modules/itertoolsmodule.c',
+    id: 'groupby', sharedIterator: true, impl: 'Modules/itertoolsmodule.c',
     imports: ['itertools'],
     create: (k) => py.method(N('itertools'), 'groupby', [py.call(N('range'), [int(k), int(10_000_000)])], [py.kw('key', py.lambda(['_v'], py.bin(N('_v'), 'FloorDiv', int(5))))]),
     cite: 'news-shared-iter',
@@ -250,7 +265,7 @@ export const KINDS: KindSpec[] = [
   // Keys that all hash alike, added and removed by every thread (gh-141805).
   { id: 'hash_set', impl: 'Objects/setobject.c', imports: [], defs: (cls) => [py.cls(cls, [], [py.def('__hash__', ['self'], [py.ret(int(7))])])], create: () => py.call(N('set')), cite: 'news-set-hash' },
   {
-    id: 'hostile_list', impl: 'Objects/listobject.c',
+    id: 'hostile_list', classPrefix: 'Hostile', impl: 'Objects/listobject.c',
     imports: [],
     defs: (cls) => [
       // __eq__ mutates the shared list it is compared inside of: the reentrancy threadsafety.rst warns about.

@@ -7,8 +7,6 @@ import { SPAN, type ResolvedScenario } from './scenario.js';
 
 const N = py.name;
 const s = py.str;
-const COUNTER_OWNER_KINDS = new Set(['Lock', 'RLock', 'Semaphore', 'Condition']);
-const PER_KEY_COUNT_KINDS = new Set(['defaultdict', 'Counter']);
 
 /** Everything the program checks after join, and the values the generator predicts for them. */
 export function checks(p: ResolvedScenario): { stmts: Stmt[]; expected: Record<string, unknown> } {
@@ -50,13 +48,13 @@ export function checks(p: ResolvedScenario): { stmts: Stmt[]; expected: Record<s
     }
     const counts = mine.filter((i) => i.op.tokens === 'count');
     if (counts.length && !crash) {
-      if (PER_KEY_COUNT_KINDS.has(obj.kind.id)) {
+      if (obj.kind.counts === 'per-key') {
         const want: Record<string, number> = {};
         for (const c of counts) want[c.attr] = (want[c.attr] ?? 0) + p.iterations;
         obs(`${obj.v}.keys`, py.dictComp(N('k'), py.sub(v, N('k')), [py.comp(py.store('k'), py.call(N('sorted'), [py.list(Object.keys(want).map(s))]))]));
         expected[`${obj.v}.keys`] = want;
       } else {
-        const owner = COUNTER_OWNER_KINDS.has(obj.kind.id) ? N(`holder_${obj.v}`) : obj.kind.id === 'class' ? py.call(N('type'), [v]) : v;
+        const owner = obj.kind.isLock ? N(`holder_${obj.v}`) : obj.kind.counts === 'class' ? py.call(N('type'), [v]) : v;
         obs(`${obj.v}.count`, obj.kind.counter ? obj.kind.counter(v) : py.attr(owner, 'n'));
         expected[`${obj.v}.count`] = counts.length * p.iterations;
       }

@@ -14,7 +14,6 @@ import { printModule } from './printer.js';
 import { Rng } from './rng.js';
 import {
   GENERATOR_VERSION,
-  ITERATOR_KINDS,
   SPAN,
   planScenario,
   resolveGenOptions,
@@ -157,9 +156,9 @@ function slotsTable(p: ReturnType<typeof resolveScenario>): Stmt {
 function objectSetup(p: ReturnType<typeof resolveScenario>): Stmt[] {
   return p.objects.flatMap((o, k) => [
     py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)),
-    ...(['instance', 'slots', 'SimpleNamespace'].includes(o.kind.id) ? [py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0))] : []),
+    ...(o.kind.counts === 'attributes' ? [py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0))] : []),
     // The class itself is defined once, at module level: its counter is reset every round.
-    ...(o.kind.id === 'class' ? [py.assign(py.attrStore(N(o.cls), 'n'), py.int(0))] : []),
+    ...(o.kind.counts === 'class' ? [py.assign(py.attrStore(N(o.cls), 'n'), py.int(0))] : []),
     py.assign(py.store(`lock_${o.v}`), py.method(N('threading'), 'Lock')),
     py.assign(py.store(`holder_${o.v}`), py.method(N('types'), 'SimpleNamespace', [], [py.kw('n', py.int(0)), py.kw('m', py.int(0))])),
   ]);
@@ -291,7 +290,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   const moduleBody = rounds > 1 ? [...defs, ...roundsLoop(body, rounds, options.warmupRounds, leakLabel)] : [...defs, ...body];
   moduleBody.push(py.expr(py.call(N('print'), [s('ok'), py.call(N('len'), [N('_OBS')]), s('observables')])));
 
-  const documentedUnsafe = p.objects.filter((o) => ITERATOR_KINDS.has(o.kind.id)).map((o) => `${o.v}: shared iterator (free-threading howto, "Iterators")`);
+  const documentedUnsafe = p.objects.filter((o) => o.kind.sharedIterator).map((o) => `${o.v}: shared iterator (free-threading howto, "Iterators")`);
   const meta: ProgramMeta = {
     generator: GENERATOR_VERSION,
     seed: seedText,

@@ -80,8 +80,6 @@ export interface ThreadPlan {
 
 const LEVEL_ORDER: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
 const weaker = (a: EffectClass, b: EffectClass): EffectClass => (LEVEL_ORDER.indexOf(a) >= LEVEL_ORDER.indexOf(b) ? a : b);
-export const ITERATOR_KINDS = new Set(['count', 'list_iterator', 'dict_shared_iter', 'set_shared_iter', 'groupby']);
-const CLASS_PREFIX: Record<string, string> = { instance: 'C', slots: 'S', class: 'K', lru_cache: 'cached', hostile_list: 'Hostile', defaultdict_list: 'factory' };
 
 function rangeIn(rng: Rng, [lo, hi]: [number, number]): number {
   return rng.int(Math.min(lo, hi), Math.max(lo, hi));
@@ -139,7 +137,7 @@ export function randomThreadOps(rng: Rng, o: GenOptions, objects: Scenario['obje
 export function randomKind(rng: Rng, o: GenOptions): KindSpec {
   const kinds = eligibleKinds(o);
   if (kinds.length === 0) throw new RangeError('no object kind has ops of the allowed effect classes');
-  return rng.weighted(kinds.map((k) => [k, ITERATOR_KINDS.has(k.id) ? o.sharedIteratorWeight : 1] as const));
+  return rng.weighted(kinds.map((k) => [k, k.sharedIterator ? o.sharedIteratorWeight : 1] as const));
 }
 
 export function planScenario(rng: Rng, o: GenOptions): Scenario {
@@ -167,7 +165,7 @@ export function resolveScenario(sc: Scenario) {
   const objects: ObjectPlan[] = sc.objects.map((o) => {
     const kind = KIND_BY_ID.get(o.kind);
     if (!kind) throw new RangeError(`unknown kind ${o.kind}`);
-    return { v: o.v, kind, cls: `${CLASS_PREFIX[kind.id] ?? 'T'}_${o.v}`, viaContainer: o.viaContainer, level: 'exact' };
+    return { v: o.v, kind, cls: `${kind.classPrefix ?? 'T'}_${o.v}`, viaContainer: o.viaContainer, level: 'exact' };
   });
   const byName = new Map(objects.map((o) => [o.v, o]));
   let slot = 0;
