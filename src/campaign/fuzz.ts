@@ -18,6 +18,7 @@ import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
 import { TimelineWriter } from './timeline.js';
 import { ExclusiveGate } from './gate.js';
 import { InputError } from '../errors.js';
+import { FINDING_KINDS } from '../findingKinds.js';
 import { creditOf, Scheduler, type Shape, type Yield, type YieldReport } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { Rng } from '../generators/rng.js';
@@ -179,8 +180,6 @@ const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };
 /** Re-runs per mode of a program whose lost write or differential lacks evidence (oracle EVIDENCE_RUNS). */
 const EVIDENCE_RERUNS = 3;
 
-/** Kinds kept in the crash store; a mode mismatch is an environment problem, reported instead. */
-const STORED: ReadonlySet<FindingKind> = new Set(['crash', 'hang', 'internal-error', 'lost-write', 'refcount', 'leak', 'race', 'differential']);
 
 async function loadCorpus(dir: string): Promise<{ file: string; source: string }[]> {
   let names: string[] = [];
@@ -225,7 +224,7 @@ function pythonStacksOf(stderr: string): string {
  * that ended oddest.
  */
 function evidenceRun(f: Finding, runs: readonly RunResult[], oracles?: readonly Oracle[]): RunResult | undefined {
-  if (oracles && (f.kind === 'crash' || f.kind === 'hang' || f.kind === 'slow')) {
+  if (oracles && FINDING_KINDS[f.kind].stacks === 'gdb') {
     const own = oracles.filter((o) => o.name === f.oracle);
     const signed = runs.find((r) => r.termination.kind !== 'exit' && applyOracles(own, [r]).some((g) => g.signature === f.signature));
     if (signed) return signed;
@@ -403,9 +402,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
 
   const recordInput = (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target) => {
     const stacks =
-      finding.kind === 'race'
+      FINDING_KINDS[finding.kind].stacks === 'tsan'
         ? `# ThreadSanitizer report (both access stacks), ${target.label}\n${finding.details}\n`
-        : run && (run.native || finding.kind === 'crash' || finding.kind === 'hang')
+        : run && (run.native || FINDING_KINDS[finding.kind].stacks === 'gdb')
           ? formatStackFile(run.native, pythonStacksOf(run.stderrTail))
           : undefined;
     const evidence = run ? evidenceOf(run) : undefined;
@@ -430,19 +429,20 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     // (Not a deadlock on the program's own Python-level waits: that one has no C culprit frames.)
     if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
     const input = recordInput(finding, program, run, target);
-    if (finding.kind === 'slow') {
+    const where = FINDING_KINDS[finding.kind].store;
+    if (where === 'slow') {
       stats.slow += 1;
       await slowStore.record(input);
       return false;
     }
-    if (finding.kind === 'resource') {
+    if (where === 'resource') {
       const { bucket } = await resourceStore.record(input);
       const known = stats.resources.find((r) => r.signature === finding.signature);
       if (known) known.hits += 1;
       else stats.resources.push({ signature: finding.signature, hits: 1, example: path.join(resourceStore.root, bucket) });
       return false;
     }
-    if (!STORED.has(finding.kind)) {
+    if (where === 'warning') {
       if (!stats.environmentWarnings.includes(finding.title)) stats.environmentWarnings.push(finding.title);
       return false;
     }
@@ -500,14 +500,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         let runs = result.runs;
         // A lost write or differential from one run per mode is no evidence either way: run it again
         // (EVIDENCE_RERUNS per mode) and judge on all the runs together.
-        if (findings.some((f) => (f.kind === 'lost-write' || f.kind === 'differential') && f.verdict !== 'runtime-bug') && !deadline.signal.aborted) {
+        const rejudged = (f: Finding) => FINDING_KINDS[f.kind].judgedOnReruns;
+        if (findings.some((f) => rejudged(f) && f.verdict !== 'runtime-bug') && !deadline.signal.aborted) {
           const again = await check({ runs: EVIDENCE_RERUNS });
           if (!again.cancelled) {
             account(again.runs);
             runs = [...runs, ...again.runs];
             const judged = applyOracles(oracles, runs);
-            const rejudged = new Set(['lost-write', 'differential']);
-            findings = [...findings.filter((f) => !rejudged.has(f.kind)), ...judged.filter((f) => rejudged.has(f.kind))];
+            findings = [...findings.filter((f) => !rejudged(f)), ...judged.filter(rejudged)];
           }
         }
         // Seen only in a reused worker: retried on fresh ones a few times more; promoted when it shows,

@@ -12,6 +12,7 @@ import { signatureId } from '../oracles/oracle.js';
 import { reproduceCommand } from '../reproduce.js';
 import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
+import { FINDING_KINDS } from '../findingKinds.js';
 
 export const META_VERSION = 1;
 
@@ -173,7 +174,7 @@ export function bucketName(finding: Pick<Finding, 'kind' | 'signature'>): string
  */
 function reproduceIn(target: Target, modes: GilMode[], kind: Finding['kind'] = 'crash'): string {
   const mode = modes.includes('gil-off') ? 'gil-off' : 'gil-on';
-  if (kind === 'refcount' || kind === 'leak') return `npx ftfuzz run --python ${target.path} --modes ${mode} repro.py`;
+  if (FINDING_KINDS[kind].reproduce === 'ftfuzz-run') return `npx ftfuzz run --python ${target.path} --modes ${mode} repro.py`;
   return reproduceCommand(target, mode, 'repro.py');
 }
 

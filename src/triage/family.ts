@@ -278,24 +278,29 @@ function leakFamily(f: FamilyFacts): Family {
   return { key: `leak|${kinds.join(',')}|${chosen.join(',')}`, label: `leak in ${kinds.join(', ')} via ${chosen.join(', ')}`, format: FAMILY_FORMAT };
 }
 
+/** By signature: internal errors (message and C function), refcount probes, and kinds never stored. */
+function signatureFamily(f: FamilyFacts): Family {
+  return { key: f.signature, label: f.signature.slice(0, 120), format: FAMILY_FORMAT };
+}
+
+/** How each kind's family is computed: typed over every kind, so a new kind must choose here. */
+const FAMILY_OF: { readonly [K in FindingKind]: (f: FamilyFacts) => Family } = {
+  crash: crashFamily,
+  hang: hangFamily,
+  race: raceFamily,
+  differential: differentialFamily,
+  'lost-write': lostWriteFamily,
+  leak: leakFamily,
+  'internal-error': signatureFamily,
+  refcount: signatureFamily,
+  'mode-mismatch': signatureFamily,
+  resource: signatureFamily,
+  slow: signatureFamily,
+};
+
 /** The family of a bucket or finding. */
 export function familyOf(f: FamilyFacts): Family {
-  switch (f.kind) {
-    case 'crash':
-      return crashFamily(f);
-    case 'hang':
-      return hangFamily(f);
-    case 'race':
-      return raceFamily(f);
-    case 'differential':
-      return differentialFamily(f);
-    case 'lost-write':
-      return lostWriteFamily(f);
-    case 'leak':
-      return leakFamily(f);
-    default:
-      return { key: f.signature, label: f.signature.slice(0, 120), format: FAMILY_FORMAT };
-  }
+  return (Object.hasOwn(FAMILY_OF, f.kind) ? FAMILY_OF[f.kind] : signatureFamily)(f);
 }
 
 // ---- facts from what a bucket keeps ------------------------------------------------------------------

@@ -14,6 +14,7 @@
 // are not among them on purpose: they measure what the generator reaches without being designed for it.
 import type { BucketMeta } from '../store/crashStore.js';
 import { compareReleases, seriesOfRelease, type NewsIndex } from './news.js';
+import { findingKind } from '../findingKinds.js';
 
 export interface KnownBug {
   gh: number;
@@ -124,7 +125,7 @@ export function bucketFacts(meta: BucketMeta, _reproSource = '', stackText = '')
   const add = (text: string) => {
     for (const m of text.matchAll(/\b([A-Za-z_]\w*\.[a-z_]\w*)\b/g)) if (m[1]) ops.add(m[1]);
   };
-  if (meta.kind === 'crash' || meta.kind === 'hang') {
+  if (findingKind(meta.kind)?.stacks === 'gdb') {
     // The op the faulting thread ran, when the crash oracle could tell: never another thread's op.
     if (meta.native?.op) add(meta.native.op.replace(/ on \S+$/, ''));
   } else if (/^(lost-write|differential)\|/.test(meta.signature)) {

@@ -17,6 +17,7 @@ import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import type { GilMode, Target } from '../types.js';
 import { runTrials } from './trials.js';
+import { signatureKind } from '../findingKinds.js';
 
 export interface MinimizeOptions {
   /** The reproducer's path (for messages and the AST bridge). */
@@ -270,7 +271,7 @@ export function astPasses(): ((m: Module) => Iterable<Module>)[] {
 const HANG_CANDIDATE_MS = 3000;
 
 /** Findings whose signature is a symptom (the interpreter died, hung or raised SystemError), not a check. */
-const SYMPTOM_ONLY = /^(crash|hang|internal-error)\|/;
+const symptomOnly = (signature: string): boolean => signatureKind(signature)?.symptomOnly === true;
 
 // ---- driver -------------------------------------------------------------------------------------
 
@@ -290,7 +291,7 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
   // A checked finding (lost write, differential, refcount, leak) in a hand-written program has no
   // scenario to recompute its prediction from: cutting statements could break the prediction instead of
   // keeping the bug. Such candidates must also pass under the GIL, where a race cannot show.
-  const guarded = !SYMPTOM_ONLY.test(o.signature) && readScenario(o.source, o.file) === null;
+  const guarded = !symptomOnly(o.signature) && readScenario(o.source, o.file) === null;
   const tried = new Map<string, boolean>();
   let candidatesTried = 0;
   let accepted = 0;
@@ -310,7 +311,7 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
   // it most in (a hang shown in both modes cost two time limits per trial; some show with the GIL only).
   // Checked findings keep their modes: a differential can need both.
   const bestMode = [...o.modes].sort((a, b) => (base.hitsByMode[b] ?? 0) - (base.hitsByMode[a] ?? 0))[0];
-  const modes = SYMPTOM_ONLY.test(o.signature) && bestMode !== undefined ? [bestMode] : o.modes;
+  const modes = symptomOnly(o.signature) && bestMode !== undefined ? [bestMode] : o.modes;
   const candidateTimeoutMs = /^hang\|/.test(o.signature) ? Math.min(o.timeoutMs, HANG_CANDIDATE_MS) : Math.min(o.timeoutMs, Math.max(3000, 4 * base.slowestHitMs));
   const unchanged = (stopped: MinimizeResult['stoppedBy']): MinimizeResult => ({
     source: o.source, strategy: readScenario(o.source, o.file) ? 'scenario' : 'ast', bytesBefore, bytesAfter: bytesBefore, linesBefore, linesAfter: linesBefore,
@@ -384,7 +385,7 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
       // candidate after it runs faster) is the first candidate; if the bug shows without the checks,
       // the scenario is reduced in that shape.
       let render = checked;
-      if (SYMPTOM_ONLY.test(o.signature)) {
+      if (symptomOnly(o.signature)) {
         const isBare = o.source.split('\n').some((l) => l === `# ${BARE_TAG}`);
         const verdict = isBare ? true : await test(bare(initial));
         if (verdict === true) render = bare;
@@ -393,11 +394,11 @@ export async function minimize(o: MinimizeOptions): Promise<MinimizeResult> {
       // The unreduced program renders exactly as generated; keep the original when nothing was removed.
       best = accepted === 0 ? o.source : render(result.best);
       // A flaky bug can miss the one bare candidate by chance: the reduced scenario gets a second try.
-      if (!result.stopped && render === checked && SYMPTOM_ONLY.test(o.signature) && (await test(bare(result.best))) === true) best = bare(result.best);
+      if (!result.stopped && render === checked && symptomOnly(o.signature) && (await test(bare(result.best))) === true) best = bare(result.best);
       // A crash, hang or SystemError does not depend on the checks, so the fixed scaffolding (token
       // accounting, probes, reporting) can go too. Checked findings stay scenario-reduced only: cutting
       // statements could manufacture a lost write.
-      if (!result.stopped && SYMPTOM_ONLY.test(o.signature)) {
+      if (!result.stopped && symptomOnly(o.signature)) {
         strategy = 'scenario+ast';
         best = await astStage(best);
       }

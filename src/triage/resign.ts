@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { Finding, RunResult, Target } from '../types.js';
 import { checkProgram } from '../check.js';
 import { bucketTrialLimit, trialModes } from './trials.js';
+import { findingKind } from '../findingKinds.js';
 
 export interface ResignResult {
   bucket: string;
@@ -30,9 +31,9 @@ export interface ResignResult {
   detail: string;
 }
 
-/** Crash and hang buckets are signed from stacks, and their signatures change shape as they improve. */
+/** Buckets signed from gdb's stacks (crash, hang): their signatures change shape as they improve. */
 function resignable(meta: BucketMeta): boolean {
-  return meta.kind === 'crash' || meta.kind === 'hang';
+  return findingKind(meta.kind)?.stacks === 'gdb';
 }
 
 export function needsResign(meta: BucketMeta): boolean {

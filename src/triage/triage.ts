@@ -15,6 +15,7 @@ import { bucketFacts, formatLink, upstreamLinks, type UpstreamLink } from './kno
 import { loadNews } from './news.js';
 import { cacheDir } from '../runtime/paths.js';
 import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
+import { FINDING_KINDS } from '../findingKinds.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
 export function shortLabel(t: Pick<Target, 'version' | 'freeThreaded' | 'debug'>): string {
@@ -85,7 +86,7 @@ export async function promoteRace(store: CrashStore, bucket: string, meta: Bucke
   if (r.cancelled) return meta;
   const promotion: Promotion = {
     interpreter: plain.label, path: plain.path, modes, trials: r.trials, hits: r.hits,
-    findings: r.others.filter((f) => f.kind === 'crash' || f.kind === 'hang').map((f) => ({ kind: f.kind, signature: f.signature, title: f.title })),
+    findings: r.others.filter((f) => FINDING_KINDS[f.kind].blocksAbsence).map((f) => ({ kind: f.kind, signature: f.signature, title: f.title })),
     measuredAt: new Date().toISOString(),
   };
   log?.(`${bucket}: on ${shortLabel(plain)} ${r.hits}/${r.trials} trial(s) crashed or hung${promotion.findings.length ? `: ${promotion.findings.map((f) => f.title.slice(0, 100)).join('; ')}` : ''}`);

@@ -11,6 +11,7 @@ import { trialLimit } from '../runtime/calibration.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import type { Finding, GilMode, Target } from '../types.js';
+import { findingKind } from '../findingKinds.js';
 
 /** Interpreter versions in a signature ("3.13.15t/gil-off" in differential ones) do not change the bug. */
 export function versionless(signature: string): string {
@@ -75,7 +76,7 @@ export function trialModes(target: Pick<Target, 'freeThreaded'>, findingModes: r
  * still a crash).
  */
 export function bucketTrialLimit(meta: { kind: string; timeoutMs?: number }, capMs: number): number {
-  return meta.kind === 'hang' ? trialLimit(meta.timeoutMs, capMs) : capMs;
+  return findingKind(meta.kind)?.trialLimit === 'calibrated' ? trialLimit(meta.timeoutMs, capMs) : capMs;
 }
 
 export interface TrialOptions {
