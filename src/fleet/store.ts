@@ -22,7 +22,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
-import { CrashStore, parseMeta, type BucketMeta } from '../store/crashStore.js';
+import { CrashStore, mergeSightings, parseMeta, type BucketMeta } from '../store/crashStore.js';
 import type { GilMode, Verdict } from '../types.js';
 import { redactUrl, type FleetKey } from './trust.js';
 
@@ -154,14 +154,15 @@ function signedCorpus(digest: string, source: string) {
   return { kind: 'ftfuzz-corpus', digest, source };
 }
 
-/** The fields of a bucket's meta that are summed over contributions rather than stored once. */
+/**
+ * A bucket's meta from its writers' contributions (the store's one merge rule, crashStore.ts): each writer's
+ * share is one sighting, so writing a contribution twice counts once. The stored meta gives the identity.
+ */
 function mergedMeta(meta: BucketMeta, contributions: Contribution[]): BucketMeta {
   if (!contributions.length) return meta;
-  const hits = contributions.reduce((n, c) => n + c.hits, 0);
-  const lastSeen = contributions.map((c) => c.lastSeen).reduce((a, b) => (a > b ? a : b), meta.firstSeen);
-  const modes = [...new Set(contributions.flatMap((c) => c.modes))].sort();
-  const verdict = contributions.some((c) => c.verdict === 'runtime-bug') ? 'runtime-bug' : (contributions.find((c) => c.verdict !== 'unknown')?.verdict ?? meta.verdict);
-  return { ...meta, hits, lastSeen, modes: modes.length ? modes : meta.modes, verdict };
+  const sorted = [...contributions].sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
+  const merged = mergeSightings({ ...meta, hits: 0, lastSeen: meta.firstSeen, modes: [], verdict: 'unknown' }, sorted);
+  return { ...merged, modes: merged.modes.length ? [...merged.modes].sort() : meta.modes, verdict: merged.verdict === 'unknown' ? meta.verdict : merged.verdict };
 }
 
 export class RedisStore {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { signatureId } from '../oracles/oracle.js';
 import { reproduceCommand } from '../reproduce.js';
-import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination } from '../types.js';
+import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination, Verdict } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { FINDING_KINDS } from '../findingKinds.js';
 
@@ -164,6 +164,36 @@ export interface RecordInput {
   now?: Date;
 }
 
+/** One sighting (or one writer's share) of a bucket: what merging adds up. */
+export interface Sighting {
+  hits: number;
+  /** When it was first seen, if it is older than the bucket (a bucket merged into another). */
+  firstSeen?: string;
+  lastSeen: string;
+  modes: GilMode[];
+  verdict: Verdict;
+}
+
+/**
+ * The one rule for merging sightings into a bucket, used by the file store, the fleet's Redis store and
+ * re-signing: hits add up, first and last seen widen, modes unite, and a verdict only rises (runtime-bug is
+ * kept once reached; an `unknown` sighting says nothing; otherwise the newer evidence decides).
+ */
+export function mergeSightings(meta: BucketMeta, sightings: readonly Sighting[]): BucketMeta {
+  let m = meta;
+  for (const s of sightings) {
+    m = {
+      ...m,
+      hits: m.hits + s.hits,
+      firstSeen: s.firstSeen !== undefined && s.firstSeen < m.firstSeen ? s.firstSeen : m.firstSeen,
+      lastSeen: s.lastSeen > m.lastSeen ? s.lastSeen : m.lastSeen,
+      modes: [...new Set([...m.modes, ...s.modes])],
+      verdict: m.verdict === 'runtime-bug' || s.verdict === 'unknown' ? m.verdict : s.verdict,
+    };
+  }
+  return m;
+}
+
 export function bucketName(finding: Pick<Finding, 'kind' | 'signature'>): string {
   return `${finding.kind}-${signatureId(finding.signature)}`;
 }
@@ -230,12 +260,7 @@ export class CrashStore {
       const existing = await this.readMeta(dir);
       if (existing) {
         const meta: BucketMeta = {
-          ...existing,
-          hits: existing.hits + finding.hits,
-          lastSeen: now,
-          modes: [...new Set([...existing.modes, ...finding.modes])],
-          // More evidence can only raise a verdict (a lost write re-run until it is met and missed enough).
-          verdict: existing.verdict === 'runtime-bug' ? existing.verdict : finding.verdict === 'unknown' ? existing.verdict : finding.verdict,
+          ...mergeSightings(existing, [{ hits: finding.hits, lastSeen: now, modes: finding.modes, verdict: finding.verdict }]),
           ...(existing.family === undefined && input.family ? { family: input.family } : {}),
         };
         if (input.stacks && !(await exists(path.join(dir, 'stack.txt')))) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);

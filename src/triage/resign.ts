@@ -13,7 +13,7 @@ import { ALL_ORACLES, type Oracle } from '../oracles/index.js';
 import { signatureId } from '../oracles/oracle.js';
 import { emptyRunFields } from '../runtime/protocol.js';
 import type { ResourceLimits } from '../runtime/limits.js';
-import { bucketName, evidenceOf, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
+import { bucketName, evidenceOf, mergeSightings, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
 import { writeFileAtomic } from '../store/atomicWrite.js';
 import type { Finding, RunResult, Target } from '../types.js';
 import { checkProgram } from '../check.js';
@@ -149,13 +149,7 @@ export async function resignBucket(store: CrashStore, bucket: string, meta: Buck
     return { bucket, outcome: 'renamed', from, to, signature: finding.signature, how: shown.how, detail: `renamed to ${to}` };
   }
   // Another bucket already has this signature: one bug, one bucket. Its hits grow; this one goes.
-  await store.update(to, (m) => ({
-    ...m,
-    hits: m.hits + meta.hits,
-    firstSeen: meta.firstSeen < m.firstSeen ? meta.firstSeen : m.firstSeen,
-    lastSeen: meta.lastSeen > m.lastSeen ? meta.lastSeen : m.lastSeen,
-    modes: [...new Set([...m.modes, ...meta.modes])],
-  }));
+  await store.update(to, (m) => mergeSightings(m, [{ hits: meta.hits, firstSeen: meta.firstSeen, lastSeen: meta.lastSeen, modes: meta.modes, verdict: meta.verdict }]));
   await fs.rm(dir, { recursive: true, force: true });
   return { bucket, outcome: 'merged', from, to, signature: finding.signature, how: shown.how, detail: `merged into ${to} (same signature)` };
 }
