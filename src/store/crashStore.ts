@@ -13,6 +13,7 @@ import { reproduceCommand } from '../reproduce.js';
 import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination, Verdict } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { FINDING_KINDS } from '../findingKinds.js';
+import { InputError } from '../errors.js';
 
 export const META_VERSION = 1;
 
@@ -403,17 +404,17 @@ export function parseMeta(text: string, file: string): BucketMeta {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error(`${file}: not valid JSON; delete the bucket or restore the file`);
+    throw new InputError(file, `not valid JSON; delete the bucket or restore the file`);
   }
   // `null`, a number, a list: valid JSON, but no bucket (a null here once escaped as a TypeError).
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: not an ftfuzz bucket (not a JSON object); delete the bucket or restore the file`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InputError(file, `not an ftfuzz bucket (not a JSON object); delete the bucket or restore the file`);
   const m = raw as Partial<BucketMeta>;
   const missing = (['signature', 'kind', 'title', 'reproduce', 'firstSeen', 'lastSeen'] as const).filter((k) => typeof m[k] !== 'string');
   if (!m || typeof m !== 'object' || missing.length || typeof m.hits !== 'number' || !Array.isArray(m.modes)) {
-    throw new Error(`${file}: not an ftfuzz bucket (missing or malformed: ${[...missing, typeof m?.hits !== 'number' ? 'hits' : '', !Array.isArray(m?.modes) ? 'modes' : ''].filter(Boolean).join(', ')})`);
+    throw new InputError(file, `not an ftfuzz bucket (missing or malformed: ${[...missing, typeof m?.hits !== 'number' ? 'hits' : '', !Array.isArray(m?.modes) ? 'modes' : ''].filter(Boolean).join(', ')}); delete the bucket or restore the file`);
   }
   if (typeof m.version === 'number' && m.version > META_VERSION) {
-    throw new Error(`${file}: written by a newer ftfuzz (meta version ${m.version}); upgrade ftfuzz to read it`);
+    throw new InputError(file, `written by a newer ftfuzz (meta version ${m.version}); upgrade ftfuzz to read it`);
   }
   return m as BucketMeta;
 }

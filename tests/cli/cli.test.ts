@@ -1,6 +1,6 @@
 // The command line as a user meets it: exit codes, one-line errors, JSON output.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -79,6 +79,15 @@ describe('ftfuzz CLI', () => {
     const unwritable = ftfuzz([...campaign, '--timeline', tmp]);
     expect(unwritable.code).toBe(ExitCode.Input);
     expect(unwritable.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^ftfuzz: error: ${tmp}: cannot write the campaign timeline`));
+
+    // A bucket whose meta.json is not ftfuzz's: a malformed input (4), named, not an internal error (70).
+    const bucket = path.join(tmp, 'crashes', 'crash-0123456789ab');
+    mkdirSync(bucket, { recursive: true });
+    writeFileSync(path.join(bucket, 'meta.json'), '{"a": 1}\n');
+    writeFileSync(path.join(bucket, 'repro.py'), 'print(1)\n');
+    const badMeta = ftfuzz(['minimize', bucket, '--python', inject('ftPython')]);
+    expect(badMeta.code).toBe(ExitCode.Input);
+    expect(badMeta.stderr.trim().split('\n').pop()).toMatch(/meta\.json: not an ftfuzz bucket \(missing or malformed: signature.*delete the bucket or restore the file$/);
     rmSync(tmp, { recursive: true, force: true });
   });
 });
