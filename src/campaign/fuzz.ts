@@ -19,7 +19,7 @@ import { TimelineWriter } from './timeline.js';
 import { ExclusiveGate } from './gate.js';
 import { InputError } from '../errors.js';
 import { FINDING_KINDS } from '../findingKinds.js';
-import { creditOf, Scheduler, type Shape, type Yield, type YieldReport } from './schedule.js';
+import { creditOf, Scheduler, type Shape, type Yield } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { Rng } from '../generators/rng.js';
 import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
@@ -36,7 +36,7 @@ import { bucketName, CrashStore, evidenceOf, type BucketFamily, type Reproductio
 import { measureRate } from '../triage/triage.js';
 import { factsOf, familyId, familyOf } from '../triage/family.js';
 import { formatRate } from '../triage/claims.js';
-import type { Finding, FindingKind, GilMode, RunResult, Target, Verdict } from '../types.js';
+import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
 
 export interface CampaignOptions {
   targets: Target[];
@@ -95,84 +95,8 @@ export interface CampaignOptions {
   spawnShare?: number;
 }
 
-export interface BucketSummary {
-  bucket: string;
-  kind: FindingKind;
-  title: string;
-  /** The family (suspected bug) the bucket belongs to. */
-  family?: { id: string; key: string; label: string };
-  interpreter: string;
-  modes: GilMode[];
-  verdict: Verdict;
-  reproduction?: Reproduction;
-}
-
-export interface CampaignStats {
-  seed: string;
-  elapsedMs: number;
-  programs: number;
-  executions: number;
-  findingsByKind: Partial<Record<FindingKind, number>>;
-  /** Distinct crash-store buckets hit by this campaign. */
-  buckets: string[];
-  /** The families (suspected bugs) those buckets belong to, most hits first: what a triager counts. */
-  families: CampaignFamily[];
-  newBuckets: BucketSummary[];
-  /** Distinct resource signatures (oom, cpu, output) and where their examples are. */
-  resources: { signature: string; hits: number; example: string }[];
-  corpusAdded: number;
-  /** Programs made by mutating a corpus program. */
-  mutated: number;
-  /** Programs dropped because the budget ended (or a signal came) while they ran. */
-  cancelledPrograms: number;
-  /**
-   * Findings seen in a reused fork-server worker that did not show again when the program was re-run in
-   * fresh processes (check.ts): not reported, counted here by kind.
-   */
-  unconfirmedByKind: Partial<Record<FindingKind, number>>;
-  /** Findings first seen in a reused worker that a fresh retry then confirmed (promoted to buckets). */
-  promoted: number;
-  /** Crawls: runs past their limit whose threads kept making progress (kept in `<crashes>/.slow`). */
-  slow: number;
-  /** Wall time of runs that ended at their time limit (hangs and crawls, confirmations included), ms. */
-  timeoutWallMs: number;
-  /** Sum of the wall time of all runs, ms (the denominator of timeoutWallMs). */
-  runWallMs: number;
-  /** Median of the time limits the runs had (calibrated), ms. */
-  medianLimitMs: number;
-  /** Whether limits were calibrated per program (else every run had the cap). */
-  calibrated: boolean;
-  /** Runs that ended at their time limit (hangs and crawls, confirmations and retries included). */
-  timeoutRuns: number;
-  /** Programs run with the leak harness (rounds > 1). */
-  leakPrograms: number;
-  /** Programs run in fresh processes (the spawn executor) instead of the fork server. */
-  spawnPrograms: number;
-  /** What each executor's programs yielded (spawn vs fork server: does the fork server hide bugs?). */
-  byExecutor: Record<string, { programs: number; runMs: number; findings: number; newBuckets: number }>;
-  /** New buckets by verdict. */
-  verdicts: Partial<Record<Verdict, number>>;
-  environmentWarnings: string[];
-  limits: ResourceLimits;
-  stoppedBy: 'budget' | 'signal' | 'running';
-  /** What the programs yielded per shape (broad, focused, mutated), object kind and op. */
-  yield: YieldReport;
-}
-
-export interface CampaignFamily {
-  id: string;
-  key: string;
-  label: string;
-  kind: FindingKind;
-  /** Buckets of the family this campaign hit, and how many of them it created. */
-  buckets: string[];
-  newBuckets: number;
-  /** Whether the store had no bucket of this family before the campaign. */
-  isNew: boolean;
-  hits: number;
-  /** Sightings set aside as unconfirmed (reused worker only) that belong to this family: they count for it. */
-  unconfirmed: number;
-}
+import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
+export type { BucketSummary, CampaignFamily, CampaignStats };
 
 /** The leak harness a share of campaign programs runs with (`--leak-share`). */
 const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FindingKind } from '../types.js';
-import type { CampaignStats } from './fuzz.js';
+import type { CampaignStats } from './stats.js';
 
 export const TIMELINE_FORMAT = 1;
 

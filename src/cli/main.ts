@@ -23,12 +23,12 @@ import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
-import { familyLinks, formatFamilyRow, formatTriageRow, measureFileRate, measureRate, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from '../triage/triage.js';
-import { familyJson, groupFamilies, regroupStore, type FamilyRow } from '../triage/families.js';
-import type { UpstreamLink } from '../triage/knownBugs.js';
+import { formatFamilyRow, formatTriageRow, measureFileRate, shortLabel } from '../triage/triage.js';
+import { familyJson } from '../triage/families.js';
+import { triageStore } from '../triage/session.js';
 import { formatRate } from '../triage/claims.js';
 import { bucketTrialLimit, trialModes } from '../triage/trials.js';
-import { describeResign, needsResign, resignBucket, resignStore } from '../triage/resign.js';
+import { describeResign, needsResign, resignBucket } from '../triage/resign.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
@@ -494,67 +494,23 @@ export function buildCli(argv: string[]) {
       async (args) =>
         withRedis(args, { writeBack: true }, async (dirs) => {
         const store = new CrashStore(path.resolve(dirs.crashes ?? args.crashes));
-        const trials = positiveInt(args.trials, '--trials');
-        const timeoutMs = duration(args.timeout, '--timeout');
-        // Older signature formats (or --resign): signed again from evidence.json, or by re-running repro.py.
-        const named = args.python?.length ? ((await resolveTargets({ python: args.python, log: say }))[0] as Target) : null;
-        await resignStore(store, {
-          all: args.resign,
+        // The interpreters named with --python, else every one ftfuzz can see (for --versions and --promote).
+        const named = args.python?.length ? await resolveTargets({ python: args.python, log: say }) : null;
+        const known = args.versions || args.promote ? (named ?? (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []))) : [];
+        const { families, buckets: chosen, links, familyLinks: linksOf, errors, missing, unconfirmed, slow } = await triageStore(store, {
+          trials: positiveInt(args.trials, '--trials'),
+          maxTrials: positiveInt(args['max-trials'], '--max-trials'),
+          timeoutMs: duration(args.timeout, '--timeout'),
+          flakyBelow: args['flaky-below'],
           only: args.bucket,
-          targetFor: async (m) => named ?? (await probeTarget(m.interpreter.path, 'flag').catch(() => null)),
-          trials: Math.min(trials, 5),
-          timeoutMs,
-          limits: defaultLimits(1, timeoutMs),
+          measure: args.measure,
+          versions: args.versions ? known : undefined,
+          promoteOn: args.promote ? known : undefined,
+          resignAll: args.resign,
+          python: named?.[0],
           log: say,
         });
-        // Every bucket belongs to a family (one suspected bug): computed for buckets of older stores.
-        await regroupStore(store, say);
-        await regroupStore(new CrashStore(path.join(store.root, '.unconfirmed')));
-        const { buckets, errors } = await store.list();
-        const chosen = args.bucket ? buckets.filter((b) => args.bucket?.includes(b.bucket)) : buckets;
-        for (const missing of (args.bucket ?? []).filter((n) => !buckets.some((b) => b.bucket === n))) say(`no complete bucket ${missing} in ${store.root}`);
-        const settings = { trials, timeoutMs, limits: defaultLimits(1, timeoutMs), maxTrials: positiveInt(args['max-trials'], '--max-trials') };
-        if (args.measure) {
-          for (const b of chosen) {
-            const target = await probeTarget(b.meta.interpreter.path, 'flag').catch(() => null);
-            if (!target) {
-              say(`${b.bucket}: its interpreter ${b.meta.interpreter.path} is gone; pass --python to triage --versions instead`);
-              continue;
-            }
-            b.meta = await measureRate(store, b.bucket, b.meta, target, { ...settings, flakyBelow: args['flaky-below'] });
-          }
-        }
-        // The interpreters named with --python, else every one ftfuzz can see (for --versions and --promote).
-        let known: Promise<Target[]> | undefined;
-        const knownTargets = () =>
-          (known ??= args.python?.length
-            ? resolveTargets({ python: args.python, log: say })
-            : discoverTargets().then((found) => found.flatMap((d) => (d.target ? [d.target] : []))));
-        if (args.versions) {
-          const targets = await knownTargets();
-          say(`replaying ${chosen.length} bucket(s) on ${targets.map(shortLabel).join(', ')}, ${trials} trial(s) each`);
-          for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, targets, settings, say);
-        }
-        if (args.promote) {
-          const targets = await knownTargets();
-          const races = chosen.filter((b) => b.meta.kind === 'race');
-          if (races.length === 0) say('--promote: no race buckets (they come from campaigns on ThreadSanitizer builds)');
-          for (const b of races) {
-            const plain = plainTwin(b.meta.interpreter.version, targets);
-            if (!plain) {
-              say(`${b.bucket}: no plain free-threaded CPython ${b.meta.interpreter.version}t to promote it on; build one with \`ftfuzz python install --version ${b.meta.interpreter.version}\` or pass it with --python`);
-              continue;
-            }
-            b.meta = await promoteRace(store, b.bucket, b.meta, plain, settings, say);
-          }
-        }
-        // Findings seen only in a reused fork-server worker, never in a fresh one: kept, listed, not buckets;
-        // one whose family is stored counts for that family.
-        const unconfirmed = (await new CrashStore(path.join(store.root, '.unconfirmed')).list()).buckets;
-        const families = groupFamilies(chosen, unconfirmed);
-        const links = new Map<string, UpstreamLink[]>();
-        for (const b of chosen) links.set(b.bucket, await upstreamLinksOf(store, b.bucket, b.meta));
-        const linksOf = (row: FamilyRow) => familyLinks(row.buckets.map((b) => links.get(b.bucket) ?? []));
+        for (const name of missing) say(`no complete bucket ${name} in ${store.root}`);
         if (args.json) {
           const json = {
             families: families.map((row) => ({ ...familyJson(row), upstream: linksOf(row).map((l) => ({ gh: l.bug.gh, area: l.bug.area, strength: l.strength, matched: l.matched, fixedIn: l.fixedIn, status: l.status })) })),
@@ -575,7 +531,6 @@ export function buildCli(argv: string[]) {
             process.stdout.write(`${unconfirmed.length} unconfirmed finding(s) in ${path.join(store.root, '.unconfirmed')} (seen in a reused worker, not in fresh retries):\n`);
             for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${u.meta.title.slice(0, 120)}\n`);
           }
-          const slow = (await new CrashStore(path.join(store.root, '.slow')).list()).buckets;
           if (slow.length) process.stdout.write(`${slow.length} crawl(s) in ${path.join(store.root, '.slow')} (past the limit, still making progress; not hangs)\n`);
         }
         process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;

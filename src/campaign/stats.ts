@@ -1,0 +1,85 @@
+// What a campaign reports: its figures, the buckets it created and the families it hit. Shared by the
+// campaign, its timeline, the fleet and the CLI's formatting (a type module: it imports no code).
+import type { ResourceLimits } from '../runtime/limits.js';
+import type { Reproduction } from '../store/crashStore.js';
+import type { FindingKind, GilMode, Verdict } from '../types.js';
+import type { YieldReport } from './schedule.js';
+
+export interface BucketSummary {
+  bucket: string;
+  kind: FindingKind;
+  title: string;
+  /** The family (suspected bug) the bucket belongs to. */
+  family?: { id: string; key: string; label: string };
+  interpreter: string;
+  modes: GilMode[];
+  verdict: Verdict;
+  reproduction?: Reproduction;
+}
+
+export interface CampaignStats {
+  seed: string;
+  elapsedMs: number;
+  programs: number;
+  executions: number;
+  findingsByKind: Partial<Record<FindingKind, number>>;
+  /** Distinct crash-store buckets hit by this campaign. */
+  buckets: string[];
+  /** The families (suspected bugs) those buckets belong to, most hits first: what a triager counts. */
+  families: CampaignFamily[];
+  newBuckets: BucketSummary[];
+  /** Distinct resource signatures (oom, cpu, output) and where their examples are. */
+  resources: { signature: string; hits: number; example: string }[];
+  corpusAdded: number;
+  /** Programs made by mutating a corpus program. */
+  mutated: number;
+  /** Programs dropped because the budget ended (or a signal came) while they ran. */
+  cancelledPrograms: number;
+  /**
+   * Findings seen in a reused fork-server worker that did not show again when the program was re-run in
+   * fresh processes (check.ts): not reported, counted here by kind.
+   */
+  unconfirmedByKind: Partial<Record<FindingKind, number>>;
+  /** Findings first seen in a reused worker that a fresh retry then confirmed (promoted to buckets). */
+  promoted: number;
+  /** Crawls: runs past their limit whose threads kept making progress (kept in `<crashes>/.slow`). */
+  slow: number;
+  /** Wall time of runs that ended at their time limit (hangs and crawls, confirmations included), ms. */
+  timeoutWallMs: number;
+  /** Sum of the wall time of all runs, ms (the denominator of timeoutWallMs). */
+  runWallMs: number;
+  /** Median of the time limits the runs had (calibrated), ms. */
+  medianLimitMs: number;
+  /** Whether limits were calibrated per program (else every run had the cap). */
+  calibrated: boolean;
+  /** Runs that ended at their time limit (hangs and crawls, confirmations and retries included). */
+  timeoutRuns: number;
+  /** Programs run with the leak harness (rounds > 1). */
+  leakPrograms: number;
+  /** Programs run in fresh processes (the spawn executor) instead of the fork server. */
+  spawnPrograms: number;
+  /** What each executor's programs yielded (spawn vs fork server: does the fork server hide bugs?). */
+  byExecutor: Record<string, { programs: number; runMs: number; findings: number; newBuckets: number }>;
+  /** New buckets by verdict. */
+  verdicts: Partial<Record<Verdict, number>>;
+  environmentWarnings: string[];
+  limits: ResourceLimits;
+  stoppedBy: 'budget' | 'signal' | 'running';
+  /** What the programs yielded per shape (broad, focused, mutated), object kind and op. */
+  yield: YieldReport;
+}
+
+export interface CampaignFamily {
+  id: string;
+  key: string;
+  label: string;
+  kind: FindingKind;
+  /** Buckets of the family this campaign hit, and how many of them it created. */
+  buckets: string[];
+  newBuckets: number;
+  /** Whether the store had no bucket of this family before the campaign. */
+  isNew: boolean;
+  hits: number;
+  /** Sightings set aside as unconfirmed (reused worker only) that belong to this family: they count for it. */
+  unconfirmed: number;
+}

@@ -1,0 +1,111 @@
+// `ftfuzz triage` as a library call: re-sign what an older format signed, group every bucket into its
+// family, optionally measure rates, replay on other versions and promote races, then return the families
+// with their upstream links. The CLI only resolves options and formats what this returns.
+import path from 'node:path';
+import { probeTarget } from '../runtime/targets.js';
+import { defaultLimits } from '../runtime/limits.js';
+import { CrashStore, type BucketMeta } from '../store/crashStore.js';
+import type { Target } from '../types.js';
+import { groupFamilies, regroupStore, type FamilyRow } from './families.js';
+import type { UpstreamLink } from './knownBugs.js';
+import { resignStore } from './resign.js';
+import { familyLinks, measureRate, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from './triage.js';
+
+export interface TriageOptions {
+  /** Runs per bucket and interpreter. Default 10. */
+  trials?: number;
+  /** While a bucket shows nothing, go on up to the trials its recorded rate needs for "not affected". Default 30. */
+  maxTrials?: number;
+  /** Per-run cap (a hang bucket uses its calibrated limit). Default 30 s. */
+  timeoutMs?: number;
+  /** Rate under which a bucket is marked flaky. Default 0.5. */
+  flakyBelow?: number;
+  /** Only these buckets (names). */
+  only?: readonly string[];
+  /** Measure (again) each bucket's rate on its own interpreter. */
+  measure?: boolean;
+  /** Replay every bucket on these interpreters and record affected / not. */
+  versions?: readonly Target[];
+  /** Replay race buckets on the plain build of their version among these interpreters. */
+  promoteOn?: readonly Target[];
+  /** Re-sign every crash and hang bucket, not only those of an older signature format. */
+  resignAll?: boolean;
+  /** The interpreter buckets are re-signed on (default: each bucket's own, when it still exists). */
+  python?: Target;
+  log?: (line: string) => void;
+}
+
+export interface TriageResult {
+  families: FamilyRow[];
+  /** The chosen buckets, with their metas as they are after this triage. */
+  buckets: { bucket: string; meta: BucketMeta }[];
+  /** Upstream candidates per bucket name, and per family (folded over its buckets). */
+  links: Map<string, UpstreamLink[]>;
+  familyLinks: (row: FamilyRow) => UpstreamLink[];
+  /** Bucket directories that could not be read, and why. */
+  errors: { bucket: string; error: string }[];
+  /** Names asked for with `only` that the store does not hold. */
+  missing: string[];
+  /** Sightings seen only in a reused worker (kept in `.unconfirmed`), and crawls (`.slow`). */
+  unconfirmed: { bucket: string; meta: BucketMeta }[];
+  slow: { bucket: string; meta: BucketMeta }[];
+}
+
+export async function triageStore(store: CrashStore, o: TriageOptions = {}): Promise<TriageResult> {
+  const log = o.log ?? (() => undefined);
+  const trials = o.trials ?? 10;
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const limits = defaultLimits(1, timeoutMs);
+  const ownTarget = (m: BucketMeta) => probeTarget(m.interpreter.path, 'flag').catch(() => null);
+  // Older signature formats (or resignAll): signed again from evidence.json, or by re-running repro.py.
+  await resignStore(store, { all: o.resignAll ?? false, only: o.only, targetFor: async (m) => o.python ?? (await ownTarget(m)), trials: Math.min(trials, 5), timeoutMs, limits, log });
+  // Every bucket belongs to a family (one suspected bug): computed for buckets of older stores.
+  const unconfirmedStore = new CrashStore(path.join(store.root, '.unconfirmed'));
+  await regroupStore(store, log);
+  await regroupStore(unconfirmedStore);
+  const { buckets, errors } = await store.list();
+  const chosen = o.only ? buckets.filter((b) => o.only?.includes(b.bucket)) : buckets;
+  const missing = (o.only ?? []).filter((n) => !buckets.some((b) => b.bucket === n));
+  const settings = { trials, timeoutMs, limits, maxTrials: o.maxTrials ?? 30 };
+  if (o.measure) {
+    for (const b of chosen) {
+      const target = await ownTarget(b.meta);
+      if (!target) {
+        log(`${b.bucket}: its interpreter ${b.meta.interpreter.path} is gone; pass --python to triage --versions instead`);
+        continue;
+      }
+      b.meta = await measureRate(store, b.bucket, b.meta, target, { ...settings, flakyBelow: o.flakyBelow ?? 0.5 });
+    }
+  }
+  if (o.versions) {
+    log(`replaying ${chosen.length} bucket(s) on ${o.versions.map(shortLabel).join(', ')}, ${trials} trial(s) each`);
+    for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, o.versions, settings, log);
+  }
+  if (o.promoteOn) {
+    const races = chosen.filter((b) => b.meta.kind === 'race');
+    if (races.length === 0) log('--promote: no race buckets (they come from campaigns on ThreadSanitizer builds)');
+    for (const b of races) {
+      const plain = plainTwin(b.meta.interpreter.version, o.promoteOn);
+      if (!plain) {
+        log(`${b.bucket}: no plain free-threaded CPython ${b.meta.interpreter.version}t to promote it on; build one with \`ftfuzz python install --version ${b.meta.interpreter.version}\` or pass it with --python`);
+        continue;
+      }
+      b.meta = await promoteRace(store, b.bucket, b.meta, plain, settings, log);
+    }
+  }
+  // One whose family is stored counts for that family.
+  const unconfirmed = (await unconfirmedStore.list()).buckets;
+  const slow = (await new CrashStore(path.join(store.root, '.slow')).list()).buckets;
+  const links = new Map<string, UpstreamLink[]>();
+  for (const b of chosen) links.set(b.bucket, await upstreamLinksOf(store, b.bucket, b.meta));
+  return {
+    families: groupFamilies(chosen, unconfirmed),
+    buckets: chosen,
+    links,
+    familyLinks: (row) => familyLinks(row.buckets.map((b) => links.get(b.bucket) ?? [])),
+    errors,
+    missing,
+    unconfirmed,
+    slow,
+  };
+}
