@@ -25,7 +25,7 @@ import { CALL_PLUMBING, CRASH_PLUMBING, crashFrames, foldFunction, REFCOUNT_INLI
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 4;
+export const FAMILY_FORMAT = 5;
 
 export interface Family {
   /** The identity: buckets with the same key are one family. */
@@ -210,20 +210,52 @@ function tsanSiteFile(frame: TsanFrame): string {
   return frame.file ? treePath(frame.file) : frame.func;
 }
 
+/**
+ * Runtime services every object's code reaches: the allocator, biased reference counting, tracemalloc's
+ * hooks, thread states, the GIL switch, string search helpers, generic object code. A race between one and
+ * an object's own code is the object's (a 30-minute TSan campaign filed the bytearray resize race under
+ * five families: alone, against mimalloc, memoryobject, fastsearch, and as a use after free).
+ */
+const RACE_SERVICE = /^(Include\/internal\/mimalloc\/|Objects\/mimalloc\/|Python\/(brc|tracemalloc|pystate|ceval_gil|lock|parking_lot)\.c$|Objects\/stringlib\/|Objects\/object\.c$|Include\/)/;
+
+/**
+ * Functions that initialise a block just allocated or resized (a constructor, a resize in place): the other
+ * access read that memory's previous occupant, so the reader is the suspect (`func_get_qualname ~
+ * resize_compact` is the function's qualname read while the string is rebuilt).
+ */
+const FRESH_BLOCK = /^(_?Py[A-Z]\w*_New\w*|_?Py[A-Z]\w*_From\w+|new_keys_object|\w*_allocate\w*|resize_compact|_PyBytes_Resize|set_ob_shash)$/;
+
+/**
+ * The object files of a race: services and fresh-block initialisers drop out when an object's own code is
+ * on the other side; between an extension module's C code and a core object's file, the module's (core
+ * objects guard their own methods with per-object critical sections; a module reaching into their
+ * internals, PyList_GET_ITEM and the like, is what skips them: json's encoder, pickle's batcher, heapq).
+ */
+function raceSites(frames: readonly TsanFrame[]): string[] {
+  const sites = (fs: readonly TsanFrame[]) => [...new Set(fs.map(tsanSiteFile))].sort();
+  const own = frames.filter((fr) => !RACE_SERVICE.test(tsanSiteFile(fr)));
+  const readers = own.filter((fr) => !FRESH_BLOCK.test(fr.func));
+  const chosen = sites(readers.length ? readers : own.length ? own : frames);
+  const modules = chosen.filter((file) => /^Modules\//.test(file));
+  return modules.length && modules.length < chosen.length && chosen.every((file) => /^(Modules|Objects)\//.test(file)) ? modules : chosen;
+}
+
 function raceFamily(f: FamilyFacts): Family {
   const kind = f.signature.split('|')[1] ?? 'race';
   const stacks = f.tsanStacks ?? [];
+  // A use after free (an access racing with the free of its block) and a plain data race on the same
+  // object are one bug seen at two moments: the family is the object's code either way; the bucket's
+  // title keeps which it was.
   if (kind === 'freed-block') {
-    const user = stacks.length ? signingStacks({ kind: 'data race', stacks }).map(signingFrame).find((s) => s && !/^(mi_block_set_next\w*|_?mi_free_block\w*)$/.test(s.func)) : null;
-    const file = user ? tsanSiteFile(user) : (f.signature.split('|')[2] ?? '?');
-    return { key: `race|use-after-free|${file}`, label: `use after free (race with a free) in ${user ? describeSite(file) : file}`, format: FAMILY_FORMAT };
+    const users = stacks.length ? signingStacks({ kind: 'data race', stacks }).map(signingFrame).filter((s): s is TsanFrame => s !== null && !/^(mi_block_set_next\w*|_?mi_free_block\w*)$/.test(s.func)) : [];
+    const sites = users.length ? raceSites(users).slice(0, 1) : [f.signature.split('|')[2] ?? '?'];
+    return { key: `race|race|${sites.join(' ~ ')}`, label: `race in ${users.length ? sites.map(describeSite).join(' and ') : sites.join(' and ')}`, format: FAMILY_FORMAT };
   }
   const signed = signingStacks({ kind, stacks }).map(signingFrame).filter((s): s is TsanFrame => s !== null);
   if (signed.length === 0) return { key: f.signature, label: f.signature, format: FAMILY_FORMAT };
-  const files = signed.map(tsanSiteFile).sort();
   // A global variable is its own object; a heap block is whatever the files' code allocates.
   const global = stacks.map((s) => /^Location is global '([^']+)'/.exec(s.title)?.[1]).find((g) => g !== undefined);
-  const pair = kind.startsWith('data race') || kind === 'heap-use-after-free' ? [...new Set(files)] : files.slice(0, 1);
+  const pair = kind.startsWith('data race') || kind === 'heap-use-after-free' ? raceSites(signed) : [tsanSiteFile(signed[0] as TsanFrame)];
   const what = kind.startsWith('data race') ? 'race' : kind;
   return {
     key: `race|${what}|${pair.join(' ~ ')}${global ? `|global ${global}` : ''}`,
