@@ -60,9 +60,3 @@ export const FINDING_KINDS: { readonly [K in FindingKind]: Readonly<FindingKindS
 export function findingKind(kind: string): Readonly<FindingKindSpec> | undefined {
   return Object.hasOwn(FINDING_KINDS, kind) ? FINDING_KINDS[kind as FindingKind] : undefined;
 }
-
-/** The kind named at the head of a signature (`crash|SIGSEGV|…`). */
-export function signatureKind(signature: string): Readonly<FindingKindSpec> | undefined {
-  const bar = signature.indexOf('|');
-  return findingKind(bar < 0 ? signature : signature.slice(0, bar));
-}

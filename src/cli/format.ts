@@ -1,7 +1,7 @@
 // Human-readable output of reports. The CLI prints these; `--json` prints the values instead.
 import ms, { type StringValue } from 'ms';
 import type { CheckReport } from '../check.js';
-import { signatureId } from '../oracles/oracle.js';
+import { signatureId } from '../signature.js';
 import type { Finding, RunResult, Target } from '../types.js';
 
 /** `--timeout 30s`, `--budget 10m`, `--duration 2h` (the `ms` package); a bare number is seconds. */

@@ -1,7 +1,6 @@
 // The oracle interface. An oracle reads the runs of one program (across modes, repeats and interpreters)
 // and returns typed findings. Per-run observations with the same signature are merged into one finding
 // whose `hits` counts the runs that showed it.
-import { createHash } from 'node:crypto';
 import type { Finding, GilMode, RunResult } from '../types.js';
 
 export interface Oracle {
@@ -11,10 +10,7 @@ export interface Oracle {
   check(runs: readonly RunResult[]): Finding[];
 }
 
-/** A short stable id for a signature: the bucket name in the crash store. */
-export function signatureId(signature: string): string {
-  return createHash('sha256').update(signature).digest('hex').slice(0, 12);
-}
+export { signatureId } from '../signature.js';
 
 type PerRun = Omit<Finding, 'hits' | 'runs' | 'targets' | 'modes'>;
 

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { signatureId } from '../oracles/oracle.js';
+import { signatureId } from '../signature.js';
 import { reproduceCommand } from '../reproduce.js';
 import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination, Verdict } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';

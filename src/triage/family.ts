@@ -20,7 +20,7 @@ import type { BucketEvidence, BucketMeta } from '../store/crashStore.js';
 import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from '../types.js';
 import { KINDS, OPS } from '../generators/ops.js';
 import { readScenario } from '../generators/mutators.js';
-import { signatureId } from '../oracles/oracle.js';
+import { signatureId } from '../signature.js';
 import { CALL_PLUMBING, CRASH_PLUMBING, crashFrames, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 

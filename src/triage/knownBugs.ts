@@ -15,6 +15,7 @@
 import type { BucketMeta } from '../store/crashStore.js';
 import { compareReleases, seriesOfRelease, type NewsIndex } from './news.js';
 import { findingKind } from '../findingKinds.js';
+import { parseSignature } from '../signature.js';
 
 export interface KnownBug {
   gh: number;
@@ -128,9 +129,9 @@ export function bucketFacts(meta: BucketMeta, _reproSource = '', stackText = '')
   if (findingKind(meta.kind)?.stacks === 'gdb') {
     // The op the faulting thread ran, when the crash oracle could tell: never another thread's op.
     if (meta.native?.op) add(meta.native.op.replace(/ on \S+$/, ''));
-  } else if (/^(lost-write|differential)\|/.test(meta.signature)) {
+  } else if (['lost-write', 'differential'].includes(parseSignature(meta.signature).kind ?? '')) {
     // Their signatures name the ops that wrote the lost tokens, or the op an exception escaped from.
-    add(meta.signature.split('|').slice(2).join('|'));
+    add(parseSignature(meta.signature).parts.slice(1).join('|'));
   }
   // A crash is matched on its faulting thread's whole stack (the signature keeps the innermost frames,
   // where the allocator often is; the object's own function is further out); a hang on its threads'.

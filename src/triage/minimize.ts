@@ -17,7 +17,7 @@ import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import type { GilMode, Target } from '../types.js';
 import { runTrials } from './trials.js';
-import { signatureKind } from '../findingKinds.js';
+import { signatureKind } from '../signature.js';
 
 export interface MinimizeOptions {
   /** The reproducer's path (for messages and the AST bridge). */

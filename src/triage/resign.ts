@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
 import { ALL_ORACLES, type Oracle } from '../oracles/index.js';
-import { signatureId } from '../oracles/oracle.js';
+import { signatureId } from '../signature.js';
 import { emptyRunFields } from '../runtime/protocol.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { bucketName, evidenceOf, mergeSightings, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
