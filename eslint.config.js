@@ -3,6 +3,43 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const FOLDERS = ['generators', 'oracles', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench'];
+
+/** What each layer may not import: every folder above it (and check.ts, index.ts where they are above). */
+const FORBIDDEN = {
+  generators: ['oracles', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
+  oracles: ['generators', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
+  store: ['generators', 'oracles', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
+  runtime: ['oracles', 'store', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
+  trials: ['campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'index'],
+  campaign: ['triage', 'fleet', 'report', 'cli', 'bench', 'index'],
+  triage: ['campaign', 'fleet', 'report', 'cli', 'bench', 'index'],
+  fleet: ['triage', 'report', 'cli', 'bench', 'index'],
+  report: ['campaign', 'fleet', 'cli', 'bench', 'index'],
+  cli: ['bench', 'index'],
+  bench: ['cli', 'index'],
+};
+
+/** Import patterns of the folders and root modules in `names`, as written from `src/*.ts` (base) or a folder. */
+function patternsFor(names, fromBase = false) {
+  return names.map((n) => {
+    if (n === 'check' || n === 'index') {
+      const group = fromBase ? [`./${n}.js`] : [`../${n}.js`, `../../${n}.js`];
+      return { group, message: `src/${n}.ts is above this layer (eslint.config.js, CONTRIBUTING.md)` };
+    }
+    return { group: [`**/${n}/*`, `**/${n}/**`], message: `${n}/ is above this layer (eslint.config.js, CONTRIBUTING.md)` };
+  });
+}
+
+function layerRules() {
+  const base = {
+    files: ['src/*.ts'],
+    ignores: ['src/check.ts', 'src/index.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: patternsFor([...FOLDERS, 'check', 'index'], true) }] },
+  };
+  return [base, ...Object.entries(FORBIDDEN).map(([folder, names]) => ({ files: [`src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: patternsFor(names) }] } }))];
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'corpus/**', 'crashes/**', 'bin/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -21,6 +58,16 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers, bottom to top: each folder imports only from the ones below it, and an arrow the wrong way is a
+  // lint error (CONTRIBUTING.md draws the picture).
+  //   base        src/*.ts: types, errors, findingKinds, signature, reproduce, canonical, atomicWrite, units
+  //   generators  pure: programs as values (no interpreter I/O)      oracles: runs -> findings
+  //   store       buckets, their one merge rule, the timeline         runtime: interpreters, executors
+  //   check.ts    one program on targets, oracles applied
+  //   trials      rates, families, claims                           (under both campaign and triage)
+  //   campaign    triage                                            fleet, report
+  //   cli, bench  (index.ts: the public API, above all of them)
+  ...layerRules(),
   // jsfuzz targets are CommonJS (jsfuzz require()s them): linted without type information.
   {
     files: ['**/*.cjs'],

@@ -29,8 +29,8 @@ export { runCampaign, type CampaignOptions, type CampaignStats, type CampaignFam
 export { CrashStore, mergeSightings, parseMeta, type BucketMeta, type Sighting } from './store/crashStore.js';
 export { triageStore, type TriageOptions, type TriageResult } from './triage/session.js';
 export { groupFamilies, type FamilyRow } from './triage/families.js';
-export { familyOf, type Family } from './triage/family.js';
-export { absenceClaim, fisherGreater, fixedBetween, rateInterval, trialsNeeded, type Count } from './triage/claims.js';
+export { familyOf, type Family } from './trials/family.js';
+export { absenceClaim, fisherGreater, fixedBetween, rateInterval, trialsNeeded, type Count } from './trials/claims.js';
 export { minimize, type MinimizeOptions, type MinimizeResult } from './triage/minimize.js';
 export { collectReplayItems, isFailing, replay, toJUnit, type ReplayEntry, type ReplayItem, type ReplayOptions } from './triage/replay.js';
 export { loadReportData, renderReport, type ReportData } from './report/report.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
 import yargs from 'yargs';
-import { parseDuration } from '../cli/format.js';
+import { parseDuration } from '../units.js';
 import { generateProgram } from '../generators/program.js';
 import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';

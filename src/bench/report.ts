@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TIMELINE_FORMAT, type TimelineLine } from '../campaign/timeline.js';
+import { TIMELINE_FORMAT, type TimelineLine } from '../store/timeline.js';
 import { loadReportData, renderReport } from '../report/report.js';
 import type { BucketMeta } from '../store/crashStore.js';
 import { whichOnPathSync } from '../runtime/targets.js';

@@ -15,7 +15,7 @@ import { generateModuleProgram, type ModuleSurface } from '../generators/moduleM
 import { mutateProgram, readScenario } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
-import { TimelineWriter } from './timeline.js';
+import { TimelineWriter } from '../store/timeline.js';
 import { ExclusiveGate } from './gate.js';
 import { InputError } from '../errors.js';
 import { FINDING_KINDS } from '../findingKinds.js';
@@ -31,11 +31,11 @@ import { isTsan } from '../runtime/tsan.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
 import type { Executor } from '../runtime/executor.js';
 import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
-import { writeFileAtomic } from '../store/atomicWrite.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 import { bucketName, CrashStore, evidenceOf, type BucketFamily, type Reproduction } from '../store/crashStore.js';
-import { measureRate } from '../triage/triage.js';
-import { factsOf, familyId, familyOf } from '../triage/family.js';
-import { formatRate } from '../triage/claims.js';
+import { measureRate } from '../trials/rate.js';
+import { factsOf, familyId, familyOf } from '../trials/family.js';
+import { formatRate } from '../trials/claims.js';
 import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
 
 export interface CampaignOptions {

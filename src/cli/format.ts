@@ -1,15 +1,7 @@
 // Human-readable output of reports. The CLI prints these; `--json` prints the values instead.
-import ms, { type StringValue } from 'ms';
 import type { CheckReport } from '../check.js';
 import { signatureId } from '../signature.js';
 import type { Finding, RunResult, Target } from '../types.js';
-
-/** `--timeout 30s`, `--budget 10m`, `--duration 2h` (the `ms` package); a bare number is seconds. */
-export function parseDuration(text: string | number, option: string): number {
-  const value = typeof text === 'number' || /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) * 1000 : ms(text.trim() as StringValue);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${option} ${text}: expected a duration like 500ms, 30s, 10m or 2h`);
-  return Math.round(value);
-}
 
 export function describeTermination(run: RunResult): string {
   const t = run.termination;

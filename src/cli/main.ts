@@ -11,8 +11,9 @@ import { installPython, VARIANTS } from '../runtime/provision.js';
 import { ensureTools, missingTools, TOOL_PURPOSES, TOOLS } from '../runtime/provision/tools.js';
 import { generateProgram } from '../generators/program.js';
 import { resolveGenOptions, type GenOptions } from '../generators/scenario.js';
-import { generateModuleProgram, introspectModule } from '../generators/moduleMode.js';
-import { writeFileAtomic } from '../store/atomicWrite.js';
+import { generateModuleProgram } from '../generators/moduleMode.js';
+import { introspectModule } from '../runtime/introspect.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 import { formatOpsTable } from './opsTable.js';
 import { formatBucket, formatStats, formatSummary, runCampaign } from '../campaign/fuzz.js';
 import { promises as fs } from 'node:fs';
@@ -23,18 +24,20 @@ import { nativeSupport } from '../runtime/nativeStacks.js';
 import { CrashStore, reproHeaderFor } from '../store/crashStore.js';
 import { minimize } from '../triage/minimize.js';
 import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../triage/replay.js';
-import { formatFamilyRow, formatTriageRow, measureFileRate, shortLabel } from '../triage/triage.js';
+import { formatFamilyRow, formatTriageRow, shortLabel } from '../triage/triage.js';
+import { measureFileRate } from '../trials/rate.js';
 import { familyJson } from '../triage/families.js';
 import { triageStore } from '../triage/session.js';
-import { formatRate } from '../triage/claims.js';
-import { bucketTrialLimit, trialModes } from '../triage/trials.js';
+import { formatRate } from '../trials/claims.js';
+import { bucketTrialLimit, trialModes } from '../trials/trials.js';
 import { describeResign, needsResign, resignBucket } from '../triage/resign.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
 import { discoverTargets, probeTarget } from '../runtime/targets.js';
 import { ExitCode, GIL_MODES, type GilMode, type Target } from '../types.js';
-import { formatReport, formatTargetRow, parseDuration } from './format.js';
+import { formatReport, formatTargetRow } from './format.js';
+import { parseDuration } from '../units.js';
 import { openFleet, withExported } from '../fleet/session.js';
 import { formatFleetSummary, runCoordinator, runWorker } from '../fleet/fleet.js';
 import { redactUrl } from '../fleet/trust.js';
@@ -56,12 +59,9 @@ function positiveInt(value: number, option: string): number {
   return value;
 }
 
+/** A duration option (a malformed one is a usage error, units.ts). */
 function duration(value: string | number, option: string): number {
-  try {
-    return parseDuration(value, option);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseDuration(value, option);
 }
 
 /** `--memory-limit 4G` (the `bytes` package, binary units; a bare `G`, `M`, `K` means GiB, MiB, KiB). */

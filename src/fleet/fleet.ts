@@ -17,7 +17,7 @@ import type { GenOptions } from '../generators/scenario.js';
 import { selectOracles } from '../oracles/index.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
-import { writeFileAtomic } from '../store/atomicWrite.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 import type { GilMode, Target } from '../types.js';
 import type { Executor } from '../runtime/executor.js';
 import { contributionOf, readBucketFiles, type BucketUpload, type CorpusUpload, type RedisStore } from './store.js';

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { EnvironmentError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../store/atomicWrite.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 import { CrashStore, mergeSightings, parseMeta, type BucketMeta } from '../store/crashStore.js';
 import type { GilMode, Verdict } from '../types.js';
 import { redactUrl, type FleetKey } from './trust.js';

@@ -1,18 +1,13 @@
 // Module mode: concurrent calls on shared instances of an importable module's classes (stdlib or a
 // user's C extension), for free-threading readiness checks.
 //
-// The target interpreter introspects the module (python/ftfuzz_introspect.py). Each program shares one
+// The target interpreter introspects the module (runtime/introspect.ts runs python/ftfuzz_introspect.py). Each program shares one
 // or two instances; all threads call the same method with the same arguments on an instance (tokens
 // aside), so with the GIL the final state is the same on every run. The observables are the public
 // state of the instances after join: a counter that loses increments only without the GIL differs from
 // the stable GIL-on reference, which the differential oracle reports. Unknown methods promise nothing,
 // so any exception is caught and counted (racy); crashes, hangs and mode mismatches (an extension that
 // re-enables the GIL on import) are reported as always.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { EnvironmentError, UsageError } from '../errors.js';
-import { packageRoot } from '../runtime/paths.js';
-import type { Target } from '../types.js';
 import { py, type Expr, type Stmt } from './ast.js';
 import { reporterDef } from './prelude.js';
 import { printModule } from './printer.js';
@@ -31,34 +26,6 @@ export interface ModuleSurface {
     methods: { name: string; params: { name: string; required: boolean }[] }[];
   }[];
   functions: { name: string; params: { name: string; required: boolean }[] }[];
-}
-
-const INTROSPECT = path.join(packageRoot, 'python', 'ftfuzz_introspect.py');
-
-export function introspectModule(target: Pick<Target, 'path'>, module: string, env: NodeJS.ProcessEnv = process.env): Promise<ModuleSurface> {
-  if (!/^[A-Za-z_][\w.]*$/.test(module)) return Promise.reject(new UsageError(`--module ${module}: not a module name`));
-  return new Promise((resolve, reject) => {
-    // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
-    const child = spawn(target.path, [INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let surface: ModuleSurface;
-      try {
-        surface = JSON.parse(out.trim().split('\n').pop() ?? '') as ModuleSurface;
-      } catch {
-        reject(new EnvironmentError(`introspecting ${module} on ${target.path} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
-        return;
-      }
-      if (surface.error) reject(new UsageError(`--module ${module}: cannot be imported on ${target.path} (${surface.error})`));
-      else if (surface.classes.length === 0 && surface.functions.length === 0) {
-        reject(new UsageError(`--module ${module}: no public class ftfuzz can construct and no public function to call`));
-      } else resolve(surface);
-    });
-  });
 }
 
 const N = py.name;

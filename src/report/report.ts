@@ -5,11 +5,11 @@
 import { createRequire } from 'node:module';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readTimeline, type TimelineLine } from '../campaign/timeline.js';
+import { readTimeline, type TimelineLine } from '../store/timeline.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
-import { formatRate } from '../triage/claims.js';
+import { formatRate } from '../trials/claims.js';
 import { bucketFamily, familyRate, groupFamilies } from '../triage/families.js';
-import { familyCurrent, familyId } from '../triage/family.js';
+import { familyCurrent, familyId } from '../trials/family.js';
 
 export interface ReportBucket {
   bucket: string;

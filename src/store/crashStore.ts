@@ -11,7 +11,7 @@ import lockfile from 'proper-lockfile';
 import { signatureId } from '../signature.js';
 import { reproduceCommand } from '../reproduce.js';
 import type { Finding, GilMode, NativeEvidence, RunResult, Target, Termination, Verdict } from '../types.js';
-import { writeFileAtomic } from './atomicWrite.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 import { FINDING_KINDS } from '../findingKinds.js';
 import { InputError } from '../errors.js';
 

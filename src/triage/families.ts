@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { BucketEvidence, BucketMeta, CrashStore } from '../store/crashStore.js';
 import type { FindingKind, Verdict } from '../types.js';
-import { type Count, formatRate, rateInterval } from './claims.js';
-import { factsOf, familyCurrent, familyId, familyOf, type Family } from './family.js';
+import { type Count, formatRate, rateInterval } from '../trials/claims.js';
+import { factsOf, familyCurrent, familyId, familyOf, type Family } from '../trials/family.js';
 
 /** Compute a bucket's family from the files it keeps (evidence.json, stack.txt, repro.py). */
 export async function bucketFamily(store: CrashStore, bucket: string, meta: BucketMeta): Promise<Family> {

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Constant, Module, Stmt } from '../generators/ast.js';
 import { py } from '../generators/ast.js';
-import { readProgramAst } from '../generators/astBridge.js';
+import { readProgramAst } from '../runtime/astBridge.js';
 import { readScenario } from '../generators/mutators.js';
 import { printModule } from '../generators/printer.js';
 import { BARE_TAG, renderBare, renderProgram } from '../generators/program.js';
@@ -16,7 +16,7 @@ import type { GenOptions, Scenario } from '../generators/scenario.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import type { GilMode, Target } from '../types.js';
-import { runTrials } from './trials.js';
+import { runTrials } from '../trials/trials.js';
 import { signatureKind } from '../signature.js';
 
 export interface MinimizeOptions {

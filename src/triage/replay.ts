@@ -13,8 +13,8 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
-import { absenceClaim, formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded } from './claims.js';
-import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
+import { absenceClaim, formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded } from '../trials/claims.js';
+import { bucketTrialLimit, runTrials, trialModes } from '../trials/trials.js';
 
 /** `inconclusive`: nothing showed, but too few trials for the bucket's recorded rate to call it fixed (claims.ts). */
 export type ReplayStatus = 'still-failing' | 'fixed' | 'inconclusive' | 'flaky' | 'new-failure' | 'pass' | 'error';

@@ -14,10 +14,10 @@ import { signatureId } from '../signature.js';
 import { emptyRunFields } from '../runtime/protocol.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import { bucketName, evidenceOf, mergeSightings, reproducerIn, type BucketEvidence, type BucketMeta, type CrashStore } from '../store/crashStore.js';
-import { writeFileAtomic } from '../store/atomicWrite.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 import type { Finding, RunResult, Target } from '../types.js';
 import { checkProgram } from '../check.js';
-import { bucketTrialLimit, trialModes } from './trials.js';
+import { bucketTrialLimit, trialModes } from '../trials/trials.js';
 import { findingKind } from '../findingKinds.js';
 
 export interface ResignResult {

@@ -9,7 +9,8 @@ import type { Target } from '../types.js';
 import { groupFamilies, regroupStore, type FamilyRow } from './families.js';
 import type { UpstreamLink } from './knownBugs.js';
 import { resignStore } from './resign.js';
-import { familyLinks, measureRate, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from './triage.js';
+import { measureRate } from '../trials/rate.js';
+import { familyLinks, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from './triage.js';
 
 export interface TriageOptions {
   /** Runs per bucket and interpreter. Default 10. */

@@ -1,52 +1,25 @@
 // Crash triage: the buckets of a store with their rates and sizes, which interpreters each affects, and
 // reproduction rates measured after the fact.
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Oracle } from '../oracles/index.js';
-import type { ResourceLimits } from '../runtime/limits.js';
 import { crashOracle } from '../oracles/crashOracle.js';
 import { hangOracle } from '../oracles/hangOracle.js';
-import { reproducerIn, type BucketMeta, type CrashStore, type Promotion, type Reproduction, type VersionTrial } from '../store/crashStore.js';
+import { type BucketMeta, type CrashStore, type Promotion, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import { familyRate, type FamilyRow } from './families.js';
 import type { Target } from '../types.js';
-import { formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded, versionStatus } from './claims.js';
+import { formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded, versionStatus } from '../trials/claims.js';
 import { bucketFacts, formatLink, upstreamLinks, type UpstreamLink } from './knownBugs.js';
 import { loadNews } from './news.js';
 import { cacheDir } from '../runtime/paths.js';
-import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
+import { bucketTrialLimit, runTrials, trialModes } from '../trials/trials.js';
 import { FINDING_KINDS } from '../findingKinds.js';
+import { familyKey, reproducerKind, reproducerOf, type TrialSettings } from '../trials/rate.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
 export function shortLabel(t: Pick<Target, 'version' | 'freeThreaded' | 'debug'>): string {
   return `${t.version}${t.freeThreaded ? 't' : ''}${t.debug ? 'd' : ''}`;
 }
 
-export interface TrialSettings {
-  trials: number;
-  timeoutMs: number;
-  limits?: ResourceLimits;
-  oracles?: Oracle[];
-  signal?: AbortSignal;
-  /** While nothing showed, go on up to what the recorded rate needs for `not affected`, at most this. */
-  maxTrials?: number;
-}
-
-
-/** The reproducer a bucket is replayed from: the minimized one when present. */
-export function reproducerOf(store: CrashStore, bucket: string): Promise<string> {
-  return reproducerIn(store.dir(bucket));
-}
-
-/** Which of a bucket's reproducers a path is (claims use that reproducer's own rate). */
-function reproducerKind(file: string): 'repro.py' | 'repro.min.py' {
-  return path.basename(file) === 'repro.min.py' ? 'repro.min.py' : 'repro.py';
-}
-
-/** The family key trials count as the bug (a bucket of an older store has none yet: signature only). */
-function familyKey(meta: BucketMeta): string | undefined {
-  return meta.family?.key;
-}
 
 /** Replay a bucket on each interpreter and record affected / not affected in its meta.json. */
 export async function measureVersions(store: CrashStore, bucket: string, meta: BucketMeta, targets: readonly Target[], s: TrialSettings, log?: (line: string) => void): Promise<BucketMeta> {
@@ -97,38 +70,6 @@ export async function promoteRace(store: CrashStore, bucket: string, meta: Bucke
 export function plainTwin(version: string, targets: readonly Target[]): Target | null {
   const same = targets.filter((t) => t.version === version && t.freeThreaded && t.sanitizers.length === 0);
   return same.find((t) => !t.debug) ?? same[0] ?? null;
-}
-
-export interface RateSettings extends TrialSettings {
-  flakyBelow: number;
-  /** Target processes ftfuzz runs beside these trials (a campaign's other jobs); 0 when they run alone. */
-  besideJobs?: number;
-}
-
-/**
- * Measure (or re-measure) a bucket's reproduction rate on its own interpreter, with plain `python FILE` as a
- * maintainer runs it: the minimized reproducer's own rate when there is one (claims about it use that).
- */
-export async function measureRate(store: CrashStore, bucket: string, meta: BucketMeta, target: Target, s: RateSettings): Promise<BucketMeta> {
-  const file = await reproducerOf(store, bucket);
-  const reproduction = await measureFileRate(file, meta, target, s);
-  if (!reproduction) return meta;
-  return store.update(bucket, (m) =>
-    reproducerKind(file) === 'repro.min.py' && m.minimized ? { ...m, minimized: { ...m.minimized, reproduction } } : { ...m, reproduction },
-  );
-}
-
-/** The rate of one reproducer of a bucket, with how it was measured; undefined when cancelled. */
-export async function measureFileRate(file: string, meta: BucketMeta, target: Target, s: RateSettings): Promise<Reproduction | undefined> {
-  const modes = trialModes(target, meta.modes, meta.signature);
-  const timeoutMs = bucketTrialLimit(meta, s.timeoutMs);
-  const loadAverage = os.loadavg()[0] ?? 0;
-  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal });
-  if (r.cancelled) return undefined;
-  return {
-    interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString(),
-    how: { plain: true, timeoutMs, besideJobs: s.besideJobs ?? 0, loadAverage: Math.round(loadAverage * 100) / 100, cores: os.availableParallelism(), hitWhen: familyKey(meta) ? 'family' : 'signature' },
-  };
 }
 
 /**

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, inject, it } from 'vitest';
 import { checkProgram } from '../../src/check.js';
 import { py, type Expr } from '../../src/generators/ast.js';
-import { firstDifference, parseWithInterpreter, readProgramAst } from '../../src/generators/astBridge.js';
+import { firstDifference, parseWithInterpreter, readProgramAst } from '../../src/runtime/astBridge.js';
 import { readScenario } from '../../src/generators/mutators.js';
 import { generateProgram, renderBare } from '../../src/generators/program.js';
 import { printModule } from '../../src/generators/printer.js';

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { checkProgram } from '../../src/check.js';
-import { generateModuleProgram, introspectModule } from '../../src/generators/moduleMode.js';
+import { generateModuleProgram } from '../../src/generators/moduleMode.js';
+import { introspectModule } from '../../src/runtime/introspect.js';
 import { probeTarget } from '../../src/runtime/targets.js';
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures', 'modules');

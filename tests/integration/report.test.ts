@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readTimeline } from '../../src/campaign/timeline.js';
+import { readTimeline } from '../../src/store/timeline.js';
 import { CrashStore } from '../../src/store/crashStore.js';
 import { findChromium } from '../../src/bench/report.js';
 

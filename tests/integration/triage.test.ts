@@ -9,7 +9,7 @@ import { checkProgram } from '../../src/check.js';
 import { probeTarget } from '../../src/runtime/targets.js';
 import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
 import type { ReplayEntry } from '../../src/triage/replay.js';
-import { measureRate } from '../../src/triage/triage.js';
+import { measureRate } from '../../src/trials/rate.js';
 import { ExitCode, type Target } from '../../src/types.js';
 
 const fixture = (name: string) => path.join(import.meta.dirname, '..', 'fixtures', name);

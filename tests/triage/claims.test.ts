@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { absenceClaim, fisherGreater, fixedBetween, formatRate, rateInterval, rateLowerBound, rateUpperBound, recordedCount, trialsNeeded, trialsToRuleOut, versionStatus } from '../../src/triage/claims.js';
+import { absenceClaim, fisherGreater, fixedBetween, formatRate, rateInterval, rateLowerBound, rateUpperBound, recordedCount, trialsNeeded, trialsToRuleOut, versionStatus } from '../../src/trials/claims.js';
 
 describe('rates are intervals (Clopper-Pearson)', () => {
   it('matches the closed forms at the edges and known values inside', () => {

@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { fixedBetween, trialsNeeded, trialsToRuleOut, versionStatus, type Count } from '../../src/triage/claims.js';
-import { trialLoop, type TrialOutcome } from '../../src/triage/trials.js';
+import { fixedBetween, trialsNeeded, trialsToRuleOut, versionStatus, type Count } from '../../src/trials/claims.js';
+import { trialLoop, type TrialOutcome } from '../../src/trials/trials.js';
 
 const CAMPAIGN_TRIALS = 10;
 const MAX_TRIALS = 30;

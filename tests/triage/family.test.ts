@@ -2,7 +2,7 @@
 // class the hang samples showed; and never two bugs in one (differentials by object kind, op and exception).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { factsOf, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/triage/family.js';
+import { factsOf, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/trials/family.js';
 import { parseTsanReports } from '../../src/oracles/raceOracle.js';
 import type { NativeFrame, NativeThread } from '../../src/types.js';
 

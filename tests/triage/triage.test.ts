@@ -9,7 +9,7 @@ import { py, type Module } from '../../src/generators/ast.js';
 import { printModule } from '../../src/generators/printer.js';
 import { astPasses, reduce, scenarioPasses, type ScenarioState } from '../../src/triage/minimize.js';
 import { isFailing, toJUnit, type ReplayEntry } from '../../src/triage/replay.js';
-import { sameBug, trialModes, versionless } from '../../src/triage/trials.js';
+import { sameBug, trialModes, versionless } from '../../src/trials/trials.js';
 
 describe('matching a bug across interpreters', () => {
   it('ignores the interpreter versions inside a signature, and nothing else', () => {

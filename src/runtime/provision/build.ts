@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { EnvironmentError } from '../../errors.js';
-import { writeFileAtomic } from '../../store/atomicWrite.js';
+import { writeFileAtomic } from '../../atomicWrite.js';
 import type { Target } from '../../types.js';
 import { probeTarget, TSAN_SUPPRESSIONS } from '../targets.js';
 import { findInstalled, installId, seriesOf, type InstallMarker, type Variant } from './cache.js';

@@ -6,7 +6,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FindingKind } from '../types.js';
-import type { CampaignStats } from './stats.js';
 
 export const TIMELINE_FORMAT = 1;
 
@@ -35,6 +34,22 @@ export interface TimelineLine {
   final?: boolean;
 }
 
+type YieldCounts = Record<string, { programs: number; findings: number; newBuckets: number }>;
+
+/** What a line is made of: a campaign's figures so far (campaign/stats.ts CampaignStats has them all). */
+export interface TimelineSnapshot {
+  seed: string;
+  elapsedMs: number;
+  programs: number;
+  executions: number;
+  findingsByKind: Partial<Record<FindingKind, number>>;
+  buckets: readonly unknown[];
+  families: readonly unknown[];
+  newBuckets: readonly unknown[];
+  corpusAdded: number;
+  yield: { byKind: YieldCounts; byOp: YieldCounts };
+}
+
 export class TimelineWriter {
   private handle: fs.FileHandle | undefined;
   private last = { time: 0, executions: 0 };
@@ -49,7 +64,7 @@ export class TimelineWriter {
   }
 
   /** Append one line (queued: lines never interleave). */
-  append(s: CampaignStats, final = false): Promise<void> {
+  append(s: TimelineSnapshot, final = false): Promise<void> {
     const now = performance.now();
     const dt = (now - this.last.time) / 1000;
     const line: TimelineLine = {
@@ -75,7 +90,7 @@ export class TimelineWriter {
   }
 }
 
-function compact(y: Record<string, { programs: number; findings: number; newBuckets: number }>): Record<string, CompactYield> {
+function compact(y: YieldCounts): Record<string, CompactYield> {
   return Object.fromEntries(Object.entries(y).filter(([, v]) => v.programs > 0).map(([k, v]) => [k, [v.programs, v.findings, v.newBuckets]]));
 }
 

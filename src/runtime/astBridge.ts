@@ -3,9 +3,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { packageRoot } from '../runtime/paths.js';
+import { packageRoot } from './paths.js';
 import type { Target } from '../types.js';
-import { SUBSET_NODE_TYPES, type Module } from './ast.js';
+import { SUBSET_NODE_TYPES, type Module } from '../generators/ast.js';
 
 const BRIDGE = path.join(packageRoot, 'python', 'ftfuzz_ast.py');
 
