@@ -3,7 +3,7 @@
 // Every place that decides something per kind reads it from here, and the table is typed over the whole
 // `FindingKind` union: a new kind that lacks a row is a compile error here, not a finding silently demoted
 // to a warning in the campaign, refused by the minimizer, or trialled with the wrong time limit.
-import type { FindingKind } from './types.js';
+// `FindingKind` is this table's keys: a new kind is a new row here, and nothing else to declare.
 
 export interface FindingKindSpec {
   /**
@@ -39,24 +39,35 @@ export interface FindingKindSpec {
    * from numbers the program reports (refcounts, memory growth per round).
    */
   reproduce: 'python' | 'ftfuzz-run';
+  /**
+   * How its family (one suspected bug) is computed from a bucket (trials/family.ts): the rule of an existing
+   * kind, or `signature` (one family per signature).
+   */
+  family: FamilyRule;
 }
 
-export const FINDING_KINDS: { readonly [K in FindingKind]: Readonly<FindingKindSpec> } = {
-  crash: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: true, blocksAbsence: true, reproduce: 'python' },
-  hang: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated', symptomOnly: true, blocksAbsence: true, reproduce: 'python' },
-  'internal-error': { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: true, blocksAbsence: false, reproduce: 'python' },
-  differential: { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python' },
-  'lost-write': { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python' },
-  refcount: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run' },
-  leak: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run' },
-  race: { store: 'bucket', stacks: 'tsan', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python' },
+export type FamilyRule = 'crash' | 'hang' | 'race' | 'differential' | 'lost-write' | 'leak' | 'signature';
+
+export const FINDING_KINDS = {
+  crash: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'crash' },
+  hang: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'hang' },
+  'internal-error': { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: true, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+  differential: { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'differential' },
+  'lost-write': { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'lost-write' },
+  refcount: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'signature' },
+  leak: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'leak' },
+  race: { store: 'bucket', stacks: 'tsan', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'race' },
   // A run on the target whose GIL mode differs from the one requested: the machine's problem, not a bug.
-  'mode-mismatch': { store: 'warning', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python' },
-  resource: { store: 'resource', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python' },
-  slow: { store: 'slow', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python' },
-};
+  'mode-mismatch': { store: 'warning', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+  resource: { store: 'resource', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+  // A run that outlived its limit while its threads kept making progress: a crawl, reported apart.
+  slow: { store: 'slow', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+} as const satisfies Record<string, Readonly<FindingKindSpec>>;
+
+/** Every kind of finding an oracle can report: the rows of FINDING_KINDS. */
+export type FindingKind = keyof typeof FINDING_KINDS;
 
 /** The spec of a kind read from a file (a bucket's meta.json): undefined for a kind this version does not know. */
 export function findingKind(kind: string): Readonly<FindingKindSpec> | undefined {
-  return Object.hasOwn(FINDING_KINDS, kind) ? FINDING_KINDS[kind as FindingKind] : undefined;
+  return Object.hasOwn(FINDING_KINDS, kind) ? (FINDING_KINDS[kind as FindingKind]) : undefined;
 }

@@ -150,19 +150,8 @@ export interface NativeEvidence {
   error?: string;
 }
 
-export type FindingKind =
-  | 'crash'
-  | 'hang'
-  | 'differential'
-  | 'mode-mismatch'
-  | 'internal-error'
-  | 'lost-write'
-  | 'refcount'
-  | 'leak'
-  | 'race'
-  | 'resource'
-  /** A run that outlived its limit while its threads kept making progress: a crawl, reported apart. */
-  | 'slow';
+export type { FindingKind } from './findingKinds.js';
+import type { FindingKind } from './findingKinds.js';
 
 /** A finding: typed, with a stable signature (the dedup key) and a one-line explanation. */
 export interface Finding {

@@ -21,6 +21,7 @@ import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from 
 import { KINDS, OPS } from '../generators/ops.js';
 import { readScenario } from '../generators/mutators.js';
 import { signatureId } from '../signature.js';
+import { findingKind, type FamilyRule } from '../findingKinds.js';
 import { CALL_PLUMBING, CRASH_PLUMBING, crashFrames, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
@@ -315,24 +316,20 @@ function signatureFamily(f: FamilyFacts): Family {
   return { key: f.signature, label: f.signature.slice(0, 120), format: FAMILY_FORMAT };
 }
 
-/** How each kind's family is computed: typed over every kind, so a new kind must choose here. */
-const FAMILY_OF: { readonly [K in FindingKind]: (f: FamilyFacts) => Family } = {
+/** Each family rule a finding kind can name (findingKinds.ts `family`). */
+const FAMILY_RULES: { readonly [R in FamilyRule]: (f: FamilyFacts) => Family } = {
   crash: crashFamily,
   hang: hangFamily,
   race: raceFamily,
   differential: differentialFamily,
   'lost-write': lostWriteFamily,
   leak: leakFamily,
-  'internal-error': signatureFamily,
-  refcount: signatureFamily,
-  'mode-mismatch': signatureFamily,
-  resource: signatureFamily,
-  slow: signatureFamily,
+  signature: signatureFamily,
 };
 
 /** The family of a bucket or finding. */
 export function familyOf(f: FamilyFacts): Family {
-  return (Object.hasOwn(FAMILY_OF, f.kind) ? FAMILY_OF[f.kind] : signatureFamily)(f);
+  return FAMILY_RULES[findingKind(f.kind)?.family ?? 'signature'](f);
 }
 
 // ---- facts from what a bucket keeps ------------------------------------------------------------------
