@@ -47,7 +47,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ftfuzz_harness as harness  # noqa: E402
 
-# What generated and module-mode programs import: imported once here, shared by every child.
+# Imported once here, shared by every child. The rule: every module a generated program can import is
+# passed by the executor on the command line (`--warm`: the union of the generator's kinds' and ops'
+# imports, forkServerExecutor.ts), so a new kind needs no change here; this list is what the harness and
+# module-mode programs use beyond that.
 WARM = (
     "array bisect collections contextlib copy dataclasses decimal enum faulthandler fractions functools gc "
     "heapq io itertools json math operator queue random re runpy signal statistics string struct sysconfig "
@@ -64,8 +67,8 @@ TAIL = 64 * 1024  # bytes of output ftfuzz keeps (forkServerExecutor.ts)
 INLINE_REPORT = 1024 * 1024  # larger protocol reports are read from the file
 
 
-def warm():
-    for name in WARM:
+def warm(extra=()):
+    for name in [*WARM, *extra]:
         try:
             __import__(name)
         except ImportError:
@@ -514,8 +517,10 @@ def become_worker(start):
     Worker(start.fresh).serve(start.request, start.requests_fd, start.results_fd)
 
 
-def main():
-    warm()
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--warm") + 1].split(",") if "--warm" in argv and argv.index("--warm") + 1 < len(argv) else []
+    warm([name for name in extra if name])
     # Everything the server holds is moved out of the collector's reach: a child's gc.collect() then
     # never writes to (and so never copies) the server's pages.
     gc.collect()

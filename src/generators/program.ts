@@ -140,6 +140,11 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
 }
 
 /** The modules a scenario's object kinds and ops need, beside the render's own. */
+/** What every generated program imports besides its kinds' and ops' modules. */
+const OWN_IMPORTS = ['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types'] as const;
+/** Every module a generated program may import beyond its kinds' and ops' (the leak harness: tracemalloc). */
+export const PRELUDE_IMPORTS = [...OWN_IMPORTS, 'tracemalloc', 'weakref'] as const;
+
 function scenarioImports(p: ReturnType<typeof resolveScenario>, own: string[]): Set<string> {
   const imports = new Set(own);
   for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
@@ -173,7 +178,7 @@ function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean {
 export function renderProgram(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): GeneratedProgram {
   const { seed: seedText, options } = origin;
   const p = resolveScenario(scenario);
-  const imports = scenarioImports(p, ['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types']);
+  const imports = scenarioImports(p, [...OWN_IMPORTS]);
   const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
 
   // Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,

@@ -14,6 +14,8 @@ import { createInterface } from 'node:readline';
 import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
 import { coreLimitEnv, crashEvidence, launcher, sampleHungRun } from './nativeStacks.js';
 import { forkServerPath } from './paths.js';
+import { KINDS, KNOB_OPS, OPS } from '../generators/ops.js';
+import { PRELUDE_IMPORTS } from '../generators/program.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
 import { runResult, type ExecRequest, type Executor } from './executor.js';
@@ -46,6 +48,13 @@ interface ServerMessage {
   report?: string;
 }
 
+/**
+ * Every module a generated program can import: its kinds' and ops' own, and the prelude's. The fork server
+ * imports them once (`--warm`), so each forked program starts with them loaded, and a new kind's module is
+ * pre-imported without touching the server.
+ */
+const PROGRAM_IMPORTS = [...new Set([...PRELUDE_IMPORTS, ...KINDS.flatMap((k) => k.imports), ...[...OPS, ...KNOB_OPS].flatMap((o) => o.imports ?? [])])].sort();
+
 /** One server process and its requests in flight. */
 class ForkServer {
   readonly proc: ChildProcess;
@@ -58,7 +67,7 @@ class ForkServer {
   constructor(pythonPath: string, env: NodeJS.ProcessEnv) {
     // Through the launcher (nativeStacks.ts): the server dies with this process; its workers die with it.
     const [command, ...prefix] = [...launcher(), pythonPath];
-    this.proc = spawn(command, [...prefix, forkServerPath], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.proc = spawn(command, [...prefix, forkServerPath, '--warm', PROGRAM_IMPORTS.join(',')], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.proc.stderr?.resume(); // the server itself writes nothing; never let a full pipe block it
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runCampaign } from '../../src/campaign/fuzz.js';
 import { checkProgram } from '../../src/check.js';
+import { KINDS, OPS } from '../../src/generators/ops.js';
 import { ForkServerExecutor } from '../../src/runtime/forkServerExecutor.js';
 import { SpawnExecutor } from '../../src/runtime/spawnExecutor.js';
 import { probeTarget } from '../../src/runtime/targets.js';
@@ -141,6 +142,25 @@ describe('fork-server executor', () => {
         expect(after.reusedProcess === true, name).toBe(name === 'switch');
         expect(changed.reusedProcess, name).toBe(true); // each ran after a quiet probe
       }
+    } finally {
+      await fork.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pre-imports every module a generated kind or op names (the server is told, not a list of its own)', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-warm-'));
+    const wanted = [...new Set([...KINDS.flatMap((k) => k.imports), ...OPS.flatMap((o) => o.imports ?? [])])].sort();
+    // xml.etree.ElementTree and unittest.mock are in no list of the server's own.
+    expect(wanted).toEqual(expect.arrayContaining(['xml.etree.ElementTree', 'unittest.mock', 'pickle']));
+    const probe = path.join(dir, 'loaded.py');
+    await fs.writeFile(probe, `import json, sys\nprint(json.dumps([m for m in ${JSON.stringify(wanted)} if m not in sys.modules]))\n`);
+    const fork = new ForkServerExecutor();
+    try {
+      const r = await fork.execute({ program: { path: probe, name: 'loaded.py' }, target, mode: 'gil-off', runIndex: 0, timeoutMs: 60_000 });
+      expect(r.termination).toEqual({ kind: 'exit', code: 0 });
+      expect(JSON.parse(r.stdoutTail.trim().split('\n').pop() ?? 'null')).toEqual([]);
     } finally {
       await fork.close();
       await fs.rm(dir, { recursive: true, force: true });
