@@ -1,0 +1,51 @@
+// `ftfuzz python`.
+import type { Argv } from 'yargs';
+import os from 'node:os';
+import { installPython, VARIANTS } from '../../runtime/provision.js';
+import { discoverTargets } from '../../runtime/targets.js';
+import { formatTargetRow } from '../format.js';
+import { positiveInt, say, withTargetOptions } from '../options.js';
+
+export function pythonCommand(y: Argv): Argv {
+  return y
+  .command('python', 'find, list and build interpreters', (y) =>
+    y
+      .command(
+        'list',
+        'list the interpreters ftfuzz can see (PATH, FTFUZZ_PYTHON, --python, its cache)',
+        (yy) => withTargetOptions(yy).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+        async (args) => {
+          const found = await discoverTargets({ explicit: args.python });
+          if (args.json) {
+            process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+            return;
+          }
+          if (found.length === 0) process.stdout.write('no interpreters found; run `ftfuzz python install`\n');
+          for (const d of found) process.stdout.write(d.target ? `${formatTargetRow(d.target)}\n` : `unusable ${d.path}: ${d.error}\n`);
+        },
+      )
+      .command(
+        'install',
+        'build a free-threaded CPython from source into the cache (a no-op when already there)',
+        (yy) =>
+          yy
+            .option('version', { type: 'string', describe: 'a series (3.13: newest obtainable) or exact release (3.13.5); default newest 3.14, else 3.13' })
+            .option('variant', { choices: VARIANTS, default: 'release' as const, describe: 'debug = --with-pydebug; tsan = --with-thread-sanitizer (clang), with CPython\'s TSan suppressions installed beside it' })
+            .option('source', { type: 'string', describe: 'a CPython source tarball path or URL to build from' })
+            .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'parallel make jobs' })
+            .option('json', { type: 'boolean', default: false }),
+        async (args) => {
+          const result = await installPython({
+            version: args.version,
+            variant: args.variant,
+            source: args.source,
+            jobs: positiveInt(args.jobs, '--jobs'),
+            log: say,
+          });
+          if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          else process.stdout.write(`${result.target.executable}\n`);
+        },
+      )
+      .demandCommand(1, 'python: choose list or install'),
+  );
+}

@@ -1,0 +1,77 @@
+// `ftfuzz triage`.
+import type { Argv } from 'yargs';
+import { resolveTargets } from '../../check.js';
+import { CrashStore } from '../../store/crashStore.js';
+import { formatFamilyRow, formatTriageRow } from '../../triage/triage.js';
+import { familyJson } from '../../triage/families.js';
+import { triageStore } from '../../triage/session.js';
+import path from 'node:path';
+import { discoverTargets } from '../../runtime/targets.js';
+import { ExitCode } from '../../types.js';
+import { redactUrl } from '../../fleet/trust.js';
+import { duration, positiveInt, say, withRedis, withRedisOptions, withTargetOptions } from '../options.js';
+
+export function triageCommand(y: Argv): Argv {
+  return y
+  .command(
+    'triage',
+    'list the crash buckets; --versions replays each on every known interpreter',
+    (y) =>
+      withRedisOptions(withTargetOptions(y))
+        .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
+        .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on the --python interpreters, else on every known one (cache, PATH); record affected / not' })
+        .option('measure', { type: 'boolean', default: false, describe: 'measure (again) the reproduction rate of the buckets on their own interpreter' })
+        .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
+        .option('trials', { type: 'number', default: 10, describe: 'runs per bucket and interpreter' })
+        .option('max-trials', { type: 'number', default: 30, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
+        .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
+        .option('flaky-below', { type: 'number', default: 0.5, describe: 'rate under which a bucket is marked flaky' })
+        .option('promote', { type: 'boolean', default: false, describe: 'replay race buckets (ThreadSanitizer reports) on the plain free-threaded build of the same version (--python, else every known one) and record whether they crash or hang there' })
+        .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
+    async (args) =>
+      withRedis(args, { writeBack: true }, async (dirs) => {
+      const store = new CrashStore(path.resolve(dirs.crashes ?? args.crashes));
+      // The interpreters named with --python, else every one ftfuzz can see (for --versions and --promote).
+      const named = args.python?.length ? await resolveTargets({ python: args.python, log: say }) : null;
+      const known = args.versions || args.promote ? (named ?? (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []))) : [];
+      const { families, buckets: chosen, links, familyLinks: linksOf, errors, missing, unconfirmed, slow } = await triageStore(store, {
+        trials: positiveInt(args.trials, '--trials'),
+        maxTrials: positiveInt(args['max-trials'], '--max-trials'),
+        timeoutMs: duration(args.timeout, '--timeout'),
+        flakyBelow: args['flaky-below'],
+        only: args.bucket,
+        measure: args.measure,
+        versions: args.versions ? known : undefined,
+        promoteOn: args.promote ? known : undefined,
+        resignAll: args.resign,
+        python: named?.[0],
+        log: say,
+      });
+      for (const name of missing) say(`no complete bucket ${name} in ${store.root}`);
+      if (args.json) {
+        const json = {
+          families: families.map((row) => ({ ...familyJson(row), upstream: linksOf(row).map((l) => ({ gh: l.bug.gh, area: l.bug.area, strength: l.strength, matched: l.matched, fixedIn: l.fixedIn, status: l.status })) })),
+          buckets: chosen,
+          errors,
+        };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      } else {
+        if (chosen.length === 0) process.stdout.write(`no buckets in ${args.redis ? redactUrl(args.redis) : store.root}\n`);
+        else process.stdout.write(`${families.length} famil${families.length === 1 ? 'y' : 'ies'} (suspected bugs) in ${chosen.length} bucket(s):\n\n`);
+        for (const row of families) {
+          process.stdout.write(`${formatFamilyRow(row, linksOf(row))}\n`);
+          for (const b of row.buckets) process.stdout.write(`${formatTriageRow(b.bucket, b.meta, links.get(b.bucket) ?? [], '    ')}\n`);
+          process.stdout.write('\n');
+        }
+        for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
+        if (unconfirmed.length) {
+          process.stdout.write(`${unconfirmed.length} unconfirmed finding(s) in ${path.join(store.root, '.unconfirmed')} (seen in a reused worker, not in fresh retries):\n`);
+          for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${u.meta.title.slice(0, 120)}\n`);
+        }
+        if (slow.length) process.stdout.write(`${slow.length} crawl(s) in ${path.join(store.root, '.slow')} (past the limit, still making progress; not hangs)\n`);
+      }
+      process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;
+    }),
+  );
+}

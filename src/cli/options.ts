@@ -1,0 +1,243 @@
+// What the commands share: option groups (targets, generator knobs, Redis), their parsers, and the
+// campaign helpers (stop signals, the fleet coordinator). Defaults live in the library; these parse and check.
+import bytes from 'bytes';
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
+import { selectOracles } from '../oracles/index.js';
+import { resolveGenOptions, type GenOptions } from '../generators/scenario.js';
+import { writeFileAtomic } from '../atomicWrite.js';
+import { promises as fs } from 'node:fs';
+import { InputError } from '../errors.js';
+import { EXECUTORS } from '../runtime/forkServerExecutor.js';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { EffectClass } from '../generators/ops.js';
+import { ExitCode, GIL_MODES, type GilMode } from '../types.js';
+import { parseDuration } from '../units.js';
+import { openFleet, withExported } from '../fleet/session.js';
+import { formatFleetSummary, runCoordinator } from '../fleet/fleet.js';
+import { redactUrl } from '../fleet/trust.js';
+
+export const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
+
+export function parseModes(text: string): GilMode[] {
+  const modes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of modes) {
+    if (!GIL_MODES.includes(m as GilMode)) throw new UsageError(`--modes ${text}: unknown mode "${m}"; use gil-off, gil-on or both`);
+  }
+  if (modes.length === 0) throw new UsageError('--modes is empty; use gil-off, gil-on or gil-off,gil-on');
+  return modes as GilMode[];
+}
+
+export function positiveInt(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} ${value}: expected a whole number ≥ 1`);
+  return value;
+}
+
+/** A duration option (a malformed one is a usage error, units.ts). */
+export function duration(value: string | number, option: string): number {
+  return parseDuration(value, option);
+}
+
+/** `--memory-limit 4G` (the `bytes` package, binary units; a bare `G`, `M`, `K` means GiB, MiB, KiB). */
+export function parseBytes(text: string, option: string): number {
+  const normal = text.trim().replace(/^(\d+(?:\.\d+)?)\s*([kmgtp])i?$/i, '$1$2b');
+  const value = /^\d+(?:\.\d+)?\s*[kmgtp]?b$|^\d+$/i.test(normal) ? bytes.parse(normal) : null;
+  if (value === null || !Number.isFinite(value)) throw new UsageError(`${option} ${text}: expected a size like 512M or 4G`);
+  const size = Math.floor(value);
+  if (size < 64 * 1024 ** 2) throw new UsageError(`${option} ${text}: below 64M an interpreter cannot even start its threads`);
+  return size;
+}
+
+/** A bucket given as a directory, or as a name inside the crash store. */
+export async function resolveBucketDir(bucket: string, crashes: string): Promise<string> {
+  for (const candidate of [path.resolve(bucket), path.resolve(crashes, bucket)]) {
+    try {
+      if ((await fs.stat(candidate)).isDirectory()) return candidate;
+    } catch {
+      // try the next
+    }
+  }
+  throw new InputError(bucket, `is neither a bucket directory nor a bucket in ${crashes}; list them with ftfuzz triage`);
+}
+
+export function parseRange(text: string | undefined, option: string): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${option} ${text}: expected a number or a range like 2..8`);
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+export const EFFECTS: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
+
+/** Generator knobs shared by `gen` (and later `fuzz`). */
+export function withGenOptions<T>(y: Argv<T>) {
+  return y
+    .option('threads', { type: 'string', describe: 'thread count or range, 2..16 (default 2..8)' })
+    .option('iterations', { type: 'string', describe: 'iterations per thread, number or range (default 20..200)' })
+    .option('objects', { type: 'string', describe: 'shared objects per program (default 1..3)' })
+    .option('effects', { type: 'string', describe: 'effect classes allowed: exact,invariant-only,crash-only (default all)' })
+    .option('kinds', { type: 'string', describe: 'restrict shared object kinds (see `ftfuzz ops`)' })
+    .option('options', { type: 'string', describe: 'all generator options as JSON (as a program header records them)' });
+}
+
+export type GenArgs = { threads?: string; iterations?: string; objects?: string; effects?: string; kinds?: string; options?: string };
+
+export function genOptionsFrom(args: GenArgs): GenOptions {
+  try {
+    return resolveGenOptions(genPartialFrom(args));
+  } catch (error) {
+    throw new UsageError(`generator options: ${(error as Error).message}`);
+  }
+}
+
+/** The generator options a user gave (validated), without the defaults: a campaign's focused programs set the rest. */
+export function genPartialFrom(args: GenArgs): Partial<GenOptions> {
+  let partial: Partial<GenOptions> = {};
+  if (args.options) {
+    try {
+      partial = JSON.parse(args.options) as Partial<GenOptions>;
+    } catch {
+      throw new UsageError(`--options: not valid JSON; pass the object a program header records after "options:"`);
+    }
+  }
+  const threads = parseRange(args.threads, '--threads');
+  const iterations = parseRange(args.iterations, '--iterations');
+  const objects = parseRange(args.objects, '--objects');
+  if (threads) partial.threads = threads;
+  if (iterations) partial.iterations = iterations;
+  if (objects) partial.objects = objects;
+  if (args.effects) {
+    const effects = args.effects.split(',').map((e) => e.trim());
+    for (const e of effects) if (!EFFECTS.includes(e as EffectClass)) throw new UsageError(`--effects: unknown effect class "${e}"; use ${EFFECTS.join(', ')}`);
+    partial.effects = effects as EffectClass[];
+  }
+  if (args.kinds) partial.kinds = args.kinds.split(',').map((k) => k.trim());
+  try {
+    resolveGenOptions(partial);
+  } catch (error) {
+    throw new UsageError(`generator options: ${(error as Error).message}`);
+  }
+  return partial;
+}
+
+export function withTargetOptions<T>(y: Argv<T>) {
+  return y.option('python', {
+    type: 'string',
+    array: true,
+    describe: 'interpreter to use (repeatable); default: newest free-threaded found, else built',
+  });
+}
+
+export function withExecutorOption<T>(y: Argv<T>) {
+  return y.option('executor', { choices: EXECUTORS, default: EXECUTORS[0], describe: 'forkserver: run programs in persistent workers forked from a warmed interpreter, findings confirmed in fresh ones; spawn: a fresh process per run (the reference)' });
+}
+
+/** `--redis URL` and `--fleet-key-file`: the fleet's shared store (fleet/). */
+export function withRedisOptions<T>(y: Argv<T>) {
+  return y
+    .option('redis', { type: 'string', describe: 'a fleet\'s Redis store (redis://[:password@]host:port[/db], rediss:// for TLS) instead of directories' })
+    .option('fleet-key-file', { type: 'string', describe: 'file holding the fleet key (default: $FTFUZZ_FLEET_KEY_FILE, else $FTFUZZ_FLEET_KEY); never pass the key itself' });
+}
+
+export type RedisArgs = { redis?: string; 'fleet-key-file'?: string };
+
+/** Run a directory command on the fleet store (written out to a scratch copy), or on the directories. */
+export async function withRedis<T>(args: RedisArgs, opts: { writeBack: boolean; corpus?: boolean }, fn: (dirs: { crashes?: string; corpus?: string }) => Promise<T>): Promise<T> {
+  if (!args.redis) return fn({});
+  const fleet = await openFleet(args.redis, args['fleet-key-file']);
+  try {
+    const { value, refused } = await withExported(fleet, opts, fn);
+    for (const r of refused) say(`refused: ${r}`);
+    if (refused.length && !process.exitCode) process.exitCode = ExitCode.Refused;
+    return value;
+  } finally {
+    await fleet.close();
+  }
+}
+
+export interface FleetFuzzArgs extends RedisArgs, GenArgs {
+  redis?: string;
+  duration?: string;
+  runs?: number;
+  seed?: string;
+  modes: string;
+  timeout: string;
+  calibrate: boolean;
+  'leak-share': number;
+  'spawn-share': number;
+  'focused-share': number;
+  module?: string;
+  oracles: string;
+  'repro-trials': number;
+  'flaky-below': number;
+  'progress-every': string;
+  'slice-runs': number;
+  slice: string;
+  json?: string;
+}
+
+/** `--timeline FILE`: a bare `--timeline` (yargs gives '') is a usage error, not the current directory. */
+export function timelineArg(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!value.trim()) throw new UsageError('--timeline needs a file path (default: <crashes>/.timeline/<seed>.jsonl)');
+  return value;
+}
+
+/**
+ * Turns SIGINT/SIGTERM into an abort of the returned signal (the command stops, keeping what it found); a
+ * second signal exits at once with 130. Call release() when the command ends.
+ */
+export function onStopSignals(message: string | undefined, log: (line: string) => void): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const stop = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    if (message) log(message);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
+/** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
+export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
+  if (args.module) throw new UsageError('--module with --redis: module mode is not run on a fleet yet; run it locally without --redis');
+  if (args.duration !== undefined && args.runs !== undefined) throw new UsageError('with --redis give one budget: --runs N (program-range slices) or --duration D (time slices)');
+  const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
+  const runs = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
+  selectOracles(args.oracles); // validated here, applied by the workers
+  const shares = { 'leak-share': args['leak-share'], 'spawn-share': args['spawn-share'], 'focused-share': args['focused-share'], 'flaky-below': args['flaky-below'] };
+  for (const [name, v] of Object.entries(shares)) if (!(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${v}: expected a share between 0 and 1`);
+  if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
+  const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
+  const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
+  try {
+    const seed = args.seed ?? randomBytes(4).toString('hex');
+    say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
+    const summary = await runCoordinator({
+      store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, seed, runs, durationMs,
+      sliceRuns: positiveInt(args['slice-runs'], '--slice-runs'), sliceMs: duration(args.slice, '--slice'),
+      plan: {
+        modes: parseModes(args.modes), timeoutMs: duration(args.timeout, '--timeout'), genOptions: genPartialFrom(args), oracles: args.oracles,
+        reproTrials: args['repro-trials'], flakyBelow: args['flaky-below'], leakShare: args['leak-share'], spawnShare: args['spawn-share'],
+        focusedShare: args['focused-share'], calibrate: args.calibrate,
+      },
+      log: say, progressEveryMs: duration(args['progress-every'], '--progress-every'), signal: stopping.signal,
+    });
+    process.stdout.write(`${formatFleetSummary(summary)}\n`);
+    if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(summary, null, 2)}\n`);
+    process.exitCode = summary.refused.length ? ExitCode.Refused : summary.failed.length ? ExitCode.Internal : summary.buckets.length ? ExitCode.Findings : ExitCode.Clean;
+  } finally {
+    stopping.release();
+    await fleet.close();
+  }
+}
