@@ -19,7 +19,7 @@ import { TimelineWriter } from '../store/timeline.js';
 import { ExclusiveGate } from './gate.js';
 import { InputError } from '../errors.js';
 import { FINDING_KINDS } from '../findingKinds.js';
-import { creditOf, Scheduler, type Shape, type Yield } from './schedule.js';
+import { creditOf, Scheduler, type Shape } from './schedule.js';
 import type { GenOptions } from '../generators/scenario.js';
 import { Rng } from '../generators/rng.js';
 import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
@@ -35,7 +35,6 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import { bucketName, CrashStore, evidenceOf, type BucketFamily, type Reproduction } from '../store/crashStore.js';
 import { measureRate } from '../trials/rate.js';
 import { factsOf, familyId, familyOf } from '../trials/family.js';
-import { formatRate } from '../trials/claims.js';
 import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
 
 export interface CampaignOptions {
@@ -513,68 +512,4 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     await timeline.close();
   }
   return final;
-}
-
-function clock(ms: number): string {
-  const secs = Math.floor(ms / 1000);
-  const h = Math.floor(secs / 3600);
-  const mm = String(Math.floor((secs % 3600) / 60)).padStart(h ? 2 : 1, '0');
-  const ss = String(secs % 60).padStart(2, '0');
-  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
-/** One status line: elapsed, executions and rate, findings by kind, distinct buckets. */
-export function formatStats(s: CampaignStats): string {
-  const secs = s.elapsedMs / 1000;
-  const kinds = Object.entries(s.findingsByKind).map(([k, n]) => `${k}:${n}`).join(' ') || 'none';
-  return `${clock(s.elapsedMs)} programs ${s.programs} execs ${s.executions} (${(s.executions / Math.max(secs, 0.001)).toFixed(1)}/s) findings ${kinds} buckets ${s.buckets.length} (new ${s.newBuckets.length}) corpus +${s.corpusAdded}`;
-}
-
-export function formatBucket(b: BucketSummary, crashDir: string): string {
-  const r = b.reproduction;
-  const rate = r ? `reproduces ${formatRate(r)}${r.flaky ? ' (flaky)' : ''}${r.how ? (r.how.besideJobs === 0 ? ', measured alone' : `, measured beside ${r.how.besideJobs} job(s)`) : ''}` : 'rate not measured';
-  return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${b.verdict}, ${rate}\n    ${b.title.slice(0, 160)}`;
-}
-
-/** The end-of-campaign summary for people. */
-export function formatSummary(s: CampaignStats, crashDir: string): string {
-  const out = [
-    `campaign ${s.seed}: ${formatStats(s)}`,
-    `stopped by ${s.stoppedBy}${s.cancelledPrograms ? ` (${s.cancelledPrograms} program(s) in flight dropped)` : ''}; replay it with --seed ${s.seed}`,
-  ];
-  // Families first: a triager counts bugs, not buckets.
-  const fams = s.families ?? [];
-  if (fams.length) {
-    const fresh = fams.filter((f) => f.isNew).length;
-    out.push(`${fams.length} famil${fams.length === 1 ? 'y' : 'ies'} (suspected bugs) hit, ${fresh} new, in ${s.buckets.length} bucket(s) (${s.newBuckets.length} new):`);
-    for (const f of fams) {
-      out.push(`  ${f.id}  ${f.isNew ? 'new  ' : 'known'}  ${f.label.slice(0, 120)}  [${f.buckets.length} bucket(s), ${f.newBuckets} new, ${f.hits} hit(s)${f.unconfirmed ? `, +${f.unconfirmed} unconfirmed` : ''}]`);
-      for (const b of s.newBuckets.filter((nb) => nb.family?.key === f.key)) out.push(`      ${formatBucket(b, crashDir).replace(/\n/g, '\n      ')}`);
-    }
-  }
-  const orphans = s.newBuckets.filter((b) => !b.family || !fams.some((f) => f.key === b.family?.key));
-  if (orphans.length) {
-    out.push(`${orphans.length} new bucket(s) without a family:`);
-    for (const b of orphans) out.push(`  ${formatBucket(b, crashDir).replace(/\n/g, '\n  ')}`);
-  }
-  const old = s.buckets.length - s.newBuckets.length;
-  if (old > 0) out.push(`${old} known bucket(s) hit again (see ftfuzz triage)`);
-  for (const r of s.resources) out.push(`resource ${r.signature.replace(/^resource\|/, '')}: ${r.hits} program(s), e.g. ${r.example} (not a crash bucket)`);
-  for (const w of s.environmentWarnings) out.push(`environment: ${w}`);
-  const unconfirmed = Object.entries(s.unconfirmedByKind).map(([k, n]) => `${k}:${n}`).join(' ');
-  if (unconfirmed) out.push(`seen only in a reused worker, not in fresh retries: ${unconfirmed} (kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
-  if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
-  if (s.slow) out.push(`${s.slow} crawl(s): past the limit but still making progress (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
-  const shapes = Object.entries<Yield>(s.yield.byShape).filter(([, y]) => y.programs > 0);
-  if (shapes.length) out.push(`shapes: ${shapes.map(([k, y]) => `${k} ${y.programs} program(s), ${(y.runMs / 60_000).toFixed(1)} run-min, ${y.findings} finding(s), ${y.newBuckets} new bucket(s)`).join('; ')}`);
-  const kinds = Object.entries<Yield>(s.yield.byKind).sort(([, a], [, b]) => b.newBuckets - a.newBuckets || b.findings - a.findings || b.runMs - a.runMs);
-  if (kinds.length) {
-    const top = kinds.slice(0, 8).map(([k, y]) => `${k} ${y.newBuckets}/${y.findings}/${y.programs}`);
-    out.push(`yield by kind (new buckets/findings/programs), best first: ${top.join(', ')}${kinds.length > 8 ? `, … ${kinds.length - 8} more in --json` : ''}`);
-  }
-  const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
-  const execs = Object.entries(s.byExecutor ?? {});
-  if (execs.length > 1) out.push(`by executor: ${execs.map(([name, y]) => `${name} ${y.programs} programs, ${y.findings} findings, ${y.newBuckets} new buckets in ${(y.runMs / 60_000).toFixed(1)} run-min`).join('; ')}`);
-  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s); ${s.spawnPrograms} in fresh processes`);
-  return out.join('\n');
 }
