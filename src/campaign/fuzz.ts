@@ -6,36 +6,31 @@
 // their programs dropped, so a campaign ends within moments of its budget and keeps everything found.
 // Every target process runs under memory, CPU-time and output caps; a run stopped by one is a resource
 // finding, kept apart from the crash buckets.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
-import { generateModuleProgram, type ModuleSurface } from '../generators/moduleMode.js';
-import { mutateProgram, readScenario } from '../generators/mutators.js';
-import { generateProgram } from '../generators/program.js';
-import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
-import { TimelineWriter } from '../store/timeline.js';
-import { ExclusiveGate } from './gate.js';
 import { InputError } from '../errors.js';
-import { FINDING_KINDS } from '../findingKinds.js';
-import { creditOf, Scheduler, type Shape } from './schedule.js';
-import type { GenOptions } from '../generators/scenario.js';
+import type { ModuleSurface } from '../generators/moduleMode.js';
 import { Rng } from '../generators/rng.js';
-import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
-import { applyOracles, selectOracles, type Oracle } from '../oracles/index.js';
+import { eligibleKinds, resolveGenOptions, type GenOptions } from '../generators/scenario.js';
+import { selectOracles, type Oracle } from '../oracles/index.js';
 import { TimeoutCalibrator } from '../runtime/calibration.js';
-import { mapConcurrent } from '../runtime/matrix.js';
-import { formatStackFile } from '../runtime/nativeStacks.js';
-import { isTsan } from '../runtime/tsan.js';
-import { createExecutor } from '../runtime/forkServerExecutor.js';
 import type { Executor } from '../runtime/executor.js';
+import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
-import { writeFileAtomic } from '../atomicWrite.js';
-import { bucketName, CrashStore, evidenceOf, type BucketFamily, type Reproduction } from '../store/crashStore.js';
+import { mapConcurrent } from '../runtime/matrix.js';
+import { isTsan } from '../runtime/tsan.js';
+import { CrashStore, type Reproduction } from '../store/crashStore.js';
+import { TimelineWriter } from '../store/timeline.js';
 import { measureRate } from '../trials/rate.js';
-import { factsOf, familyId, familyOf } from '../trials/family.js';
-import type { Finding, FindingKind, GilMode, RunResult, Target } from '../types.js';
+import type { GilMode, RunResult, Target } from '../types.js';
+import { CampaignCorpus } from './corpus.js';
+import { ExclusiveGate } from './gate.js';
+import { judgeProgram } from './judge.js';
+import { ProgramPlan } from './plan.js';
+import { evidenceRun, Recorder } from './recorder.js';
+import { Scheduler } from './schedule.js';
 
 export interface CampaignOptions {
   targets: Target[];
@@ -97,80 +92,30 @@ export interface CampaignOptions {
 import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
 export type { BucketSummary, CampaignFamily, CampaignStats };
 
-/** The leak harness a share of campaign programs runs with (`--leak-share`). */
-const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };
-
-/** Re-runs per mode of a program whose lost write or differential lacks evidence (oracle EVIDENCE_RUNS). */
-const EVIDENCE_RERUNS = 3;
-
-
-async function loadCorpus(dir: string): Promise<{ file: string; source: string }[]> {
-  let names: string[] = [];
-  try {
-    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.py') && !n.startsWith('.')).sort();
-  } catch {
-    return [];
-  }
-  const out: { file: string; source: string }[] = [];
-  for (const n of names) {
-    const file = path.join(dir, n);
-    try {
-      out.push({ file, source: await fs.readFile(file, 'utf8') });
-    } catch {
-      // unreadable corpus file: `ftfuzz replay` names it; a campaign just does not use it
-    }
-  }
-  return out;
-}
-
-/** What the campaign runs: a program's source, where it came from, and the features corpus novelty counts. */
-interface Candidate {
-  source: string;
-  origin: Record<string, unknown>;
-  features: string[];
-  mutated: boolean;
-  shape: Shape;
-  /** The kinds and ops its yield is credited to. */
-  credit: { kinds: string[]; ops: string[] };
-}
-
-/** faulthandler's thread stacks in a run's stderr (what stack.txt keeps beside the C stacks). */
-function pythonStacksOf(stderr: string): string {
-  const lines = stderr.split('\n');
-  const start = lines.findIndex((l) => /^(Fatal Python error|Current thread|Thread 0x|Stack \(most recent)/.test(l));
-  return start >= 0 ? lines.slice(start).join('\n') : '';
+/** A campaign's figures before its first program. */
+function emptyStats(o: CampaignOptions, limits: ResourceLimits, scheduler: Scheduler): CampaignStats {
+  return {
+    seed: o.seed, elapsedMs: 0, programs: 0, executions: 0, findingsByKind: {}, buckets: [], families: [], newBuckets: [], resources: [],
+    corpusAdded: 0, mutated: 0, cancelledPrograms: 0, unconfirmedByKind: {}, promoted: 0, slow: 0, timeoutWallMs: 0, runWallMs: 0,
+    medianLimitMs: 0, calibrated: o.calibrate !== false, timeoutRuns: 0, leakPrograms: 0, spawnPrograms: 0, byExecutor: {}, verdicts: {},
+    environmentWarnings: [], limits, stoppedBy: 'running', yield: scheduler.yields(),
+  };
 }
 
 /**
- * The run that best shows a finding: for a crash or hang, a run that alone yields the same signature (so
- * the bucket's stack.txt is the stack that signed it); else one of its target and mode, preferring the one
- * that ended oddest.
+ * A campaign: programs from the plan, judged on the targets, their findings recorded, their yield fed back
+ * to the scheduler, and those with new behaviour kept in the corpus, until the budget ends.
  */
-function evidenceRun(f: Finding, runs: readonly RunResult[], oracles?: readonly Oracle[]): RunResult | undefined {
-  if (oracles && FINDING_KINDS[f.kind].stacks === 'gdb') {
-    const own = oracles.filter((o) => o.name === f.oracle);
-    const signed = runs.find((r) => r.termination.kind !== 'exit' && applyOracles(own, [r]).some((g) => g.signature === f.signature));
-    if (signed) return signed;
-  }
-  return runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path) && r.termination.kind !== 'exit') ??
-    runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path)) ??
-    runs[0];
-}
-
 export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   if (o.durationMs === undefined && o.maxPrograms === undefined) throw new RangeError('a campaign needs --duration or --runs');
   const started = performance.now();
   const store = new CrashStore(o.crashDir);
-  const resourceStore = new CrashStore(o.resourceDir ?? path.join(o.crashDir, '.resource'));
-  const slowStore = new CrashStore(path.join(o.crashDir, '.slow'));
-  const unconfirmedStore = new CrashStore(path.join(o.crashDir, '.unconfirmed'));
   const calibrator = o.calibrate === false ? undefined : new TimeoutCalibrator(o.timeoutMs);
   const oracles = o.oracles ?? selectOracles('all');
   const limitSample: number[] = [];
   const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
   const reproTrials = o.reproTrials ?? 10;
   const gate = new ExclusiveGate();
-  const flakyBelow = o.flakyBelow ?? 0.5;
   // Opened before the work directory, executors and tickers exist: a bad path fails the campaign at once
   // (it once printed the error, then ticked "programs 0" forever with the tickers and fork server alive).
   const timeline = o.timelineFile ? new TimelineWriter(o.timelineFile) : undefined;
@@ -180,83 +125,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
   const executor = o.executor ?? createExecutor();
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
-  const corpus = await loadCorpus(o.corpusDir);
-  // Parents for mutation: corpus programs that carry a scenario; a malformed header skips that file.
-  const parents = o.module
-    ? []
-    : corpus.flatMap((c) => {
-        try {
-          const read = readScenario(c.source, c.file);
-          return read ? [read] : [];
-        } catch {
-          return [];
-        }
-      });
-  const seenContent = new Set(corpus.map((c) => createHash('sha256').update(c.source).digest('hex')));
-  // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
-  const seenFeatures = new Set<string>(parents.flatMap((p) => p.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op))));
+  const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
   // Feedback: focused programs on the kinds that yield (schedule.ts).
   const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? 0.5, cores: os.availableParallelism() });
-  const stats: CampaignStats = {
-    seed: o.seed,
-    elapsedMs: 0,
-    programs: 0,
-    executions: 0,
-    findingsByKind: {},
-    buckets: [],
-    families: [],
-    newBuckets: [],
-    resources: [],
-    corpusAdded: 0,
-    mutated: 0,
-    cancelledPrograms: 0,
-    unconfirmedByKind: {},
-    promoted: 0,
-    slow: 0,
-    timeoutWallMs: 0,
-    runWallMs: 0,
-    medianLimitMs: 0,
-    calibrated: o.calibrate !== false,
-    timeoutRuns: 0,
-    leakPrograms: 0,
-    spawnPrograms: 0,
-    byExecutor: {},
-    verdicts: {},
-    environmentWarnings: [],
-    limits,
-    stoppedBy: 'running',
-    yield: scheduler.yields(),
-  };
-  const buckets = new Set<string>();
-  // Families the store held before this campaign (a bucket of an older store without one: its own signature).
-  const familiesBefore = new Set((await store.list()).buckets.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined));
-  const families = new Map<string, CampaignFamily>();
-  const countFamily = (family: BucketFamily | undefined, kind: FindingKind, bucket: string | null, isNewBucket: boolean) => {
-    if (!family) return;
-    let row = families.get(family.key);
-    if (!row) {
-      row = { id: familyId(family.key), key: family.key, label: family.label, kind, buckets: [], newBuckets: 0, isNew: !familiesBefore.has(family.key), hits: 0, unconfirmed: 0 };
-      families.set(family.key, row);
-    }
-    if (bucket === null) {
-      row.unconfirmed += 1;
-      return;
-    }
-    row.hits += 1;
-    if (!row.buckets.includes(bucket)) row.buckets.push(bucket);
-    if (isNewBucket) row.newBuckets += 1;
-  };
-  const snapshot = (): CampaignStats => {
-    stats.elapsedMs = performance.now() - started;
-    const sorted = [...limitSample].sort((a, b) => a - b);
-    stats.medianLimitMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
-    stats.buckets = [...buckets].sort();
-    stats.families = [...families.values()].filter((f) => f.buckets.length > 0).sort((a, b) => b.hits - a.hits || a.id.localeCompare(b.id));
-    stats.yield = scheduler.yields();
-    return structuredClone(stats);
-  };
-  const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
-  const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
+  const plan = new ProgramPlan(o, corpus, scheduler);
+  const stats = emptyStats(o, limits, scheduler);
 
   // One signal for everything in flight: the caller's, or the deadline.
   const deadline = new AbortController();
@@ -268,127 +141,60 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   let next = first;
   const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= first + o.maxPrograms);
 
-  const makeProgram = (index: number): Candidate => {
-    const rng = new Rng(`${o.seed}:program:${index}`);
-    if (o.module) {
-      // Module mode gets the leak harness on the same share of programs (a C extension's leak is a
-      // module-mode bug first).
-      const leak = rng.bool(o.leakShare ?? 0.1);
-      if (leak) stats.leakPrograms += 1;
-      const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? LEAK_ROUNDS : {});
-      return {
-        source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false,
-        shape: 'broad', credit: { kinds: [o.module.module], ops: program.calls },
-      };
-    }
-    const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
-    // A share of fresh programs runs the leak harness (several rounds in one process), so the leak
-    // oracle is not inert in a default campaign; a choice of the campaign seed, recorded in the header.
-    const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? 0.1);
-    const plan = parent ? null : scheduler.plan(rng.fork('shape'), o.genOptions ?? {});
-    const program = parent
-      ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)
-      : generateProgram(`${o.seed}-${index}`, leak ? { ...plan?.options, ...LEAK_ROUNDS } : plan?.options);
-    if (leak) stats.leakPrograms += 1;
-    return {
-      source: program.source,
-      origin: { generator: program.meta.generator, seed: program.meta.seed, mutations: program.meta.mutations, campaignSeed: o.seed },
-      features: program.meta.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op)),
-      mutated: parent !== null,
-      shape: parent ? 'mutated' : (plan?.shape ?? 'broad'),
-      credit: creditOf(program.meta.scenario),
-    };
-  };
-
-  const keep = async (program: Candidate) => {
-    const digest = createHash('sha256').update(program.source).digest('hex');
-    if (seenContent.has(digest)) return;
-    seenContent.add(digest);
-    await writeFileAtomic(path.join(o.corpusDir, `${digest.slice(0, 16)}.py`), program.source);
-    stats.corpusAdded += 1;
-    // Kept programs are parents for mutation in this same campaign, not only in the next one.
-    if (!o.module) {
-      const read = readScenario(program.source, path.join(o.corpusDir, `${digest.slice(0, 16)}.py`));
-      if (read) parents.push(read);
-    }
-  };
-
   /** Re-run a new bucket's repro.py and record how often the same bug shows. */
   const measure = async (bucket: string, target: Target): Promise<Reproduction | undefined> => {
     const meta = reproTrials > 0 ? await store.read(bucket) : null;
     if (!meta) return undefined;
-    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow, besideJobs: 0 };
+    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? 0.5, besideJobs: 0 };
     // With the other jobs paused (gate.ts): the rate a maintainer running repro.py alone will see.
     // Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
     return gate.withExclusive(async () => (await measureRate(store, bucket, meta, target, settings)).reproduction);
   };
+  const recorder = new Recorder(
+    {
+      store,
+      resourceStore: new CrashStore(o.resourceDir ?? path.join(o.crashDir, '.resource')),
+      slowStore: new CrashStore(path.join(o.crashDir, '.slow')),
+      unconfirmedStore: new CrashStore(path.join(o.crashDir, '.unconfirmed')),
+    },
+    stats,
+    // Families the store held before this campaign (a bucket of an older store without one: its own signature).
+    new Set((await store.list()).buckets.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined)),
+    measure,
+    o.onBucket,
+  );
 
-  const recordInput = (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target) => {
-    const stacks =
-      FINDING_KINDS[finding.kind].stacks === 'tsan'
-        ? `# ThreadSanitizer report (both access stacks), ${target.label}\n${finding.details}\n`
-        : run && (run.native || FINDING_KINDS[finding.kind].stacks === 'gdb')
-          ? formatStackFile(run.native, pythonStacksOf(run.stderrTail))
-          : undefined;
-    const evidence = run ? evidenceOf(run) : undefined;
-    return {
-      finding,
-      source: program.source,
-      target,
-      stderrTail: run?.stderrTail ?? '',
-      stacks,
-      timeoutMs: run?.timeoutMs,
-      signatureFormat: SIGNATURE_FORMAT,
-      evidence,
-      // Computed from exactly what the bucket keeps, so that `triage` re-grouping a store agrees with it.
-      family: familyOf(factsOf(finding, { evidence, stackText: stacks, source: program.source })),
-      origin: program.origin,
-    };
+  const snapshot = (): CampaignStats => {
+    stats.elapsedMs = performance.now() - started;
+    const sorted = [...limitSample].sort((a, b) => a - b);
+    stats.medianLimitMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    stats.buckets = [...recorder.buckets].sort();
+    stats.families = recorder.familyRows();
+    stats.yield = scheduler.yields();
+    return structuredClone(stats);
   };
-
-  const record = async (finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> => {
-    stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
-    // Generated programs cannot deadlock or spin by construction: a hang of theirs is the runtime's.
-    // (Not a deadlock on the program's own Python-level waits: that one has no C culprit frames.)
-    if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
-    const input = recordInput(finding, program, run, target);
-    const where = FINDING_KINDS[finding.kind].store;
-    if (where === 'slow') {
-      stats.slow += 1;
-      await slowStore.record(input);
-      return false;
+  const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
+  const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
+  const account = (runs: readonly RunResult[]) => {
+    stats.executions += runs.length;
+    for (const r of runs) {
+      stats.runWallMs += r.durationMs;
+      if (r.termination.kind === 'timeout') {
+        stats.timeoutWallMs += r.durationMs;
+        stats.timeoutRuns += 1;
+      }
+      if (r.timeoutMs !== undefined && limitSample.length < 100_000) limitSample.push(r.timeoutMs);
     }
-    if (where === 'resource') {
-      const { bucket } = await resourceStore.record(input);
-      const known = stats.resources.find((r) => r.signature === finding.signature);
-      if (known) known.hits += 1;
-      else stats.resources.push({ signature: finding.signature, hits: 1, example: path.join(resourceStore.root, bucket) });
-      return false;
-    }
-    if (where === 'warning') {
-      if (!stats.environmentWarnings.includes(finding.title)) stats.environmentWarnings.push(finding.title);
-      return false;
-    }
-    const { bucket, isNew, meta } = await store.record(input);
-    buckets.add(bucket);
-    countFamily(meta.family, finding.kind, bucket, isNew);
-    if (!isNew) return false;
-    const family = meta.family ? { id: familyId(meta.family.key), key: meta.family.key, label: meta.family.label } : undefined;
-    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, ...(family ? { family } : {}), interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
-    stats.verdicts[finding.verdict] = (stats.verdicts[finding.verdict] ?? 0) + 1;
-    stats.newBuckets.push(summary);
-    o.onBucket?.({ ...summary });
-    summary.reproduction = await measure(bucket, target);
-    if (summary.reproduction) o.onBucket?.({ ...summary });
-    return true;
   };
+  const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once.
     await mapConcurrent(Array.from({ length: Math.max(1, o.jobs) }, (_, w) => w), o.jobs, async () => {
       while (!outOfBudget()) {
         const index = next++;
-        const program = makeProgram(index);
+        const program = plan.program(index);
+        if (program.leak) stats.leakPrograms += 1;
         const file = path.join(work, `prog-${index}.py`);
         await fs.writeFile(file, program.source);
         // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
@@ -398,81 +204,24 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
           gate.withShared(() =>
             checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh }),
           );
-        const account = (runs: readonly RunResult[]) => {
-          stats.executions += runs.length;
-          for (const r of runs) {
-            stats.runWallMs += r.durationMs;
-            if (r.termination.kind === 'timeout') {
-              stats.timeoutWallMs += r.durationMs;
-              stats.timeoutRuns += 1;
-            }
-            if (r.timeoutMs !== undefined && limitSample.length < 100_000) limitSample.push(r.timeoutMs);
-          }
-        };
-        const result = await check();
-        if (result.cancelled) {
+        const judged = await judgeProgram({ check, account, oracles, signal: deadline.signal, unconfirmedRetries: o.unconfirmedRetries ?? 3 });
+        if (!judged) {
           await fs.rm(file, { force: true });
           stats.cancelledPrograms += 1;
           break;
         }
         stats.programs += 1;
         if (program.mutated) stats.mutated += 1;
-        account(result.runs);
-        account(result.unconfirmed?.runs ?? []);
-        let findings = result.findings;
-        let runs = result.runs;
-        // A lost write or differential from one run per mode is no evidence either way: run it again
-        // (EVIDENCE_RERUNS per mode) and judge on all the runs together.
-        const rejudged = (f: Finding) => FINDING_KINDS[f.kind].judgedOnReruns;
-        if (findings.some((f) => rejudged(f) && f.verdict !== 'runtime-bug') && !deadline.signal.aborted) {
-          const again = await check({ runs: EVIDENCE_RERUNS });
-          if (!again.cancelled) {
-            account(again.runs);
-            runs = [...runs, ...again.runs];
-            const judged = applyOracles(oracles, runs);
-            findings = [...findings.filter((f) => !rejudged(f)), ...judged.filter(rejudged)];
-          }
-        }
-        // Seen only in a reused worker: retried on fresh ones a few times more; promoted when it shows,
-        // else kept in <crashes>/.unconfirmed (never silently dropped).
-        for (const f of result.unconfirmed?.notAgain ?? []) {
-          let shown: Finding | undefined;
-          let evidence: RunResult | undefined;
-          for (let i = 0; i < (o.unconfirmedRetries ?? 3) && !shown && !deadline.signal.aborted; i++) {
-            const retry = await check({ fresh: true });
-            if (retry.cancelled) break;
-            account(retry.runs);
-            shown = retry.findings.find((g) => g.signature === f.signature);
-            if (shown) evidence = evidenceRun(shown, retry.runs, oracles);
-          }
-          if (shown) {
-            stats.promoted += 1;
-            findings = [...findings.filter((g) => g.signature !== shown.signature), shown];
-            runs = [...runs, ...(evidence ? [evidence] : [])];
-            continue;
-          }
-          stats.unconfirmedByKind[f.kind] = (stats.unconfirmedByKind[f.kind] ?? 0) + 1;
-          const firstRun = evidenceRun(f, result.unconfirmed?.runs ?? [], oracles);
-          const target = o.targets.find((t) => t.path === firstRun?.target.path) ?? o.targets[0];
-          // A bug that already has its bucket is known: an unconfirmed sighting of it is no news.
-          const known = (await store.read(bucketName(f)).catch(() => null)) !== null;
-          if (!target || f.kind === 'resource' || f.kind === 'mode-mismatch') continue;
-          const input = recordInput(f, program, firstRun, target);
-          // A sighting of a family already stored (before or during this campaign) counts for that family.
-          if (familiesBefore.has(input.family.key) || families.has(input.family.key)) countFamily(input.family, f.kind, null, false);
-          if (!known) await unconfirmedStore.record(input);
-        }
-        let newBehaviour = false;
+        stats.promoted += judged.promoted;
+        const { findings, runs } = judged;
+        for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
         let newBuckets = 0;
         for (const f of findings) {
           // The program file is still on disk here: re-signing a run reads its op from it (a crash signature
           // names the op), and a run that signs the finding is what stack.txt and evidence.json must keep.
           const run = evidenceRun(f, runs, oracles);
-          const target = o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
-          if (target && (await record(f, program, run, target))) {
-            newBehaviour = true;
-            newBuckets += 1;
-          }
+          const target = targetOf(run);
+          if (target && (await recorder.record(f, program, run, target))) newBuckets += 1;
         }
         await fs.rm(file, { force: true });
         const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
@@ -485,15 +234,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
         byExec.runMs += runMs;
         byExec.findings += findings.length;
         byExec.newBuckets += newBuckets;
+        // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
         const features = [
           ...program.features,
           ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
         ];
-        if (features.some((f) => !seenFeatures.has(f))) {
-          for (const f of features) seenFeatures.add(f);
-          newBehaviour = true;
-        }
-        if (newBehaviour) await keep(program);
+        const novel = corpus.novel(features);
+        if ((newBuckets > 0 || novel) && (await corpus.keep(program.source))) stats.corpusAdded += 1;
       }
     });
   } finally {

@@ -122,6 +122,16 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** Runs the programs of every slice (one fork server for the worker's life, as a local campaign has). */
   executor?: Executor;
+  /**
+   * Verified corpus sources by digest, and bucket metas by name, kept across the slices one worker runs
+   * (runWorker makes one per worker: never shared between workers or Redis prefixes in one process).
+   */
+  caches?: WorkerCaches;
+}
+
+export interface WorkerCaches {
+  corpus: Map<string, string>;
+  metas: Map<string, BucketMeta>;
 }
 
 /** Run one slice into a scratch directory and commit it. */
@@ -145,12 +155,13 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
     await fs.mkdir(corpusDir, { recursive: true });
     // The store's buckets as stubs (meta only, no hits): hits on them count for the slice, and the
     // campaign does not re-measure a bug the fleet already has.
-    const known = await o.store.bucketMetas(metaCache);
+    const caches: WorkerCaches = o.caches ?? { corpus: new Map<string, string>(), metas: new Map<string, BucketMeta>() };
+    const known = await o.store.bucketMetas(caches.metas);
     for (const [name, meta] of known) {
       await writeFileAtomic(path.join(crashDir, name, 'meta.json'), `${JSON.stringify({ ...meta, hits: 0 }, null, 2)}\n`);
       await writeFileAtomic(path.join(crashDir, name, STUB), '');
     }
-    const { entries, errors } = await o.store.corpusEntries(payload.corpusUpTo, corpusCache);
+    const { entries, errors } = await o.store.corpusEntries(payload.corpusUpTo, caches.corpus);
     for (const e of errors) o.log(`slice ${source}: ${e}`);
     const snapshot = new Set<string>();
     for (const e of entries) {
@@ -207,9 +218,6 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
   }
 }
 
-/** Verified corpus sources by digest, and bucket metas by name, kept across the slices one worker runs. */
-const corpusCache = new Map<string, string>();
-const metaCache = new Map<string, BucketMeta>();
 
 /** `ftfuzz worker`: take slices from the queue until closed (or maxSlices, or idle). */
 export async function runWorker(o: WorkerOptions): Promise<{ slices: number; refused: number }> {
@@ -221,7 +229,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
   const done = new Promise<void>((r) => (resolveDone = r));
   const lockDuration = o.lockMs ?? 30_000;
   const executor = o.executor ?? createExecutor();
-  const slice = { ...o, executor };
+  const slice = { ...o, executor, caches: o.caches ?? { corpus: new Map<string, string>(), metas: new Map<string, BucketMeta>() } };
   const take = async (job: Job, payload: SlicePayload, source: string) => {
     if (await o.store.sliceDone(payload.campaign, String(payload.slice))) {
       o.log(`slice ${source}: committed already by another run; skipped`);

@@ -8,6 +8,9 @@ import type { ResourceLimits } from './limits.js';
 
 export type { ResourceLimits } from './limits.js';
 
+/** Total stdout+stderr bytes after which a child is killed and a resource termination recorded (both executors). */
+export const OUTPUT_CAP_BYTES = 64 * 1024 * 1024;
+
 export interface ExecRequest {
   program: ProgramRef;
   target: Target;
@@ -18,8 +21,6 @@ export interface ExecRequest {
   env?: Record<string, string>;
   /** Bytes of stdout/stderr kept (the tail). */
   tailBytes?: number;
-  /** Total stdout+stderr bytes after which the child is killed and a resource termination recorded. */
-  outputCapBytes?: number;
   /** Memory and CPU caps of the child; exceeding one ends the run as a `resource` termination. */
   limits?: ResourceLimits;
   /** Kills the child when it fires; the run ends as `cancelled`. */

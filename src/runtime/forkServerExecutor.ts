@@ -18,7 +18,7 @@ import { KINDS, KNOB_OPS, OPS } from '../generators/ops.js';
 import { PRELUDE_IMPORTS } from '../generators/program.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
-import { runResult, type ExecRequest, type Executor } from './executor.js';
+import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
 import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
 import { applyReport } from './protocol.js';
 import { isTsan } from './tsan.js';
@@ -228,7 +228,7 @@ export class ForkServerExecutor implements Executor {
     const cwd = `${base}.d`;
     await fs.mkdir(cwd);
     let native: RunResult['native'];
-    const outputCap = request.outputCapBytes ?? 64 * 1024 * 1024;
+    const outputCap = OUTPUT_CAP_BYTES;
     const started = performance.now();
     let reused = false;
     let workerPid: number | undefined;

@@ -8,7 +8,7 @@ import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
 import { crashEvidence, discardCore, launcher, sampleHungRun } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { modeEnv } from '../reproduce.js';
-import { runResult, type ExecRequest, type Executor } from './executor.js';
+import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
 import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
 import { applyLine, emptyRunFields } from './protocol.js';
 import { exceptionsFromStderr } from './tracebacks.js';
@@ -102,7 +102,7 @@ export class SpawnExecutor implements Executor {
           // already gone
         }
       };
-      const outputCap = request.outputCapBytes ?? 64 * 1024 * 1024;
+      const outputCap = OUTPUT_CAP_BYTES;
       const onOutput = (buffer: TailBuffer) => (chunk: Buffer) => {
         buffer.push(chunk);
         if (termination === null && stdout.total + stderr.total > outputCap) {

@@ -1,0 +1,79 @@
+// The campaign's corpus: programs that showed new behaviour, kept as files, and the parents mutation
+// draws from. Novelty is a feature (an op, a module call, an exception kind) no kept program had yet.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomicWrite.js';
+import { readScenario } from '../generators/mutators.js';
+
+/** A corpus program mutation can start from: its scenario, options and seed (mutators.ts readScenario). */
+export type Parent = NonNullable<ReturnType<typeof readScenario>>;
+
+async function loadCorpus(dir: string): Promise<{ file: string; source: string }[]> {
+  let names: string[] = [];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.py') && !n.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+  const out: { file: string; source: string }[] = [];
+  for (const n of names) {
+    const file = path.join(dir, n);
+    try {
+      out.push({ file, source: await fs.readFile(file, 'utf8') });
+    } catch {
+      // unreadable corpus file: `ftfuzz replay` names it; a campaign just does not use it
+    }
+  }
+  return out;
+}
+
+export class CampaignCorpus {
+  private constructor(
+    readonly dir: string,
+    /** Parents for mutation (none in module mode), growing as the campaign keeps programs. */
+    readonly parents: Parent[],
+    private readonly seenContent: Set<string>,
+    private readonly seenFeatures: Set<string>,
+    private readonly moduleMode: boolean,
+  ) {}
+
+  static async load(dir: string, moduleMode: boolean): Promise<CampaignCorpus> {
+    const corpus = await loadCorpus(dir);
+    // Parents: corpus programs that carry a scenario; a malformed header skips that file.
+    const parents = moduleMode
+      ? []
+      : corpus.flatMap((c) => {
+          try {
+            const read = readScenario(c.source, c.file);
+            return read ? [read] : [];
+          } catch {
+            return [];
+          }
+        });
+    const seenContent = new Set(corpus.map((c) => createHash('sha256').update(c.source).digest('hex')));
+    const seenFeatures = new Set<string>(parents.flatMap((p) => p.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op))));
+    return new CampaignCorpus(dir, parents, seenContent, seenFeatures, moduleMode);
+  }
+
+  /** Whether any of these features is new; all of them are seen afterwards. */
+  novel(features: readonly string[]): boolean {
+    if (features.every((f) => this.seenFeatures.has(f))) return false;
+    for (const f of features) this.seenFeatures.add(f);
+    return true;
+  }
+
+  /** Keep a program (once per content); it is a parent for mutation in this same campaign. True when written. */
+  async keep(source: string): Promise<boolean> {
+    const digest = createHash('sha256').update(source).digest('hex');
+    if (this.seenContent.has(digest)) return false;
+    this.seenContent.add(digest);
+    const file = path.join(this.dir, `${digest.slice(0, 16)}.py`);
+    await writeFileAtomic(file, source);
+    if (!this.moduleMode) {
+      const read = readScenario(source, file);
+      if (read) this.parents.push(read);
+    }
+    return true;
+  }
+}

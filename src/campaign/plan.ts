@@ -1,0 +1,75 @@
+// What the campaign runs next: program i of a seed, generated (broad or focused, as the scheduler plans),
+// mutated from a corpus parent, or a module-mode program. The same seed and index give the same program
+// while the corpus is the same.
+import { generateModuleProgram, type ModuleSurface } from '../generators/moduleMode.js';
+import { mutateProgram } from '../generators/mutators.js';
+import { generateProgram } from '../generators/program.js';
+import { Rng } from '../generators/rng.js';
+import type { GenOptions } from '../generators/scenario.js';
+import type { CampaignCorpus } from './corpus.js';
+import { creditOf, type Scheduler, type Shape } from './schedule.js';
+
+/** The leak harness a share of campaign programs runs with (`--leak-share`). */
+const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };
+
+/** What the campaign runs: a program's source, where it came from, and the features corpus novelty counts. */
+export interface Candidate {
+  source: string;
+  origin: Record<string, unknown>;
+  features: string[];
+  mutated: boolean;
+  shape: Shape;
+  /** The kinds and ops its yield is credited to. */
+  credit: { kinds: string[]; ops: string[] };
+  /** Runs with the leak harness (several rounds in one process). */
+  leak: boolean;
+}
+
+export interface PlanOptions {
+  seed: string;
+  module?: ModuleSurface;
+  genOptions?: Partial<GenOptions>;
+  mutateShare?: number;
+  leakShare?: number;
+}
+
+export class ProgramPlan {
+  constructor(
+    private readonly o: PlanOptions,
+    private readonly corpus: CampaignCorpus,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  program(index: number): Candidate {
+    const o = this.o;
+    const rng = new Rng(`${o.seed}:program:${index}`);
+    if (o.module) {
+      // Module mode gets the leak harness on the same share of programs (a C extension's leak is a
+      // module-mode bug first).
+      const leak = rng.bool(o.leakShare ?? 0.1);
+      const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? LEAK_ROUNDS : {});
+      return {
+        source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false,
+        shape: 'broad', credit: { kinds: [o.module.module], ops: program.calls }, leak,
+      };
+    }
+    const parents = this.corpus.parents;
+    const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
+    // A share of fresh programs runs the leak harness (several rounds in one process), so the leak
+    // oracle is not inert in a default campaign; a choice of the campaign seed, recorded in the header.
+    const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? 0.1);
+    const plan = parent ? null : this.scheduler.plan(rng.fork('shape'), o.genOptions ?? {});
+    const program = parent
+      ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)
+      : generateProgram(`${o.seed}-${index}`, leak ? { ...plan?.options, ...LEAK_ROUNDS } : plan?.options);
+    return {
+      source: program.source,
+      origin: { generator: program.meta.generator, seed: program.meta.seed, mutations: program.meta.mutations, campaignSeed: o.seed },
+      features: program.meta.scenario.threadOps.flatMap((t) => t.ops.map((i) => i.op)),
+      mutated: parent !== null,
+      shape: parent ? 'mutated' : (plan?.shape ?? 'broad'),
+      credit: creditOf(program.meta.scenario),
+      leak,
+    };
+  }
+}

@@ -1,0 +1,157 @@
+// What the campaign keeps of a finding: a bucket (with its stacks, evidence and family), a crawl, a
+// resource finding, an environment warning, or an unconfirmed sighting; the families this campaign hit;
+// and, for a new bucket, its reproduction rate measured with the other jobs paused.
+import path from 'node:path';
+import { FINDING_KINDS } from '../findingKinds.js';
+import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
+import { applyOracles, type Oracle } from '../oracles/index.js';
+import { formatStackFile } from '../runtime/nativeStacks.js';
+import { bucketName, evidenceOf, type BucketFamily, type CrashStore, type RecordInput, type Reproduction } from '../store/crashStore.js';
+import { factsOf, familyId, familyOf } from '../trials/family.js';
+import type { Finding, FindingKind, RunResult, Target } from '../types.js';
+import type { Candidate } from './plan.js';
+import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
+
+/** faulthandler's thread stacks in a run's stderr (what stack.txt keeps beside the C stacks). */
+function pythonStacksOf(stderr: string): string {
+  const lines = stderr.split('\n');
+  const start = lines.findIndex((l) => /^(Fatal Python error|Current thread|Thread 0x|Stack \(most recent)/.test(l));
+  return start >= 0 ? lines.slice(start).join('\n') : '';
+}
+
+/**
+ * The run that best shows a finding: for a crash or hang, a run that alone yields the same signature (so
+ * the bucket's stack.txt is the stack that signed it); else one of its target and mode, preferring the one
+ * that ended oddest.
+ */
+export function evidenceRun(f: Finding, runs: readonly RunResult[], oracles?: readonly Oracle[]): RunResult | undefined {
+  if (oracles && FINDING_KINDS[f.kind].stacks === 'gdb') {
+    const own = oracles.filter((o) => o.name === f.oracle);
+    const signed = runs.find((r) => r.termination.kind !== 'exit' && applyOracles(own, [r]).some((g) => g.signature === f.signature));
+    if (signed) return signed;
+  }
+  return runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path) && r.termination.kind !== 'exit') ??
+    runs.find((r) => f.modes.includes(r.modeRequested) && f.targets.some((t) => t.path === r.target.path)) ??
+    runs[0];
+}
+
+export interface RecorderStores {
+  store: CrashStore;
+  resourceStore: CrashStore;
+  slowStore: CrashStore;
+  unconfirmedStore: CrashStore;
+}
+
+export class Recorder {
+  /** Distinct buckets this campaign hit. */
+  readonly buckets = new Set<string>();
+  private readonly families = new Map<string, CampaignFamily>();
+
+  constructor(
+    private readonly stores: RecorderStores,
+    private readonly stats: CampaignStats,
+    /** Families the store held before this campaign (a bucket of an older store without one: its own signature). */
+    private readonly familiesBefore: ReadonlySet<string>,
+    /** Measures a new bucket's rate (undefined when skipped or cancelled). */
+    private readonly measure: (bucket: string, target: Target) => Promise<Reproduction | undefined>,
+    private readonly onBucket?: (bucket: BucketSummary) => void,
+  ) {}
+
+  /** The families hit, most hits first. */
+  familyRows(): CampaignFamily[] {
+    return [...this.families.values()].filter((f) => f.buckets.length > 0).sort((a, b) => b.hits - a.hits || a.id.localeCompare(b.id));
+  }
+
+  private countFamily(family: BucketFamily | undefined, kind: FindingKind, bucket: string | null, isNewBucket: boolean): void {
+    if (!family) return;
+    let row = this.families.get(family.key);
+    if (!row) {
+      row = { id: familyId(family.key), key: family.key, label: family.label, kind, buckets: [], newBuckets: 0, isNew: !this.familiesBefore.has(family.key), hits: 0, unconfirmed: 0 };
+      this.families.set(family.key, row);
+    }
+    if (bucket === null) {
+      row.unconfirmed += 1;
+      return;
+    }
+    row.hits += 1;
+    if (!row.buckets.includes(bucket)) row.buckets.push(bucket);
+    if (isNewBucket) row.newBuckets += 1;
+  }
+
+  private input(finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): RecordInput & { family: BucketFamily } {
+    const stacks =
+      FINDING_KINDS[finding.kind].stacks === 'tsan'
+        ? `# ThreadSanitizer report (both access stacks), ${target.label}\n${finding.details}\n`
+        : run && (run.native || FINDING_KINDS[finding.kind].stacks === 'gdb')
+          ? formatStackFile(run.native, pythonStacksOf(run.stderrTail))
+          : undefined;
+    const evidence = run ? evidenceOf(run) : undefined;
+    return {
+      finding,
+      source: program.source,
+      target,
+      stderrTail: run?.stderrTail ?? '',
+      stacks,
+      timeoutMs: run?.timeoutMs,
+      signatureFormat: SIGNATURE_FORMAT,
+      evidence,
+      // Computed from exactly what the bucket keeps, so that `triage` re-grouping a store agrees with it.
+      family: familyOf(factsOf(finding, { evidence, stackText: stacks, source: program.source })),
+      origin: program.origin,
+    };
+  }
+
+  /** Keep a confirmed finding where its kind goes; true when it made a new bucket. */
+  async record(finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> {
+    const { stats } = this;
+    stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
+    // Generated programs cannot deadlock or spin by construction: a hang of theirs is the runtime's.
+    // (Not a deadlock on the program's own Python-level waits: that one has no C culprit frames.)
+    if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
+    const input = this.input(finding, program, run, target);
+    const where = FINDING_KINDS[finding.kind].store;
+    if (where === 'slow') {
+      stats.slow += 1;
+      await this.stores.slowStore.record(input);
+      return false;
+    }
+    if (where === 'resource') {
+      const { bucket } = await this.stores.resourceStore.record(input);
+      const known = stats.resources.find((r) => r.signature === finding.signature);
+      if (known) known.hits += 1;
+      else stats.resources.push({ signature: finding.signature, hits: 1, example: path.join(this.stores.resourceStore.root, bucket) });
+      return false;
+    }
+    if (where === 'warning') {
+      if (!stats.environmentWarnings.includes(finding.title)) stats.environmentWarnings.push(finding.title);
+      return false;
+    }
+    const { bucket, isNew, meta } = await this.stores.store.record(input);
+    this.buckets.add(bucket);
+    this.countFamily(meta.family, finding.kind, bucket, isNew);
+    if (!isNew) return false;
+    const family = meta.family ? { id: familyId(meta.family.key), key: meta.family.key, label: meta.family.label } : undefined;
+    const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, ...(family ? { family } : {}), interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
+    stats.verdicts[finding.verdict] = (stats.verdicts[finding.verdict] ?? 0) + 1;
+    stats.newBuckets.push(summary);
+    this.onBucket?.({ ...summary });
+    summary.reproduction = await this.measure(bucket, target);
+    if (summary.reproduction) this.onBucket?.({ ...summary });
+    return true;
+  }
+
+  /**
+   * A sighting seen only in a reused worker that fresh retries did not show: kept in `.unconfirmed` (never
+   * silently dropped), and counted for its family when that family is stored.
+   */
+  async unconfirmed(f: Finding, program: Candidate, firstRun: RunResult | undefined, target: Target | undefined): Promise<void> {
+    this.stats.unconfirmedByKind[f.kind] = (this.stats.unconfirmedByKind[f.kind] ?? 0) + 1;
+    // A bug that already has its bucket is known: an unconfirmed sighting of it is no news.
+    const known = (await this.stores.store.read(bucketName(f)).catch(() => null)) !== null;
+    if (!target || FINDING_KINDS[f.kind].store === 'resource' || FINDING_KINDS[f.kind].store === 'warning') return;
+    const input = this.input(f, program, firstRun, target);
+    // A sighting of a family already stored (before or during this campaign) counts for that family.
+    if (this.familiesBefore.has(input.family.key) || this.families.has(input.family.key)) this.countFamily(input.family, f.kind, null, false);
+    if (!known) await this.stores.unconfirmedStore.record(input);
+  }
+}
