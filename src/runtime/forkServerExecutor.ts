@@ -12,17 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
-import { coreLimitEnv, crashEvidence, launcher, sampleHungRun } from './nativeStacks.js';
+import { coreLimitEnv, crashEvidence, launcher } from './nativeStacks.js';
 import { forkServerPath } from './paths.js';
 import { KINDS, KNOB_OPS, OPS } from '../generators/ops.js';
 import { PRELUDE_IMPORTS } from '../generators/program.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
 import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
-import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
+import { capped, limitEnv, wallEnv } from './limits.js';
 import { applyReport } from './protocol.js';
 import { isTsan } from './tsan.js';
-import { SpawnExecutor, STACK_DUMP_GRACE_MS } from './spawnExecutor.js';
+import { SpawnExecutor } from './spawnExecutor.js';
+import { RunWatchdog } from './watchdog.js';
 
 /** A quiet run's output tail and protocol records, sent back with its status. */
 interface Inline {
@@ -228,19 +229,16 @@ export class ForkServerExecutor implements Executor {
     const cwd = `${base}.d`;
     await fs.mkdir(cwd);
     let native: RunResult['native'];
-    const outputCap = OUTPUT_CAP_BYTES;
     const started = performance.now();
     let reused = false;
     let workerPid: number | undefined;
     const outcome = await new Promise<{ status: number; termination: Termination | null; inline: Inline | null } | null>((resolve) => {
-      let termination: Termination | null = null;
       let id = -1;
       let pid: number | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      let killTimer: NodeJS.Timeout | undefined;
-      let rssPoll: NodeJS.Timeout | undefined;
-      let outputPoll: NodeJS.Timeout | undefined;
-      const killWorker = () => server.kill(id, 'SIGKILL', true);
+      const watchdog = new RunWatchdog(request, {
+        kill: () => server.kill(id, 'SIGKILL', true),
+        dumpStacks: () => server.kill(id, 'SIGUSR1', false), // faulthandler: every thread's stack
+      });
       // A worker that has exited leaves its process group behind only if the program started processes.
       const killGroup = () => {
         if (pid === undefined) return;
@@ -250,27 +248,12 @@ export class ForkServerExecutor implements Executor {
           // gone
         }
       };
-      const onAbort = () => {
-        termination ??= { kind: 'cancelled' };
-        killWorker();
-      };
-      let settled = false;
-      // A run that ends on its own while it is being sampled finished (late): it did not hang.
-      let stopping = false;
-      const finish = (value: { status: number; termination: Termination | null; inline: Inline | null } | null, workerGone: boolean) => {
-        settled = true;
-        if (value?.termination?.kind === 'timeout' && !stopping) {
-          value.termination = null;
-          native = undefined;
-        }
-        clearTimeout(timer);
-        clearTimeout(killTimer);
-        clearInterval(rssPoll);
-        clearInterval(outputPoll);
-        request.signal?.removeEventListener('abort', onAbort);
+      const finish = (value: { status: number; inline: Inline | null } | null, workerGone: boolean) => {
+        watchdog.settle();
+        native = watchdog.native;
         // The program's own subprocesses must not outlive the run (a quiet worker has none).
         if (workerGone) killGroup();
-        resolve(value);
+        resolve(value ? { ...value, termination: watchdog.termination } : null);
       };
       id = server.submit(
         {
@@ -285,40 +268,12 @@ export class ForkServerExecutor implements Executor {
             pid = p;
             workerPid = p;
             reused = wasReused;
-            if (request.signal?.aborted) onAbort();
-            else request.signal?.addEventListener('abort', onAbort, { once: true });
-            timer = setTimeout(() => {
-              termination = { kind: 'timeout', afterMs: request.timeoutMs };
-              void (async () => {
-                // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
-                native = await sampleHungRun(request.target.executable, p, request.signal);
-                if (settled) return;
-                stopping = true;
-                server.kill(id, 'SIGUSR1', false); // faulthandler: every thread's stack
-                killTimer = setTimeout(killWorker, STACK_DUMP_GRACE_MS);
-              })();
-            }, request.timeoutMs);
-            const cap = request.limits?.memoryBytes;
-            if (cap !== undefined) {
-              rssPoll = watchResidentSet(p, cap, (t) => {
-                if (termination !== null) return;
-                termination = t;
-                killWorker();
-              });
-            }
             // The output cap is watched from here, not with RLIMIT_FSIZE in the worker: the kernel applies
             // RLIMIT_FSIZE to core files too, and a free-threaded core's apparent size (mimalloc's reserved
             // arenas, written as holes) is over a GiB, so any such cap truncates it before the stacks.
-            outputPoll = setInterval(() => {
-              if (termination !== null) return;
-              const size = [files.stdout, files.stderr].reduce((n, f) => n + fileSize(f), 0);
-              if (size > outputCap) {
-                termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
-                killWorker();
-              }
-            }, 200);
+            watchdog.arm(p, () => [files.stdout, files.stderr].reduce((n, f) => n + fileSize(f), 0));
           },
-          onStatus: (status, inline) => finish({ status, termination, inline }, inline === null),
+          onStatus: (status, inline) => finish({ status, inline }, inline === null),
           onServerDeath: () => finish(null, true),
         },
       );
@@ -344,7 +299,7 @@ export class ForkServerExecutor implements Executor {
     applyReport(fields, report);
     let termination: Termination =
       outcome.termination ?? (outcome.status < 0 ? { kind: 'signal', signal: signalName(-outcome.status) } : { kind: 'exit', code: outcome.status });
-    if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
+    if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${OUTPUT_CAP_BYTES} bytes of output` };
     const result = runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
     if (reused) result.reusedProcess = true;
     if (native) result.native = native;

@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
-import { crashEvidence, discardCore, launcher, sampleHungRun } from './nativeStacks.js';
+import { crashEvidence, discardCore, launcher } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { modeEnv } from '../reproduce.js';
 import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
-import { capped, limitEnv, wallEnv, watchResidentSet } from './limits.js';
+import { capped, limitEnv, wallEnv } from './limits.js';
+import { RunWatchdog } from './watchdog.js';
 import { applyLine, emptyRunFields } from './protocol.js';
 import { exceptionsFromStderr } from './tracebacks.js';
 import { isTsan, readTsanLogs, tsanEnv, tsanLauncher } from './tsan.js';
@@ -34,8 +35,6 @@ export class TailBuffer {
   }
 }
 
-/** Grace period between SIGUSR1 (faulthandler dumps all thread stacks) and SIGKILL on timeout. */
-export const STACK_DUMP_GRACE_MS = 500;
 
 export class SpawnExecutor implements Executor {
   readonly name = 'spawn';
@@ -77,10 +76,7 @@ export class SpawnExecutor implements Executor {
     const dropCwd = () => {
       if (!request.plain) rmSync(cwd, { recursive: true, force: true });
     };
-    let native: RunResult['native'];
-
     return new Promise((resolve) => {
-      let termination: Termination | null = null;
       let child;
       try {
         // detached: the child leads its own process group, so a timeout kills its children too. The
@@ -102,13 +98,22 @@ export class SpawnExecutor implements Executor {
           // already gone
         }
       };
-      const outputCap = OUTPUT_CAP_BYTES;
+      const watchdog = new RunWatchdog(request, {
+        kill: () => killGroup('SIGKILL'),
+        // Every thread's stack: the harness registers faulthandler on SIGUSR1; a plain run has only
+        // PYTHONFAULTHANDLER=1, which dumps the stacks on SIGABRT (SIGUSR1 would kill it).
+        dumpStacks: () => {
+          if (pid === undefined) return;
+          try {
+            process.kill(pid, request.plain ? 'SIGABRT' : 'SIGUSR1');
+          } catch {
+            // exited meanwhile
+          }
+        },
+      });
       const onOutput = (buffer: TailBuffer) => (chunk: Buffer) => {
         buffer.push(chunk);
-        if (termination === null && stdout.total + stderr.total > outputCap) {
-          termination = { kind: 'resource', resource: 'output', detail: `more than ${outputCap} bytes of output` };
-          killGroup('SIGKILL');
-        }
+        if (stdout.total + stderr.total > OUTPUT_CAP_BYTES) watchdog.outputOverflow();
       };
       child.stdout?.on('data', onOutput(stdout));
       child.stderr?.on('data', onOutput(stderr));
@@ -124,67 +129,16 @@ export class SpawnExecutor implements Executor {
         if (!channel) done();
         else channel.on('close', () => done());
       });
+      watchdog.arm(pid);
 
-      const memoryCap = request.limits?.memoryBytes;
-      const rssPoll =
-        memoryCap !== undefined && pid !== undefined
-          ? watchResidentSet(pid, memoryCap, (t) => {
-              if (termination !== null) return;
-              termination = t;
-              killGroup('SIGKILL');
-            })
-          : undefined;
-
-      const onAbort = () => {
-        termination ??= { kind: 'cancelled' };
-        killGroup('SIGKILL');
-      };
-      if (request.signal?.aborted) onAbort();
-      else request.signal?.addEventListener('abort', onAbort, { once: true });
-
-      let killTimer: NodeJS.Timeout | undefined;
-      let exited = false;
-      // Set once ftfuzz signals a timed-out run: a run that ends on its own while it is being sampled
-      // finished (late), it did not hang, and its own exit status stands.
-      let stopping = false;
-      const timer = setTimeout(() => {
-        termination = { kind: 'timeout', afterMs: request.timeoutMs };
-        void (async () => {
-          // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
-          if (pid !== undefined) native = await sampleHungRun(target.executable, pid, request.signal);
-          if (exited) return;
-          stopping = true;
-          // Ask faulthandler for every thread's stack, then kill: the harness registers it on SIGUSR1; a
-          // plain run has only PYTHONFAULTHANDLER=1, which dumps the stacks on SIGABRT (SIGUSR1 would kill it).
-          if (pid !== undefined) {
-            try {
-              process.kill(pid, request.plain ? 'SIGABRT' : 'SIGUSR1');
-            } catch {
-              // exited meanwhile
-            }
-          }
-          killTimer = setTimeout(() => killGroup('SIGKILL'), STACK_DUMP_GRACE_MS);
-        })();
-      }, request.timeoutMs);
-
-      child.on('error', (error) => {
-        termination ??= { kind: 'spawn-error', message: error.message };
-      });
+      child.on('error', (error) => watchdog.note({ kind: 'spawn-error', message: error.message }));
       child.on('close', (code, signal) => {
-        exited = true;
-        if (termination?.kind === 'timeout' && !stopping) {
-          termination = null;
-          native = undefined;
-        }
+        watchdog.settle();
+        let native = watchdog.native;
         const durationMs = performance.now() - started;
-        clearTimeout(timer);
-        clearTimeout(killTimer);
-        clearInterval(rssPoll);
-        request.signal?.removeEventListener('abort', onAbort);
         // Leftover processes of the group (a program's own subprocesses) must not outlive the run.
         killGroup('SIGKILL');
-        termination ??= signal ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? -1 };
-        const ended = termination;
+        const ended: Termination = watchdog.termination ?? (signal ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? -1 });
         void channelDone.then(async () => {
           if (pendingLine.trim()) applyLine(fields, pendingLine);
           if (request.plain && fields.uncaughtException === null && fields.threadExceptions.length === 0) Object.assign(fields, exceptionsFromStderr(stderr.toString()));

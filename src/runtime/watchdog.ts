@@ -1,0 +1,99 @@
+// One run's watchdog, shared by both executors: the time limit (sample the C stacks and CPU time while it
+// still runs, ask faulthandler for every thread's stack, then kill), the resident-set cap, the output cap
+// and cancellation. What ended the run is decided here, once: the first cap or signal that stops it.
+import type { NativeEvidence, Termination } from '../types.js';
+import { OUTPUT_CAP_BYTES, type ExecRequest } from './executor.js';
+import { watchResidentSet } from './limits.js';
+import { sampleHungRun } from './nativeStacks.js';
+
+/** How long a timed-out run gets to print its stacks (faulthandler) before SIGKILL. */
+export const STACK_DUMP_GRACE_MS = 500;
+
+export interface WatchdogHooks {
+  /** Ask the program for every thread's Python stack (faulthandler). */
+  dumpStacks: () => void;
+  /** Kill the run (its process group, or its fork-server worker). */
+  kill: () => void;
+}
+
+export class RunWatchdog {
+  /** What ended the run, when ftfuzz ended it (a cap, the time limit, cancellation); null: it ended by itself. */
+  termination: Termination | null = null;
+  /** C stacks and CPU time sampled when the run passed its time limit. */
+  native: NativeEvidence | undefined;
+  private settled = false;
+  /** Set once the timed-out run is signalled: a run that ends on its own while being sampled finished late. */
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private rssPoll: NodeJS.Timeout | undefined;
+  private outputPoll: NodeJS.Timeout | undefined;
+  private readonly onAbort = () => {
+    this.termination ??= { kind: 'cancelled' };
+    this.hooks.kill();
+  };
+
+  constructor(
+    private readonly request: ExecRequest,
+    private readonly hooks: WatchdogHooks,
+  ) {}
+
+  /** Stops the run for a reason of ftfuzz's (a cap): the first reason stands. */
+  stop(termination: Termination): void {
+    if (this.termination !== null) return;
+    this.termination = termination;
+    this.hooks.kill();
+  }
+
+  /** Records why the run could not go on (e.g. a spawn error) without killing anything. */
+  note(termination: Termination): void {
+    this.termination ??= termination;
+  }
+
+  /** Output past the cap: the run is stopped as a resource finding. */
+  outputOverflow(): void {
+    if (this.termination === null) this.stop({ kind: 'resource', resource: 'output', detail: `more than ${OUTPUT_CAP_BYTES} bytes of output` });
+  }
+
+  /**
+   * Watch the running process: cancellation, the time limit, the resident-set cap, and (when the executor
+   * cannot see the output stream itself) the output size, polled.
+   */
+  arm(pid: number | undefined, outputSize?: () => number): void {
+    const { request } = this;
+    if (request.signal?.aborted) this.onAbort();
+    else request.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.timer = setTimeout(() => {
+      this.termination = { kind: 'timeout', afterMs: request.timeoutMs };
+      void (async () => {
+        // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
+        if (pid !== undefined) this.native = await sampleHungRun(request.target.executable, pid, request.signal);
+        if (this.settled) return;
+        this.stopping = true;
+        this.hooks.dumpStacks();
+        this.killTimer = setTimeout(() => this.hooks.kill(), STACK_DUMP_GRACE_MS);
+      })();
+    }, request.timeoutMs);
+    const cap = request.limits?.memoryBytes;
+    if (cap !== undefined && pid !== undefined) this.rssPoll = watchResidentSet(pid, cap, (t) => this.stop(t));
+    if (outputSize) {
+      this.outputPoll = setInterval(() => {
+        if (this.termination === null && outputSize() > OUTPUT_CAP_BYTES) this.outputOverflow();
+      }, 200);
+    }
+  }
+
+  /** The run ended: every timer stops; a time limit that had not yet stopped the run is void (it finished late). */
+  settle(): void {
+    this.settled = true;
+    if (this.termination?.kind === 'timeout' && !this.stopping) {
+      this.termination = null;
+      this.native = undefined;
+    }
+    clearTimeout(this.timer);
+    clearTimeout(this.killTimer);
+    clearInterval(this.rssPoll);
+    clearInterval(this.outputPoll);
+    this.request.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
