@@ -50,12 +50,12 @@ export interface GeneratedProgram {
   meta: ProgramMeta;
 }
 
-function objectExpr(obj: ObjectPlan): Expr {
+export function objectExpr(obj: ObjectPlan): Expr {
   return obj.viaContainer ? py.sub(N('_BOX'), s(obj.v)) : N(obj.v);
 }
 
 /** Wrap an op's statements in a handler for the exceptions its contract allows (counted, racy). */
-function guarded(body: Stmt[], op: OpSpec, tid: number, bare = false): Stmt[] {
+export function guarded(body: Stmt[], op: OpSpec, tid: number, bare = false): Stmt[] {
   // Crash-only ops promise nothing but memory safety: any exception is theirs to raise.
   const names = op.effect === 'crash-only' ? ['Exception'] : op.allowed;
   if (names.length === 0) return body;
@@ -70,7 +70,7 @@ function guarded(body: Stmt[], op: OpSpec, tid: number, bare = false): Stmt[] {
 const knob = (id: string): Stmt[] => KNOB_OPS.find((k) => k.id === id)?.body?.(undefined as never) ?? [];
 
 /** One iteration of a thread: each op after its token marker (the crash oracle maps a line to its op by it). */
-function threadLoop(t: ThreadPlan, bare: boolean): Stmt[] {
+export function threadLoop(t: ThreadPlan, bare: boolean): Stmt[] {
   const loop: Stmt[] = [];
   for (const inst of t.ops) {
     const ctx: OpCtx = {
@@ -101,7 +101,7 @@ function threadLoop(t: ThreadPlan, bare: boolean): Stmt[] {
   return loop;
 }
 
-function threadDef(t: ThreadPlan): Stmt {
+export function threadDef(t: ThreadPlan): Stmt {
   const loop = threadLoop(t, false);
   const takenObjects = [...new Set(t.ops.map((i) => i.obj.v))];
   return py.def(`thread_${t.tid}`, [], [
@@ -141,11 +141,11 @@ export function generateProgram(seed: string | number, partial: Partial<GenOptio
 
 /** The modules a scenario's object kinds and ops need, beside the render's own. */
 /** What every generated program imports besides its kinds' and ops' modules. */
-const OWN_IMPORTS = ['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types'] as const;
+export const OWN_IMPORTS = ['collections', 'gc', 'json', 'os', 'sys', 'threading', 'time', 'types'] as const;
 /** Every module a generated program may import beyond its kinds' and ops' (the leak harness: tracemalloc). */
 export const PRELUDE_IMPORTS = [...OWN_IMPORTS, 'tracemalloc', 'weakref'] as const;
 
-function scenarioImports(p: ReturnType<typeof resolveScenario>, own: string[]): Set<string> {
+export function scenarioImports(p: ReturnType<typeof resolveScenario>, own: string[]): Set<string> {
   const imports = new Set(own);
   for (const o of p.objects) for (const m of o.kind.imports) imports.add(m);
   for (const t of p.threadPlans) for (const i of t.ops) for (const m of i.op.imports ?? []) imports.add(m);
@@ -153,12 +153,12 @@ function scenarioImports(p: ReturnType<typeof resolveScenario>, own: string[]): 
 }
 
 /** `_SLOTS = {slot: 't<thread> <op id>'}`: what the crash oracle maps a token marker back to. */
-function slotsTable(p: ReturnType<typeof resolveScenario>): Stmt {
+export function slotsTable(p: ReturnType<typeof resolveScenario>): Stmt {
   return py.assign(py.store('_SLOTS'), py.dict(p.threadPlans.flatMap((t) => t.ops.map((i) => [py.int(i.slot), s(`t${t.tid} ${i.op.id}`)] as [Expr, Expr]))));
 }
 
 /** The shared objects, their counters, locks and counter holders (both renders create them alike). */
-function objectSetup(p: ReturnType<typeof resolveScenario>): Stmt[] {
+export function objectSetup(p: ReturnType<typeof resolveScenario>): Stmt[] {
   return p.objects.flatMap((o, k) => [
     py.assign(py.store(o.v), o.kind.create(k + 1, o.cls)),
     ...(o.kind.counts === 'attributes' ? [py.assign(py.attrStore(N(o.v), 'n'), py.int(0)), py.assign(py.attrStore(N(o.v), 'r'), py.int(0))] : []),
@@ -170,7 +170,7 @@ function objectSetup(p: ReturnType<typeof resolveScenario>): Stmt[] {
 }
 
 /** An op or object kind that leaves memory behind by design: the scenario never runs the leak harness. */
-function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean {
+export function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean {
   return p.objects.some((o) => o.kind.notMemoryNeutral === true) || p.threadPlans.some((t) => t.ops.some((i) => i.op.notMemoryNeutral === true));
 }
 
@@ -314,116 +314,6 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   return { module, meta, source: printModule(module, headerLines(meta)) };
 }
 
-/** The header line that marks a bare render (readScenario still reads its scenario). */
-export const BARE_TAG = 'shape: bare';
-
-/** The name a statement binds, when it is a plain `name = ...`, `def name` or `class name`. */
-function boundName(st: Stmt): string | null {
-  if (st._type === 'Assign' && st.targets.length === 1 && st.targets[0]?._type === 'Name') return st.targets[0].id;
-  if (st._type === 'FunctionDef' || st._type === 'ClassDef') return st.name;
-  return null;
-}
-
-/**
- * Drop the statements of `optional` (indices into `stmts`) whose bound name nothing else uses, to a
- * fixpoint: a bare render sets up only what its ops touch.
- */
-function pruneUnused(stmts: Stmt[], optional: (st: Stmt) => boolean): Stmt[] {
-  let kept = stmts;
-  for (let changed = true; changed; ) {
-    changed = false;
-    const texts = kept.map((st) => printModule(py.module([st])));
-    const next = kept.filter((st, k) => {
-      const name = boundName(st);
-      if (name === null || !optional(st)) return true;
-      const used = new RegExp(`\\b${name}\\b`);
-      return texts.some((t, j) => j !== k && used.test(t));
-    });
-    changed = next.length !== kept.length;
-    kept = next;
-  }
-  return kept;
-}
-
-/**
- * A scenario rendered without anything a crash or hang does not need: no token accounting, probes,
- * references, checks or protocol reporting; the same objects, threads, ops, token markers (and `_SLOTS`,
- * so a fault still maps to its op), barrier, switch interval, sleeps and gc calls. The minimizer tries it
- * for crash and hang buckets: it is a fifth of the checked program, and what a maintainer pastes.
- */
-export function renderBare(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): { source: string; module: Module } {
-  const p = resolveScenario(scenario);
-  const imports = scenarioImports(p, ['sys', 'threading']);
-  if (p.threadPlans.some((t) => t.ops.some((i) => i.sleepAfter))) imports.add('time');
-  if (p.threadPlans.some((t) => t.gcEvery !== null)) imports.add('gc');
-  const threadDefs = p.threadPlans.map((t) => {
-    const loop = threadLoop(t, true);
-    const taken = [...new Set(t.ops.map((i) => i.obj.v))].map((v) => py.assign(py.store(`taken_${v}`), py.list([])));
-    const body = pruneUnused(
-      [
-        py.assign(py.store('tid'), py.int(t.tid)),
-        py.assign(py.store('probe'), py.call(N('_Probe'))),
-        ...taken,
-        py.expr(py.method(N('_BARRIER'), 'wait')),
-        py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), loop.length ? loop : [py.pass()]),
-      ],
-      () => true,
-    );
-    return py.def(`thread_${t.tid}`, [], body);
-  });
-  const optionalNames = new Set(['ITERS', 'SPAN', '_Probe', '_keep', '_HOSTILE_DICT', '_BOX', ...p.objects.flatMap((o) => [`lock_${o.v}`, `holder_${o.v}`])]);
-  const round: Stmt[] = [
-    py.assign(py.store('_keep'), py.list([])),
-    py.assign(py.store('_HOSTILE_DICT'), py.dict([])),
-    ...objectSetup(p),
-    py.assign(py.store('_BOX'), py.dict(p.objects.map((o) => [s(o.v), N(o.v)]))),
-    py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [py.int(p.threads)])),
-    py.assign(py.store('_threads'), py.list(p.threadPlans.map((t) => py.method(N('threading'), 'Thread', [], [py.kw('target', N(`thread_${t.tid}`))])))),
-    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
-    py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
-  ];
-  const head: Stmt[] = [
-    py.import(...[...imports, 'types'].sort()),
-    py.assign(py.store('ITERS'), py.int(p.iterations)),
-    py.assign(py.store('SPAN'), py.int(SPAN)),
-    slotsTable(p),
-    py.cls('_Probe', [], [py.pass()]),
-    ...p.objects.flatMap((o) => o.kind.defs?.(o.cls) ?? []),
-    ...threadDefs,
-    py.expr(py.method(N('sys'), 'setswitchinterval', [py.float(p.switchInterval)])),
-  ];
-  // Leak rounds ran the scenario repeatedly under tracemalloc, with a collection after each: a crash can
-  // need both (tracemalloc's hooks are on every allocation), so the bare render keeps them.
-  const rounds = notMemoryNeutral(p) ? 1 : origin.options.rounds;
-  if (rounds > 1) imports.add('tracemalloc').add('gc');
-  const optional = (st: Stmt) => optionalNames.has(boundName(st) ?? '');
-  const kept = pruneUnused([...head, ...round], optional);
-  const stmts =
-    rounds > 1
-      ? [
-          ...kept.filter((st) => !round.includes(st)),
-          py.expr(py.method(N('tracemalloc'), 'start')),
-          py.for(py.store('_round'), py.call(N('range'), [py.int(rounds)]), [...kept.filter((st) => round.includes(st)), py.expr(py.method(N('gc'), 'collect'))]),
-        ]
-      : kept;
-  // `types` is imported for the counter holders only.
-  const used = printModule(py.module(stmts.slice(1)));
-  const importNames = [...imports, ...(/\btypes\./.test(used) ? ['types'] : [])].sort();
-  stmts[0] = py.import(...importNames);
-  const module = py.module(stmts);
-  const header = [
-    'ftfuzz reproducer: a generated scenario rendered bare (no checks): it shows a crash or a hang, nothing else.',
-    `generator: ${GENERATOR_VERSION}`,
-    `seed: ${origin.seed}`,
-    `options: ${canonical(origin.options)}`,
-    ...(origin.mutations?.length ? [`mutations: ${origin.mutations.join(' ')}`] : []),
-    BARE_TAG,
-    `${SCENARIO_TAG} ${JSON.stringify(scenario)}`,
-    '',
-  ];
-  return { module, source: printModule(module, header) };
-}
-
 /** Names a statement list assigns at its top level: a round function declares them global. */
 function assignedNames(stmts: Stmt[]): string[] {
   const names = new Set<string>();
@@ -497,3 +387,4 @@ export function literal(value: unknown): Expr {
   if (Array.isArray(value)) return py.list(value.map(literal));
   return py.dict(Object.entries(value as Record<string, unknown>).map(([k, v]) => [s(k), literal(v)]));
 }
+
