@@ -1,0 +1,160 @@
+// The coordinator (`ftfuzz fuzz --redis URL`): put a campaign on the queue as deterministic slices, and
+// follow it to the end.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type RedisStore } from './store.js';
+import type { FleetKey } from './trust.js';
+import { QUEUE, SLICE_FORMAT, SlicePayload, SignedJob, signJob, jobId, bullPrefix } from './jobs.js';
+
+export interface CoordinatorOptions {
+  store: RedisStore;
+  connection: Redis;
+  key: FleetKey;
+  seed: string;
+  runs?: number;
+  durationMs?: number;
+  /** Programs per slice (--runs campaigns). */
+  sliceRuns: number;
+  /** Time budget per slice (--duration campaigns). */
+  sliceMs: number;
+  plan: Omit<SlicePayload, 'format' | 'campaign' | 'slice' | 'seed' | 'firstProgram' | 'programs' | 'budgetMs' | 'deadline' | 'corpusUpTo'>;
+  log: (line: string) => void;
+  progressEveryMs: number;
+  signal?: AbortSignal;
+}
+
+export interface FleetSummary {
+  campaign: string;
+  slices: number;
+  slicesDone: number;
+  programs: number;
+  executions: number;
+  findings: number;
+  /** Buckets this campaign hit, with its hits on each, and which it created. */
+  buckets: { bucket: string; hits: number; created: boolean; title: string; kind: string }[];
+  refused: string[];
+  failed: string[];
+  elapsedMs: number;
+  stoppedBy: 'done' | 'signal';
+}
+
+/** `ftfuzz fuzz --redis`: enqueue the slices, show progress, summarize when every slice ran. */
+export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummary> {
+  const started = Date.now();
+  const queue = new Queue(QUEUE, { connection: o.connection, prefix: bullPrefix(o.store) });
+  queue.on('error', () => undefined);
+  const campaign = o.seed;
+  const deadline = o.durationMs !== undefined ? new Date(started + o.durationMs).toISOString() : undefined;
+  await o.store.client.hset(o.store.campaignKey(campaign), 'plan', JSON.stringify({ ...o.plan, runs: o.runs, durationMs: o.durationMs, sliceRuns: o.sliceRuns, sliceMs: o.sliceMs }), 'started', new Date(started).toISOString());
+  const enqueued: number[] = [];
+  const add = async (slice: number, extra: Partial<SlicePayload>) => {
+    const payload: SlicePayload = { format: SLICE_FORMAT, campaign, slice, seed: o.seed, corpusUpTo: await o.store.corpusLength(), ...o.plan, ...extra };
+    await queue.add('slice', signJob(o.key, payload), { jobId: jobId(campaign, slice), attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 1000 });
+    enqueued.push(slice);
+  };
+  const refused = new Set<string>();
+  const failed = new Map<number, string>();
+  const watchFailures = async () => {
+    for (const job of await queue.getFailed(0, 200)) {
+      const reason = job.failedReason ?? '';
+      // Refused jobs that claim this campaign, or were refused while it ran (a forger picks any name).
+      const claimed = (job.data as Partial<SignedJob> | null)?.payload?.campaign;
+      if (reason.startsWith('refused')) {
+        if (claimed === campaign || (job.finishedOn ?? 0) >= started) refused.add(`job ${job.id ?? '?'}: ${reason}`);
+      }
+      else {
+        const slice = (job.data as Partial<SignedJob>)?.payload?.slice;
+        const mine = (job.data as Partial<SignedJob>)?.payload?.campaign === campaign;
+        if (mine && typeof slice === 'number' && job.attemptsMade >= (job.opts.attempts ?? 1) && !(await o.store.sliceDone(campaign, String(slice)))) failed.set(slice, reason);
+      }
+    }
+  };
+  const aborted = () => o.signal?.aborted === true;
+  let lastProgress = 0;
+  const progress = async (force = false) => {
+    if (!force && Date.now() - lastProgress < o.progressEveryMs) return;
+    lastProgress = Date.now();
+    const [t, counts, workers] = await Promise.all([o.store.totals(campaign), queue.getJobCounts('active', 'waiting', 'failed'), queue.getWorkersCount().catch(() => -1)]);
+    let live = 0;
+    for (const job of await queue.getActive()) {
+      const p = job.progress as { programs?: number } | number;
+      if (typeof p === 'object' && p && typeof p.programs === 'number') live += p.programs;
+    }
+    const total = o.runs !== undefined ? String(Math.ceil(o.runs / o.sliceRuns)) : '?';
+    o.log(`fleet ${campaign}: ${Math.round((Date.now() - started) / 1000)} s, slices ${t.slices}/${total} done (${counts.active ?? 0} running, ${counts.waiting ?? 0} waiting), workers ${workers < 0 ? '?' : workers}, programs ${t.programs + live} (${t.programs} committed), executions ${t.executions}, findings ${t.findings}`);
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    if (o.runs !== undefined) {
+      const n = Math.ceil(o.runs / o.sliceRuns);
+      for (let i = 0; i < n; i++) {
+        if (await o.store.sliceDone(campaign, String(i))) continue;
+        await add(i, { firstProgram: i * o.sliceRuns, programs: Math.min(o.sliceRuns, o.runs - i * o.sliceRuns) });
+      }
+      o.log(`fleet ${campaign}: ${n} slice(s) of ${o.sliceRuns} program(s) on the queue (${n - enqueued.length} committed already)`);
+      for (;;) {
+        if (aborted()) break;
+        await watchFailures();
+        const done = (await o.store.totals(campaign)).slices;
+        if (done + failed.size >= n) break;
+        await progress();
+        await sleep(500);
+      }
+    } else {
+      const end = started + (o.durationMs ?? 0);
+      let slice = 0;
+      const prior = await o.store.sliceResults(campaign);
+      while (prior.has(String(slice))) slice += 1;
+      while (!aborted() && Date.now() < end - 1000) {
+        const counts = await queue.getJobCounts('waiting');
+        const workers = Math.max(1, await queue.getWorkersCount().catch(() => 1));
+        if ((counts.waiting ?? 0) < workers) {
+          await add(slice, { budgetMs: Math.min(o.sliceMs, end - Date.now()), deadline });
+          slice += 1;
+        }
+        await watchFailures();
+        await progress();
+        await sleep(500);
+      }
+      // The campaign's time is up: slices nobody took are dropped; the running ones end by the deadline.
+      for (const job of await queue.getWaiting()) if ((job.data as Partial<SignedJob>)?.payload?.campaign === campaign) await job.remove().catch(() => undefined);
+      for (;;) {
+        if (aborted()) break;
+        const active = (await queue.getActive()).filter((j) => (j.data as Partial<SignedJob>)?.payload?.campaign === campaign);
+        if (!active.length) break;
+        await progress();
+        await sleep(500);
+      }
+      await watchFailures();
+    }
+    await progress(true);
+  } finally {
+    await queue.close();
+  }
+  const totals = await o.store.totals(campaign);
+  const mine = `${campaign}#`;
+  const buckets: FleetSummary['buckets'] = [];
+  for (const name of await o.store.bucketNames()) {
+    const { bucket } = await o.store.readBucket(name);
+    if (!bucket) continue;
+    const hits = Object.entries(bucket.contributions).filter(([s]) => s.startsWith(mine)).reduce((a, [, c]) => a + c.hits, 0);
+    const created = bucket.createdBy.startsWith(mine);
+    if (hits > 0 || created) buckets.push({ bucket: name, hits, created, title: bucket.meta.title, kind: bucket.meta.kind });
+  }
+  return {
+    campaign, slices: o.runs !== undefined ? Math.ceil(o.runs / o.sliceRuns) : totals.slices, slicesDone: totals.slices, programs: totals.programs, executions: totals.executions, findings: totals.findings,
+    buckets, refused: [...refused], failed: [...failed].map(([s, r]) => `slice ${s}: ${r}`), elapsedMs: Date.now() - started, stoppedBy: aborted() ? 'signal' : 'done',
+  };
+}
+
+export function formatFleetSummary(s: FleetSummary): string {
+  const lines = [
+    `fleet campaign ${s.campaign}: ${s.slicesDone}/${s.slices} slice(s), ${s.programs} programs, ${s.executions} executions, ${s.findings} findings in ${(s.elapsedMs / 1000).toFixed(0)} s${s.stoppedBy === 'signal' ? ' (coordinator stopped; slices on the queue go on, rerun the same command to follow them)' : ''}`,
+    `${s.buckets.length} bucket(s) hit, ${s.buckets.filter((b) => b.created).length} new:`,
+    ...s.buckets.map((b) => `  ${b.created ? 'new  ' : 'known'} ${b.kind.padEnd(12)} ${b.bucket}  ${b.hits} hit(s)  ${b.title.slice(0, 120)}`),
+    ...s.failed.map((f) => `failed: ${f}`),
+    ...s.refused.map((r) => `refused by a worker: ${r}`),
+  ];
+  if (s.buckets.length) lines.push('read them with: ftfuzz triage --redis URL, or ftfuzz sync out --redis URL --crashes DIR');
+  return lines.join('\n');
+}

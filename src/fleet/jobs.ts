@@ -1,0 +1,84 @@
+// Fleet slices as queue jobs: their payload, result, signature (a forged job is refused) and ids.
+import type { GenOptions } from '../generators/scenario.js';
+import type { GilMode } from '../types.js';
+import { type RedisStore } from './store.js';
+import type { FleetKey } from './trust.js';
+
+export const QUEUE = 'slices';
+export const SLICE_FORMAT = 1;
+
+/** What a slice is: everything a worker needs to run it, signed by the coordinator. */
+export interface SlicePayload {
+  format: number;
+  campaign: string;
+  slice: number;
+  seed: string;
+  /** Program range (--runs campaigns): programs firstProgram … firstProgram + programs - 1 of the seed. */
+  firstProgram?: number;
+  programs?: number;
+  /** Time budget (--duration campaigns), and the campaign's end: a slice taken after it does nothing. */
+  budgetMs?: number;
+  deadline?: string;
+  /** The slice mutates the first corpusUpTo programs of the shared corpus (its order list). */
+  corpusUpTo: number;
+  modes: GilMode[];
+  timeoutMs: number;
+  genOptions: Partial<GenOptions>;
+  oracles: string;
+  reproTrials: number;
+  flakyBelow: number;
+  leakShare: number;
+  spawnShare: number;
+  focusedShare: number;
+  /** Share of programs made by mutating a corpus program (default: the campaign's). */
+  mutateShare?: number;
+  calibrate: boolean;
+}
+
+export interface SignedJob {
+  payload: SlicePayload;
+  sig: string;
+}
+
+export interface SliceResult {
+  campaign: string;
+  slice: number;
+  worker: string;
+  targets: string[];
+  programs: number;
+  executions: number;
+  findings: number;
+  /** Hits of this slice per bucket (committed once). */
+  hits: Record<string, number>;
+  /** Buckets new to the fleet when this slice found them. */
+  newBuckets: string[];
+  corpusAdded: number;
+  expired?: boolean;
+  /** Wall time of the slice's campaign, and what coordination cost around it (ms). */
+  campaignMs: number;
+  overhead: { prepareMs: number; commitMs: number };
+  /** False when another run of the slice had committed first (this one counted nothing). */
+  committed: boolean;
+}
+
+export function signJob(key: FleetKey, payload: SlicePayload): SignedJob {
+  return { payload, sig: key.sign({ kind: 'ftfuzz-slice', payload }) };
+}
+
+/** The payload of a job whose signature matches the fleet key, or why it is refused. */
+export function verifyJob(key: FleetKey, data: unknown): { payload?: SlicePayload; refused?: string } {
+  const d = data as Partial<SignedJob> | null;
+  if (!d || typeof d !== 'object' || typeof d.payload !== 'object' || d.payload === null) return { refused: 'not an ftfuzz slice (no payload)' };
+  if (typeof d.sig !== 'string') return { refused: 'unsigned' };
+  if (!key.verify({ kind: 'ftfuzz-slice', payload: d.payload }, d.sig)) return { refused: 'signature does not match the fleet key (forged or altered, or signed with another key)' };
+  if (d.payload.format !== SLICE_FORMAT) return { refused: `slice format ${String(d.payload.format)}; this ftfuzz reads ${SLICE_FORMAT} (upgrade the older side)` };
+  return { payload: d.payload };
+}
+
+export function jobId(campaign: string, slice: number): string {
+  return `${campaign}-${slice}`;
+}
+
+export function bullPrefix(store: RedisStore): string {
+  return `${store.prefix}:bull`;
+}
