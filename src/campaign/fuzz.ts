@@ -102,6 +102,80 @@ function emptyStats(o: CampaignOptions, limits: ResourceLimits, scheduler: Sched
   };
 }
 
+/** What one program's run needs from its campaign (runCampaign builds it once). */
+interface ProgramContext {
+  o: CampaignOptions;
+  plan: ProgramPlan;
+  corpus: CampaignCorpus;
+  recorder: Recorder;
+  scheduler: Scheduler;
+  stats: CampaignStats;
+  gate: ExclusiveGate;
+  executor: Executor;
+  spawnExecutor: Executor;
+  work: string;
+  oracles: Oracle[];
+  limits: ResourceLimits;
+  calibrator: TimeoutCalibrator | undefined;
+  signal: AbortSignal;
+  account: (runs: readonly RunResult[]) => void;
+}
+
+/** Program `index`: planned, judged, its findings recorded, its yield fed back; false when the budget ended under it. */
+async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
+  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, corpus, scheduler, gate, work, limits, calibrator, signal, account } = c;
+  const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
+  const program = plan.program(index);
+  if (program.leak) stats.leakPrograms += 1;
+  const file = path.join(work, `prog-${index}.py`);
+  await fs.writeFile(file, program.source);
+  // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
+  const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? 0.1);
+  if (inSpawn) stats.spawnPrograms += 1;
+  const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
+    gate.withShared(() =>
+      checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh }),
+    );
+  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? 3 });
+  if (!judged) {
+    await fs.rm(file, { force: true });
+    stats.cancelledPrograms += 1;
+    return false;
+  }
+  stats.programs += 1;
+  if (program.mutated) stats.mutated += 1;
+  stats.promoted += judged.promoted;
+  const { findings, runs } = judged;
+  for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
+  let newBuckets = 0;
+  for (const f of findings) {
+    // The program file is still on disk here: re-signing a run reads its op from it (a crash signature
+    // names the op), and a run that signs the finding is what stack.txt and evidence.json must keep.
+    const run = evidenceRun(f, runs, oracles);
+    const target = targetOf(run);
+    if (target && (await recorder.record(f, program, run, target))) newBuckets += 1;
+  }
+  await fs.rm(file, { force: true });
+  const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
+  const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
+  scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended });
+  // TSan targets always run in fresh processes (the fork server hands them to spawn).
+  const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
+  const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
+  byExec.programs += 1;
+  byExec.runMs += runMs;
+  byExec.findings += findings.length;
+  byExec.newBuckets += newBuckets;
+  // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
+  const features = [
+    ...program.features,
+    ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
+  ];
+  const novel = corpus.novel(features);
+  if ((newBuckets > 0 || novel) && (await corpus.keep(program.source))) stats.corpusAdded += 1;
+  return true;
+}
+
 /**
  * A campaign: programs from the plan, judged on the targets, their findings recorded, their yield fed back
  * to the scheduler, and those with new behaviour kept in the corpus, until the budget ends.
@@ -186,61 +260,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       if (r.timeoutMs !== undefined && limitSample.length < 100_000) limitSample.push(r.timeoutMs);
     }
   };
-  const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account };
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once.
     await mapConcurrent(Array.from({ length: Math.max(1, o.jobs) }, (_, w) => w), o.jobs, async () => {
       while (!outOfBudget()) {
-        const index = next++;
-        const program = plan.program(index);
-        if (program.leak) stats.leakPrograms += 1;
-        const file = path.join(work, `prog-${index}.py`);
-        await fs.writeFile(file, program.source);
-        // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
-        const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? 0.1);
-        if (inSpawn) stats.spawnPrograms += 1;
-        const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
-          gate.withShared(() =>
-            checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: deadline.signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh }),
-          );
-        const judged = await judgeProgram({ check, account, oracles, signal: deadline.signal, unconfirmedRetries: o.unconfirmedRetries ?? 3 });
-        if (!judged) {
-          await fs.rm(file, { force: true });
-          stats.cancelledPrograms += 1;
-          break;
-        }
-        stats.programs += 1;
-        if (program.mutated) stats.mutated += 1;
-        stats.promoted += judged.promoted;
-        const { findings, runs } = judged;
-        for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
-        let newBuckets = 0;
-        for (const f of findings) {
-          // The program file is still on disk here: re-signing a run reads its op from it (a crash signature
-          // names the op), and a run that signs the finding is what stack.txt and evidence.json must keep.
-          const run = evidenceRun(f, runs, oracles);
-          const target = targetOf(run);
-          if (target && (await recorder.record(f, program, run, target))) newBuckets += 1;
-        }
-        await fs.rm(file, { force: true });
-        const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
-        const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
-        scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended });
-        // TSan targets always run in fresh processes (the fork server hands them to spawn).
-        const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
-        const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
-        byExec.programs += 1;
-        byExec.runMs += runMs;
-        byExec.findings += findings.length;
-        byExec.newBuckets += newBuckets;
-        // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
-        const features = [
-          ...program.features,
-          ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
-        ];
-        const novel = corpus.novel(features);
-        if ((newBuckets > 0 || novel) && (await corpus.keep(program.source))) stats.corpusAdded += 1;
+        if (!(await runProgram(context, next++))) break;
       }
     });
   } finally {
