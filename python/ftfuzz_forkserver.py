@@ -22,11 +22,13 @@ Why: on machines where a page fault is expensive (virtual machines), a fork cost
 pays a copy-on-write fault for every page it writes (compiling a small program alone touches ~500), so
 a new process per program is 4x the cost of the program itself. A worker pays for its pages once.
 
-Protocol (JSON lines). Requests on stdin:
-  {"id", "program", "stdout", "stderr", "report", "env", "output_cap"?, "cwd"?, "fresh"?}
-  ("output_cap" sets RLIMIT_FSIZE; ftfuzz watches output sizes itself instead, since RLIMIT_FSIZE also
-  truncates core files)
-  {"kill": id, "signal": "SIGUSR1"|"SIGKILL", "group": bool}  -- signal the worker running id, if any
+Protocol (JSON lines; src/runtime/forkProtocol.ts types the same shapes and validates every reply).
+Requests on stdin:
+  {"id", "program", "stdout", "stderr", "report", "env", "cwd", "fresh"}          -- RunRequest
+  {"kill": id, "signal": "SIGUSR1"|"SIGKILL", "group": bool}                       -- KillRequest:
+      signal the worker running id, if any
+(The output cap is watched by ftfuzz, from the output files' sizes, not with RLIMIT_FSIZE here: the
+kernel applies RLIMIT_FSIZE to core files too.)
 Replies on stdout: {"ready", "pid"} once; per request {"id", "pid", "reused"} when a worker takes it,
 then {"id", "status", "alive": true, "stdout", "report"?} when it ended quiet (the worker lives on; its
 output tail and protocol records come along), or {"id", "status"} when
@@ -348,11 +350,6 @@ class Worker:
         report = os.open(request["report"], flags, 0o600)
         os.environ["FTFUZZ_REPORT_FD"] = str(report)
         os.environ.update(request.get("env") or {})
-        cap = request.get("output_cap")
-        if cap:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_FSIZE, (int(cap), int(cap)))
         if request.get("cwd"):
             os.chdir(request["cwd"])
         # As a fresh `python ftfuzz_harness.py PROGRAM`, minus the start-up.

@@ -22,6 +22,7 @@ import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './
 import { capped, limitEnv, wallEnv } from './limits.js';
 import { applyReport } from './protocol.js';
 import { isTsan } from './tsan.js';
+import { parseServerMessage, type KillRequest, type RunRequest } from './forkProtocol.js';
 import { SpawnExecutor } from './spawnExecutor.js';
 import { RunWatchdog } from './watchdog.js';
 
@@ -38,16 +39,6 @@ interface Waiter {
   onServerDeath: () => void;
 }
 
-interface ServerMessage {
-  ready?: boolean;
-  id?: number;
-  pid?: number;
-  reused?: boolean;
-  status?: number;
-  alive?: boolean;
-  stdout?: string;
-  report?: string;
-}
 
 /**
  * Every module a generated program can import: its kinds' and ops' own, and the prelude's. The fork server
@@ -78,21 +69,17 @@ class ForkServer {
     });
     const lines = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
-      let msg: ServerMessage;
-      try {
-        msg = JSON.parse(line) as ServerMessage;
-      } catch {
+      const msg = parseServerMessage(line);
+      if (msg === null) {
         this.die(); // a server that says something else is damaged
         return;
       }
-      if (msg.ready) resolveReady();
-      else if (msg.id !== undefined) {
+      if (msg.type === 'ready') resolveReady();
+      else if (msg.type === 'ended') {
         const w = this.waiters.get(msg.id);
-        if (msg.status !== undefined) {
-          this.waiters.delete(msg.id);
-          w?.onStatus(msg.status, msg.alive === true ? { stdout: msg.stdout ?? '', report: msg.report } : null);
-        } else if (msg.pid !== undefined) w?.onPid(msg.pid, msg.reused === true);
-      }
+        this.waiters.delete(msg.id);
+        w?.onStatus(msg.status, msg.alive ? { stdout: msg.stdout ?? '', report: msg.report } : null);
+      } else this.waiters.get(msg.id)?.onPid(msg.pid, msg.reused);
     });
     const onGone = () => {
       rejectReady(new Error('fork server exited before it was ready'));
@@ -104,7 +91,7 @@ class ForkServer {
   }
 
   /** Queue a program; returns the request id (for kill). */
-  submit(request: object, waiter: Waiter): number {
+  submit(request: Omit<RunRequest, 'id'>, waiter: Waiter): number {
     const id = this.nextId++;
     this.programs += 1;
     // The server can die between the caller's last look and now (the caller awaits file-system work
@@ -114,7 +101,7 @@ class ForkServer {
       return id;
     }
     this.waiters.set(id, waiter);
-    this.send({ ...request, id });
+    this.send({ ...request, id } satisfies RunRequest);
     return id;
   }
 
@@ -123,10 +110,10 @@ class ForkServer {
    * worker still runs it, or has finished it and started someone else's program.
    */
   kill(id: number, signal: 'SIGUSR1' | 'SIGKILL', group: boolean): void {
-    this.send({ kill: id, signal, group });
+    this.send({ kill: id, signal, group } satisfies KillRequest);
   }
 
-  private send(message: object): void {
+  private send(message: RunRequest | KillRequest): void {
     if (!this.dead) this.proc.stdin?.write(`${JSON.stringify(message)}\n`);
   }
 
