@@ -26,7 +26,10 @@ import { TimelineWriter } from '../store/timeline.js';
 import { measureRate } from '../trials/rate.js';
 import type { GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
+import { CAMPAIGN_DEFAULTS } from './defaults.js';
 import { ExclusiveGate } from './gate.js';
+
+export { CAMPAIGN_DEFAULTS } from './defaults.js';
 import { judgeProgram } from './judge.js';
 import { ProgramPlan } from './plan.js';
 import { evidenceRun, Recorder } from './recorder.js';
@@ -130,13 +133,13 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   const file = path.join(work, `prog-${index}.py`);
   await fs.writeFile(file, program.source);
   // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
-  const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? 0.1);
+  const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? CAMPAIGN_DEFAULTS.spawnShare);
   if (inSpawn) stats.spawnPrograms += 1;
   const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
     gate.withShared(() =>
       checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh }),
     );
-  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? 3 });
+  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? CAMPAIGN_DEFAULTS.unconfirmedRetries });
   if (!judged) {
     await fs.rm(file, { force: true });
     stats.cancelledPrograms += 1;
@@ -188,7 +191,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const oracles = o.oracles ?? selectOracles('all');
   const limitSample: number[] = [];
   const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
-  const reproTrials = o.reproTrials ?? 10;
+  const reproTrials = o.reproTrials ?? CAMPAIGN_DEFAULTS.reproTrials;
   const gate = new ExclusiveGate();
   // Opened before the work directory, executors and tickers exist: a bad path fails the campaign at once
   // (it once printed the error, then ticked "programs 0" forever with the tickers and fork server alive).
@@ -201,7 +204,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
   // Feedback: focused programs on the kinds that yield (schedule.ts).
-  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? 0.5, cores: os.availableParallelism() });
+  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare, cores: os.availableParallelism() });
   const plan = new ProgramPlan(o, corpus, scheduler);
   const stats = emptyStats(o, limits, scheduler);
 
@@ -219,7 +222,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const measure = async (bucket: string, target: Target): Promise<Reproduction | undefined> => {
     const meta = reproTrials > 0 ? await store.read(bucket) : null;
     if (!meta) return undefined;
-    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? 0.5, besideJobs: 0 };
+    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0 };
     // With the other jobs paused (gate.ts): the rate a maintainer running repro.py alone will see.
     // Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
     return gate.withExclusive(async () => (await measureRate(store, bucket, meta, target, settings)).reproduction);

@@ -7,6 +7,7 @@ import { generateProgram } from '../generators/program.js';
 import { Rng } from '../generators/rng.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { CampaignCorpus } from './corpus.js';
+import { CAMPAIGN_DEFAULTS } from './defaults.js';
 import { creditOf, type Scheduler, type Shape } from './schedule.js';
 
 /** The leak harness a share of campaign programs runs with (`--leak-share`). */
@@ -46,7 +47,7 @@ export class ProgramPlan {
     if (o.module) {
       // Module mode gets the leak harness on the same share of programs (a C extension's leak is a
       // module-mode bug first).
-      const leak = rng.bool(o.leakShare ?? 0.1);
+      const leak = rng.bool(o.leakShare ?? CAMPAIGN_DEFAULTS.leakShare);
       const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? LEAK_ROUNDS : {});
       return {
         source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false,
@@ -54,10 +55,10 @@ export class ProgramPlan {
       };
     }
     const parents = this.corpus.parents;
-    const parent = parents.length && rng.bool(o.mutateShare ?? 0.3) ? rng.pick(parents) : null;
+    const parent = parents.length && rng.bool(o.mutateShare ?? CAMPAIGN_DEFAULTS.mutateShare) ? rng.pick(parents) : null;
     // A share of fresh programs runs the leak harness (several rounds in one process), so the leak
     // oracle is not inert in a default campaign; a choice of the campaign seed, recorded in the header.
-    const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? 0.1);
+    const leak = !parent && (o.genOptions?.rounds ?? 1) <= 1 && rng.bool(o.leakShare ?? CAMPAIGN_DEFAULTS.leakShare);
     const plan = parent ? null : this.scheduler.plan(rng.fork('shape'), o.genOptions ?? {});
     const program = parent
       ? mutateProgram(rng, parent, rng.int(1, 3), parents.length > 1 && rng.bool(0.2) ? rng.pick(parents).scenario : undefined)

@@ -11,6 +11,7 @@
 import { OPS_BY_KIND } from '../generators/ops.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { Rng } from '../generators/rng.js';
+import { CAMPAIGN_DEFAULTS } from './defaults.js';
 
 export type Shape = 'broad' | 'focused' | 'mutated';
 
@@ -69,7 +70,7 @@ export class Scheduler {
 
   /** The next program's shape, and the generator options that make it. */
   plan(rng: Rng, base: Partial<GenOptions>): { shape: Shape; kind: string | null; options: Partial<GenOptions> } {
-    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? 0.5)) return { shape: 'broad', kind: null, options: base };
+    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare)) return { shape: 'broad', kind: null, options: base };
     const kind = rng.bool(this.o.explore ?? 0.25) ? rng.pick([...this.arms.keys()]) : this.best(rng);
     const cores = Math.max(1, this.o.cores);
     // One op with no checked outcome (a repr, a serializer) lowers the whole object to crash-only, and a

@@ -12,6 +12,9 @@ import { resignStore } from './resign.js';
 import { measureRate } from '../trials/rate.js';
 import { familyLinks, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from './triage.js';
 
+/** Triage's defaults, defined once: the library applies them, and the CLI shows them (`ftfuzz triage --help`). */
+export const TRIAGE_DEFAULTS = { trials: 10, maxTrials: 30, timeoutMs: 30_000, flakyBelow: 0.5 } as const;
+
 export interface TriageOptions {
   /** Runs per bucket and interpreter. Default 10. */
   trials?: number;
@@ -54,8 +57,8 @@ export interface TriageResult {
 
 export async function triageStore(store: CrashStore, o: TriageOptions = {}): Promise<TriageResult> {
   const log = o.log ?? (() => undefined);
-  const trials = o.trials ?? 10;
-  const timeoutMs = o.timeoutMs ?? 30_000;
+  const trials = o.trials ?? TRIAGE_DEFAULTS.trials;
+  const timeoutMs = o.timeoutMs ?? TRIAGE_DEFAULTS.timeoutMs;
   const limits = defaultLimits(1, timeoutMs);
   const ownTarget = (m: BucketMeta) => probeTarget(m.interpreter.path, 'flag').catch(() => null);
   // Older signature formats (or resignAll): signed again from evidence.json, or by re-running repro.py.
@@ -67,7 +70,7 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
   const { buckets, errors } = await store.list();
   const chosen = o.only ? buckets.filter((b) => o.only?.includes(b.bucket)) : buckets;
   const missing = (o.only ?? []).filter((n) => !buckets.some((b) => b.bucket === n));
-  const settings = { trials, timeoutMs, limits, maxTrials: o.maxTrials ?? 30 };
+  const settings = { trials, timeoutMs, limits, maxTrials: o.maxTrials ?? TRIAGE_DEFAULTS.maxTrials };
   if (o.measure) {
     for (const b of chosen) {
       const target = await ownTarget(b.meta);
@@ -75,7 +78,7 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
         log(`${b.bucket}: its interpreter ${b.meta.interpreter.path} is gone; pass --python to triage --versions instead`);
         continue;
       }
-      b.meta = await measureRate(store, b.bucket, b.meta, target, { ...settings, flakyBelow: o.flakyBelow ?? 0.5 });
+      b.meta = await measureRate(store, b.bucket, b.meta, target, { ...settings, flakyBelow: o.flakyBelow ?? TRIAGE_DEFAULTS.flakyBelow });
     }
   }
   if (o.versions) {

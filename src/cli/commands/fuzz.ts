@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { selectOracles } from '../../oracles/index.js';
 import { introspectModule } from '../../runtime/introspect.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
-import { runCampaign } from '../../campaign/fuzz.js';
+import { CAMPAIGN_DEFAULTS, runCampaign } from '../../campaign/fuzz.js';
 import { formatBucket, formatStats, formatSummary } from '../campaignFormat.js';
 import { defaultLimits } from '../../runtime/limits.js';
 import { createExecutor } from '../../runtime/forkServerExecutor.js';
@@ -31,17 +31,17 @@ export function fuzzCommand(y: Argv): Argv {
         .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
         .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
         .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
-        .option('leak-share', { type: 'number', default: 0.1, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
-        .option('spawn-share', { type: 'number', default: 0.1, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
-        .option('focused-share', { type: 'number', default: 0.5, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
+        .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
+        .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
+        .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
         .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
         .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
         .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
         .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
         .option('memory-limit', { type: 'string', describe: 'memory cap per target process, e.g. 4G (default: half the RAM / jobs)' })
         .option('cpu-limit', { type: 'string', describe: 'CPU-time cap per target process (default: cores x timeout + 10s)' })
-        .option('repro-trials', { type: 'number', default: 10, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
-        .option('flaky-below', { type: 'number', default: 0.5, describe: 'a bucket reproducing less often than this is marked flaky' })
+        .option('repro-trials', { type: 'number', default: CAMPAIGN_DEFAULTS.reproTrials, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
+        .option('flaky-below', { type: 'number', default: CAMPAIGN_DEFAULTS.flakyBelow, describe: 'a bucket reproducing less often than this is marked flaky' })
         .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
         .option('timeline', { type: 'string', describe: 'append a line of statistics every few seconds to this JSONL file (default <crashes>/.timeline/<seed>.jsonl; read by ftfuzz report)' })
         .option('slice-runs', { type: 'number', default: 25, describe: 'with --redis and --runs: programs per slice of work' })

@@ -4,7 +4,7 @@ import { resolveTargets } from '../../check.js';
 import { CrashStore } from '../../store/crashStore.js';
 import { formatFamilyRow, formatTriageRow } from '../../triage/triage.js';
 import { familyJson } from '../../triage/families.js';
-import { triageStore } from '../../triage/session.js';
+import { TRIAGE_DEFAULTS, triageStore } from '../../triage/session.js';
 import path from 'node:path';
 import { discoverTargets } from '../../runtime/targets.js';
 import { ExitCode } from '../../types.js';
@@ -22,10 +22,10 @@ export function triageCommand(y: Argv): Argv {
         .option('versions', { type: 'boolean', default: false, describe: 'replay every bucket on the --python interpreters, else on every known one (cache, PATH); record affected / not' })
         .option('measure', { type: 'boolean', default: false, describe: 'measure (again) the reproduction rate of the buckets on their own interpreter' })
         .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
-        .option('trials', { type: 'number', default: 10, describe: 'runs per bucket and interpreter' })
-        .option('max-trials', { type: 'number', default: 30, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
-        .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
-        .option('flaky-below', { type: 'number', default: 0.5, describe: 'rate under which a bucket is marked flaky' })
+        .option('trials', { type: 'number', default: TRIAGE_DEFAULTS.trials, describe: 'runs per bucket and interpreter' })
+        .option('max-trials', { type: 'number', default: TRIAGE_DEFAULTS.maxTrials, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
+        .option('timeout', { type: 'string', default: `${TRIAGE_DEFAULTS.timeoutMs / 1000}s`, describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
+        .option('flaky-below', { type: 'number', default: TRIAGE_DEFAULTS.flakyBelow, describe: 'rate under which a bucket is marked flaky' })
         .option('promote', { type: 'boolean', default: false, describe: 'replay race buckets (ThreadSanitizer reports) on the plain free-threaded build of the same version (--python, else every known one) and record whether they crash or hang there' })
         .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),

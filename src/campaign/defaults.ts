@@ -1,0 +1,17 @@
+// A campaign's defaults, defined once: the library applies them, and the CLI shows them (`ftfuzz fuzz --help`).
+export const CAMPAIGN_DEFAULTS = {
+  /** Share of programs made by mutating a corpus program. */
+  mutateShare: 0.3,
+  /** Share of generated programs run with the leak harness. */
+  leakShare: 0.1,
+  /** Share of programs run in fresh processes instead of the fork server. */
+  spawnShare: 0.1,
+  /** Share of generated programs that are focused (one shared object, its kind chosen by yield). */
+  focusedShare: 0.5,
+  /** Plain re-runs of each new bucket that measure its rate (0: skip). */
+  reproTrials: 10,
+  /** A bucket reproducing less often than this is marked flaky. */
+  flakyBelow: 0.5,
+  /** Fresh re-runs of a finding seen only in a reused worker before it is kept as unconfirmed. */
+  unconfirmedRetries: 3,
+} as const;
