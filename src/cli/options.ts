@@ -35,9 +35,7 @@ export function positiveInt(value: number, option: string): number {
 }
 
 /** A duration option (a malformed one is a usage error, units.ts). */
-export function duration(value: string | number, option: string): number {
-  return parseDuration(value, option);
-}
+export const duration = parseDuration;
 
 /** `--memory-limit 4G` (the `bytes` package, binary units; a bare `G`, `M`, `K` means GiB, MiB, KiB). */
 export function parseBytes(text: string, option: string): number {

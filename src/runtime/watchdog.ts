@@ -52,7 +52,7 @@ export class RunWatchdog {
 
   /** Output past the cap: the run is stopped as a resource finding. */
   outputOverflow(): void {
-    if (this.termination === null) this.stop({ kind: 'resource', resource: 'output', detail: `more than ${OUTPUT_CAP_BYTES} bytes of output` });
+    this.stop({ kind: 'resource', resource: 'output', detail: `more than ${OUTPUT_CAP_BYTES} bytes of output` });
   }
 
   /**
@@ -78,7 +78,7 @@ export class RunWatchdog {
     if (cap !== undefined && pid !== undefined) this.rssPoll = watchResidentSet(pid, cap, (t) => this.stop(t));
     if (outputSize) {
       this.outputPoll = setInterval(() => {
-        if (this.termination === null && outputSize() > OUTPUT_CAP_BYTES) this.outputOverflow();
+        if (outputSize() > OUTPUT_CAP_BYTES) this.outputOverflow();
       }, 200);
     }
   }
