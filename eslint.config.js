@@ -3,21 +3,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const FOLDERS = ['generators', 'oracles', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench'];
+const FOLDERS = ['generators', 'oracles', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli'];
 
 /** What each layer may not import: every folder above it (and check.ts, index.ts where they are above). */
 const FORBIDDEN = {
-  generators: ['oracles', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
-  oracles: ['generators', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
-  store: ['generators', 'oracles', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
-  runtime: ['oracles', 'store', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'check', 'index'],
-  trials: ['campaign', 'triage', 'fleet', 'report', 'cli', 'bench', 'index'],
-  campaign: ['triage', 'fleet', 'report', 'cli', 'bench', 'index'],
-  triage: ['campaign', 'fleet', 'report', 'cli', 'bench', 'index'],
-  fleet: ['triage', 'report', 'cli', 'bench', 'index'],
-  report: ['campaign', 'fleet', 'cli', 'bench', 'index'],
-  cli: ['bench', 'index'],
-  bench: ['cli', 'index'],
+  generators: ['oracles', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'check', 'index'],
+  oracles: ['generators', 'store', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'check', 'index'],
+  store: ['generators', 'oracles', 'runtime', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'check', 'index'],
+  runtime: ['oracles', 'store', 'trials', 'campaign', 'triage', 'fleet', 'report', 'cli', 'check', 'index'],
+  trials: ['campaign', 'triage', 'fleet', 'report', 'cli', 'index'],
+  campaign: ['triage', 'fleet', 'report', 'cli', 'index'],
+  triage: ['campaign', 'fleet', 'report', 'cli', 'index'],
+  fleet: ['triage', 'report', 'cli', 'index'],
+  report: ['campaign', 'fleet', 'cli', 'index'],
+  cli: ['index'],
 };
 
 /** Import patterns of the folders and root modules in `names`, as written from `src/*.ts` (base) or a folder. */
@@ -31,13 +30,22 @@ function patternsFor(names, fromBase = false) {
   });
 }
 
+/** Nothing in src/ imports the benchmarks: they sit outside the library build (tsconfig.bench.json). */
+const BENCH = { group: ['**/bench/*', '**/bench/**'], message: 'bench/ is outside the library build (tsconfig.bench.json)' };
+
 function layerRules() {
   const base = {
     files: ['src/*.ts'],
     ignores: ['src/check.ts', 'src/index.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: patternsFor([...FOLDERS, 'check', 'index'], true) }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...patternsFor([...FOLDERS, 'check', 'index'], true), BENCH] }] },
   };
-  return [base, ...Object.entries(FORBIDDEN).map(([folder, names]) => ({ files: [`src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: patternsFor(names) }] } }))];
+  const folders = Object.entries(FORBIDDEN).map(([folder, names]) => ({ files: [`src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: [...patternsFor(names), BENCH] }] } }));
+  // The benchmarks (bench/, their own build) drive the library as a user's program would, never the CLI.
+  const bench = {
+    files: ['bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/cli/*', '**/src/cli/**', '**/src/index.js'], message: 'bench/ drives the library, not the CLI (eslint.config.js)' }] }] },
+  };
+  return [base, ...folders, bench];
 }
 
 export default tseslint.config(
@@ -66,7 +74,7 @@ export default tseslint.config(
   //   check.ts    one program on targets, oracles applied
   //   trials      rates, families, claims                           (under both campaign and triage)
   //   campaign    triage                                            fleet, report
-  //   cli, bench  (index.ts: the public API, above all of them)
+  //   cli         (index.ts: the public API, above all of them; bench/ sits outside src/ and its build)
   ...layerRules(),
   // jsfuzz targets are CommonJS (jsfuzz require()s them): linted without type information.
   {

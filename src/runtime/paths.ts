@@ -1,6 +1,7 @@
 // Where ftfuzz keeps its own files: the interpreter cache (XDG), and the bundled Python harness.
 import os from 'node:os';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** `$FTFUZZ_CACHE_DIR`, else `$XDG_CACHE_HOME/ftfuzz`, else `~/.cache/ftfuzz`. */
@@ -10,8 +11,19 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(xdg ?? path.join(os.homedir(), '.cache'), 'ftfuzz');
 }
 
-/** The package root (works from `src/` under vitest and from `dist/` when built). */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The package root: the nearest directory above this module that holds the Python harness. That is two levels
+ * up from `src/runtime` (vitest) and from `dist/runtime` (the library build), three from `build/src/runtime`
+ * (the benchmarks' build, which compiles `bench/` and the sources it imports into `build/`).
+ */
+export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'python', 'ftfuzz_harness.py')) && existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`ftfuzz: no python/ftfuzz_harness.py above ${from}; reinstall the package`);
+  }
+}
 
 export const harnessPath = path.join(packageRoot, 'python', 'ftfuzz_harness.py');
 export const forkServerPath = path.join(packageRoot, 'python', 'ftfuzz_forkserver.py');

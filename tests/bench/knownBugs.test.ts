@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freshOutDir, formatBugsReport, isRealBug, type GradedFamily } from '../../src/bench/bugs.js';
+import { freshOutDir, formatBugsReport, isRealBug, type GradedFamily } from '../../bench/bugs.js';
 import { bucketFacts, faultingThreadFunctions, fixedLabel, inNews, KNOWN_BUGS, STILL_OPEN_UPSTREAM, upstreamLinks, type BucketFacts } from '../../src/triage/knownBugs.js';
 import { NewsIndex, parseNews } from '../../src/triage/news.js';
 import type { BucketMeta } from '../../src/store/crashStore.js';

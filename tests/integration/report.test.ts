@@ -11,7 +11,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readTimeline } from '../../src/store/timeline.js';
 import { CrashStore } from '../../src/store/crashStore.js';
-import { findChromium } from '../../src/bench/report.js';
+import { findChromium } from '../../bench/report.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
 let dir = '';

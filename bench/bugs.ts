@@ -13,20 +13,20 @@
 // designed from, so only the second group measures reach beyond it.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
-import { UsageError } from '../errors.js';
-import { installPython } from '../runtime/provision.js';
-import { writeFileAtomic } from '../atomicWrite.js';
-import { CrashStore, type BucketMeta } from '../store/crashStore.js';
-import { fixedBetween, rateLowerBound, recordedCount, trialsNeeded, type BetweenClaim, type Count } from '../trials/claims.js';
-import { groupFamilies, regroupStore, type FamilyRow } from '../triage/families.js';
-import { KNOWN_BUGS, STILL_OPEN_UPSTREAM, formatLink, inNews, type UpstreamLink } from '../triage/knownBugs.js';
-import { familyLinks, upstreamLinksOf } from '../triage/triage.js';
-import { reproducerOf } from '../trials/rate.js';
-import { bucketTrialLimit, runTrials, trialModes } from '../trials/trials.js';
-import type { Executor } from '../runtime/executor.js';
-import type { GenOptions } from '../generators/scenario.js';
-import type { Target } from '../types.js';
+import { runCampaign, type CampaignStats } from '../src/campaign/fuzz.js';
+import { UsageError } from '../src/errors.js';
+import { installPython } from '../src/runtime/provision.js';
+import { writeFileAtomic } from '../src/atomicWrite.js';
+import { CrashStore, type BucketMeta } from '../src/store/crashStore.js';
+import { fixedBetween, rateLowerBound, recordedCount, trialsNeeded, type BetweenClaim, type Count } from '../src/trials/claims.js';
+import { groupFamilies, regroupStore, type FamilyRow } from '../src/triage/families.js';
+import { KNOWN_BUGS, STILL_OPEN_UPSTREAM, formatLink, inNews, type UpstreamLink } from '../src/triage/knownBugs.js';
+import { familyLinks, upstreamLinksOf } from '../src/triage/triage.js';
+import { reproducerOf } from '../src/trials/rate.js';
+import { bucketTrialLimit, runTrials, trialModes } from '../src/trials/trials.js';
+import type { Executor } from '../src/runtime/executor.js';
+import type { GenOptions } from '../src/generators/scenario.js';
+import type { Target } from '../src/types.js';
 
 export type Grade = BetweenClaim | 'not-reproduced';
 

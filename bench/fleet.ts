@@ -13,13 +13,13 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { runCampaign } from '../campaign/fuzz.js';
-import { bullPrefix, QUEUE, runCoordinator, type SliceResult } from '../fleet/fleet.js';
-import { startRedis } from '../fleet/localRedis.js';
-import { connectRedis, ensureConnected, RedisStore } from '../fleet/store.js';
-import { fleetKeyFrom } from '../fleet/trust.js';
-import { packageRoot } from '../runtime/paths.js';
-import type { Target } from '../types.js';
+import { runCampaign } from '../src/campaign/fuzz.js';
+import { bullPrefix, QUEUE, runCoordinator, type SliceResult } from '../src/fleet/fleet.js';
+import { startRedis } from '../src/fleet/localRedis.js';
+import { connectRedis, ensureConnected, RedisStore } from '../src/fleet/store.js';
+import { fleetKeyFrom } from '../src/fleet/trust.js';
+import { packageRoot } from '../src/runtime/paths.js';
+import type { Target } from '../src/types.js';
 
 export interface FleetBenchRow {
   name: string;

@@ -3,31 +3,31 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkProgram } from '../check.js';
+import { checkProgram } from '../src/check.js';
 import yargs from 'yargs';
-import { parseDuration } from '../units.js';
-import { generateProgram } from '../generators/program.js';
+import { parseDuration } from '../src/units.js';
+import { generateProgram } from '../src/generators/program.js';
 import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';
 import { reportSection } from './report.js';
-import { ALL_ORACLES } from '../oracles/index.js';
-import { buildExtension } from '../runtime/extension.js';
-import { packageRoot } from '../runtime/paths.js';
-import { ensureDefaultTarget, installPython } from '../runtime/provision.js';
-import { parseTsanReports, raceOracle } from '../oracles/raceOracle.js';
-import type { Target } from '../types.js';
-import { mutateProgram } from '../generators/mutators.js';
-import { Rng } from '../generators/rng.js';
-import { CrashStore } from '../store/crashStore.js';
+import { ALL_ORACLES } from '../src/oracles/index.js';
+import { buildExtension } from '../src/runtime/extension.js';
+import { packageRoot } from '../src/runtime/paths.js';
+import { ensureDefaultTarget, installPython } from '../src/runtime/provision.js';
+import { parseTsanReports, raceOracle } from '../src/oracles/raceOracle.js';
+import type { Target } from '../src/types.js';
+import { mutateProgram } from '../src/generators/mutators.js';
+import { Rng } from '../src/generators/rng.js';
+import { CrashStore } from '../src/store/crashStore.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createExecutor, ForkServerExecutor } from '../runtime/forkServerExecutor.js';
-import { mapConcurrent } from '../runtime/matrix.js';
-import type { Executor } from '../runtime/executor.js';
-import { SpawnExecutor } from '../runtime/spawnExecutor.js';
+import { createExecutor, ForkServerExecutor } from '../src/runtime/forkServerExecutor.js';
+import { mapConcurrent } from '../src/runtime/matrix.js';
+import type { Executor } from '../src/runtime/executor.js';
+import { SpawnExecutor } from '../src/runtime/spawnExecutor.js';
 
 const execFileP = promisify(execFile);
-import { minimize } from '../triage/minimize.js';
+import { minimize } from '../src/triage/minimize.js';
 
 interface Row {
   name: string;
@@ -343,6 +343,16 @@ async function main(): Promise<void> {
     ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
   ];
   const only = process.argv[2];
+  const names = sections.map(([name]) => name);
+  if (only === '--help' || only === '-h') {
+    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs and fleet run only when named)`);
+    return;
+  }
+  if (only !== undefined && !names.includes(only)) {
+    console.error(`ftfuzz bench: no section "${only}"; name one of ${names.join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
   for (const [name, run] of sections) {
     if (only ? only !== name : name === 'bugs' || name === 'fleet') continue;
     console.log(`== ${name}`);

@@ -5,10 +5,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TIMELINE_FORMAT, type TimelineLine } from '../store/timeline.js';
-import { loadReportData, renderReport } from '../report/report.js';
-import type { BucketMeta } from '../store/crashStore.js';
-import { whichOnPathSync } from '../runtime/targets.js';
+import { TIMELINE_FORMAT, type TimelineLine } from '../src/store/timeline.js';
+import { loadReportData, renderReport } from '../src/report/report.js';
+import type { BucketMeta } from '../src/store/crashStore.js';
+import { whichOnPathSync } from '../src/runtime/targets.js';
 
 /** Debian's chromium (or another Chromium on PATH), for the report benchmark and the browser test. */
 export function findChromium(): string | null {
