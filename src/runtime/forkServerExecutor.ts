@@ -4,7 +4,7 @@
 // or leaking worker never takes the server down. A worker whose program ended quiet runs the next one
 // (persistent mode); such runs are marked `reusedProcess`, and checkProgram confirms any finding from
 // them on fresh workers. A server is recycled after `recycleAfter` programs and replaced when it dies; a
-// run lost with a dying server is retried once on a fresh one, then on the spawn executor, so nothing is
+// run lost with a dying server is retried once on a fresh one, then on the spawn executor (fallback.ts), so nothing is
 // lost. Plain runs (reproducers) always go to the spawn executor: they must not depend on the server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { PRELUDE_IMPORTS } from '../generators/program.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
 import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
+import { RetryThenFallback, type LossyExecutor } from './fallback.js';
 import { capped, limitEnv, wallEnv } from './limits.js';
 import { applyReport } from './protocol.js';
 import { isTsan } from './tsan.js';
@@ -140,11 +141,10 @@ export interface ForkServerOptions {
   recycleAfter?: number;
 }
 
-export class ForkServerExecutor implements Executor {
-  readonly name = 'forkserver';
+/** The servers, one per (interpreter, environment, caps); a run is lost (null) when its server dies under it. */
+class ForkServerPool implements LossyExecutor {
   private readonly servers = new Map<string, ForkServer>();
   private readonly retired = new Set<ForkServer>();
-  private readonly spawnExecutor = new SpawnExecutor();
   private readonly recycleAfter: number;
   private workDir: Promise<string> | null = null;
   private seq = 0;
@@ -186,25 +186,25 @@ export class ForkServerExecutor implements Executor {
     return server;
   }
 
-  async execute(request: ExecRequest): Promise<RunResult> {
-    // TSan targets run fresh processes: a forked worker would inherit the TSan shadow state of a parent that
-    // imported and froze things, and a reused worker's reports would mix programs; start-up is only 18% of
-    // a TSan run, the most a fork server could save (README "Executors").
-    if (request.plain || isTsan(request.target)) return this.spawnExecutor.execute(request);
-    for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
-      let server: ForkServer;
-      try {
-        server = await this.server(request);
-      } catch {
-        continue;
-      }
-      const result = await this.runOn(server, request);
-      if (result) return result;
+  /**
+   * Reproducers (`plain`) must not depend on the server. TSan targets run fresh processes: a forked worker
+   * would inherit the TSan shadow state of a parent that imported and froze things, and a reused worker's
+   * reports would mix programs; start-up is only 18% of a TSan run, the most a fork server could save
+   * (README "Executors").
+   */
+  accepts(request: ExecRequest): boolean {
+    return !request.plain && !isTsan(request.target);
+  }
+
+  async tryExecute(request: ExecRequest): Promise<RunResult | null> {
+    if (this.closed) return null;
+    let server: ForkServer;
+    try {
+      server = await this.server(request);
+    } catch {
+      return null;
     }
-    // A run in flight when the executor is closed ends with it; nothing starts afterwards.
-    if (this.closed) return runResult(request, { kind: 'cancelled' }, 0, '', '', emptyRunFields());
-    // Two servers died under this program: the reference executor runs it.
-    return this.spawnExecutor.execute(request);
+    return this.runOn(server, request);
   }
 
   /** One program on one server; null when the server died under it (the caller retries). */
@@ -325,7 +325,30 @@ export class ForkServerExecutor implements Executor {
       ),
     );
     if (this.workDir) await fs.rm(await this.workDir, { recursive: true, force: true });
-    await this.spawnExecutor.close();
+  }
+}
+
+/**
+ * The fork-server executor: the pool, wrapped so that a run lost with a dying server is retried once on a
+ * fresh one and then run by the spawn executor, which also takes what the pool declines.
+ */
+export class ForkServerExecutor extends RetryThenFallback {
+  private readonly pool: ForkServerPool;
+
+  constructor(options: ForkServerOptions = {}) {
+    const pool = new ForkServerPool(options);
+    super('forkserver', pool, new SpawnExecutor());
+    this.pool = pool;
+  }
+
+  /** Servers started, for tests and the benchmark. */
+  get serversStarted(): number {
+    return this.pool.serversStarted;
+  }
+
+  /** Pids of the live servers (memory accounting in the benchmark). */
+  serverPids(): number[] {
+    return this.pool.serverPids();
   }
 }
 
