@@ -5,7 +5,7 @@
 //   programs   generateProgram, mutateProgram    ftfuzz gen
 //   store      CrashStore                        crashes/<kind>-<id>/
 //   triage     triageStore                       ftfuzz triage
-//   minimize   minimize                          ftfuzz minimize
+//   minimize   minimizeBucket (minimize: a file) ftfuzz minimize
 //   replay     collectReplayItems, replay        ftfuzz replay
 //   report     loadReportData, renderReport      ftfuzz report
 //   targets    discoverTargets, probeTarget, installPython, ensureDefaultTarget
@@ -32,5 +32,6 @@ export { groupFamilies, type FamilyRow } from './triage/families.js';
 export { familyOf, type Family } from './trials/family.js';
 export { absenceClaim, fisherGreater, fixedBetween, rateInterval, trialsNeeded, type Count } from './trials/claims.js';
 export { minimize, type MinimizeOptions, type MinimizeResult } from './triage/minimize.js';
-export { collectReplayItems, isFailing, replay, toJUnit, type ReplayEntry, type ReplayItem, type ReplayOptions } from './triage/replay.js';
+export { MINIMIZE_DEFAULTS, minimizeBucket, type MinimizeBucketOptions, type MinimizeBucketResult } from './triage/minimizeBucket.js';
+export { collectReplayItems, isFailing, replay, REPLAY_DEFAULTS, toJUnit, type ReplayEntry, type ReplayItem, type ReplayOptions } from './triage/replay.js';
 export { loadReportData, renderReport, type ReportData } from './report/report.js';

@@ -8,3 +8,8 @@ export function parseDuration(text: string | number, option: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new UsageError(`${option} ${text}: expected a duration like 500ms, 30s, 10m or 2h`);
   return Math.round(value);
 }
+
+/** A duration as `parseDuration` reads it back: 600000 -> `10m`, 30000 -> `30s` (the `ms` package). */
+export function formatDuration(milliseconds: number): string {
+  return ms(milliseconds);
+}

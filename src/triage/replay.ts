@@ -3,6 +3,7 @@
 // to show its bucket's bug: still failing, fixed, flaky, or a new failure instead. A corpus program is
 // expected to pass. A file that cannot be read or is malformed is reported by name; the rest still run.
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadProgram } from '../check.js';
 import { FtfuzzError } from '../errors.js';
@@ -10,7 +11,7 @@ import { readScenario } from '../generators/mutators.js';
 import type { Oracle } from '../oracles/index.js';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { mapConcurrent } from '../runtime/matrix.js';
-import type { ResourceLimits } from '../runtime/limits.js';
+import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
 import { parseMeta, reproducerIn, type BucketMeta } from '../store/crashStore.js';
 import type { Finding, GilMode, Target } from '../types.js';
 import { absenceClaim, formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded } from '../trials/claims.js';
@@ -123,14 +124,21 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** Replay's defaults, defined once: the library applies them, and the CLI shows them (`ftfuzz replay --help`). */
+export const REPLAY_DEFAULTS = { modes: ['gil-off', 'gil-on'] as readonly GilMode[], trials: 3, maxTrials: 30, timeoutMs: 30_000 } as const;
+
 export interface ReplayOptions {
   items: ReplayItem[];
   targets: Target[];
-  /** Modes for corpus programs (reproducers use their bucket's modes). */
-  modes: GilMode[];
-  trials: number;
-  timeoutMs: number;
-  jobs: number;
+  /** Modes for corpus programs (reproducers use their bucket's modes). Default GIL off, then on. */
+  modes?: readonly GilMode[];
+  /** Runs per file and interpreter. Default 3. */
+  trials?: number;
+  /** Per-run cap (a hang reproducer uses its calibrated limit). Default 30 s. */
+  timeoutMs?: number;
+  /** Files in parallel. Default: the available parallelism. */
+  jobs?: number;
+  /** Default: `defaultLimits(jobs, timeoutMs)`. */
   limits?: ResourceLimits;
   oracles?: Oracle[];
   /** While a reproducer shows nothing, trials go on up to what its rate needs for a `fixed`, at most this. Default 30. */
@@ -140,7 +148,7 @@ export interface ReplayOptions {
 
 const brief = (f: Finding) => ({ kind: f.kind, signature: f.signature, title: f.title, verdict: f.verdict });
 
-async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Promise<ReplayEntry> {
+async function replayOne(item: ReplayItem, target: Target, o: ResolvedReplay): Promise<ReplayEntry> {
   const started = performance.now();
   const base = { file: item.file, role: item.meta ? ('reproducer' as const) : ('program' as const), interpreter: target.label, interpreterPath: target.path, expected: item.meta?.signature, verdict: item.meta?.verdict };
   const fail = (detail: string): ReplayEntry => ({ ...base, status: 'error', trials: 0, hits: 0, findings: [], detail, durationMs: performance.now() - started });
@@ -151,7 +159,7 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
     // A reproducer runs as plain `python repro.py`; a corpus program through the harness, like a campaign.
     // Claims rest on the rate of the very file replayed: repro.min.py has its own (measured by minimize).
     const recorded = item.meta ? recordedCount(item.meta, path.basename(item.file) === 'repro.min.py' ? 'repro.min.py' : 'repro.py') : null;
-    const extendTo = item.meta ? Math.min(o.maxTrials ?? 30, trialsNeeded(recorded)) : undefined;
+    const extendTo = item.meta ? Math.min(o.maxTrials ?? REPLAY_DEFAULTS.maxTrials, trialsNeeded(recorded)) : undefined;
     const timeoutMs = item.meta ? bucketTrialLimit(item.meta, o.timeoutMs) : o.timeoutMs;
     r = await runTrials({
       file: item.file, target, modes, signature: item.meta?.signature, family: item.meta?.family?.key, trials: o.trials, timeoutMs,
@@ -179,7 +187,15 @@ async function replayOne(item: ReplayItem, target: Target, o: ReplayOptions): Pr
   return { ...base, status, trials, hits, findings: shown, detail, durationMs: performance.now() - started };
 }
 
-export async function replay(o: ReplayOptions): Promise<ReplayEntry[]> {
+type ResolvedReplay = ReplayOptions & Required<Pick<ReplayOptions, 'modes' | 'trials' | 'timeoutMs' | 'jobs'>>;
+
+export async function replay(options: ReplayOptions): Promise<ReplayEntry[]> {
+  const jobs = options.jobs ?? os.availableParallelism();
+  const timeoutMs = options.timeoutMs ?? REPLAY_DEFAULTS.timeoutMs;
+  const o: ResolvedReplay = {
+    ...options, modes: options.modes ?? REPLAY_DEFAULTS.modes, trials: options.trials ?? REPLAY_DEFAULTS.trials, timeoutMs, jobs,
+    limits: options.limits ?? defaultLimits(jobs, timeoutMs),
+  };
   const work = o.items.flatMap((item) => (item.error ? [{ item, target: o.targets[0] as Target }] : o.targets.map((target) => ({ item, target }))));
   return mapConcurrent(work, o.jobs, async ({ item, target }) => {
     const entry = await replayOne(item, target, o);

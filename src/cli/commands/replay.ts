@@ -5,8 +5,8 @@ import { resolveTargets } from '../../check.js';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
 import { InputError } from '../../errors.js';
-import { defaultLimits } from '../../runtime/limits.js';
-import { collectReplayItems, isFailing, replay, REPLAY_STATUSES, toJUnit } from '../../triage/replay.js';
+import { collectReplayItems, isFailing, replay, REPLAY_DEFAULTS, REPLAY_STATUSES, toJUnit } from '../../triage/replay.js';
+import { formatDuration } from '../../units.js';
 import { shortLabel } from '../../triage/triage.js';
 import path from 'node:path';
 import { ExitCode, type Target } from '../../types.js';
@@ -20,10 +20,10 @@ export function replayCommand(y: Argv): Argv {
     (y) =>
       withRedisOptions(withTargetOptions(y))
         .positional('paths', { type: 'string', array: true, describe: 'files, bucket directories, crashes/ or corpus/ (with --redis: the fleet store as well)' })
-        .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes for corpus programs' })
-        .option('trials', { type: 'number', default: 3, describe: 'runs per file and interpreter' })
-        .option('max-trials', { type: 'number', default: 30, describe: 'while a reproducer shows nothing, go on up to the trials its recorded rate needs for "fixed" (95%), at most this many; fewer: inconclusive' })
-        .option('timeout', { type: 'string', default: '30s', describe: 'per-run cap (a hang reproducer uses its calibrated limit)' })
+        .option('modes', { type: 'string', default: REPLAY_DEFAULTS.modes.join(','), describe: 'GIL modes for corpus programs' })
+        .option('trials', { type: 'number', default: REPLAY_DEFAULTS.trials, describe: 'runs per file and interpreter' })
+        .option('max-trials', { type: 'number', default: REPLAY_DEFAULTS.maxTrials, describe: 'while a reproducer shows nothing, go on up to the trials its recorded rate needs for "fixed" (95%), at most this many; fewer: inconclusive' })
+        .option('timeout', { type: 'string', default: formatDuration(REPLAY_DEFAULTS.timeoutMs), describe: 'per-run cap (a hang reproducer uses its calibrated limit)' })
         .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'files in parallel' })
         .option('junit', { type: 'string', describe: 'write JUnit XML here (for CI)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the entries as JSON' }),
@@ -39,7 +39,7 @@ export function replayCommand(y: Argv): Argv {
       const items = await collectReplayItems(paths);
       if (items.length === 0) throw new InputError(paths.join(' '), 'holds no programs or reproducers to replay');
       const entries = await replay({
-        items, targets, modes, trials, timeoutMs, jobs, limits: defaultLimits(jobs, timeoutMs), maxTrials: positiveInt(args['max-trials'], '--max-trials'),
+        items, targets, modes, trials, timeoutMs, jobs, maxTrials: positiveInt(args['max-trials'], '--max-trials'),
         onEntry: (e) => {
           if (!args.json) process.stdout.write(`${e.status.padEnd(13)} ${path.relative(process.cwd(), e.file) || e.file}  [${shortLabel(targets.find((t) => t.path === e.interpreterPath) ?? targets[0] as Target)}] ${e.detail}\n`);
         },

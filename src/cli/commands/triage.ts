@@ -10,6 +10,7 @@ import { discoverTargets } from '../../runtime/targets.js';
 import { ExitCode } from '../../types.js';
 import { redactUrl } from '../../fleet/trust.js';
 import { duration, positiveInt, say, withRedis, withRedisOptions, withTargetOptions } from '../options.js';
+import { formatDuration } from '../../units.js';
 
 export function triageCommand(y: Argv): Argv {
   return y
@@ -24,7 +25,7 @@ export function triageCommand(y: Argv): Argv {
         .option('bucket', { type: 'string', array: true, describe: 'only these buckets (names)' })
         .option('trials', { type: 'number', default: TRIAGE_DEFAULTS.trials, describe: 'runs per bucket and interpreter' })
         .option('max-trials', { type: 'number', default: TRIAGE_DEFAULTS.maxTrials, describe: 'while a bucket shows nothing on an interpreter, go on up to the trials its recorded rate needs for "not affected" (95%), at most this many' })
-        .option('timeout', { type: 'string', default: `${TRIAGE_DEFAULTS.timeoutMs / 1000}s`, describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
+        .option('timeout', { type: 'string', default: formatDuration(TRIAGE_DEFAULTS.timeoutMs), describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
         .option('flaky-below', { type: 'number', default: TRIAGE_DEFAULTS.flakyBelow, describe: 'rate under which a bucket is marked flaky' })
         .option('promote', { type: 'boolean', default: false, describe: 'replay race buckets (ThreadSanitizer reports) on the plain free-threaded build of the same version (--python, else every known one) and record whether they crash or hang there' })
         .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
