@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readTimeline, type TimelineLine } from '../store/timeline.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
 import { formatRate } from '../trials/claims.js';
-import { bucketFamily, familyRate, groupFamilies } from '../triage/families.js';
+import { bucketFamily, familyRate, groupFamilies, type FamilyRow } from '../triage/families.js';
 import { familyCurrent, familyId } from '../trials/family.js';
 
 export interface ReportBucket {
@@ -132,13 +132,58 @@ function link(b: ReportBucket, file: string, outDir: string, present: boolean): 
 export function renderReport(data: ReportData, outFile: string): string {
   const outDir = path.dirname(path.resolve(outFile));
   const buckets = [...data.buckets].sort((a, b) => (a.meta.firstSeen < b.meta.firstSeen ? -1 : a.meta.firstSeen > b.meta.firstSeen ? 1 : a.bucket.localeCompare(b.bucket)));
-  // What the charts need, small: the page computes nothing a test could not see in the data.
+  const chartData = chartDataOf(data, buckets);
+  const rows = buckets.map((b) => bucketRow(b, outDir));
+  // Families first: one row per suspected bug, its buckets linked below it.
+  const families = groupFamilies(buckets.map((b) => ({ bucket: b.bucket, meta: b.meta })));
+  const familyRows = families.map(familyRow);
+  const details = buckets.map(bucketDetails);
+  const totals = data.timelines.map((t) => t.lines.at(-1)).filter((l): l is TimelineLine => l !== undefined);
+  const programs = totals.reduce((n, l) => n + l.programs, 0);
+  const executions = totals.reduce((n, l) => n + l.executions, 0);
+  const hours = totals.reduce((n, l) => n + l.elapsedMs, 0) / 3_600_000;
+  const json = JSON.stringify(chartData).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(data.title)}</title>
+<style>
+${PAGE_STYLE}</style></head><body>
+<h1>${esc(data.title)}</h1>
+<div class="dim">${esc(data.source)} — generated ${esc(data.generatedAt)}</div>
+<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div></div>
+${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
+<h2>Over time</h2>
+<div class="charts">
+<div class="chart"><h3>Executions per second and programs</h3><canvas id="c-rate"></canvas></div>
+<div class="chart"><h3>Distinct buckets and families (by first seen)</h3><canvas id="c-buckets"></canvas></div>
+<div class="chart"><h3>Buckets by kind and verdict</h3><canvas id="c-kinds"></canvas></div>
+<div class="chart"><h3>Yield per object kind (programs, findings, new buckets)</h3><canvas id="c-yield-kind"></canvas></div>
+<div class="chart"><h3>Yield per op (top 25 by findings)</h3><canvas id="c-yield-op"></canvas></div>
+</div>
+<h2>Families</h2>
+<table id="families"><thead><tr><th>kind</th><th>family</th><th>verdict</th><th>buckets</th><th>hits</th><th>reproduces (all its buckets' trials)</th><th>versions</th><th>its buckets</th><th>first seen</th></tr></thead>
+<tbody>${familyRows.join('\n')}</tbody></table>
+<h2>Buckets</h2>
+<table id="buckets"><thead><tr><th>kind</th><th>bucket</th><th>verdict</th><th>hits</th><th>reproduces</th><th>versions</th><th>top C frames</th><th>minimized</th><th>first seen</th><th>last seen</th><th>reproduce</th><th>files</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>
+<h2>Bucket details</h2>
+${details.join('\n')}
+<script type="application/json" id="report-data">${json}</script>
+<script>${chartJs().replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+${PAGE_SCRIPT}</script>
+</body></html>
+`;
+}
+
+/** What the charts need, small: the page computes nothing a test could not see in the data. */
+function chartDataOf(data: ReportData, buckets: ReportBucket[]) {
   // One clock for the buckets chart: minutes since the earliest campaign start or first bucket.
   const firstSeen = buckets.map((b) => Date.parse(b.meta.firstSeen)).filter(Number.isFinite).sort((a, b) => a - b);
   const starts = data.timelines.flatMap((t) => (t.lines[0] ? [t.lines[0].time - t.lines[0].elapsedMs] : []));
   const origin = Math.min(...starts, ...(firstSeen.length ? [firstSeen[0] as number] : []), Date.now());
   const minutes = (t: number) => Number(((t - origin) / 60_000).toFixed(3));
-  const chartData = {
+  return {
     origin: new Date(origin).toISOString().replace('T', ' ').slice(0, 16),
     bucketSteps: firstSeen.map((t, i) => ({ x: minutes(t), y: i + 1 })),
     timelineBuckets: data.timelines.map((t) => ({ seed: t.seed, points: thin(t.lines, MAX_POINTS).map((l) => ({ x: minutes(l.time), y: l.buckets })) })),
@@ -164,20 +209,25 @@ export function renderReport(data: ReportData, outFile: string): string {
     yieldByKind: mergeYield(data.timelines, 'byKind'),
     yieldByOp: topOps(mergeYield(data.timelines, 'byOp'), 25),
   };
-  const rows = buckets.map((b) => {
+}
+
+/** One bucket's row in the bucket table. */
+function bucketRow(b: ReportBucket, outDir: string): string {
     const m = b.meta;
     const frames = (m.native?.frames ?? []).slice(0, 3);
     const min = m.minimized ? `${m.minimized.linesAfter} lines (${m.minimized.bytesAfter} B, from ${m.minimized.linesBefore})` : '<span class="dim">—</span>';
     const links = [link(b, 'repro.py', outDir, b.repro !== undefined), m.minimized ? link(b, 'repro.min.py', outDir, true) : '', link(b, 'stack.txt', outDir, b.stack !== undefined), link(b, 'stderr.txt', outDir, b.stderr !== undefined)].filter(Boolean).join(' ');
     return `<tr data-bucket="${esc(b.bucket)}"><td class="kind ${esc(m.kind)}">${esc(m.kind)}</td><td><a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a><div class="title">${esc(m.title.slice(0, 160))}</div>${m.family ? `<div class="title">family ${esc(familyId(m.family.key))}: ${esc(m.family.label.slice(0, 120))}</div>` : ''}</td><td class="verdict ${esc(m.verdict)}">${esc(m.verdict)}</td><td class="num">${m.hits}</td><td>${rateCell(m)}</td><td>${versionCell(m)}</td><td class="frames">${frames.map((f) => esc(f)).join('<br>') || '<span class="dim">—</span>'}</td><td>${min}</td><td class="time">${esc(m.firstSeen.replace('T', ' ').slice(0, 19))}</td><td class="time">${esc(m.lastSeen.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(m.reproduce)}</code></td><td class="links">${links}</td></tr>`;
-  });
-  // Families first: one row per suspected bug, its buckets linked below it.
-  const families = groupFamilies(buckets.map((b) => ({ bucket: b.bucket, meta: b.meta })));
-  const familyRows = families.map((f) => {
+}
+
+/** One family's row in the family table. */
+function familyRow(f: FamilyRow): string {
     const versions = Object.entries(f.versions).map(([label, v]) => `<span class="ver ${esc(v.status)}" title="${esc(`${v.hits}/${v.trials}`)} trials">${esc(label)}: ${esc(v.status)}</span>`).join(' ');
     return `<tr data-family="${esc(f.id)}"><td class="kind ${esc(f.kind)}">${esc(f.kind)}</td><td><b>${esc(f.id)}</b><div class="title">${esc(f.label.slice(0, 160))}</div></td><td class="verdict ${esc(f.verdict)}">${esc(f.verdict)}</td><td class="num">${esc(String(f.buckets.length))}</td><td class="num">${esc(String(f.hits))}</td><td>${esc(familyRate(f))}</td><td>${versions || '<span class="dim">not replayed</span>'}</td><td class="links">${f.buckets.map((b) => `<a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a>`).join(' ')}</td><td class="time">${esc(f.firstSeen.replace('T', ' ').slice(0, 19))}</td></tr>`;
-  });
-  const details = buckets.map((b) => {
+}
+
+/** One bucket's details section. */
+function bucketDetails(b: ReportBucket): string {
     const m = b.meta;
     return `<section class="bucket" id="b-${esc(b.bucket)}"><h3>${esc(b.bucket)} <span class="kind ${esc(m.kind)}">${esc(m.kind)}</span></h3>
 <p>${esc(m.title)}</p><p class="sig"><b>signature</b> <code>${esc(m.signature)}</code></p>
@@ -186,17 +236,10 @@ ${b.stack !== undefined ? `<details><summary>stacks (stack.txt)</summary><pre>${
 ${b.stderr !== undefined ? `<details><summary>stderr.txt</summary><pre>${esc(b.stderr)}</pre></details>` : ''}
 ${b.repro !== undefined ? `<details><summary>reproducer (${esc(b.reproFile ?? 'repro.py')})</summary><pre>${esc(b.repro)}</pre></details>` : ''}
 </section>`;
-  });
-  const totals = data.timelines.map((t) => t.lines.at(-1)).filter((l): l is TimelineLine => l !== undefined);
-  const programs = totals.reduce((n, l) => n + l.programs, 0);
-  const executions = totals.reduce((n, l) => n + l.executions, 0);
-  const hours = totals.reduce((n, l) => n + l.elapsedMs, 0) / 3_600_000;
-  const json = JSON.stringify(chartData).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(data.title)}</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}h1{margin:0 0 .2em}h2{margin-top:1.6em}.dim{color:#888}
+}
+
+// The page's style and its script (no templates: the data arrives as JSON in #report-data).
+const PAGE_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}h1{margin:0 0 .2em}h2{margin-top:1.6em}.dim{color:#888}
 .summary{display:flex;gap:2em;flex-wrap:wrap;margin:.8em 0}.summary div{background:#f4f4f6;padding:.5em 1em;border-radius:6px}.summary b{display:block;font-size:1.4em}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1.2em}.chart{background:#fafafa;border:1px solid #e3e3e8;border-radius:6px;padding:.6em}.chart h3{margin:.1em 0 .4em;font-size:1em}
 .chart canvas{width:100%!important;height:260px!important}
@@ -206,31 +249,9 @@ td.num{text-align:right}.title{color:#555;font-size:12px}.frames{font-family:ui-
 .ver.affected{background:#f8d7da}.ver.not-affected{background:#d4edda}.ver.inconclusive{background:#fff3cd}
 pre{background:#f6f8fa;padding:.6em;overflow:auto;max-height:420px;font-size:12px}section.bucket{border-top:1px solid #ddd;margin-top:1em;content-visibility:auto;contain-intrinsic-size:auto 160px}
 #buckets tbody tr{content-visibility:auto;contain-intrinsic-size:auto 60px}.errors{color:#b00020}
-</style></head><body>
-<h1>${esc(data.title)}</h1>
-<div class="dim">${esc(data.source)} — generated ${esc(data.generatedAt)}</div>
-<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div></div>
-${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
-<h2>Over time</h2>
-<div class="charts">
-<div class="chart"><h3>Executions per second and programs</h3><canvas id="c-rate"></canvas></div>
-<div class="chart"><h3>Distinct buckets and families (by first seen)</h3><canvas id="c-buckets"></canvas></div>
-<div class="chart"><h3>Buckets by kind and verdict</h3><canvas id="c-kinds"></canvas></div>
-<div class="chart"><h3>Yield per object kind (programs, findings, new buckets)</h3><canvas id="c-yield-kind"></canvas></div>
-<div class="chart"><h3>Yield per op (top 25 by findings)</h3><canvas id="c-yield-op"></canvas></div>
-</div>
-<h2>Families</h2>
-<table id="families"><thead><tr><th>kind</th><th>family</th><th>verdict</th><th>buckets</th><th>hits</th><th>reproduces (all its buckets' trials)</th><th>versions</th><th>its buckets</th><th>first seen</th></tr></thead>
-<tbody>${familyRows.join('\n')}</tbody></table>
-<h2>Buckets</h2>
-<table id="buckets"><thead><tr><th>kind</th><th>bucket</th><th>verdict</th><th>hits</th><th>reproduces</th><th>versions</th><th>top C frames</th><th>minimized</th><th>first seen</th><th>last seen</th><th>reproduce</th><th>files</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table>
-<h2>Bucket details</h2>
-${details.join('\n')}
-<script type="application/json" id="report-data">${json}</script>
-<script>${chartJs().replace(/<\/script/gi, '<\\/script')}</script>
-<script>
-(function () {
+`;
+
+const PAGE_SCRIPT = `(function () {
   var started = performance.now();
   var d = JSON.parse(document.getElementById('report-data').textContent);
   var palette = ['#4e79a7','#f28e2b','#e15759','#76b7b2','#59a14f','#edc948','#b07aa1','#ff9da7','#9c755f','#bab0ac'];
@@ -270,10 +291,7 @@ ${details.join('\n')}
   yieldChart('c-yield-op', d.yieldByOp, 'op');
   window.__ftfuzzReport = { renderedAtMs: performance.now(), chartsMs: performance.now() - started, charts: charts.length, canvases: document.querySelectorAll('canvas').length, rows: document.querySelectorAll('#buckets tbody tr').length, families: document.querySelectorAll('#families tbody tr').length, ready: true };
 })();
-</script>
-</body></html>
 `;
-}
 
 /** Points per plotted series: more than a chart's width in pixels shows nothing more. */
 const MAX_POINTS = 1500;
