@@ -178,15 +178,46 @@ export function notMemoryNeutral(p: ReturnType<typeof resolveScenario>): boolean
 export function renderProgram(scenario: Scenario, origin: { seed: string; options: GenOptions; mutations?: string[] }): GeneratedProgram {
   const { seed: seedText, options } = origin;
   const p = resolveScenario(scenario);
-  const imports = scenarioImports(p, [...OWN_IMPORTS]);
-  const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
-
-  // Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,
-  // classes and module-level functions are immortalized once a second thread starts (free-threading
-  // howto, "Immortalization"), so defining them again each leak round would leak by design.
   // An op that grows memory by design (atexit keeps a slot per registration until exit) would make
   // every leak round a leak of our making: such a scenario runs once, without the leak harness.
   const rounds = notMemoryNeutral(p) ? 1 : options.rounds;
+  const defs = moduleDefs(p, rounds);
+  // One round: fresh state and objects, the threads, the checks.
+  const { stmts, expected } = checks(p);
+  const body = [...roundSetup(p), ...runThreads(p), ...probeReport(p), ...stmts, ...verdictChecks(p, expected)];
+
+  const leakLabel = [...new Set(p.threadPlans.flatMap((t) => t.ops.map((i) => i.op.id)))].sort().join(',');
+  const moduleBody = rounds > 1 ? [...defs, ...roundsLoop(body, rounds, options.warmupRounds, leakLabel)] : [...defs, ...body];
+  moduleBody.push(py.expr(py.call(N('print'), [s('ok'), py.call(N('len'), [N('_OBS')]), s('observables')])));
+
+  const documentedUnsafe = p.objects.filter((o) => o.kind.sharedIterator).map((o) => `${o.v}: shared iterator (free-threading howto, "Iterators")`);
+  const meta: ProgramMeta = {
+    generator: GENERATOR_VERSION,
+    seed: seedText,
+    mutations: origin.mutations ?? [],
+    scenario,
+    options,
+    threads: p.threads,
+    iterations: p.iterations,
+    switchInterval: p.switchInterval,
+    objects: p.objects.map((o) => ({ name: o.v, kind: o.kind.id, level: o.level })),
+    ops: p.threadPlans.flatMap((t) => t.ops.map((i) => `t${t.tid}:${i.op.id}@${i.obj.v}`)),
+    expected,
+    documentedUnsafe,
+  };
+  const module = py.module(moduleBody);
+  return { module, meta, source: printModule(module, headerLines(meta)) };
+}
+
+/**
+ * Module level, once: imports, constants, helpers, class definitions and thread functions. On 3.13t,
+ * classes and module-level functions are immortalized once a second thread starts (free-threading howto,
+ * "Immortalization"), so defining them again each leak round would leak by design.
+ */
+function moduleDefs(p: ReturnType<typeof resolveScenario>, rounds: number): Stmt[] {
+  const imports = scenarioImports(p, [...OWN_IMPORTS]);
+  const queues = p.objects.some((o) => o.kind.imports.includes('queue'));
+
   if (rounds > 1) imports.add('tracemalloc');
   imports.add('weakref');
   const defs: Stmt[] = [py.import(...[...imports].sort())];
@@ -196,8 +227,14 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   defs.push(py.assign(py.store('_OWNER'), py.dict(p.threadPlans.flatMap((t) => t.ops.map((i) => [py.int(i.slot), py.int(t.tid)] as [Expr, Expr])))));
   for (const o of p.objects) defs.push(...(o.kind.defs?.(o.cls) ?? []));
   defs.push(...p.threadPlans.map(threadDef));
+  return defs;
+}
 
-  // One round: fresh state and objects, the threads, the checks.
+/** Each refcount probe, as the comprehension the baseline and the check both use (getrefcount counts its variable). */
+const probesEach = () => py.comp(py.store('p'), N('_PROBES'));
+
+/** A round's fresh state and objects, the refcount probes' baselines, and the single-threaded references of pure ops. */
+function roundSetup(p: ReturnType<typeof resolveScenario>): Stmt[] {
   const body: Stmt[] = [];
   for (const name of ['_MISMATCH', '_UNEXPECTED', '_RACY', '_keep']) body.push(py.assign(py.store(name), py.list([])));
   body.push(py.assign(py.store('_OBS'), py.dict([])), py.assign(py.store('_REF'), py.dict([])), py.assign(py.store('_HOSTILE_DICT'), py.dict([])));
@@ -209,7 +246,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
   );
   // Refcount probes, one per thread, passed as arguments that are never stored; their refcount before
   // the threads is the baseline they must return to after join (sys.getrefcount is exact then).
-  const probeEach = py.comp(py.store('p'), N('_PROBES'));
+  const probeEach = probesEach();
   body.push(
     py.assign(py.store('_PROBES'), py.listComp(py.call(N('_Probe')), [py.comp(py.store('_'), py.call(N('range'), [N('THREADS')]))])),
     py.assign(py.store('_PROBE_ALIVE'), py.listComp(py.method(N('weakref'), 'ref', [N('p')]), [probeEach])),
@@ -226,9 +263,14 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
       }
     }
   }
-  body.push(py.expr(py.method(N('sys'), 'setswitchinterval', [py.float(p.switchInterval)])));
-  body.push(py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [N('THREADS')])));
-  body.push(
+  return body;
+}
+
+/** The threads, started and joined (they meet at `_BARRIER`). */
+function runThreads(p: ReturnType<typeof resolveScenario>): Stmt[] {
+  return [
+    py.expr(py.method(N('sys'), 'setswitchinterval', [py.float(p.switchInterval)])),
+    py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [N('THREADS')])),
     py.assign(
       py.store('_threads'),
       py.list(p.threadPlans.map((t) => py.method(N('threading'), 'Thread', [], [py.kw('target', N(`thread_${t.tid}`)), py.kw('name', s(`t${t.tid}`))]))),
@@ -236,10 +278,15 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
     py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'start'))]),
     py.for(py.store('_t'), N('_threads'), [py.expr(py.method(N('_t'), 'join'))]),
     py.del(py.delName('_t'), py.delName('_threads')),
-  );
+  ];
+}
+
+/** The refcount probes' report: each must be back at its baseline, and alive, after join. */
+function probeReport(p: ReturnType<typeof resolveScenario>): Stmt[] {
   const probeVia = p.threadPlans.map((t) => [...new Set(t.ops.filter((i) => i.op.usesProbe).map((i) => i.op.id))].sort().join(',') || 'none');
   // The same expression as the baseline: getrefcount counts the comprehension variable's reference too.
-  body.push(
+  const probeEach = probesEach();
+  return [
     py.expr(py.method(N('gc'), 'collect')),
     py.assign(py.store('_PROBE_AFTER'), py.listComp(py.method(N('sys'), 'getrefcount', [N('p')]), [probeEach])),
     py.expr(
@@ -263,9 +310,12 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
         ]),
       ]),
     ),
-  );
-  const { stmts, expected } = checks(p);
-  body.push(...stmts);
+  ];
+}
+
+/** The accounting and observables reports, and the check that fails the program on a mismatch. */
+function verdictChecks(p: ReturnType<typeof resolveScenario>, expected: Record<string, unknown>): Stmt[] {
+  const body: Stmt[] = [];
   // What each object is and which ops and threads touched it: the lost-write oracle names them.
   const accounting: Record<string, { kind: string; level: string; ops: string[]; threads: number[] }> = {};
   for (const o of p.objects) {
@@ -290,28 +340,7 @@ export function renderProgram(scenario: Scenario, origin: { seed: string; option
     ),
     py.if(N('_failed'), [py.expr(py.method(N('sys'), 'exit', [py.bin(s('ftfuzz check failed: '), 'Add', py.method(s('; '), 'join', [N('_failed')]))]))]),
   );
-
-  const leakLabel = [...new Set(p.threadPlans.flatMap((t) => t.ops.map((i) => i.op.id)))].sort().join(',');
-  const moduleBody = rounds > 1 ? [...defs, ...roundsLoop(body, rounds, options.warmupRounds, leakLabel)] : [...defs, ...body];
-  moduleBody.push(py.expr(py.call(N('print'), [s('ok'), py.call(N('len'), [N('_OBS')]), s('observables')])));
-
-  const documentedUnsafe = p.objects.filter((o) => o.kind.sharedIterator).map((o) => `${o.v}: shared iterator (free-threading howto, "Iterators")`);
-  const meta: ProgramMeta = {
-    generator: GENERATOR_VERSION,
-    seed: seedText,
-    mutations: origin.mutations ?? [],
-    scenario,
-    options,
-    threads: p.threads,
-    iterations: p.iterations,
-    switchInterval: p.switchInterval,
-    objects: p.objects.map((o) => ({ name: o.v, kind: o.kind.id, level: o.level })),
-    ops: p.threadPlans.flatMap((t) => t.ops.map((i) => `t${t.tid}:${i.op.id}@${i.obj.v}`)),
-    expected,
-    documentedUnsafe,
-  };
-  const module = py.module(moduleBody);
-  return { module, meta, source: printModule(module, headerLines(meta)) };
+  return body;
 }
 
 /** Names a statement list assigns at its top level: a round function declares them global. */
