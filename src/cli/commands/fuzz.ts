@@ -18,116 +18,103 @@ import { ExitCode, type Target } from '../../types.js';
 import { duration, fleetCoordinator, genPartialFrom, onStopSignals, parseBytes, parseModes, positiveInt, say, timelineArg, withExecutorOption, withGenOptions, withRedisOptions, withTargetOptions } from '../options.js';
 
 export function fuzzCommand(y: Argv): Argv {
-  return y
-  .command(
-    'fuzz',
-    'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store',
-    (y) =>
-      withRedisOptions(withExecutorOption(withTargetOptions(withGenOptions(y))))
-        .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s, 10m, 8h)' })
-        .option('runs', { type: 'number', describe: 'stop after this many programs' })
-        .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
-        .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
-        .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
-        .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
-        .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
-        .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
-        .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
-        .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
-        .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
-        .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
-        .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
-        .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
-        .option('memory-limit', { type: 'string', describe: 'memory cap per target process, e.g. 4G (default: half the RAM / jobs)' })
-        .option('cpu-limit', { type: 'string', describe: 'CPU-time cap per target process (default: cores x timeout + 10s)' })
-        .option('repro-trials', { type: 'number', default: CAMPAIGN_DEFAULTS.reproTrials, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
-        .option('flaky-below', { type: 'number', default: CAMPAIGN_DEFAULTS.flakyBelow, describe: 'a bucket reproducing less often than this is marked flaky' })
-        .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
-        .option('timeline', { type: 'string', describe: 'append a line of statistics every few seconds to this JSONL file (default <crashes>/.timeline/<seed>.jsonl; read by ftfuzz report)' })
-        .option('slice-runs', { type: 'number', default: 25, describe: 'with --redis and --runs: programs per slice of work' })
-        .option('slice', { type: 'string', default: '5m', describe: 'with --redis and --duration: time budget per slice of work' })
-        .option('json', { type: 'string', describe: 'also write the summary as JSON to this file' }),
-    async (args) => {
-      if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
-      if (args.redis) {
-        await fleetCoordinator(args);
-        return;
-      }
-      const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
-      const maxPrograms = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
-      const oracles = selectOracles(args.oracles);
-      const modes = parseModes(args.modes);
-      const jobs = positiveInt(args.jobs, '--jobs');
-      const timeoutMs = duration(args.timeout, '--timeout');
-      const limits = defaultLimits(jobs, timeoutMs);
-      if (args['memory-limit'] !== undefined) limits.memoryBytes = parseBytes(args['memory-limit'], '--memory-limit');
-      if (args['cpu-limit'] !== undefined) limits.cpuSeconds = Math.ceil(duration(args['cpu-limit'], '--cpu-limit') / 1000);
-      const reproTrials = args['repro-trials'];
-      if (!Number.isInteger(reproTrials) || reproTrials < 0) throw new UsageError(`--repro-trials ${reproTrials}: expected a whole number ≥ 0`);
-      const flakyBelow = args['flaky-below'];
-      if (!(flakyBelow >= 0 && flakyBelow <= 1)) throw new UsageError(`--flaky-below ${flakyBelow}: expected a share between 0 and 1`);
-      const progressEveryMs = duration(args['progress-every'], '--progress-every');
-      const genOptions = genPartialFrom(args);
-      const targets = await resolveTargets({ python: args.python, log: say });
-      const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
-      const seed = args.seed ?? randomBytes(4).toString('hex');
-      const crashDir = path.resolve(args.crashes);
-      say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
-      say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
-      const native = nativeSupport();
-      say(native.note ?? `C stacks: gdb (${native.gdb ?? ''}), core files per kernel.core_pattern=${native.corePattern ?? ''}`);
-      const leakShare = args['leak-share'];
-      if (!(leakShare >= 0 && leakShare <= 1)) throw new UsageError(`--leak-share ${leakShare}: expected a share between 0 and 1`);
-      const spawnShare = args['spawn-share'];
-      if (!(spawnShare >= 0 && spawnShare <= 1)) throw new UsageError(`--spawn-share ${spawnShare}: expected a share between 0 and 1`);
-      const focusedShare = args['focused-share'];
-      if (!(focusedShare >= 0 && focusedShare <= 1)) throw new UsageError(`--focused-share ${focusedShare}: expected a share between 0 and 1`);
-      const stopping = onStopSignals('stopping: killing the runs in flight, keeping everything found (signal again to quit at once)', say);
-      const live = process.stderr.isTTY === true;
-      const status = (line: string) => (live ? process.stderr.write(`\r\x1b[K${line}`) : say(line));
-      const endStatus = () => {
-        if (live) process.stderr.write('\r\x1b[K');
-      };
-      const executor = createExecutor(args.executor);
-      try {
-        const stats = await runCampaign({
-          executor,
-          targets,
-          modes,
-          seed,
-          durationMs,
-          maxPrograms,
-          jobs,
-          timeoutMs,
-          crashDir,
-          corpusDir: path.resolve(args.corpus),
-          genOptions,
-          module: surface,
-          oracles,
-          limits,
-          reproTrials,
-          flakyBelow,
-          calibrate: args.calibrate,
-          leakShare,
-          focusedShare,
-          spawnShare,
-          signal: stopping.signal,
-          progressEveryMs: live ? 1000 : progressEveryMs,
-          timelineFile: path.resolve(timelineArg(args.timeline) ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
-          onProgress: (st) => status(formatStats(st)),
-          onBucket: (b) => {
-            endStatus();
-            say(`${b.reproduction ? 'rate' : 'new bucket'}: ${formatBucket(b, args.crashes).replace(/\n\s*/g, ' — ')}`);
-          },
-        });
-        endStatus();
-        process.stdout.write(`${formatSummary(stats, args.crashes)}\n`);
-        if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(stats, null, 2)}\n`);
-        process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
-      } finally {
-        await executor.close();
-        stopping.release();
-      }
-    },
+  return y.command('fuzz', 'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store', fuzzOptions, fuzz);
+}
+
+function fuzzOptions(y: Argv) {
+  return (
+    withRedisOptions(withExecutorOption(withTargetOptions(withGenOptions(y))))
+      .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s, 10m, 8h)' })
+      .option('runs', { type: 'number', describe: 'stop after this many programs' })
+      .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
+      .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
+      .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
+      .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
+      .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
+      .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
+      .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
+      .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
+      .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
+      .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
+      .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
+      .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
+      .option('memory-limit', { type: 'string', describe: 'memory cap per target process, e.g. 4G (default: half the RAM / jobs)' })
+      .option('cpu-limit', { type: 'string', describe: 'CPU-time cap per target process (default: cores x timeout + 10s)' })
+      .option('repro-trials', { type: 'number', default: CAMPAIGN_DEFAULTS.reproTrials, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
+      .option('flaky-below', { type: 'number', default: CAMPAIGN_DEFAULTS.flakyBelow, describe: 'a bucket reproducing less often than this is marked flaky' })
+      .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
+      .option('timeline', { type: 'string', describe: 'append a line of statistics every few seconds to this JSONL file (default <crashes>/.timeline/<seed>.jsonl; read by ftfuzz report)' })
+      .option('slice-runs', { type: 'number', default: 25, describe: 'with --redis and --runs: programs per slice of work' })
+      .option('slice', { type: 'string', default: '5m', describe: 'with --redis and --duration: time budget per slice of work' })
+      .option('json', { type: 'string', describe: 'also write the summary as JSON to this file' })
   );
+}
+
+type FuzzArgs = Awaited<ReturnType<typeof fuzzOptions>['argv']>;
+
+/** A share option: a number in [0, 1]. */
+function share(value: number, option: string): number {
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`${option} ${value}: expected a share between 0 and 1`);
+  return value;
+}
+
+async function fuzz(args: FuzzArgs): Promise<void> {
+  if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
+  if (args.redis) {
+    await fleetCoordinator(args);
+    return;
+  }
+  const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
+  const maxPrograms = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
+  const oracles = selectOracles(args.oracles);
+  const modes = parseModes(args.modes);
+  const jobs = positiveInt(args.jobs, '--jobs');
+  const timeoutMs = duration(args.timeout, '--timeout');
+  const limits = defaultLimits(jobs, timeoutMs);
+  if (args['memory-limit'] !== undefined) limits.memoryBytes = parseBytes(args['memory-limit'], '--memory-limit');
+  if (args['cpu-limit'] !== undefined) limits.cpuSeconds = Math.ceil(duration(args['cpu-limit'], '--cpu-limit') / 1000);
+  const reproTrials = args['repro-trials'];
+  if (!Number.isInteger(reproTrials) || reproTrials < 0) throw new UsageError(`--repro-trials ${reproTrials}: expected a whole number ≥ 0`);
+  const progressEveryMs = duration(args['progress-every'], '--progress-every');
+  // Every option is checked before an interpreter is resolved (which may build one).
+  const flakyBelow = share(args['flaky-below'], '--flaky-below');
+  const leakShare = share(args['leak-share'], '--leak-share');
+  const spawnShare = share(args['spawn-share'], '--spawn-share');
+  const focusedShare = share(args['focused-share'], '--focused-share');
+  const genOptions = genPartialFrom(args);
+  const targets = await resolveTargets({ python: args.python, log: say });
+  const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
+  const seed = args.seed ?? randomBytes(4).toString('hex');
+  const crashDir = path.resolve(args.crashes);
+  say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
+  say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
+  const native = nativeSupport();
+  say(native.note ?? `C stacks: gdb (${native.gdb ?? ''}), core files per kernel.core_pattern=${native.corePattern ?? ''}`);
+  const stopping = onStopSignals('stopping: killing the runs in flight, keeping everything found (signal again to quit at once)', say);
+  const live = process.stderr.isTTY === true;
+  const status = (line: string) => (live ? process.stderr.write(`\r\x1b[K${line}`) : say(line));
+  const endStatus = () => {
+    if (live) process.stderr.write('\r\x1b[K');
+  };
+  const executor = createExecutor(args.executor);
+  try {
+    const stats = await runCampaign({
+      executor, targets, modes, seed, durationMs, maxPrograms, jobs, timeoutMs, crashDir, corpusDir: path.resolve(args.corpus), genOptions, module: surface,
+      oracles, limits, reproTrials, flakyBelow, calibrate: args.calibrate, leakShare, focusedShare, spawnShare, signal: stopping.signal,
+      progressEveryMs: live ? 1000 : progressEveryMs,
+      timelineFile: path.resolve(timelineArg(args.timeline) ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
+      onProgress: (st) => status(formatStats(st)),
+      onBucket: (b) => {
+        endStatus();
+        say(`${b.reproduction ? 'rate' : 'new bucket'}: ${formatBucket(b, args.crashes).replace(/\n\s*/g, ' — ')}`);
+      },
+    });
+    endStatus();
+    process.stdout.write(`${formatSummary(stats, args.crashes)}\n`);
+    if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(stats, null, 2)}\n`);
+    process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
+  } finally {
+    await executor.close();
+    stopping.release();
+  }
 }
