@@ -126,38 +126,8 @@ export async function buildLocked(
       { name: 'make install', cmd: 'make', args: ['install'] },
     ];
     say(`building CPython ${version}t (${variant}) from ${sourceDescription} with ${jobs} jobs; this takes a few minutes; log: ${log.path}`);
-    for (const step of steps) {
-      const stepStart = Date.now();
-      say(`  ${step.name} ... (elapsed ${formatElapsed(Date.now() - started)})`);
-      const heartbeat = setInterval(
-        () => say(`  ${step.name} still running (elapsed ${formatElapsed(Date.now() - started)}, log: ${log.path})`),
-        options.heartbeatMs ?? 30_000,
-      );
-      const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log, env, signal: options.signal }).finally(() => clearInterval(heartbeat));
-      if (options.signal?.aborted) {
-        // The prefix may hold half an install: it has no marker, so it is never used, and it goes now.
-        await fs.rm(prefix, { recursive: true, force: true });
-        throw new EnvironmentError(`building CPython ${version}t (${variant}) was stopped at ${step.name}; its work directory is removed (log: ${log.path})`);
-      }
-      if (code !== 0) {
-        await fs.rm(prefix, { recursive: true, force: true });
-        throw new EnvironmentError(
-          `building CPython ${version}t failed at ${step.name} (exit ${code}); see the log ${log.path}, ` +
-            `or point ftfuzz at an existing interpreter with --python PATH`,
-        );
-      }
-      say(`  ${step.name} done in ${formatElapsed(Date.now() - stepStart)}`);
-    }
-    if (variant === 'tsan') {
-      // CPython's own suppressions for the free-threaded build, from the same source tree, installed beside
-      // the interpreter (targets.ts finds it there and runs get it by absolute path).
-      const from = sourceSuppressions(srcDir);
-      const to = path.join(prefix, TSAN_SUPPRESSIONS);
-      await fs.mkdir(path.dirname(to), { recursive: true });
-      const text = await fs.readFile(from, 'utf8').catch(() => null);
-      if (text === null) throw new EnvironmentError(`the CPython ${version} source has no ${path.relative(srcDir, from)}; a TSan build without CPython's suppressions would report known, accepted races`);
-      await writeFileAtomic(to, text);
-    }
+    await runSteps(steps, { version, variant, srcDir, prefix, env, log, say, options, started });
+    if (variant === 'tsan') await installSuppressions(srcDir, prefix, version);
     await copyNews(srcDir, prefix);
     const executable = await findExecutable(prefix, seriesOf(version), variant);
     if (!executable) throw new EnvironmentError(`built CPython ${version}t, but found no interpreter under ${prefix}/bin (log: ${log.path})`);
@@ -185,4 +155,56 @@ export async function buildLocked(
   } finally {
     await release();
   }
+}
+
+interface StepContext {
+  version: string;
+  variant: Variant;
+  srcDir: string;
+  prefix: string;
+  env: NodeJS.ProcessEnv;
+  log: Logged;
+  say: (line: string) => void;
+  options: BuildOptions;
+  started: number;
+}
+
+/** configure, make, make install: each with a heartbeat line; a stopped or failed step removes the half install. */
+async function runSteps(steps: { name: string; cmd: string; args: string[] }[], c: StepContext): Promise<void> {
+  const { version, variant, srcDir, prefix, env, log, say, options, started } = c;
+  for (const step of steps) {
+    const stepStart = Date.now();
+    say(`  ${step.name} ... (elapsed ${formatElapsed(Date.now() - started)})`);
+    const heartbeat = setInterval(
+      () => say(`  ${step.name} still running (elapsed ${formatElapsed(Date.now() - started)}, log: ${log.path})`),
+      options.heartbeatMs ?? 30_000,
+    );
+    const code = await runLogged(step.cmd, step.args, { cwd: srcDir, log, env, signal: options.signal }).finally(() => clearInterval(heartbeat));
+    if (options.signal?.aborted) {
+      // The prefix may hold half an install: it has no marker, so it is never used, and it goes now.
+      await fs.rm(prefix, { recursive: true, force: true });
+      throw new EnvironmentError(`building CPython ${version}t (${variant}) was stopped at ${step.name}; its work directory is removed (log: ${log.path})`);
+    }
+    if (code !== 0) {
+      await fs.rm(prefix, { recursive: true, force: true });
+      throw new EnvironmentError(
+        `building CPython ${version}t failed at ${step.name} (exit ${code}); see the log ${log.path}, ` +
+          `or point ftfuzz at an existing interpreter with --python PATH`,
+      );
+    }
+    say(`  ${step.name} done in ${formatElapsed(Date.now() - stepStart)}`);
+  }
+}
+
+/**
+ * CPython's own suppressions for the free-threaded build, from the same source tree, installed beside the
+ * interpreter (targets.ts finds it there and runs get it by absolute path).
+ */
+async function installSuppressions(srcDir: string, prefix: string, version: string): Promise<void> {
+  const from = sourceSuppressions(srcDir);
+  const to = path.join(prefix, TSAN_SUPPRESSIONS);
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  const text = await fs.readFile(from, 'utf8').catch(() => null);
+  if (text === null) throw new EnvironmentError(`the CPython ${version} source has no ${path.relative(srcDir, from)}; a TSan build without CPython's suppressions would report known, accepted races`);
+  await writeFileAtomic(to, text);
 }
