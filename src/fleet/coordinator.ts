@@ -132,19 +132,25 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
     await queue.close();
   }
   const totals = await o.store.totals(campaign);
+  const buckets = await bucketsOf(o.store, campaign);
+  return {
+    campaign, slices: o.runs !== undefined ? Math.ceil(o.runs / o.sliceRuns) : totals.slices, slicesDone: totals.slices, programs: totals.programs, executions: totals.executions, findings: totals.findings,
+    buckets, refused: [...refused], failed: [...failed].map(([s, r]) => `slice ${s}: ${r}`), elapsedMs: Date.now() - started, stoppedBy: aborted() ? 'signal' : 'done',
+  };
+}
+
+/** The buckets a campaign hit (its slices' contributions), with its hits on each, and those it created. */
+async function bucketsOf(store: CoordinatorOptions['store'], campaign: string): Promise<FleetSummary['buckets']> {
   const mine = `${campaign}#`;
   const buckets: FleetSummary['buckets'] = [];
-  for (const name of await o.store.bucketNames()) {
-    const { bucket } = await o.store.readBucket(name);
+  for (const name of await store.bucketNames()) {
+    const { bucket } = await store.readBucket(name);
     if (!bucket) continue;
     const hits = Object.entries(bucket.contributions).filter(([s]) => s.startsWith(mine)).reduce((a, [, c]) => a + c.hits, 0);
     const created = bucket.createdBy.startsWith(mine);
     if (hits > 0 || created) buckets.push({ bucket: name, hits, created, title: bucket.meta.title, kind: bucket.meta.kind });
   }
-  return {
-    campaign, slices: o.runs !== undefined ? Math.ceil(o.runs / o.sliceRuns) : totals.slices, slicesDone: totals.slices, programs: totals.programs, executions: totals.executions, findings: totals.findings,
-    buckets, refused: [...refused], failed: [...failed].map(([s, r]) => `slice ${s}: ${r}`), elapsedMs: Date.now() - started, stoppedBy: aborted() ? 'signal' : 'done',
-  };
+  return buckets;
 }
 
 export function formatFleetSummary(s: FleetSummary): string {
