@@ -23,7 +23,7 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import { isTsan } from '../runtime/tsan.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
 import { TimelineWriter } from '../store/timeline.js';
-import { measureRate } from '../trials/rate.js';
+import { measureRate, type RateSettings } from '../trials/rate.js';
 import type { GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
 import { CAMPAIGN_DEFAULTS } from './defaults.js';
@@ -179,6 +179,42 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   return true;
 }
 
+/** Every run's cost, added to the stats; the runs' time limits sampled for their median. */
+class RunLedger {
+  private readonly limits: number[] = [];
+
+  constructor(private readonly stats: CampaignStats) {}
+
+  add(runs: readonly RunResult[]): void {
+    const stats = this.stats;
+    stats.executions += runs.length;
+    for (const r of runs) {
+      stats.runWallMs += r.durationMs;
+      if (r.termination.kind === 'timeout') {
+        stats.timeoutWallMs += r.durationMs;
+        stats.timeoutRuns += 1;
+      }
+      if (r.timeoutMs !== undefined && this.limits.length < 100_000) this.limits.push(r.timeoutMs);
+    }
+  }
+
+  medianLimitMs(): number {
+    const sorted = [...this.limits].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  }
+}
+
+/**
+ * Re-run a new bucket's repro.py and record how often the same bug shows: with the other jobs paused
+ * (gate.ts), the rate a maintainer running repro.py alone will see. Cancelled by the deadline: left
+ * unmeasured, for `ftfuzz triage --measure`.
+ */
+async function measureAlone(store: CrashStore, gate: ExclusiveGate, bucket: string, target: Target, settings: RateSettings & { trials: number }): Promise<Reproduction | undefined> {
+  const meta = settings.trials > 0 ? await store.read(bucket) : null;
+  if (!meta) return undefined;
+  return gate.withExclusive(async () => (await measureRate(store, bucket, meta, target, settings)).reproduction);
+}
+
 /**
  * A campaign: programs from the plan, judged on the targets, their findings recorded, their yield fed back
  * to the scheduler, and those with new behaviour kept in the corpus, until the budget ends.
@@ -189,7 +225,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const store = new CrashStore(o.crashDir);
   const calibrator = o.calibrate === false ? undefined : new TimeoutCalibrator(o.timeoutMs);
   const oracles = o.oracles ?? selectOracles('all');
-  const limitSample: number[] = [];
   const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
   const reproTrials = o.reproTrials ?? CAMPAIGN_DEFAULTS.reproTrials;
   const gate = new ExclusiveGate();
@@ -207,6 +242,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare, cores: os.availableParallelism() });
   const plan = new ProgramPlan(o, corpus, scheduler);
   const stats = emptyStats(o, limits, scheduler);
+  const ledger = new RunLedger(stats);
 
   // One signal for everything in flight: the caller's, or the deadline.
   const deadline = new AbortController();
@@ -218,15 +254,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   let next = first;
   const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= first + o.maxPrograms);
 
-  /** Re-run a new bucket's repro.py and record how often the same bug shows. */
-  const measure = async (bucket: string, target: Target): Promise<Reproduction | undefined> => {
-    const meta = reproTrials > 0 ? await store.read(bucket) : null;
-    if (!meta) return undefined;
-    const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0 };
-    // With the other jobs paused (gate.ts): the rate a maintainer running repro.py alone will see.
-    // Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
-    return gate.withExclusive(async () => (await measureRate(store, bucket, meta, target, settings)).reproduction);
-  };
+  const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0 };
   const recorder = new Recorder(
     {
       store,
@@ -237,14 +265,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stats,
     // Families the store held before this campaign (a bucket of an older store without one: its own signature).
     new Set((await store.list()).buckets.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined)),
-    measure,
+    (bucket, target) => measureAlone(store, gate, bucket, target, settings),
     o.onBucket,
   );
 
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
-    const sorted = [...limitSample].sort((a, b) => a - b);
-    stats.medianLimitMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    stats.medianLimitMs = ledger.medianLimitMs();
     stats.buckets = [...recorder.buckets].sort();
     stats.families = recorder.familyRows();
     stats.yield = scheduler.yields();
@@ -252,18 +279,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
-  const account = (runs: readonly RunResult[]) => {
-    stats.executions += runs.length;
-    for (const r of runs) {
-      stats.runWallMs += r.durationMs;
-      if (r.termination.kind === 'timeout') {
-        stats.timeoutWallMs += r.durationMs;
-        stats.timeoutRuns += 1;
-      }
-      if (r.timeoutMs !== undefined && limitSample.length < 100_000) limitSample.push(r.timeoutMs);
-    }
-  };
-  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account };
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs) };
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once.

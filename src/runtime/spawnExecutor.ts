@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
 import { crashEvidence, discardCore, launcher } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
@@ -11,7 +12,7 @@ import { modeEnv } from '../reproduce.js';
 import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
 import { capped, limitEnv, wallEnv } from './limits.js';
 import { RunWatchdog } from './watchdog.js';
-import { applyLine, emptyRunFields } from './protocol.js';
+import { applyLine, emptyRunFields, type RunFields } from './protocol.js';
 import { exceptionsFromStderr } from './tracebacks.js';
 import { isTsan, readTsanLogs, tsanEnv, tsanLauncher } from './tsan.js';
 
@@ -36,6 +37,42 @@ export class TailBuffer {
 }
 
 
+/** A harness run's environment (a plain run gets no caps: `python repro.py` as a user runs it). */
+function childEnv(request: ExecRequest, tsanEnv: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...modeEnv(request.mode),
+    ...(request.plain ? {} : limitEnv(request.limits, request.target)),
+    ...(request.plain ? {} : wallEnv(request.timeoutMs)),
+    FTFUZZ_REPORT_FD: '3',
+    PYTHONFAULTHANDLER: '1',
+    PYTHONUNBUFFERED: '1',
+    ...tsanEnv,
+    ...request.env,
+  };
+}
+
+/**
+ * The protocol records of fd 3, applied to `fields` line by line; resolves once the pipe is closed and its
+ * last line applied ('close' of the child can come before the extra pipe is drained: wait for both).
+ */
+function readRecords(channel: Readable | Writable | null | undefined, fields: RunFields): Promise<void> {
+  if (!channel) return Promise.resolve();
+  let pending = '';
+  channel.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) applyLine(fields, line);
+  });
+  channel.on('error', () => undefined);
+  return new Promise<void>((done) =>
+    channel.on('close', () => {
+      if (pending.trim()) applyLine(fields, pending);
+      done();
+    }),
+  );
+}
+
 export class SpawnExecutor implements Executor {
   readonly name = 'spawn';
 
@@ -52,22 +89,11 @@ export class SpawnExecutor implements Executor {
   }
 
   private run(request: ExecRequest, tsan: { env: Record<string, string>; prefix: string[]; logDir: string } | null): Promise<RunResult> {
-    const { target, mode, program } = request;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...modeEnv(mode),
-      ...(request.plain ? {} : limitEnv(request.limits, target)),
-      ...(request.plain ? {} : wallEnv(request.timeoutMs)),
-      FTFUZZ_REPORT_FD: '3',
-      PYTHONFAULTHANDLER: '1',
-      PYTHONUNBUFFERED: '1',
-      ...tsan?.env,
-      ...request.env,
-    };
+    const { target, program } = request;
+    const env = childEnv(request, tsan?.env);
     const stdout = new TailBuffer(request.tailBytes ?? 64 * 1024);
     const stderr = new TailBuffer(request.tailBytes ?? 64 * 1024);
     const fields = emptyRunFields();
-    let pendingLine = '';
     const started = performance.now();
 
     // A harness run works in a directory of its own, where the kernel writes its core if it crashes; a
@@ -117,18 +143,7 @@ export class SpawnExecutor implements Executor {
       };
       child.stdout?.on('data', onOutput(stdout));
       child.stderr?.on('data', onOutput(stderr));
-      const channel = child.stdio[3];
-      channel?.on('data', (chunk: Buffer) => {
-        const lines = (pendingLine + chunk.toString('utf8')).split('\n');
-        pendingLine = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) applyLine(fields, line);
-      });
-      channel?.on('error', () => undefined);
-      // 'close' of the child can come before the extra pipe is drained: wait for both.
-      const channelDone = new Promise<void>((done) => {
-        if (!channel) done();
-        else channel.on('close', () => done());
-      });
+      const channelDone = readRecords(child.stdio[3], fields);
       watchdog.arm(pid);
 
       child.on('error', (error) => watchdog.note({ kind: 'spawn-error', message: error.message }));
@@ -140,7 +155,6 @@ export class SpawnExecutor implements Executor {
         killGroup('SIGKILL');
         const ended: Termination = watchdog.termination ?? (signal ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? -1 });
         void channelDone.then(async () => {
-          if (pendingLine.trim()) applyLine(fields, pendingLine);
           if (request.plain && fields.uncaughtException === null && fields.threadExceptions.length === 0) Object.assign(fields, exceptionsFromStderr(stderr.toString()));
           if (pid !== undefined) {
             if (ended.kind === 'signal' && FATAL_SIGNALS.has(ended.signal)) native = await crashEvidence(target.executable, pid, cwd);
