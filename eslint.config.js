@@ -76,6 +76,15 @@ export default tseslint.config(
   //   campaign    triage                                            fleet, report
   //   cli         (index.ts: the public API, above all of them; bench/ sits outside src/ and its build)
   ...layerRules(),
+  // Sizes a newcomer can read: no function over 100 lines, no module over 400 (comments and blank lines not
+  // counted). Tests are exempt: a describe block is one function.
+  {
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 100, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+    },
+  },
   // jsfuzz targets are CommonJS (jsfuzz require()s them): linted without type information.
   {
     files: ['**/*.cjs'],

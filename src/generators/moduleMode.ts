@@ -11,7 +11,8 @@
 import { py, type Expr, type Stmt } from './ast.js';
 import { reporterDef } from './prelude.js';
 import { printModule } from './printer.js';
-import { literal, roundsLoop } from './program.js';
+import { literal } from './program.js';
+import { roundsLoop } from './leakRounds.js';
 import { Rng } from './rng.js';
 
 export interface ModuleSurface {
