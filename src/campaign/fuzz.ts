@@ -10,8 +10,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
+import { FINDING_KINDS } from '../findingKinds.js';
 import { InputError } from '../errors.js';
 import type { ModuleSurface } from '../generators/moduleMode.js';
+import type { Surface } from '../generators/surface/types.js';
+import { SurfaceCoverage } from './coverage.js';
 import { Rng } from '../generators/rng.js';
 import { eligibleKinds, resolveGenOptions, type GenOptions } from '../generators/scenario.js';
 import { selectOracles, type Oracle } from '../oracles/index.js';
@@ -56,6 +59,10 @@ export interface CampaignOptions {
   genOptions?: Partial<GenOptions>;
   /** Module mode: programs make concurrent calls on this introspected module instead. */
   module?: ModuleSurface;
+  /** The first target's C surface (runtime/surface.ts): a share of programs are generic shapes on its types. */
+  surface?: Surface;
+  /** Share of programs that are surface programs when `surface` is given. Default 0.3. */
+  surfaceShare?: number;
   /** Share of programs made by mutating a corpus program rather than generating afresh. */
   mutateShare?: number;
   oracles?: Oracle[];
@@ -122,11 +129,12 @@ interface ProgramContext {
   calibrator: TimeoutCalibrator | undefined;
   signal: AbortSignal;
   account: (runs: readonly RunResult[]) => void;
+  coverage: SurfaceCoverage | undefined;
 }
 
 /** Program `index`: planned, judged, its findings recorded, its yield fed back; false when the budget ended under it. */
 async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
-  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, corpus, scheduler, gate, work, limits, calibrator, signal, account } = c;
+  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, corpus, scheduler, gate, work, limits, calibrator, signal, account, coverage } = c;
   const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
   const program = plan.program(index);
   if (program.leak) stats.leakPrograms += 1;
@@ -148,7 +156,16 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   stats.programs += 1;
   if (program.mutated) stats.mutated += 1;
   stats.promoted += judged.promoted;
-  const { findings, runs } = judged;
+  const { runs } = judged;
+  let findings = judged.findings;
+  if (program.surface) {
+    coverage?.record(runs);
+    // A surface program must pass with the GIL on: a failure that shows there too is kept apart.
+    const gilOn = findings.filter((f) => f.modes.includes('gil-on') && FINDING_KINDS[f.kind].store === 'bucket');
+    for (const f of gilOn) await recorder.gilOn(f, program, evidenceRun(f, runs, oracles), targetOf(evidenceRun(f, runs, oracles)) as Target);
+    if (coverage) coverage.gilOnFailures += gilOn.length;
+    findings = findings.filter((f) => !gilOn.includes(f));
+  }
   for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
   let newBuckets = 0;
   for (const f of findings) {
@@ -174,7 +191,8 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     ...program.features,
     ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
   ];
-  const novel = corpus.novel(features);
+  // Surface programs count their novelty as coverage (coverage.ts), not in the corpus: kept only with a new bucket.
+  const novel = !program.surface && corpus.novel(features);
   if ((newBuckets > 0 || novel) && (await corpus.keep(program.source))) stats.corpusAdded += 1;
   return true;
 }
@@ -240,7 +258,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
   // Feedback: focused programs on the kinds that yield (schedule.ts).
   const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare, cores: os.availableParallelism() });
-  const plan = new ProgramPlan(o, corpus, scheduler);
+  const coverage = o.surface && !o.module ? new SurfaceCoverage(o.surface) : undefined;
+  const plan = new ProgramPlan({ ...o, surface: coverage ? o.surface : undefined, surfaceWeight: coverage?.weight }, corpus, scheduler);
   const stats = emptyStats(o, limits, scheduler);
   const ledger = new RunLedger(stats);
 
@@ -261,6 +280,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       resourceStore: new CrashStore(o.resourceDir ?? path.join(o.crashDir, '.resource')),
       slowStore: new CrashStore(path.join(o.crashDir, '.slow')),
       unconfirmedStore: new CrashStore(path.join(o.crashDir, '.unconfirmed')),
+      gilOnStore: new CrashStore(path.join(o.crashDir, '.gil-on')),
     },
     stats,
     // Families the store held before this campaign (a bucket of an older store without one: its own signature).
@@ -275,11 +295,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stats.buckets = [...recorder.buckets].sort();
     stats.families = recorder.familyRows();
     stats.yield = scheduler.yields();
+    if (coverage) stats.surface = coverage.stats();
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
-  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs) };
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage };
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once.

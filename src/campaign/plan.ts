@@ -4,6 +4,8 @@
 import { generateModuleProgram, type ModuleSurface } from '../generators/moduleMode.js';
 import { mutateProgram } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
+import { generateSurfaceProgram, SURFACE_GENERATOR } from '../generators/surface/program.js';
+import type { Surface } from '../generators/surface/types.js';
 import { Rng } from '../generators/rng.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { CampaignCorpus } from './corpus.js';
@@ -24,6 +26,8 @@ export interface Candidate {
   credit: { kinds: string[]; ops: string[] };
   /** Runs with the leak harness (several rounds in one process). */
   leak: boolean;
+  /** A surface program (crash-only; a failure that also shows with the GIL on is kept apart). */
+  surface?: { type: string; shape: string; members: string[] };
 }
 
 export interface PlanOptions {
@@ -32,6 +36,11 @@ export interface PlanOptions {
   genOptions?: Partial<GenOptions>;
   mutateShare?: number;
   leakShare?: number;
+  /** The target's C surface, and the share of programs that are surface programs on it. */
+  surface?: Surface;
+  surfaceShare?: number;
+  /** Weight of a (type, member) pair for the next surface program (the coverage's steering). */
+  surfaceWeight?: (pair: string) => number;
 }
 
 export class ProgramPlan {
@@ -54,6 +63,7 @@ export class ProgramPlan {
         shape: 'broad', credit: { kinds: [o.module.module], ops: program.calls }, leak,
       };
     }
+    if (o.surface && rng.fork('surface').bool(o.surfaceShare ?? CAMPAIGN_DEFAULTS.surfaceShare)) return this.surfaceProgram(o.surface, index);
     const parents = this.corpus.parents;
     const parent = parents.length && rng.bool(o.mutateShare ?? CAMPAIGN_DEFAULTS.mutateShare) ? rng.pick(parents) : null;
     // A share of fresh programs runs the leak harness (several rounds in one process), so the leak
@@ -71,6 +81,18 @@ export class ProgramPlan {
       shape: parent ? 'mutated' : (plan?.shape ?? 'broad'),
       credit: creditOf(program.meta.scenario),
       leak,
+    };
+  }
+
+  /** A generic shape on a type of the surface, steered toward the pairs no program has exercised yet. */
+  private surfaceProgram(surface: Surface, index: number): Candidate {
+    const o = this.o;
+    const program = generateSurfaceProgram(surface, `${o.seed}-${index}`, { weight: o.surfaceWeight });
+    return {
+      source: program.source, origin: { generator: SURFACE_GENERATOR, seed: `${o.seed}-${index}`, surfaceType: program.type, shape: program.shape, campaignSeed: o.seed },
+      features: program.members.map((m) => `surface:${program.type}.${m}@${program.shape}`), mutated: false, shape: 'surface',
+      credit: { kinds: [program.type], ops: program.members.map((m) => `${program.type}.${m}`) }, leak: false,
+      surface: { type: program.type, shape: program.shape, members: program.members },
     };
   }
 }

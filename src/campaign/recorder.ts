@@ -40,6 +40,8 @@ export interface RecorderStores {
   resourceStore: CrashStore;
   slowStore: CrashStore;
   unconfirmedStore: CrashStore;
+  /** Surface programs' failures that also show with the GIL on (`.gil-on`): a generator mistake or a GIL-independent bug. */
+  gilOnStore: CrashStore;
 }
 
 export class Recorder {
@@ -153,5 +155,15 @@ export class Recorder {
     // A sighting of a family already stored (before or during this campaign) counts for that family.
     if (this.familiesBefore.has(input.family.key) || this.families.has(input.family.key)) this.countFamily(input.family, f.kind, null, false);
     if (!known) await this.stores.unconfirmedStore.record(input);
+  }
+
+  /**
+   * A surface program's failure that also shows with the GIL on: such a program promises nothing but
+   * "no crash, no hang, no SystemError", and a failure under the GIL is either our mistake (a blocking or
+   * process-wide call) or a bug that has nothing to do with free threading. Kept in `.gil-on` for a
+   * triager to read, never among the runtime's buckets.
+   */
+  async gilOn(f: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<void> {
+    await this.stores.gilOnStore.record(this.input(f, program, run, target));
   }
 }

@@ -13,7 +13,7 @@ import type { GenOptions } from '../generators/scenario.js';
 import type { Rng } from '../generators/rng.js';
 import { CAMPAIGN_DEFAULTS } from './defaults.js';
 
-export type Shape = 'broad' | 'focused' | 'mutated';
+export type Shape = 'broad' | 'focused' | 'mutated' | 'surface';
 
 export interface Yield {
   programs: number;
@@ -58,7 +58,7 @@ export function reward(o: Outcome): number {
 
 export class Scheduler {
   private readonly arms: Map<string, { n: number; total: number }>;
-  private readonly report: YieldReport = { byShape: { broad: empty(), focused: empty(), mutated: empty() }, byKind: {}, byOp: {} };
+  private readonly report: YieldReport = { byShape: { broad: empty(), focused: empty(), mutated: empty(), surface: empty() }, byKind: {}, byOp: {} };
   private plays = 0;
 
   constructor(

@@ -4,6 +4,7 @@ import type { ResourceLimits } from '../runtime/limits.js';
 import type { Reproduction } from '../store/crashStore.js';
 import type { FindingKind, GilMode, Verdict } from '../types.js';
 import type { YieldReport } from './schedule.js';
+import type { SurfaceCoverageStats } from './coverage.js';
 
 export interface BucketSummary {
   bucket: string;
@@ -67,6 +68,8 @@ export interface CampaignStats {
   stoppedBy: 'budget' | 'signal' | 'running';
   /** What the programs yielded per shape (broad, focused, mutated), object kind and op. */
   yield: YieldReport;
+  /** Coverage of the target's C surface by surface programs (absent: no surface programs in this campaign). */
+  surface?: SurfaceCoverageStats;
 }
 
 export interface CampaignFamily {

@@ -62,6 +62,11 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     const top = kinds.slice(0, 8).map(([k, y]) => `${k} ${y.newBuckets}/${y.findings}/${y.programs}`);
     out.push(`yield by kind (new buckets/findings/programs), best first: ${top.join(', ')}${kinds.length > 8 ? `, … ${kinds.length - 8} more in --json` : ''}`);
   }
+  if (s.surface) {
+    const c = s.surface;
+    const pct = c.pairs ? ((100 * c.pairsExercised) / c.pairs).toFixed(1) : '0';
+    out.push(`surface: ${c.programs} program(s) exercised ${c.pairsExercised}/${c.pairs} (type, member) pairs (${pct}%) of ${c.typesExercised}/${c.types} C types, ${c.triples} (type, member, shape) triples${c.gilOnFailures ? `; ${c.gilOnFailures} failure(s) also shown with the GIL on, kept apart in ${path.join(crashDir, '.gil-on')}` : ''}`);
+  }
   const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
   const execs = Object.entries(s.byExecutor ?? {});
   if (execs.length > 1) out.push(`by executor: ${execs.map(([name, y]) => `${name} ${y.programs} programs, ${y.findings} findings, ${y.newBuckets} new buckets in ${(y.runMs / 60_000).toFixed(1)} run-min`).join('; ')}`);

@@ -6,6 +6,7 @@ import { resolveTargets } from '../../check.js';
 import { UsageError } from '../../errors.js';
 import { selectOracles } from '../../oracles/index.js';
 import { introspectModule } from '../../runtime/introspect.js';
+import { introspectSurface } from '../../runtime/surface.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
 import { CAMPAIGN_DEFAULTS, runCampaign } from '../../campaign/fuzz.js';
 import { formatBucket, formatStats, formatSummary } from '../campaignFormat.js';
@@ -33,6 +34,7 @@ function fuzzOptions(y: Argv) {
       .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
       .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
       .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
+      .option('surface-share', { type: 'number', default: CAMPAIGN_DEFAULTS.surfaceShare, describe: 'share of programs that are surface programs: a generic shape (method pairs, shared iterators, first access, re-initialisation, snapshots under mutation, property races) on any C type of the first interpreter (see `ftfuzz surface`; 0: none)' })
       .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
       .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
       .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
@@ -81,9 +83,12 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   const leakShare = share(args['leak-share'], '--leak-share');
   const spawnShare = share(args['spawn-share'], '--spawn-share');
   const focusedShare = share(args['focused-share'], '--focused-share');
+  const surfaceShare = share(args['surface-share'], '--surface-share');
   const genOptions = genPartialFrom(args);
   const targets = await resolveTargets({ python: args.python, log: say });
   const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
+  const cSurface = !surface && surfaceShare > 0 ? await introspectSurface(targets[0] as Target, { log: say }) : undefined;
+  if (cSurface) say(`surface of ${(targets[0] as Target).label}: ${cSurface.types.length} C types in ${cSurface.modules.length} modules${cSurface.crashes.length ? `; it died single-threaded under ${cSurface.crashes.map((c) => c.probe).join(', ')} while introspected (see ftfuzz surface)` : ''}`);
   const seed = args.seed ?? randomBytes(4).toString('hex');
   const crashDir = path.resolve(args.crashes);
   say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
@@ -100,7 +105,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   try {
     const stats = await runCampaign({
       executor, targets, modes, seed, durationMs, maxPrograms, jobs, timeoutMs, crashDir, corpusDir: path.resolve(args.corpus), genOptions, module: surface,
-      oracles, limits, reproTrials, flakyBelow, calibrate: args.calibrate, leakShare, focusedShare, spawnShare, signal: stopping.signal,
+      oracles, limits, reproTrials, flakyBelow, calibrate: args.calibrate, leakShare, focusedShare, spawnShare, surface: cSurface, surfaceShare, signal: stopping.signal,
       progressEveryMs: live ? 1000 : progressEveryMs,
       timelineFile: path.resolve(timelineArg(args.timeline) ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
       onProgress: (st) => status(formatStats(st)),

@@ -1,0 +1,63 @@
+// Surface coverage: which (type, member, shape) triples of the interpreter's C surface ran, without an
+// exception at least once, concurrently on a shared object (each surface program reports them); the
+// denominator is every (type, member) pair a surface program can exercise (coverablePairs). Pairs not yet
+// exercised weigh more when the next surface program picks its type and members.
+import { coverablePairs } from '../generators/surface/program.js';
+import type { Surface } from '../generators/surface/types.js';
+import type { RunResult } from '../types.js';
+
+/** Weight of a pair no program has exercised yet, against 1 for one already exercised. */
+const UNEXERCISED_WEIGHT = 8;
+
+export interface SurfaceCoverageStats {
+  /** Coverable (type, member) pairs: members and protocol slots of the types a shape applies to. */
+  pairs: number;
+  pairsExercised: number;
+  /** Distinct (type, member, shape) triples exercised. */
+  triples: number;
+  types: number;
+  typesExercised: number;
+  /** Surface programs run, and those whose failure also showed with the GIL on (kept apart). */
+  programs: number;
+  gilOnFailures: number;
+}
+
+export class SurfaceCoverage {
+  private readonly pairs: Set<string>;
+  private readonly exercised = new Set<string>();
+  private readonly triples = new Set<string>();
+  private readonly types: Set<string>;
+  private readonly typesExercised = new Set<string>();
+  programs = 0;
+  gilOnFailures = 0;
+
+  constructor(surface: Pick<Surface, 'types'>) {
+    this.pairs = new Set(coverablePairs(surface));
+    this.types = new Set([...this.pairs].map((p) => p.slice(0, p.lastIndexOf('.'))));
+  }
+
+  /** The members each run reports as exercised (`surface` records), GIL-off runs first: they ran concurrently. */
+  record(runs: readonly RunResult[]): void {
+    this.programs += 1;
+    const reports = [...runs].sort((a, b) => (a.modeRequested === 'gil-off' ? -1 : 0) - (b.modeRequested === 'gil-off' ? -1 : 0)).flatMap((r) => r.records.filter((x) => x.type === 'surface'));
+    const report = reports[0];
+    if (!report || typeof report.type_key !== 'string' || typeof report.shape !== 'string' || !Array.isArray(report.exercised)) return;
+    for (const member of report.exercised) {
+      if (typeof member !== 'string') continue;
+      const pair = `${report.type_key}.${member}`;
+      if (!this.pairs.has(pair)) continue;
+      this.exercised.add(pair);
+      this.triples.add(`${pair}@${report.shape}`);
+      this.typesExercised.add(report.type_key);
+    }
+  }
+
+  weight = (pair: string): number => (this.exercised.has(pair) ? 1 : UNEXERCISED_WEIGHT);
+
+  stats(): SurfaceCoverageStats {
+    return {
+      pairs: this.pairs.size, pairsExercised: this.exercised.size, triples: this.triples.size, types: this.types.size, typesExercised: this.typesExercised.size,
+      programs: this.programs, gilOnFailures: this.gilOnFailures,
+    };
+  }
+}

@@ -1,0 +1,261 @@
+// Surface programs: generic shapes applied to any C type of the interpreter's surface (types.ts), each a
+// way threads can share an object that no single-threaded test exercises. They are crash-only: every
+// exception a call raises is caught and counted (the surface promises nothing about results), except
+// SystemError, which escapes its thread for the internal-error oracle; crashes, hangs and (on TSan builds)
+// races are the findings. A surface program must pass with the GIL on: the campaign keeps a failure that
+// also shows there apart, as a generator mistake or a GIL-independent bug, never among the races.
+//
+// Each program reports which members ran without an exception at least once (`surface` record): the
+// campaign's coverage counts (type, member, shape) triples that really ran concurrently on a shared object.
+import { Rng } from '../rng.js';
+import { membersOf, typeKey, type Surface, type SurfaceMethod, type SurfaceType } from './types.js';
+
+export const SURFACE_GENERATOR = 'ftfuzz-surface/1';
+
+export type SurfaceShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race';
+export const SURFACE_SHAPES: readonly SurfaceShape[] = ['method-pair', 'shared-iterator', 'first-access', 'reinit', 'snapshot', 'property-race'];
+
+export interface SurfaceProgram {
+  source: string;
+  /** `module.Type`. */
+  type: string;
+  shape: SurfaceShape;
+  /** The members the program calls concurrently on the shared object. */
+  members: string[];
+}
+
+/**
+ * Arguments, by size class and kind: ints from 0 to past 64 bits (overflow paths), str of one-byte,
+ * two-byte and four-byte kinds, bytes, floats, None, containers, another instance of the type (`_other()`)
+ * and hostile objects whose `__eq__`, `__hash__`, `__index__`, `__len__` and `__iter__` re-enter the shared
+ * object. No size that would make one call allocate more than a few MiB.
+ */
+const POOL = [
+  '0', '1', '-1', '7', '255', '65536', '2 ** 63', '-(2 ** 64)', '10 ** 30', "''", "'a'", "'ftfuzz' * 4", "'\\xe9t\\xe9'", "'\\U0001f600' * 3",
+  "b''", "b'xy'", 'bytes(range(256))', '1.5', "float('nan')", 'None', 'True', '(1, 2)', '[3, 4]', "{'k': 1}", '_other()', '_Hostile(obj)', '_Hostile(obj)',
+];
+
+/** Which shapes a type admits: every shape needs a constructible type, and each its protocol or members. */
+export function shapesFor(t: SurfaceType): SurfaceShape[] {
+  if (t.ctor === null) return [];
+  const shapes: SurfaceShape[] = [];
+  const callable = t.methods.length + t.properties.filter((p) => p.get).length;
+  if (callable >= 1) shapes.push('method-pair', 'first-access', 'snapshot');
+  if (t.protocols.includes('iteration') || t.protocols.includes('iterator')) shapes.push('shared-iterator');
+  if (t.init || t.protocols.includes('setstate')) shapes.push('reinit');
+  if (t.properties.some((p) => p.set)) shapes.push('property-race');
+  return shapes;
+}
+
+/** The members a shape exercises beyond the type's own methods (protocol slots), for coverage. */
+export function protocolMembers(t: SurfaceType): string[] {
+  const out = ['__repr__'];
+  if (t.protocols.includes('iteration')) out.push('__iter__');
+  if (t.protocols.includes('iterator')) out.push('__next__');
+  if (t.protocols.includes('pickling')) out.push('__reduce__');
+  if (t.protocols.includes('copying')) out.push('__copy__');
+  if (t.init) out.push('__init__');
+  if (t.protocols.includes('setstate')) out.push('__setstate__');
+  return out;
+}
+
+/** Every (type, member) pair a surface program can exercise: members and protocol slots of constructible types. */
+export function coverablePairs(surface: Pick<Surface, 'types'>): string[] {
+  return surface.types.filter((t) => shapesFor(t).length > 0).flatMap((t) => [...membersOf(t), ...protocolMembers(t)].map((m) => `${typeKey(t)}.${m}`));
+}
+
+const py = (s: string) => JSON.stringify(s);
+
+/** One call of a method with arguments from the pool, on the thread's `obj`. */
+function callOf(rng: Rng, m: SurfaceMethod): string {
+  const [low, high] = m.arity;
+  const n = rng.int(low, Math.min(high, low + 1));
+  return `obj.${m.name}(${Array.from({ length: n }, () => rng.pick(POOL)).join(', ')})`;
+}
+
+/** A member's action on the shared object: a method call, or a property's read or write. */
+function actionOf(rng: Rng, t: SurfaceType, member: string): string {
+  if (member === '__repr__') return 'repr(obj)';
+  const method = t.methods.find((m) => m.name === member);
+  if (method) return callOf(rng, method);
+  const prop = t.properties.find((p) => p.name === member);
+  if (prop?.set && rng.bool(0.5)) return `setattr(obj, ${py(member)}, getattr(_other(), ${py(member)}))`;
+  return `getattr(obj, ${py(member)})`;
+}
+
+interface Plan {
+  /** Per thread: its list of [member, action] pairs, run in turn ITERS times. */
+  threads: [string, string][][];
+  /** Members for coverage. */
+  members: string[];
+}
+
+function planShape(rng: Rng, t: SurfaceType, shape: SurfaceShape, threads: number, steer: (members: string[]) => string): Plan {
+  const members = membersOf(t);
+  const pickMember = () => steer(members);
+  const byThread = (f: (tid: number) => [string, string][]) => Array.from({ length: threads }, (_, tid) => f(tid));
+  switch (shape) {
+    case 'method-pair': {
+      const a = pickMember();
+      const b = members.length > 1 ? steer(members.filter((m) => m !== a)) : a;
+      const actA = actionOf(rng, t, a);
+      const actB = actionOf(rng, t, b);
+      return { threads: byThread((tid) => [tid % 2 === 0 ? [a, actA] : [b, actB]]), members: [a, b] };
+    }
+    case 'shared-iterator': {
+      const iterate: [string, string] = [t.protocols.includes('iterator') ? '__next__' : '__iter__', 'next(_IT, None)'];
+      const mutator = members.length && rng.bool(0.5) ? pickMember() : null;
+      const act = mutator ? actionOf(rng, t, mutator) : null;
+      return { threads: byThread((tid) => (tid === 0 && mutator && act ? [[mutator, act], iterate] : [iterate])), members: [iterate[0], ...(mutator ? [mutator] : [])] };
+    }
+    case 'first-access': {
+      // Every readable property and every method that takes no argument, on a fresh object each round.
+      const reads = [...t.properties.filter((p) => p.get).map((p) => p.name), ...t.methods.filter((m) => m.arity[0] === 0).map((m) => m.name)];
+      const chosen = reads.length ? reads : [pickMember()];
+      return {
+        threads: byThread(() => rng.shuffle(chosen).map((m): [string, string] => [m, t.methods.some((x) => x.name === m) ? `obj.${m}()` : `getattr(obj, ${py(m)})`])),
+        members: chosen,
+      };
+    }
+    case 'reinit': {
+      const init: [string, string] = t.init ? ['__init__', '_reinit(obj)'] : ['__setstate__', '_restate(obj)'];
+      const user = pickMember();
+      const act = actionOf(rng, t, user);
+      return { threads: byThread((tid) => (tid === 0 ? [init] : [[user, act]])), members: [init[0], user] };
+    }
+    case 'snapshot': {
+      const mutator = pickMember();
+      const act = actionOf(rng, t, mutator);
+      const views: [string, string][] = [['__repr__', 'repr(obj)']];
+      if (t.protocols.includes('copying')) views.push(['__copy__', 'copy.copy(obj)']);
+      if (t.protocols.includes('pickling')) views.push(['__reduce__', 'pickle.dumps(obj)'], ['__reduce__', 'obj.__reduce_ex__(2)']);
+      if (t.protocols.includes('hashing')) views.push(['__repr__', 'hash(obj)']);
+      if (t.protocols.includes('comparison')) views.push(['__repr__', 'obj < _other()']);
+      return { threads: byThread((tid) => (tid === 0 ? [[mutator, act]] : rng.shuffle(views))), members: [mutator, ...new Set(views.map((v) => v[0]))] };
+    }
+    case 'property-race': {
+      const settable = t.properties.filter((p) => p.set).map((p) => p.name);
+      const p = steer(settable);
+      const write: [string, string] = [p, `setattr(obj, ${py(p)}, getattr(_other(), ${py(p)}))`];
+      const read: [string, string] = [p, `getattr(obj, ${py(p)})`];
+      const del: [string, string] | null = t.properties.find((x) => x.name === p)?.del ? [p, `delattr(obj, ${py(p)})`] : null;
+      return { threads: byThread((tid) => (tid % 2 === 0 ? [write, ...(del && rng.bool(0.5) ? [del] : [])] : [read])), members: [p] };
+    }
+  }
+}
+
+export interface SurfaceChoice {
+  /** `module.Type`: this type (default: the seed picks one, steered by `weight`). */
+  type?: string;
+  shape?: SurfaceShape;
+  /** Relative weight of a (type, member) pair: the campaign favours pairs not yet exercised. Default 1. */
+  weight?: (pair: string) => number;
+}
+
+/** The program's lines; `rounds` fresh objects for first-access, one shared object otherwise. */
+function render(t: SurfaceType, shape: SurfaceShape, plan: Plan, o: { seed: string; threads: number; iterations: number }): string {
+  const moduleName = t.module;
+  const fresh = shape === 'first-access';
+  const lines = [
+    `# ftfuzz surface program: ${shape} on ${typeKey(t)}; every exception is caught and counted (crash-only), SystemError escapes its thread.`,
+    `# generator: ${SURFACE_GENERATOR}`,
+    `# seed: ${o.seed}`,
+    `# members: ${plan.members.join(', ')}`,
+    '',
+    `import copy, json, os, pickle, sys, threading, ${moduleName}`,
+    `M = ${moduleName}`,
+    `THREADS = ${o.threads}`,
+    `ITERS = ${o.iterations}`,
+    `_EXC = set()`,
+    `_OK = set()`,
+    '',
+    `def _new():`,
+    `    return ${t.ctor ?? 'None'}`,
+    '',
+    `def _other():`,
+    `    return _new()`,
+    '',
+    `class _Hostile:`,
+    `    """An argument whose protocol methods re-enter the shared object."""`,
+    `    def __init__(self, target):`,
+    `        self.target = target`,
+    `    def _poke(self):`,
+    `        try:`,
+    `            repr(self.target)`,
+    `        except Exception:`,
+    `            pass`,
+    `    def __eq__(self, other):`,
+    `        self._poke()`,
+    `        return False`,
+    `    def __hash__(self):`,
+    `        self._poke()`,
+    `        return 0`,
+    `    def __index__(self):`,
+    `        self._poke()`,
+    `        return 1`,
+    `    def __len__(self):`,
+    `        self._poke()`,
+    `        return 1`,
+    `    def __iter__(self):`,
+    `        self._poke()`,
+    `        return iter((1, 2))`,
+    '',
+    `def _reinit(obj):`,
+    `    r = obj.__reduce__()`,
+    `    obj.__init__(*r[1])`,
+    '',
+    `def _restate(obj):`,
+    `    r = obj.__reduce_ex__(2)`,
+    `    obj.__setstate__(r[2])`,
+    '',
+    `def _report(record):`,
+    `    fd = os.environ.get('FTFUZZ_REPORT_FD')`,
+    `    if fd:`,
+    `        os.write(int(fd), (json.dumps(dict(record, ftfuzz=1), sort_keys=True, default=repr) + '\\n').encode())`,
+    '',
+    fresh ? `_OBJECTS = [_new() for _ in range(ITERS)]` : `_SHARED = _new()`,
+    ...(shape === 'shared-iterator' ? [`_IT = iter(_SHARED)`] : []),
+    `_BARRIER = threading.Barrier(THREADS)`,
+    '',
+  ];
+  plan.threads.forEach((steps, tid) => {
+    lines.push(`def thread_${tid}():`, ...(fresh ? [] : [`    obj = _SHARED`]), `    try:`, `        _BARRIER.wait(10)`, `    except threading.BrokenBarrierError:`, `        pass`);
+    lines.push(`    for i in range(ITERS):`);
+    // first-access: every thread takes round i's fresh object at the same moment.
+    if (fresh) lines.push(`        obj = _OBJECTS[i]`, `        try:`, `            _BARRIER.wait(10)`, `        except threading.BrokenBarrierError:`, `            pass`);
+    for (const [member, action] of steps) {
+      lines.push(`        try:`, `            ${action}`, `            _OK.add(${py(member)})`, `        except SystemError:`, `            raise`, `        except Exception as exc:`, `            _EXC.add(type(exc).__name__)`);
+    }
+    lines.push('');
+  });
+  return [
+    ...lines,
+    `_threads = [threading.Thread(target=f, name='t%d' % k) for k, f in enumerate([${plan.threads.map((_, tid) => `thread_${tid}`).join(', ')}])]`,
+    `for _t in _threads:`,
+    `    _t.start()`,
+    `for _t in _threads:`,
+    `    _t.join()`,
+    `_report({'type': 'surface', 'type_key': ${py(typeKey(t))}, 'shape': ${py(shape)}, 'exercised': sorted(_OK), 'exceptions': sorted(_EXC)})`,
+    `print('ok', len(_OK), 'members ran')`,
+    '',
+  ].join('\n');
+}
+
+/** Program `seed` of the surface: a type (steered toward unexercised pairs), a shape it admits, a plan. */
+export function generateSurfaceProgram(surface: Pick<Surface, 'types'>, seed: string, choice: SurfaceChoice = {}): SurfaceProgram {
+  const rng = new Rng(`${SURFACE_GENERATOR}:${seed}`);
+  const weight = choice.weight ?? (() => 1);
+  const eligible = surface.types.filter((t) => shapesFor(t).some((s) => choice.shape === undefined || s === choice.shape) && (choice.type === undefined || typeKey(t) === choice.type));
+  if (eligible.length === 0) throw new RangeError(choice.type ? `surface type ${choice.type}: not constructible, or no ${choice.shape ?? ''} shape applies` : `the surface has no constructible type${choice.shape ? ` that admits ${choice.shape}` : ''}`);
+  // A type's weight is the sum of its pairs' weights: types with more unexercised members come up more.
+  const typeWeights = eligible.map((t) => [...membersOf(t), ...protocolMembers(t)].reduce((s, m) => s + weight(`${typeKey(t)}.${m}`), 0) + 1e-9);
+  const t = rng.weighted(eligible.map((e, k) => [e, typeWeights[k] as number] as const));
+  const shapes = shapesFor(t).filter((s) => choice.shape === undefined || s === choice.shape);
+  if (shapes.length === 0) throw new RangeError(`surface type ${typeKey(t)} admits no ${choice.shape ?? ''} shape`);
+  const shape = rng.pick(shapes);
+  const steer = (members: string[]) => (members.length ? rng.weighted(members.map((m) => [m, weight(`${typeKey(t)}.${m}`) + 1e-9] as const)) : '__repr__');
+  const threads = rng.int(2, 6);
+  const iterations = shape === 'first-access' ? rng.int(20, 60) : rng.int(50, 300);
+  const plan = planShape(rng, t, shape, threads, steer);
+  return { source: render(t, shape, plan, { seed, threads, iterations }), type: typeKey(t), shape, members: [...new Set(plan.members)] };
+}

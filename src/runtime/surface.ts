@@ -1,0 +1,98 @@
+// The target's C surface (python/ftfuzz_surface.py), cached per interpreter. Introspection makes calls a
+// program never would alone (deleting every attribute of a throw-away instance, ...), and an interpreter
+// can die under one single-threaded: that probe is skipped on the next attempt and kept as a crash of the
+// surface, so one crashing member never hides the rest.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs, statSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomicWrite.js';
+import { EnvironmentError, UsageError } from '../errors.js';
+import type { Surface, SurfaceCrash } from '../generators/surface/types.js';
+import type { Target } from '../types.js';
+import { cacheDir, packageRoot } from './paths.js';
+
+const SCRIPT = path.join(packageRoot, 'python', 'ftfuzz_surface.py');
+
+/** Attempts after crashes before introspection gives up (each crash skips one more probe). */
+const MAX_CRASHES = 40;
+
+export interface SurfaceOptions {
+  /** Only these modules (module mode), with their functions; default: builtins and every C module. */
+  modules?: readonly string[];
+  /** Where surfaces are cached; default `<cache>/surface`. Null: no cache. */
+  cache?: string | null;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+/** The cache key: the interpreter file (path, size, mtime), the script, and the modules asked for. */
+function cacheKey(target: Pick<Target, 'path' | 'executable'>, modules: readonly string[]): string {
+  const exe = statSync(target.executable);
+  const script = statSync(SCRIPT);
+  return createHash('sha256')
+    .update(JSON.stringify([target.path, target.executable, exe.size, exe.mtimeMs, script.size, script.mtimeMs, modules]))
+    .digest('hex')
+    .slice(0, 20);
+}
+
+interface Attempt {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runOnce(target: Pick<Target, 'path'>, args: string[], env: NodeJS.ProcessEnv): Promise<Attempt> {
+  return new Promise((resolve, reject) => {
+    // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
+    const child = spawn(target.path, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, PYTHONFAULTHANDLER: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.length > 1 << 20) stderr = stderr.slice(-(1 << 16));
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** The probe announced last before the interpreter died (`probe: KEY` lines on stderr). */
+export function lastProbe(stderr: string): string | null {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('probe: '));
+  return lines.length ? (lines[lines.length - 1] as string).slice('probe: '.length).trim() : null;
+}
+
+export async function introspectSurface(target: Pick<Target, 'path' | 'executable'>, o: SurfaceOptions = {}): Promise<Surface> {
+  const modules = [...(o.modules ?? [])];
+  for (const m of modules) if (!/^[A-Za-z_][\w.]*$/.test(m)) throw new UsageError(`--module ${m}: not a module name`);
+  const dir = o.cache === undefined ? path.join(cacheDir(), 'surface') : o.cache;
+  const file = dir ? path.join(dir, `${cacheKey(target, modules)}.json`) : null;
+  if (file) {
+    const cached = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as Surface, () => null);
+    if (cached && Array.isArray(cached.types)) return cached;
+  }
+  const crashes: SurfaceCrash[] = [];
+  for (;;) {
+    const attempt = await runOnce(target, [...crashes.flatMap((c) => ['--skip', c.probe]), ...modules], o.env ?? process.env);
+    if (attempt.code === 0) {
+      let surface: Surface;
+      try {
+        surface = { ...(JSON.parse(attempt.stdout.trim().split('\n').pop() ?? '') as Omit<Surface, 'crashes'>), crashes };
+      } catch {
+        throw new EnvironmentError(`introspecting the surface of ${target.path} printed unreadable JSON; run python/ftfuzz_surface.py with it to see why`);
+      }
+      if (file) await writeFileAtomic(file, JSON.stringify(surface));
+      return surface;
+    }
+    const probe = lastProbe(attempt.stderr);
+    const how = attempt.signal ?? `exit ${attempt.code}`;
+    if (!probe || crashes.some((c) => c.probe === probe) || crashes.length >= MAX_CRASHES) {
+      throw new EnvironmentError(`introspecting the surface of ${target.path} failed (${how}): ${attempt.stderr.trim().split('\n').filter((l) => !l.startsWith('probe: ')).pop() ?? ''}`);
+    }
+    o.log?.(`surface: ${target.path} died (${how}) under ${probe}, single-threaded; skipping it and going on`);
+    crashes.push({ probe, how });
+  }
+}

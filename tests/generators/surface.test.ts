@@ -1,0 +1,75 @@
+// Surface programs from a surface: which shapes a type admits, seeds that give the same program, steering
+// toward unexercised pairs, and programs that are crash-only by construction.
+import { describe, expect, it } from 'vitest';
+import { coverablePairs, generateSurfaceProgram, SURFACE_SHAPES, shapesFor } from '../../src/generators/surface/program.js';
+import { surfacePairs, type Surface, type SurfaceType } from '../../src/generators/surface/types.js';
+
+const deque: SurfaceType = {
+  module: '_collections', name: 'deque', ctor: 'M.deque(range(64), maxlen=128)', init: true,
+  methods: [{ name: 'append', arity: [1, 1] }, { name: 'pop', arity: [0, 0] }, { name: 'rotate', arity: [0, 1] }],
+  properties: [{ name: 'maxlen', get: true, set: false, del: false }],
+  protocols: ['copying', 'iteration', 'pickling', 'sequence'],
+};
+const element: SurfaceType = {
+  module: '_elementtree', name: 'Element', ctor: "M.Element('root')", init: true,
+  methods: [{ name: 'set', arity: [2, 2] }, { name: 'clear', arity: [0, 0] }],
+  properties: [{ name: 'text', get: true, set: true, del: true }, { name: 'tag', get: true, set: true, del: false }],
+  protocols: ['copying', 'pickling', 'setstate'],
+};
+const opaque: SurfaceType = { module: 'x', name: 'Opaque', ctor: null, methods: [{ name: 'go', arity: [0, 0] }], properties: [], protocols: [] };
+const surface: Pick<Surface, 'types'> = { types: [deque, element, opaque] };
+
+describe('surface programs', () => {
+  it('apply each shape only where its protocol or members are', () => {
+    expect(shapesFor(deque).sort()).toEqual(['first-access', 'method-pair', 'reinit', 'shared-iterator', 'snapshot']);
+    expect(shapesFor(element)).toContain('property-race');
+    expect(shapesFor(element)).not.toContain('shared-iterator');
+    expect(shapesFor(opaque)).toEqual([]);
+  });
+
+  it('count the coverable pairs: members and protocol slots of the types a shape applies to', () => {
+    expect(surfacePairs(surface)).toHaveLength(4 + 4);
+    const pairs = coverablePairs(surface);
+    expect(pairs).toContain('_collections.deque.__iter__');
+    expect(pairs).toContain('_elementtree.Element.__setstate__');
+    expect(pairs.some((p) => p.startsWith('x.Opaque'))).toBe(false);
+  });
+
+  it('give the same program for the same seed, and reach every shape', () => {
+    expect(generateSurfaceProgram(surface, 's1').source).toBe(generateSurfaceProgram(surface, 's1').source);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add(generateSurfaceProgram(surface, `s${i}`).shape);
+    expect([...seen].sort()).toEqual([...SURFACE_SHAPES].sort());
+  });
+
+  it('are crash-only: every call is guarded, SystemError escapes, and the members that ran are reported', () => {
+    for (const shape of SURFACE_SHAPES) {
+      const type = shape === 'property-race' ? '_elementtree.Element' : '_collections.deque';
+      const p = generateSurfaceProgram(surface, `crash-only-${shape}`, { type, shape });
+      const lines = p.source.split('\n');
+      const marks = lines.flatMap((l, i) => (l.startsWith('            _OK.add(') ? [i] : []));
+      expect(marks.length).toBeGreaterThan(0);
+      for (const i of marks) {
+        // try: / the call / _OK.add / except SystemError: raise / except Exception: counted
+        expect(lines[i - 2]).toBe('        try:');
+        expect(lines[i + 1]).toBe('        except SystemError:');
+        expect(lines[i + 2]).toBe('            raise');
+        expect(lines[i + 3]).toBe('        except Exception as exc:');
+      }
+      expect(p.source).toContain("_report({'type': 'surface'");
+      expect(p.shape).toBe(shape);
+      expect(p.members.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('steer toward pairs no program has exercised', () => {
+    const exercised = new Set(coverablePairs(surface).filter((p) => p.startsWith('_collections')));
+    const weight = (pair: string) => (exercised.has(pair) ? 1 : 1000);
+    const types = Array.from({ length: 100 }, (_, i) => generateSurfaceProgram(surface, `w${i}`, { weight }).type);
+    expect(types.filter((t) => t === '_elementtree.Element').length).toBeGreaterThan(90);
+  });
+
+  it('refuse a type that is not constructible', () => {
+    expect(() => generateSurfaceProgram(surface, 's', { type: 'x.Opaque' })).toThrow(/not constructible/);
+  });
+});
