@@ -20,6 +20,8 @@ export interface SurfaceCoverageStats {
   /** Surface programs run, and those whose failure also showed with the GIL on (kept apart). */
   programs: number;
   gilOnFailures: number;
+  /** The pairs no program has exercised yet (what a longer campaign, or a better constructor, would reach). */
+  unexercised: string[];
 }
 
 export class SurfaceCoverage {
@@ -57,7 +59,7 @@ export class SurfaceCoverage {
   stats(): SurfaceCoverageStats {
     return {
       pairs: this.pairs.size, pairsExercised: this.exercised.size, triples: this.triples.size, types: this.types.size, typesExercised: this.typesExercised.size,
-      programs: this.programs, gilOnFailures: this.gilOnFailures,
+      programs: this.programs, gilOnFailures: this.gilOnFailures, unexercised: [...this.pairs].filter((p) => !this.exercised.has(p)).sort(),
     };
   }
 }

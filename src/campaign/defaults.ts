@@ -7,7 +7,7 @@ export const CAMPAIGN_DEFAULTS = {
   /** Share of programs run in fresh processes instead of the fork server. */
   spawnShare: 0.1,
   /** Share of programs that are surface programs (a generic shape on a C type of the target), when its surface is known. */
-  surfaceShare: 0.3,
+  surfaceShare: 0.5,
   /** Share of generated programs that are focused (one shared object, its kind chosen by yield). */
   focusedShare: 0.5,
   /** Plain re-runs of each new bucket that measure its rate (0: skip). */

@@ -14,6 +14,7 @@ import { FINDING_KINDS } from '../findingKinds.js';
 import { InputError } from '../errors.js';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { Surface } from '../generators/surface/types.js';
+import { shapesFor } from '../generators/surface/program.js';
 import { SurfaceCoverage } from './coverage.js';
 import { Rng } from '../generators/rng.js';
 import { eligibleKinds, resolveGenOptions, type GenOptions } from '../generators/scenario.js';
@@ -61,7 +62,7 @@ export interface CampaignOptions {
   module?: ModuleSurface;
   /** The first target's C surface (runtime/surface.ts): a share of programs are generic shapes on its types. */
   surface?: Surface;
-  /** Share of programs that are surface programs when `surface` is given. Default 0.3. */
+  /** Share of programs that are surface programs when `surface` is given. Default 0.5. */
   surfaceShare?: number;
   /** Share of programs made by mutating a corpus program rather than generating afresh. */
   mutateShare?: number;
@@ -258,7 +259,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
   // Feedback: focused programs on the kinds that yield (schedule.ts).
   const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare, cores: os.availableParallelism() });
-  const coverage = o.surface && !o.module ? new SurfaceCoverage(o.surface) : undefined;
+  const coverage = o.surface && o.surface.types.some((t) => shapesFor(t).length > 0) ? new SurfaceCoverage(o.surface) : undefined;
   const plan = new ProgramPlan({ ...o, surface: coverage ? o.surface : undefined, surfaceWeight: coverage?.weight }, corpus, scheduler);
   const stats = emptyStats(o, limits, scheduler);
   const ledger = new RunLedger(stats);

@@ -1,7 +1,7 @@
 // What the campaign runs next: program i of a seed, generated (broad or focused, as the scheduler plans),
 // mutated from a corpus parent, or a module-mode program. The same seed and index give the same program
 // while the corpus is the same.
-import { generateModuleProgram, type ModuleSurface } from '../generators/moduleMode.js';
+import { generateModuleProgram, MODULE_GENERATOR, type ModuleSurface } from '../generators/moduleMode.js';
 import { mutateProgram } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { generateSurfaceProgram, SURFACE_GENERATOR } from '../generators/surface/program.js';
@@ -53,17 +53,18 @@ export class ProgramPlan {
   program(index: number): Candidate {
     const o = this.o;
     const rng = new Rng(`${o.seed}:program:${index}`);
+    // Surface programs first: in module mode, on the module's own types (the same machinery, one module).
+    if (o.surface && rng.fork('surface').bool(o.surfaceShare ?? CAMPAIGN_DEFAULTS.surfaceShare)) return this.surfaceProgram(o.surface, index);
     if (o.module) {
       // Module mode gets the leak harness on the same share of programs (a C extension's leak is a
       // module-mode bug first).
       const leak = rng.bool(o.leakShare ?? CAMPAIGN_DEFAULTS.leakShare);
       const program = generateModuleProgram(o.module, `${o.seed}-${index}`, leak ? LEAK_ROUNDS : {});
       return {
-        source: program.source, origin: { generator: 'ftfuzz-module/1', module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false,
+        source: program.source, origin: { generator: MODULE_GENERATOR, module: o.module.module, seed: `${o.seed}-${index}`, campaignSeed: o.seed }, features: program.calls, mutated: false,
         shape: 'broad', credit: { kinds: [o.module.module], ops: program.calls }, leak,
       };
     }
-    if (o.surface && rng.fork('surface').bool(o.surfaceShare ?? CAMPAIGN_DEFAULTS.surfaceShare)) return this.surfaceProgram(o.surface, index);
     const parents = this.corpus.parents;
     const parent = parents.length && rng.bool(o.mutateShare ?? CAMPAIGN_DEFAULTS.mutateShare) ? rng.pick(parents) : null;
     // A share of fresh programs runs the leak harness (several rounds in one process), so the leak

@@ -40,6 +40,10 @@ function argPool(shared: string[]): Expr[] {
   ];
 }
 
+/** The module-mode generator's version: its programs' bytes change with it. */
+export const MODULE_GENERATOR = 'ftfuzz-module/2';
+// /2: exceptions kept in a set, and leak rounds make their instances afresh (both were growth of ours).
+
 export interface ModuleProgram {
   source: string;
   calls: string[];
@@ -115,7 +119,11 @@ export function generateModuleProgram(
   }
   const rounds = Math.max(1, options.rounds ?? 1);
   const warmup = Math.min(rounds - 1, options.warmupRounds ?? 2);
+  // With leak rounds, each round makes its instances afresh: a shared container a call appends to grows
+  // each round by design, and the leak oracle would read that growth as a leak of the module.
+  const instances = shared.map((s) => py.assign(py.store(s.v), s.create));
   const threadPhase: Stmt[] = [
+    ...(rounds > 1 ? instances : []),
     py.assign(
       py.store('_threads'),
       py.listComp(py.method(N('threading'), 'Thread', [], [py.kw('target', N('worker')), py.kw('args', py.tuple([N('t')]))]), [py.comp(py.store('t'), py.call(N('range'), [N('THREADS')]))]),
@@ -129,15 +137,16 @@ export function generateModuleProgram(
     snapshotDef(),
     py.assign(py.store('THREADS'), py.int(threads)),
     py.assign(py.store('ITERS'), py.int(iterations)),
-    ...shared.map((s) => py.assign(py.store(s.v), s.create)),
-    py.assign(py.store('_EXC'), py.list([])),
+    ...(rounds > 1 ? [] : instances),
+    // A set, not a list: with leak rounds a list of every exception would grow each round, a leak of ours.
+    py.assign(py.store('_EXC'), py.call(N('set'))),
     py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [N('THREADS')])),
     py.def('worker', ['tid'], [
       py.expr(py.method(N('_BARRIER'), 'wait')),
       py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), [
         py.assign(py.store('tok'), py.bin(py.bin(N('tid'), 'Mult', py.int(1_000_000)), 'Add', N('i'))),
         ...calls.map((c) =>
-          py.try([c.stmt], [py.except(N('Exception'), 'exc', [py.expr(py.method(N('_EXC'), 'append', [py.attr(py.call(N('type'), [N('exc')]), '__name__')]))])]),
+          py.try([c.stmt], [py.except(N('Exception'), 'exc', [py.expr(py.method(N('_EXC'), 'add', [py.attr(py.call(N('type'), [N('exc')]), '__name__')]))])]),
         ),
       ]),
     ]),
@@ -145,13 +154,13 @@ export function generateModuleProgram(
     // times on the same shared instances and the leak oracle reads the growth per round.
     ...(rounds > 1 ? roundsLoop(threadPhase, rounds, warmup, `module ${surface.module}: ${calls.map((c) => c.label).join(',')}`) : threadPhase),
     py.assign(py.store('_OBS'), py.dict(shared.map((s) => [py.str(`${s.v}.state`), py.call(N('_snapshot'), [N(s.v)])]))),
-    py.assign(py.subStore(N('_OBS'), py.str('exceptions')), py.call(N('sorted'), [py.call(N('set'), [N('_EXC')])])),
+    py.assign(py.subStore(N('_OBS'), py.str('exceptions')), py.call(N('sorted'), [N('_EXC')])),
     py.expr(py.call(N('_report'), [py.dict([[py.str('type'), py.str('observables')], [py.str('data'), N('_OBS')], [py.str('racy'), py.list([py.str('exceptions')])]])])),
     py.expr(py.call(N('print'), [N('_OBS')])),
   ];
   const header = [
     `ftfuzz module-mode program for ${surface.module}: every thread makes the same calls on shared instances.`,
-    'generator: ftfuzz-module/1',
+    `generator: ${MODULE_GENERATOR}`,
     `seed: ${seed}`,
     `threads: ${threads}, iterations: ${iterations}${rounds > 1 ? `, leak rounds: ${rounds} (${warmup} warm-up)` : ''}`,
     `calls: ${calls.map((c) => c.label).join(', ')}`,

@@ -150,7 +150,7 @@ export function renderReport(data: ReportData, outFile: string): string {
 ${PAGE_STYLE}</style></head><body>
 <h1>${esc(data.title)}</h1>
 <div class="dim">${esc(data.source)} — generated ${esc(data.generatedAt)}</div>
-<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div></div>
+<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div>${surfaceBox(totals)}</div>
 ${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
 <h2>Over time</h2>
 <div class="charts">
@@ -174,6 +174,14 @@ ${details.join('\n')}
 ${PAGE_SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** The surface coverage of the campaigns' last lines (their pairs are the same surface when the interpreter is). */
+function surfaceBox(totals: readonly TimelineLine[]): string {
+  const best = totals.filter((l) => l.surface).sort((a, b) => (b.surface?.[0] ?? 0) - (a.surface?.[0] ?? 0))[0]?.surface;
+  if (!best) return '';
+  const [exercised, pairs, triples] = best;
+  return `<div title="${esc(`${triples} (type, member, shape) triples; the campaign with the most`)}"><b id="surface-coverage">${exercised}/${pairs}</b>surface pairs exercised (${pairs ? ((100 * exercised) / pairs).toFixed(1) : '0'}%)</div>`;
 }
 
 /** What the charts need, small: the page computes nothing a test could not see in the data. */

@@ -31,6 +31,8 @@ export interface TimelineLine {
   corpus: number;
   byKind: Record<string, CompactYield>;
   byOp: Record<string, CompactYield>;
+  /** Surface coverage so far: [pairs exercised, coverable pairs, triples] (absent: no surface programs). */
+  surface?: [number, number, number];
   final?: boolean;
 }
 
@@ -48,6 +50,7 @@ export interface TimelineSnapshot {
   newBuckets: readonly unknown[];
   corpusAdded: number;
   yield: { byKind: YieldCounts; byOp: YieldCounts };
+  surface?: { pairs: number; pairsExercised: number; triples: number };
 }
 
 export class TimelineWriter {
@@ -71,7 +74,8 @@ export class TimelineWriter {
       format: TIMELINE_FORMAT, seed: s.seed, time: Date.now(), elapsedMs: Math.round(s.elapsedMs), programs: s.programs, executions: s.executions,
       execsPerSec: dt > 0 ? Number(((s.executions - this.last.executions) / dt).toFixed(2)) : 0,
       findingsByKind: s.findingsByKind, buckets: s.buckets.length, families: s.families.length, newBuckets: s.newBuckets.length, corpus: s.corpusAdded,
-      byKind: compact(s.yield.byKind), byOp: compact(s.yield.byOp), ...(final ? { final } : {}),
+      byKind: compact(s.yield.byKind), byOp: compact(s.yield.byOp),
+      ...(s.surface ? { surface: [s.surface.pairsExercised, s.surface.pairs, s.surface.triples] as [number, number, number] } : {}), ...(final ? { final } : {}),
     };
     this.last = { time: now, executions: s.executions };
     const text = `${JSON.stringify(line)}\n`;

@@ -87,7 +87,8 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   const genOptions = genPartialFrom(args);
   const targets = await resolveTargets({ python: args.python, log: say });
   const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
-  const cSurface = !surface && surfaceShare > 0 ? await introspectSurface(targets[0] as Target, { log: say }) : undefined;
+  // The C surface of the first interpreter; in module mode, of that module alone.
+  const cSurface = surfaceShare > 0 ? await introspectSurface(targets[0] as Target, { modules: args.module ? [args.module] : undefined, log: say }) : undefined;
   if (cSurface) say(`surface of ${(targets[0] as Target).label}: ${cSurface.types.length} C types in ${cSurface.modules.length} modules${cSurface.crashes.length ? `; it died single-threaded under ${cSurface.crashes.map((c) => c.probe).join(', ')} while introspected (see ftfuzz surface)` : ''}`);
   const seed = args.seed ?? randomBytes(4).toString('hex');
   const crashDir = path.resolve(args.crashes);

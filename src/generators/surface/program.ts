@@ -32,7 +32,7 @@ export interface SurfaceProgram {
  */
 const POOL = [
   '0', '1', '-1', '7', '255', '65536', '2 ** 63', '-(2 ** 64)', '10 ** 30', "''", "'a'", "'ftfuzz' * 4", "'\\xe9t\\xe9'", "'\\U0001f600' * 3",
-  "b''", "b'xy'", 'bytes(range(256))', '1.5', "float('nan')", 'None', 'True', '(1, 2)', '[3, 4]', "{'k': 1}", '_other()', '_Hostile(obj)', '_Hostile(obj)',
+  "b''", "b'xy'", 'bytes(range(256))', 'obj[:3]', 'obj[0]', 'type(obj)()', '1.5', "float('nan')", 'None', 'True', '(1, 2)', '[3, 4]', "{'k': 1}", '_other()', '_Hostile(obj)', '_Hostile(obj)',
 ];
 
 /** Which shapes a type admits: every shape needs a constructible type, and each its protocol or members. */
@@ -241,18 +241,47 @@ function render(t: SurfaceType, shape: SurfaceShape, plan: Plan, o: { seed: stri
   ].join('\n');
 }
 
+/** About the most (type, member) pairs one surface program exercises (first-access and snapshot reach more). */
+const PAIRS_PER_PROGRAM = 6;
+
+const topSum = (xs: number[], n: number) => [...xs].sort((a, b) => b - a).slice(0, n).reduce((a, b) => a + b, 0);
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 1);
+
+/** The members a shape can exercise on a type, for steering (its own protocol slots, else the type's members). */
+function shapeMembers(t: SurfaceType, shape: SurfaceShape): string[] {
+  const slots = protocolMembers(t);
+  switch (shape) {
+    case 'snapshot':
+      return slots.filter((m) => m === '__repr__' || m === '__copy__' || m === '__reduce__');
+    case 'shared-iterator':
+      return slots.filter((m) => m === '__iter__' || m === '__next__');
+    case 'reinit':
+      return slots.filter((m) => m === '__init__' || m === '__setstate__');
+    case 'property-race':
+      return t.properties.filter((p) => p.set).map((p) => p.name);
+    default:
+      return membersOf(t);
+  }
+}
+
 /** Program `seed` of the surface: a type (steered toward unexercised pairs), a shape it admits, a plan. */
 export function generateSurfaceProgram(surface: Pick<Surface, 'types'>, seed: string, choice: SurfaceChoice = {}): SurfaceProgram {
   const rng = new Rng(`${SURFACE_GENERATOR}:${seed}`);
   const weight = choice.weight ?? (() => 1);
   const eligible = surface.types.filter((t) => shapesFor(t).some((s) => choice.shape === undefined || s === choice.shape) && (choice.type === undefined || typeKey(t) === choice.type));
   if (eligible.length === 0) throw new RangeError(choice.type ? `surface type ${choice.type}: not constructible, or no ${choice.shape ?? ''} shape applies` : `the surface has no constructible type${choice.shape ? ` that admits ${choice.shape}` : ''}`);
-  // A type's weight is the sum of its pairs' weights: types with more unexercised members come up more.
-  const typeWeights = eligible.map((t) => [...membersOf(t), ...protocolMembers(t)].reduce((s, m) => s + weight(`${typeKey(t)}.${m}`), 0) + 1e-9);
+  // A type's weight is the sum of its heaviest pairs' weights, as many as one program exercises at most
+  // (PAIRS_PER_PROGRAM): a type with more unexercised members comes up more, until one program could
+  // not reach them all anyway.
+  const typeWeights = eligible.map((t) => topSum([...membersOf(t), ...protocolMembers(t)].map((m) => weight(`${typeKey(t)}.${m}`)), PAIRS_PER_PROGRAM) + 1e-9);
   const t = rng.weighted(eligible.map((e, k) => [e, typeWeights[k] as number] as const));
   const shapes = shapesFor(t).filter((s) => choice.shape === undefined || s === choice.shape);
   if (shapes.length === 0) throw new RangeError(`surface type ${typeKey(t)} admits no ${choice.shape ?? ''} shape`);
-  const shape = rng.pick(shapes);
+  // Shapes are steered too: the protocol slots a shape exercises (snapshot: __copy__, __reduce__; ...)
+  // weigh as their pairs do, so a slot no program has reached pulls its shape in.
+  const pairWeight = (m: string) => weight(`${typeKey(t)}.${m}`);
+  const shape = rng.weighted(shapes.map((s) => [s, mean(shapeMembers(t, s).map(pairWeight)) + 1e-9] as const));
   const steer = (members: string[]) => (members.length ? rng.weighted(members.map((m) => [m, weight(`${typeKey(t)}.${m}`) + 1e-9] as const)) : '__repr__');
   const threads = rng.int(2, 6);
   const iterations = shape === 'first-access' ? rng.int(20, 60) : rng.int(50, 300);
