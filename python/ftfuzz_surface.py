@@ -371,6 +371,8 @@ def describe_type(module_name, attr, cls, module):
             entry["methods"].append({"name": m, "arity": span})
     if probe("%s.%s:protocols" % (module_name, attr)):
         entry["protocols"] = protocols(cls, instance)
+    # Py_TPFLAGS_BASETYPE: a program can subclass it and write to the subclass while instances are in use.
+    entry["subclassable"] = bool(cls.__flags__ & (1 << 10))
     try:
         entry["init"] = arity(cls.__init__) is not None and cls.__init__ is not object.__init__
     except Exception:

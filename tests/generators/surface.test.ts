@@ -5,7 +5,7 @@ import { coverablePairs, generateSurfaceProgram, SURFACE_SHAPES, shapesFor } fro
 import { surfacePairs, type Surface, type SurfaceType } from '../../src/generators/surface/types.js';
 
 const deque: SurfaceType = {
-  module: '_collections', name: 'deque', ctor: 'M.deque(range(64), maxlen=128)', init: true,
+  module: '_collections', name: 'deque', ctor: 'M.deque(range(64), maxlen=128)', init: true, subclassable: true,
   methods: [{ name: 'append', arity: [1, 1] }, { name: 'pop', arity: [0, 0] }, { name: 'rotate', arity: [0, 1] }],
   properties: [{ name: 'maxlen', get: true, set: false, del: false }],
   protocols: ['copying', 'iteration', 'pickling', 'sequence'],
@@ -21,7 +21,9 @@ const surface: Pick<Surface, 'types'> = { types: [deque, element, opaque] };
 
 describe('surface programs', () => {
   it('apply each shape only where its protocol or members are', () => {
-    expect(shapesFor(deque).sort()).toEqual(['first-access', 'method-pair', 'reinit', 'shared-iterator', 'snapshot']);
+    expect(shapesFor(deque).sort()).toEqual(['class-write', 'first-access', 'method-pair', 'reinit', 'shared-iterator', 'snapshot']);
+    // Not subclassable: no class-level writes.
+    expect(shapesFor(element)).not.toContain('class-write');
     expect(shapesFor(element)).toContain('property-race');
     expect(shapesFor(element)).not.toContain('shared-iterator');
     expect(shapesFor(opaque)).toEqual([]);
@@ -32,6 +34,8 @@ describe('surface programs', () => {
     const pairs = coverablePairs(surface);
     expect(pairs).toContain('_collections.deque.__iter__');
     expect(pairs).toContain('_elementtree.Element.__setstate__');
+    expect(pairs).toContain('_collections.deque.__class__');
+    expect(generateSurfaceProgram(surface, 'cw', { shape: 'class-write' }).source).toContain('class _Sub(M.deque):');
     expect(pairs.some((p) => p.startsWith('x.Opaque'))).toBe(false);
   });
 

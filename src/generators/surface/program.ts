@@ -12,8 +12,8 @@ import { membersOf, typeKey, type Surface, type SurfaceMethod, type SurfaceType 
 
 export const SURFACE_GENERATOR = 'ftfuzz-surface/1';
 
-export type SurfaceShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race';
-export const SURFACE_SHAPES: readonly SurfaceShape[] = ['method-pair', 'shared-iterator', 'first-access', 'reinit', 'snapshot', 'property-race'];
+export type SurfaceShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race' | 'class-write';
+export const SURFACE_SHAPES: readonly SurfaceShape[] = ['method-pair', 'shared-iterator', 'first-access', 'reinit', 'snapshot', 'property-race', 'class-write'];
 
 export interface SurfaceProgram {
   source: string;
@@ -44,7 +44,14 @@ export function shapesFor(t: SurfaceType): SurfaceShape[] {
   if (t.protocols.includes('iteration') || t.protocols.includes('iterator')) shapes.push('shared-iterator');
   if (t.init || t.protocols.includes('setstate')) shapes.push('reinit');
   if (t.properties.some((p) => p.set)) shapes.push('property-race');
+  if (subclassCtor(t) !== null && callable >= 1) shapes.push('class-write');
   return shapes;
+}
+
+/** The constructor, made to build the program's subclass `_Sub` instead: null when the expression is not `M.Name(...)`. */
+export function subclassCtor(t: SurfaceType): string | null {
+  const head = `M.${t.name}(`;
+  return t.subclassable && t.ctor?.startsWith(head) ? `_Sub(${t.ctor.slice(head.length)}` : null;
 }
 
 /** The members a shape exercises beyond the type's own methods (protocol slots), for coverage. */
@@ -56,6 +63,7 @@ export function protocolMembers(t: SurfaceType): string[] {
   if (t.protocols.includes('copying')) out.push('__copy__');
   if (t.init) out.push('__init__');
   if (t.protocols.includes('setstate')) out.push('__setstate__');
+  if (subclassCtor(t) !== null) out.push('__class__');
   return out;
 }
 
@@ -133,6 +141,19 @@ function planShape(rng: Rng, t: SurfaceType, shape: SurfaceShape, threads: numbe
       if (t.protocols.includes('comparison')) views.push(['__repr__', 'obj < _other()']);
       return { threads: byThread((tid) => (tid === 0 ? [[mutator, act]] : rng.shuffle(views))), members: [mutator, ...new Set(views.map((v) => v[0]))] };
     }
+    case 'class-write': {
+      // Thread 0 writes to the class of the shared instance (a new attribute, a dunder, and their deletion)
+      // while the others call the type's methods on it: type caches, slot updates, MRO walks under use.
+      const user = pickMember();
+      const act = actionOf(rng, t, user);
+      const writes: [string, string][] = [
+        ['__class__', `setattr(_Sub, 'ftfuzz_%d' % (i % 8), i)`],
+        ['__class__', `_Sub.__repr__ = _alt_repr`],
+        ['__class__', `delattr(_Sub, '__repr__')`],
+        ['__class__', `delattr(_Sub, 'ftfuzz_%d' % (i % 8))`],
+      ];
+      return { threads: byThread((tid) => (tid === 0 ? writes : [[user, act], ['__repr__', 'repr(obj)']])), members: ['__class__', user, '__repr__'] };
+    }
     case 'property-race': {
       const settable = t.properties.filter((p) => p.set).map((p) => p.name);
       const p = steer(settable);
@@ -169,8 +190,9 @@ function render(t: SurfaceType, shape: SurfaceShape, plan: Plan, o: { seed: stri
     `_EXC = set()`,
     `_OK = set()`,
     '',
+    ...(shape === 'class-write' ? [`class _Sub(M.${t.name}):`, `    pass`, '', `def _alt_repr(self):`, `    return 'ftfuzz'`, ''] : []),
     `def _new():`,
-    `    return ${t.ctor ?? 'None'}`,
+    `    return ${(shape === 'class-write' ? subclassCtor(t) : t.ctor) ?? 'None'}`,
     '',
     `def _other():`,
     `    return _new()`,
@@ -258,6 +280,8 @@ function shapeMembers(t: SurfaceType, shape: SurfaceShape): string[] {
       return slots.filter((m) => m === '__iter__' || m === '__next__');
     case 'reinit':
       return slots.filter((m) => m === '__init__' || m === '__setstate__');
+    case 'class-write':
+      return ['__class__'];
     case 'property-race':
       return t.properties.filter((p) => p.set).map((p) => p.name);
     default:

@@ -27,6 +27,8 @@ export interface SurfaceType {
   protocols: SurfaceProtocol[];
   /** Whether it has an `__init__` of its own (re-initialisation applies). */
   init?: boolean;
+  /** Whether a program can subclass it (Py_TPFLAGS_BASETYPE): class-level writes apply. */
+  subclassable?: boolean;
 }
 
 export interface SurfaceFunction {
