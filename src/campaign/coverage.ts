@@ -3,6 +3,7 @@
 // denominator is every (type, member) pair a surface program can exercise (coverablePairs). Pairs not yet
 // exercised weigh more when the next surface program picks its type and members.
 import { coverablePairs } from '../generators/surface/program.js';
+import { REGISTRY_PAIRS } from '../generators/surface/registries.js';
 import type { Surface } from '../generators/surface/types.js';
 import type { RunResult } from '../types.js';
 
@@ -33,8 +34,9 @@ export class SurfaceCoverage {
   programs = 0;
   gilOnFailures = 0;
 
-  constructor(surface: Pick<Surface, 'types'>) {
-    this.pairs = new Set(coverablePairs(surface));
+  /** The registries count too when the surface is the whole interpreter's (it includes builtins). */
+  constructor(surface: Pick<Surface, 'types'> & { modules?: readonly string[] }) {
+    this.pairs = new Set([...coverablePairs(surface), ...(surface.modules?.includes('builtins') ? REGISTRY_PAIRS : [])]);
     this.types = new Set([...this.pairs].map((p) => p.slice(0, p.lastIndexOf('.'))));
   }
 

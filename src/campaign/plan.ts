@@ -5,12 +5,16 @@ import { generateModuleProgram, MODULE_GENERATOR, type ModuleSurface } from '../
 import { mutateProgram } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { generateSurfaceProgram, SURFACE_GENERATOR } from '../generators/surface/program.js';
+import { generateRegistryProgram } from '../generators/surface/registries.js';
 import type { Surface } from '../generators/surface/types.js';
 import { Rng } from '../generators/rng.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { CampaignCorpus } from './corpus.js';
 import { CAMPAIGN_DEFAULTS } from './defaults.js';
 import { creditOf, type Scheduler, type Shape } from './schedule.js';
+
+/** Share of surface programs that write interpreter-wide registries (codecs, interning, contextvars, ...). */
+const REGISTRY_SHARE = 0.1;
 
 /** The leak harness a share of campaign programs runs with (`--leak-share`). */
 const LEAK_ROUNDS = { rounds: 6, warmupRounds: 2 };
@@ -88,7 +92,9 @@ export class ProgramPlan {
   /** A generic shape on a type of the surface, steered toward the pairs no program has exercised yet. */
   private surfaceProgram(surface: Surface, index: number): Candidate {
     const o = this.o;
-    const program = generateSurfaceProgram(surface, `${o.seed}-${index}`, { weight: o.surfaceWeight });
+    // A tenth of them, on the whole interpreter's surface, write its registries from threads instead.
+    const registries = surface.modules.includes('builtins') && new Rng(`${o.seed}:registries:${index}`).bool(REGISTRY_SHARE);
+    const program = registries ? generateRegistryProgram(`${o.seed}-${index}`, SURFACE_GENERATOR, o.surfaceWeight) : generateSurfaceProgram(surface, `${o.seed}-${index}`, { weight: o.surfaceWeight });
     return {
       source: program.source, origin: { generator: SURFACE_GENERATOR, seed: `${o.seed}-${index}`, surfaceType: program.type, shape: program.shape, campaignSeed: o.seed },
       features: program.members.map((m) => `surface:${program.type}.${m}@${program.shape}`), mutated: false, shape: 'surface',

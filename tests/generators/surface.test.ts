@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { coverablePairs, generateSurfaceProgram, SURFACE_SHAPES, shapesFor } from '../../src/generators/surface/program.js';
 import { surfacePairs, type Surface, type SurfaceType } from '../../src/generators/surface/types.js';
+import { generateRegistryProgram, REGISTRIES, REGISTRY_TYPE } from '../../src/generators/surface/registries.js';
 
 const deque: SurfaceType = {
   module: '_collections', name: 'deque', ctor: 'M.deque(range(64), maxlen=128)', init: true, subclassable: true,
@@ -75,5 +76,29 @@ describe('surface programs', () => {
 
   it('refuse a type that is not constructible', () => {
     expect(() => generateSurfaceProgram(surface, 's', { type: 'x.Opaque' })).toThrow(/not constructible/);
+  });
+});
+
+describe('registry programs', () => {
+  it('write and read each registry from threads, every action guarded, the registries that ran reported', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const p = generateRegistryProgram(`r${i}`, 'ftfuzz-surface/1');
+      expect(p.type).toBe(REGISTRY_TYPE);
+      expect(p.shape).toBe('registry-write');
+      for (const m of p.members) seen.add(m);
+      const lines = p.source.split('\n');
+      const marks = lines.flatMap((l, k) => (l.startsWith('            _OK.add(') ? [k] : []));
+      expect(marks.length).toBeGreaterThan(0);
+      for (const k of marks) expect([lines[k - 2], lines[k + 1], lines[k + 2]]).toEqual(['        try:', '        except SystemError:', '            raise']);
+    }
+    expect([...seen].sort()).toEqual(REGISTRIES.map((r) => r.id).sort());
+    expect(generateRegistryProgram('same', 'g').source).toBe(generateRegistryProgram('same', 'g').source);
+  });
+
+  it('steer toward registries no program has exercised', () => {
+    const weight = (pair: string) => (pair.endsWith('.gc') ? 1000 : 1);
+    const withGc = Array.from({ length: 40 }, (_, i) => generateRegistryProgram(`s${i}`, 'g', weight)).filter((p) => p.members.includes('gc')).length;
+    expect(withGc).toBeGreaterThan(35);
   });
 });

@@ -9,6 +9,7 @@ import { runCampaign } from '../../src/campaign/fuzz.js';
 import { checkProgram } from '../../src/check.js';
 import { generateSurfaceProgram, SURFACE_SHAPES } from '../../src/generators/surface/program.js';
 import type { Surface } from '../../src/generators/surface/types.js';
+import { generateRegistryProgram, REGISTRIES } from '../../src/generators/surface/registries.js';
 import { introspectSurface } from '../../src/runtime/surface.js';
 import { probeTarget } from '../../src/runtime/targets.js';
 
@@ -50,7 +51,17 @@ describe('the C surface', () => {
         if (report.findings.length) failures.push(`${p.type} ${p.shape}: ${report.findings.map((f) => f.signature).join(', ')}`);
       }
     }
-    expect(ran).toBe(SURFACE_SHAPES.length * 6);
+    // And every interpreter-wide registry, written from threads.
+    for (const r of REGISTRIES) {
+      const p = generateRegistryProgram(`gil-on-${r.id}`, 'ftfuzz-surface/1', (pair) => (pair.endsWith(`.${r.id}`) ? 1e6 : 1));
+      expect(p.members).toContain(r.id);
+      const file = path.join(dir, `r-${r.id}.py`);
+      await fs.writeFile(file, p.source);
+      const report = await checkProgram({ file, targets: [target], modes: ['gil-on'], runs: 1, timeoutMs: 30_000 });
+      ran += 1;
+      if (report.findings.length) failures.push(`registries ${p.members.join(',')}: ${report.findings.map((f) => f.signature).join(', ')}`);
+    }
+    expect(ran).toBe(SURFACE_SHAPES.length * 6 + REGISTRIES.length);
     expect(failures).toEqual([]);
   });
 

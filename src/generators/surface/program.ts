@@ -12,7 +12,8 @@ import { membersOf, typeKey, type Surface, type SurfaceMethod, type SurfaceType 
 
 export const SURFACE_GENERATOR = 'ftfuzz-surface/1';
 
-export type SurfaceShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race' | 'class-write';
+/** The shapes on a type, and `registry-write` (interpreter-wide registries, registries.ts). */
+export type SurfaceShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race' | 'class-write' | 'registry-write';
 export const SURFACE_SHAPES: readonly SurfaceShape[] = ['method-pair', 'shared-iterator', 'first-access', 'reinit', 'snapshot', 'property-race', 'class-write'];
 
 export interface SurfaceProgram {
@@ -154,6 +155,8 @@ function planShape(rng: Rng, t: SurfaceType, shape: SurfaceShape, threads: numbe
       ];
       return { threads: byThread((tid) => (tid === 0 ? writes : [[user, act], ['__repr__', 'repr(obj)']])), members: ['__class__', user, '__repr__'] };
     }
+    case 'registry-write':
+      throw new RangeError('registry programs are made by generateRegistryProgram (registries.ts)');
     case 'property-race': {
       const settable = t.properties.filter((p) => p.set).map((p) => p.name);
       const p = steer(settable);
