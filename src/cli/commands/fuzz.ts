@@ -34,7 +34,7 @@ function fuzzOptions(y: Argv) {
       .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
       .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
       .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
-      .option('surface-share', { type: 'number', default: CAMPAIGN_DEFAULTS.surfaceShare, describe: 'share of programs that are surface programs: a generic shape (method pairs, shared iterators, first access, re-initialisation, snapshots under mutation, property races) on any C type of the first interpreter (see `ftfuzz surface`; 0: none)' })
+      .option('surface-share', { type: 'number', describe: `share of programs that are surface programs: a generic shape (method pairs, shared iterators, first access, re-initialisation, snapshots under mutation, property and class writes, registries) on any C type of the first interpreter (see \`ftfuzz surface\`; default ${CAMPAIGN_DEFAULTS.surfaceShare}, or 0 when --kinds or --effects narrows the programs; 0: none)` })
       .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
       .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
       .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
@@ -83,12 +83,21 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   const leakShare = share(args['leak-share'], '--leak-share');
   const spawnShare = share(args['spawn-share'], '--spawn-share');
   const focusedShare = share(args['focused-share'], '--focused-share');
-  const surfaceShare = share(args['surface-share'], '--surface-share');
+
   const genOptions = genPartialFrom(args);
+  // A campaign narrowed to some kinds or effects is about them: surface programs only when asked for.
+  const surfaceShare = args['surface-share'] !== undefined ? share(args['surface-share'], '--surface-share') : genOptions.kinds || genOptions.effects ? 0 : CAMPAIGN_DEFAULTS.surfaceShare;
   const targets = await resolveTargets({ python: args.python, log: say });
   const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
   // The C surface of the first interpreter; in module mode, of that module alone.
-  const cSurface = surfaceShare > 0 ? await introspectSurface(targets[0] as Target, { modules: args.module ? [args.module] : undefined, log: say }) : undefined;
+  // A surface that cannot be read (an interpreter that dies at every probe) costs the surface programs, not the campaign.
+  const cSurface =
+    surfaceShare > 0
+      ? await introspectSurface(targets[0] as Target, { modules: args.module ? [args.module] : undefined, log: say }).catch((error: unknown) => {
+          say(`${(error as Error).message}; this campaign runs without surface programs`);
+          return undefined;
+        })
+      : undefined;
   if (cSurface) say(`surface of ${(targets[0] as Target).label}: ${cSurface.types.length} C types in ${cSurface.modules.length} modules${cSurface.crashes.length ? `; it died single-threaded under ${cSurface.crashes.map((c) => c.probe).join(', ')} while introspected (see ftfuzz surface)` : ''}`);
   const seed = args.seed ?? randomBytes(4).toString('hex');
   const crashDir = path.resolve(args.crashes);
