@@ -159,9 +159,10 @@ export class Recorder {
 
   /**
    * A surface program's failure that also shows with the GIL on: such a program promises nothing but
-   * "no crash, no hang, no SystemError", and a failure under the GIL is either our mistake (a blocking or
-   * process-wide call) or a bug that has nothing to do with free threading. Kept in `.gil-on` for a
-   * triager to read, never among the runtime's buckets.
+   * "no crash, no hang, no SystemError", and a failure under the GIL is our mistake (a blocking or
+   * process-wide call) or a bug the GIL does not hide. On the free-threaded build the latter happens:
+   * PYTHON_GIL=1 keeps the build's own code paths (two OrderedDict crashes of 3.13.15t show with it and
+   * not on a GIL build of 3.11). Kept in `.gil-on` for a triager to read, never among the race buckets.
    */
   async gilOn(f: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<void> {
     await this.stores.gilOnStore.record(this.input(f, program, run, target));

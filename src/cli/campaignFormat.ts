@@ -65,7 +65,7 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   if (s.surface) {
     const c = s.surface;
     const pct = c.pairs ? ((100 * c.pairsExercised) / c.pairs).toFixed(1) : '0';
-    out.push(`surface: ${c.programs} program(s) exercised ${c.pairsExercised}/${c.pairs} (type, member) pairs (${pct}%) of ${c.typesExercised}/${c.types} C types, ${c.triples} (type, member, shape) triples${c.gilOnFailures ? `; ${c.gilOnFailures} failure(s) also shown with the GIL on, kept apart in ${path.join(crashDir, '.gil-on')}` : ''}`);
+    out.push(`surface: ${c.programs} program(s) exercised ${c.pairsExercised}/${c.pairs} (type, member) pairs (${pct}%) of ${c.typesExercised}/${c.types} C types, ${c.triples} (type, member, shape) triples${c.gilOnFailures ? `; ${c.gilOnFailures} failure(s) also shown with PYTHON_GIL=1, kept apart in ${path.join(crashDir, '.gil-on')} (not a race: a generator mistake, or a bug of the build the GIL does not hide; read them)` : ''}`);
   }
   const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
   const execs = Object.entries(s.byExecutor ?? {});
