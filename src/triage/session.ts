@@ -53,6 +53,8 @@ export interface TriageResult {
   /** Sightings seen only in a reused worker (kept in `.unconfirmed`), and crawls (`.slow`). */
   unconfirmed: { bucket: string; meta: BucketMeta }[];
   slow: { bucket: string; meta: BucketMeta }[];
+  /** Surface programs' failures that also showed with the GIL on (`.gil-on`): read by hand. */
+  gilOn: { bucket: string; meta: BucketMeta }[];
 }
 
 export async function triageStore(store: CrashStore, o: TriageOptions = {}): Promise<TriageResult> {
@@ -100,6 +102,7 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
   // One whose family is stored counts for that family.
   const unconfirmed = (await unconfirmedStore.list()).buckets;
   const slow = (await new CrashStore(path.join(store.root, '.slow')).list()).buckets;
+  const gilOn = (await new CrashStore(path.join(store.root, '.gil-on')).list()).buckets;
   const links = new Map<string, UpstreamLink[]>();
   for (const b of chosen) links.set(b.bucket, await upstreamLinksOf(store, b.bucket, b.meta));
   return {
@@ -111,5 +114,6 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
     missing,
     unconfirmed,
     slow,
+    gilOn,
   };
 }

@@ -36,7 +36,7 @@ export function triageCommand(y: Argv): Argv {
       // The interpreters named with --python, else every one ftfuzz can see (for --versions and --promote).
       const named = args.python?.length ? await resolveTargets({ python: args.python, log: say }) : null;
       const known = args.versions || args.promote ? (named ?? (await discoverTargets()).flatMap((d) => (d.target ? [d.target] : []))) : [];
-      const { families, buckets: chosen, links, familyLinks: linksOf, errors, missing, unconfirmed, slow } = await triageStore(store, {
+      const { families, buckets: chosen, links, familyLinks: linksOf, errors, missing, unconfirmed, slow, gilOn } = await triageStore(store, {
         trials: positiveInt(args.trials, '--trials'),
         maxTrials: positiveInt(args['max-trials'], '--max-trials'),
         timeoutMs: duration(args.timeout, '--timeout'),
@@ -71,6 +71,10 @@ export function triageCommand(y: Argv): Argv {
           for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${u.meta.title.slice(0, 120)}\n`);
         }
         if (slow.length) process.stdout.write(`${slow.length} crawl(s) in ${path.join(store.root, '.slow')} (past the limit, still making progress; not hangs)\n`);
+        if (gilOn.length) {
+          process.stdout.write(`${gilOn.length} surface program failure(s) that also show with PYTHON_GIL=1, in ${path.join(store.root, '.gil-on')} (a generator mistake, or a bug of the build the GIL does not hide):\n`);
+          for (const g of gilOn) process.stdout.write(`  ${g.meta.kind.padEnd(14)} ${g.bucket}  hits ${g.meta.hits}  ${g.meta.title.slice(0, 120)}\n`);
+        }
       }
       process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;
     }),
