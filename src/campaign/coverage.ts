@@ -7,6 +7,9 @@ import { REGISTRY_PAIRS } from '../generators/surface/registries.js';
 import type { Surface } from '../generators/surface/types.js';
 import type { RunResult } from '../types.js';
 
+/** `module.Type` of a `module.Type.member` pair. */
+const typeOf = (pair: string): string => pair.slice(0, pair.lastIndexOf('.'));
+
 /** Weight of a pair no program has exercised yet, against 1 for one already exercised. */
 const UNEXERCISED_WEIGHT = 8;
 
@@ -30,21 +33,20 @@ export class SurfaceCoverage {
   private readonly exercised = new Set<string>();
   private readonly triples = new Set<string>();
   private readonly types: Set<string>;
-  private readonly typesExercised = new Set<string>();
   programs = 0;
   gilOnFailures = 0;
 
   /** The registries count too when the surface is the whole interpreter's (it includes builtins). */
   constructor(surface: Pick<Surface, 'types'> & { modules?: readonly string[] }) {
     this.pairs = new Set([...coverablePairs(surface), ...(surface.modules?.includes('builtins') ? REGISTRY_PAIRS : [])]);
-    this.types = new Set([...this.pairs].map((p) => p.slice(0, p.lastIndexOf('.'))));
+    this.types = new Set([...this.pairs].map(typeOf));
   }
 
   /** The members each run reports as exercised (`surface` records), GIL-off runs first: they ran concurrently. */
   record(runs: readonly RunResult[]): void {
     this.programs += 1;
-    const reports = [...runs].sort((a, b) => (a.modeRequested === 'gil-off' ? -1 : 0) - (b.modeRequested === 'gil-off' ? -1 : 0)).flatMap((r) => r.records.filter((x) => x.type === 'surface'));
-    const report = reports[0];
+    const ordered = [...runs.filter((r) => r.modeRequested === 'gil-off'), ...runs.filter((r) => r.modeRequested !== 'gil-off')];
+    const report = ordered.flatMap((r) => r.records).find((x) => x.type === 'surface');
     if (!report || typeof report.type_key !== 'string' || typeof report.shape !== 'string' || !Array.isArray(report.exercised)) return;
     for (const member of report.exercised) {
       if (typeof member !== 'string') continue;
@@ -52,7 +54,6 @@ export class SurfaceCoverage {
       if (!this.pairs.has(pair)) continue;
       this.exercised.add(pair);
       this.triples.add(`${pair}@${report.shape}`);
-      this.typesExercised.add(report.type_key);
     }
   }
 
@@ -60,7 +61,7 @@ export class SurfaceCoverage {
 
   stats(): SurfaceCoverageStats {
     return {
-      pairs: this.pairs.size, pairsExercised: this.exercised.size, triples: this.triples.size, types: this.types.size, typesExercised: this.typesExercised.size,
+      pairs: this.pairs.size, pairsExercised: this.exercised.size, triples: this.triples.size, types: this.types.size, typesExercised: new Set([...this.exercised].map(typeOf)).size,
       programs: this.programs, gilOnFailures: this.gilOnFailures, unexercised: [...this.pairs].filter((p) => !this.exercised.has(p)).sort(),
     };
   }

@@ -163,7 +163,10 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     coverage?.record(runs);
     // A surface program must pass with the GIL on: a failure that shows there too is kept apart.
     const gilOn = findings.filter((f) => f.modes.includes('gil-on') && FINDING_KINDS[f.kind].store === 'bucket');
-    for (const f of gilOn) await recorder.gilOn(f, program, evidenceRun(f, runs, oracles), targetOf(evidenceRun(f, runs, oracles)) as Target);
+    for (const f of gilOn) {
+      const run = evidenceRun(f, runs, oracles);
+      await recorder.gilOn(f, program, run, targetOf(run) as Target);
+    }
     if (coverage) coverage.gilOnFailures += gilOn.length;
     findings = findings.filter((f) => !gilOn.includes(f));
   }

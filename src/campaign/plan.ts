@@ -94,7 +94,7 @@ export class ProgramPlan {
     const o = this.o;
     // A tenth of them, on the whole interpreter's surface, write its registries from threads instead.
     const registries = surface.modules.includes('builtins') && new Rng(`${o.seed}:registries:${index}`).bool(REGISTRY_SHARE);
-    const program = registries ? generateRegistryProgram(`${o.seed}-${index}`, SURFACE_GENERATOR, o.surfaceWeight) : generateSurfaceProgram(surface, `${o.seed}-${index}`, { weight: o.surfaceWeight });
+    const program = registries ? generateRegistryProgram(`${o.seed}-${index}`, o.surfaceWeight) : generateSurfaceProgram(surface, `${o.seed}-${index}`, { weight: o.surfaceWeight });
     return {
       source: program.source, origin: { generator: SURFACE_GENERATOR, seed: `${o.seed}-${index}`, surfaceType: program.type, shape: program.shape, campaignSeed: o.seed },
       features: program.members.map((m) => `surface:${program.type}.${m}@${program.shape}`), mutated: false, shape: 'surface',

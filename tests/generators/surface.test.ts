@@ -83,7 +83,7 @@ describe('registry programs', () => {
   it('write and read each registry from threads, every action guarded, the registries that ran reported', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 60; i++) {
-      const p = generateRegistryProgram(`r${i}`, 'ftfuzz-surface/1');
+      const p = generateRegistryProgram(`r${i}`);
       expect(p.type).toBe(REGISTRY_TYPE);
       expect(p.shape).toBe('registry-write');
       for (const m of p.members) seen.add(m);
@@ -93,12 +93,12 @@ describe('registry programs', () => {
       for (const k of marks) expect([lines[k - 2], lines[k + 1], lines[k + 2]]).toEqual(['        try:', '        except SystemError:', '            raise']);
     }
     expect([...seen].sort()).toEqual(REGISTRIES.map((r) => r.id).sort());
-    expect(generateRegistryProgram('same', 'g').source).toBe(generateRegistryProgram('same', 'g').source);
+    expect(generateRegistryProgram('same').source).toBe(generateRegistryProgram('same').source);
   });
 
   it('steer toward registries no program has exercised', () => {
     const weight = (pair: string) => (pair.endsWith('.gc') ? 1000 : 1);
-    const withGc = Array.from({ length: 40 }, (_, i) => generateRegistryProgram(`s${i}`, 'g', weight)).filter((p) => p.members.includes('gc')).length;
+    const withGc = Array.from({ length: 40 }, (_, i) => generateRegistryProgram(`s${i}`, weight)).filter((p) => p.members.includes('gc')).length;
     expect(withGc).toBeGreaterThan(35);
   });
 });

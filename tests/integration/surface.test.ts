@@ -53,7 +53,7 @@ describe('the C surface', () => {
     }
     // And every interpreter-wide registry, written from threads.
     for (const r of REGISTRIES) {
-      const p = generateRegistryProgram(`gil-on-${r.id}`, 'ftfuzz-surface/1', (pair) => (pair.endsWith(`.${r.id}`) ? 1e6 : 1));
+      const p = generateRegistryProgram(`gil-on-${r.id}`, (pair) => (pair.endsWith(`.${r.id}`) ? 1e6 : 1));
       expect(p.members).toContain(r.id);
       const file = path.join(dir, `r-${r.id}.py`);
       await fs.writeFile(file, p.source);

@@ -8,13 +8,18 @@
 // Each program reports which members ran without an exception at least once (`surface` record): the
 // campaign's coverage counts (type, member, shape) triples that really ran concurrently on a shared object.
 import { Rng } from '../rng.js';
+import { closingLines, headerLines, q as py, REPORT_DEF, threadLines } from './scaffold.js';
 import { membersOf, typeKey, type Surface, type SurfaceMethod, type SurfaceType } from './types.js';
 
-export const SURFACE_GENERATOR = 'ftfuzz-surface/1';
+import { SURFACE_GENERATOR } from './scaffold.js';
 
-/** The shapes on a type, and `registry-write` (interpreter-wide registries, registries.ts). */
-export type SurfaceShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race' | 'class-write' | 'registry-write';
-export const SURFACE_SHAPES: readonly SurfaceShape[] = ['method-pair', 'shared-iterator', 'first-access', 'reinit', 'snapshot', 'property-race', 'class-write'];
+export { SURFACE_GENERATOR };
+
+/** The shapes on a type. */
+export type TypeShape = 'method-pair' | 'shared-iterator' | 'first-access' | 'reinit' | 'snapshot' | 'property-race' | 'class-write';
+/** A surface program's shape: one on a type, or `registry-write` (interpreter-wide registries, registries.ts). */
+export type SurfaceShape = TypeShape | 'registry-write';
+export const SURFACE_SHAPES: readonly TypeShape[] = ['method-pair', 'shared-iterator', 'first-access', 'reinit', 'snapshot', 'property-race', 'class-write'];
 
 export interface SurfaceProgram {
   source: string;
@@ -37,9 +42,9 @@ const POOL = [
 ];
 
 /** Which shapes a type admits: every shape needs a constructible type, and each its protocol or members. */
-export function shapesFor(t: SurfaceType): SurfaceShape[] {
+export function shapesFor(t: SurfaceType): TypeShape[] {
   if (t.ctor === null) return [];
-  const shapes: SurfaceShape[] = [];
+  const shapes: TypeShape[] = [];
   const callable = t.methods.length + t.properties.filter((p) => p.get).length;
   if (callable >= 1) shapes.push('method-pair', 'first-access', 'snapshot');
   if (t.protocols.includes('iteration') || t.protocols.includes('iterator')) shapes.push('shared-iterator');
@@ -73,8 +78,6 @@ export function coverablePairs(surface: Pick<Surface, 'types'>): string[] {
   return surface.types.filter((t) => shapesFor(t).length > 0).flatMap((t) => [...membersOf(t), ...protocolMembers(t)].map((m) => `${typeKey(t)}.${m}`));
 }
 
-const py = (s: string) => JSON.stringify(s);
-
 /** One call of a method with arguments from the pool, on the thread's `obj`. */
 function callOf(rng: Rng, m: SurfaceMethod): string {
   const [low, high] = m.arity;
@@ -99,7 +102,7 @@ interface Plan {
   members: string[];
 }
 
-function planShape(rng: Rng, t: SurfaceType, shape: SurfaceShape, threads: number, steer: (members: string[]) => string): Plan {
+function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, steer: (members: string[]) => string): Plan {
   const members = membersOf(t);
   const pickMember = () => steer(members);
   const byThread = (f: (tid: number) => [string, string][]) => Array.from({ length: threads }, (_, tid) => f(tid));
@@ -155,8 +158,6 @@ function planShape(rng: Rng, t: SurfaceType, shape: SurfaceShape, threads: numbe
       ];
       return { threads: byThread((tid) => (tid === 0 ? writes : [[user, act], ['__repr__', 'repr(obj)']])), members: ['__class__', user, '__repr__'] };
     }
-    case 'registry-write':
-      throw new RangeError('registry programs are made by generateRegistryProgram (registries.ts)');
     case 'property-race': {
       const settable = t.properties.filter((p) => p.set).map((p) => p.name);
       const p = steer(settable);
@@ -171,21 +172,17 @@ function planShape(rng: Rng, t: SurfaceType, shape: SurfaceShape, threads: numbe
 export interface SurfaceChoice {
   /** `module.Type`: this type (default: the seed picks one, steered by `weight`). */
   type?: string;
-  shape?: SurfaceShape;
+  shape?: TypeShape;
   /** Relative weight of a (type, member) pair: the campaign favours pairs not yet exercised. Default 1. */
   weight?: (pair: string) => number;
 }
 
-/** The program's lines; `rounds` fresh objects for first-access, one shared object otherwise. */
-function render(t: SurfaceType, shape: SurfaceShape, plan: Plan, o: { seed: string; threads: number; iterations: number }): string {
+/** The program's lines: ITERS fresh objects for first-access (one per round), one shared object otherwise. */
+function render(t: SurfaceType, shape: TypeShape, plan: Plan, o: { seed: string; threads: number; iterations: number }): string {
   const moduleName = t.module;
   const fresh = shape === 'first-access';
   const lines = [
-    `# ftfuzz surface program: ${shape} on ${typeKey(t)}; every exception is caught and counted (crash-only), SystemError escapes its thread.`,
-    `# generator: ${SURFACE_GENERATOR}`,
-    `# seed: ${o.seed}`,
-    `# members: ${plan.members.join(', ')}`,
-    '',
+    ...headerLines(`${shape} on ${typeKey(t)}`, o.seed, plan.members),
     `import copy, json, os, pickle, sys, threading, ${moduleName}`,
     `M = ${moduleName}`,
     `THREADS = ${o.threads}`,
@@ -233,37 +230,19 @@ function render(t: SurfaceType, shape: SurfaceShape, plan: Plan, o: { seed: stri
     `    r = obj.__reduce_ex__(2)`,
     `    obj.__setstate__(r[2])`,
     '',
-    `def _report(record):`,
-    `    fd = os.environ.get('FTFUZZ_REPORT_FD')`,
-    `    if fd:`,
-    `        os.write(int(fd), (json.dumps(dict(record, ftfuzz=1), sort_keys=True, default=repr) + '\\n').encode())`,
+    ...REPORT_DEF,
     '',
     fresh ? `_OBJECTS = [_new() for _ in range(ITERS)]` : `_SHARED = _new()`,
     ...(shape === 'shared-iterator' ? [`_IT = iter(_SHARED)`] : []),
     `_BARRIER = threading.Barrier(THREADS)`,
     '',
-  ];
-  plan.threads.forEach((steps, tid) => {
-    lines.push(`def thread_${tid}():`, ...(fresh ? [] : [`    obj = _SHARED`]), `    try:`, `        _BARRIER.wait(10)`, `    except threading.BrokenBarrierError:`, `        pass`);
-    lines.push(`    for i in range(ITERS):`);
     // first-access: every thread takes round i's fresh object at the same moment.
-    if (fresh) lines.push(`        obj = _OBJECTS[i]`, `        try:`, `            _BARRIER.wait(10)`, `        except threading.BrokenBarrierError:`, `            pass`);
-    for (const [member, action] of steps) {
-      lines.push(`        try:`, `            ${action}`, `            _OK.add(${py(member)})`, `        except SystemError:`, `            raise`, `        except Exception as exc:`, `            _EXC.add(type(exc).__name__)`);
-    }
-    lines.push('');
-  });
-  return [
-    ...lines,
-    `_threads = [threading.Thread(target=f, name='t%d' % k) for k, f in enumerate([${plan.threads.map((_, tid) => `thread_${tid}`).join(', ')}])]`,
-    `for _t in _threads:`,
-    `    _t.start()`,
-    `for _t in _threads:`,
-    `    _t.join()`,
-    `_report({'type': 'surface', 'type_key': ${py(typeKey(t))}, 'shape': ${py(shape)}, 'exercised': sorted(_OK), 'exceptions': sorted(_EXC)})`,
-    `print('ok', len(_OK), 'members ran')`,
-    '',
-  ].join('\n');
+    ...plan.threads.flatMap((steps, tid) =>
+      threadLines(tid, steps, fresh ? { perIteration: [`        obj = _OBJECTS[i]`, `        try:`, `            _BARRIER.wait(10)`, `        except threading.BrokenBarrierError:`, `            pass`] } : { prologue: [`    obj = _SHARED`] }),
+    ),
+    ...closingLines(plan.threads.length, typeKey(t), shape, 'members'),
+  ];
+  return lines.join('\n');
 }
 
 /** About the most (type, member) pairs one surface program exercises (first-access and snapshot reach more). */
@@ -274,7 +253,7 @@ const topSum = (xs: number[], n: number) => [...xs].sort((a, b) => b - a).slice(
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 1);
 
 /** The members a shape can exercise on a type, for steering (its own protocol slots, else the type's members). */
-function shapeMembers(t: SurfaceType, shape: SurfaceShape): string[] {
+function shapeMembers(t: SurfaceType, shape: TypeShape): string[] {
   const slots = protocolMembers(t);
   switch (shape) {
     case 'snapshot':
@@ -309,7 +288,7 @@ export function generateSurfaceProgram(surface: Pick<Surface, 'types'>, seed: st
   // weigh as their pairs do, so a slot no program has reached pulls its shape in.
   const pairWeight = (m: string) => weight(`${typeKey(t)}.${m}`);
   const shape = rng.weighted(shapes.map((s) => [s, mean(shapeMembers(t, s).map(pairWeight)) + 1e-9] as const));
-  const steer = (members: string[]) => (members.length ? rng.weighted(members.map((m) => [m, weight(`${typeKey(t)}.${m}`) + 1e-9] as const)) : '__repr__');
+  const steer = (members: string[]) => (members.length ? rng.weighted(members.map((m) => [m, pairWeight(m) + 1e-9] as const)) : '__repr__');
   const threads = rng.int(2, 6);
   const iterations = shape === 'first-access' ? rng.int(20, 60) : rng.int(50, 300);
   const plan = planShape(rng, t, shape, threads, steer);

@@ -5,6 +5,7 @@
 // registry), crash-only like the others, and reports the registries that ran.
 import { Rng } from '../rng.js';
 import type { SurfaceProgram } from './program.js';
+import { closingLines, headerLines, REPORT_DEF, SURFACE_GENERATOR, threadLines } from './scaffold.js';
 
 export const REGISTRY_TYPE = 'interpreter.registries';
 
@@ -65,11 +66,9 @@ export const REGISTRIES: readonly Registry[] = [
 /** The (pseudo-type, member) pairs of the registries, for coverage. */
 export const REGISTRY_PAIRS: readonly string[] = REGISTRIES.map((r) => `${REGISTRY_TYPE}.${r.id}`);
 
-const py = (s: string) => JSON.stringify(s);
-
 /** One to three registries; the even threads write them, the odd ones read them. */
-export function generateRegistryProgram(seed: string, generator: string, weight: (pair: string) => number = () => 1): SurfaceProgram {
-  const rng = new Rng(`${generator}:registries:${seed}`);
+export function generateRegistryProgram(seed: string, weight: (pair: string) => number = () => 1): SurfaceProgram {
+  const rng = new Rng(`${SURFACE_GENERATOR}:registries:${seed}`);
   const chosen: Registry[] = [];
   const n = rng.int(1, 3);
   while (chosen.length < n) {
@@ -79,43 +78,21 @@ export function generateRegistryProgram(seed: string, generator: string, weight:
   const threads = rng.int(2, 6);
   const iterations = rng.int(100, 400);
   const imports = [...new Set(['json', 'os', 'threading', ...chosen.flatMap((r) => r.imports)])].sort();
-  const guarded = (member: string, action: string) => [
-    '        try:', `            ${action}`, `            _OK.add(${py(member)})`, '        except SystemError:', '            raise', '        except Exception as exc:', '            _EXC.add(type(exc).__name__)',
-  ];
+  const ids = chosen.map((r) => r.id);
   const lines = [
-    `# ftfuzz surface program: registry writes on ${chosen.map((r) => r.id).join(', ')}; every exception is caught and counted (crash-only), SystemError escapes its thread.`,
-    `# generator: ${generator}`,
-    `# seed: ${seed}`,
-    `# members: ${chosen.map((r) => r.id).join(', ')}`,
-    '',
+    ...headerLines(`registry writes on ${ids.join(', ')}`, seed, ids),
     `import ${imports.join(', ')}`,
     `THREADS = ${threads}`,
     `ITERS = ${iterations}`,
     '_EXC = set()',
     '_OK = set()',
     ...chosen.flatMap((r) => r.setup),
+    ...REPORT_DEF,
+    '',
     '_BARRIER = threading.Barrier(THREADS)',
     '',
+    ...Array.from({ length: threads }, (_, tid) => threadLines(tid, chosen.flatMap((r) => rng.shuffle(tid % 2 === 0 ? r.writes : r.reads).map((action) => [r.id, action] as const)))).flat(),
+    ...closingLines(threads, REGISTRY_TYPE, 'registry-write', 'registries'),
   ];
-  for (let tid = 0; tid < threads; tid++) {
-    lines.push(`def thread_${tid}():`, '    try:', '        _BARRIER.wait(10)', '    except threading.BrokenBarrierError:', '        pass', '    for i in range(ITERS):');
-    for (const r of chosen) {
-      const actions = tid % 2 === 0 ? r.writes : r.reads;
-      for (const action of rng.shuffle(actions)) lines.push(...guarded(r.id, action));
-    }
-    lines.push('');
-  }
-  lines.push(
-    `_threads = [threading.Thread(target=f, name='t%d' % k) for k, f in enumerate([${Array.from({ length: threads }, (_, t) => `thread_${t}`).join(', ')}])]`,
-    'for _t in _threads:',
-    '    _t.start()',
-    'for _t in _threads:',
-    '    _t.join()',
-    'fd = os.environ.get("FTFUZZ_REPORT_FD")',
-    'if fd:',
-    `    os.write(int(fd), (json.dumps({'ftfuzz': 1, 'type': 'surface', 'type_key': ${py(REGISTRY_TYPE)}, 'shape': 'registry-write', 'exercised': sorted(_OK), 'exceptions': sorted(_EXC)}) + '\\n').encode())`,
-    "print('ok', len(_OK), 'registries ran')",
-    '',
-  );
-  return { source: lines.join('\n'), type: REGISTRY_TYPE, shape: 'registry-write', members: chosen.map((r) => r.id) };
+  return { source: lines.join('\n'), type: REGISTRY_TYPE, shape: 'registry-write', members: ids };
 }

@@ -1,0 +1,52 @@
+// The text both kinds of surface program share (program.ts on a type, registries.ts on the interpreter's
+// registries): the header, the `_report` helper of every generated program, a thread's guarded steps,
+// and the start, join and report that end the program.
+import { py as ast } from '../ast.js';
+import { reporterDef } from '../prelude.js';
+import { printModule } from '../printer.js';
+
+/** The surface generators' version: it changes whenever the same seed and surface would give other bytes. */
+export const SURFACE_GENERATOR = 'ftfuzz-surface/2';
+
+/** A Python string literal. */
+export const q = (s: string): string => JSON.stringify(s);
+
+export function headerLines(title: string, seed: string, members: readonly string[]): string[] {
+  return [
+    `# ftfuzz surface program: ${title}; every exception is caught and counted (crash-only), SystemError escapes its thread.`,
+    `# generator: ${SURFACE_GENERATOR}`,
+    `# seed: ${seed}`,
+    `# members: ${members.join(', ')}`,
+    '',
+  ];
+}
+
+/** `def _report(record)`, exactly as generated programs define it (prelude.ts). */
+export const REPORT_DEF: readonly string[] = printModule(ast.module([reporterDef()])).trimEnd().split('\n');
+
+/** One step of a thread's loop: the action, guarded (SystemError escapes its thread, any other exception is counted), then its member marked as run. */
+export function guardedStep(member: string, action: string): string[] {
+  return ['        try:', `            ${action}`, `            _OK.add(${q(member)})`, '        except SystemError:', '            raise', '        except Exception as exc:', '            _EXC.add(type(exc).__name__)'];
+}
+
+/** A thread function: its prologue, the start barrier, then ITERS iterations of `perIteration` and its steps. */
+export function threadLines(tid: number, steps: readonly (readonly [string, string])[], o: { prologue?: string[]; perIteration?: string[] } = {}): string[] {
+  return [
+    `def thread_${tid}():`, ...(o.prologue ?? []), '    try:', '        _BARRIER.wait(10)', '    except threading.BrokenBarrierError:', '        pass', '    for i in range(ITERS):',
+    ...(o.perIteration ?? []), ...steps.flatMap(([member, action]) => guardedStep(member, action)), '',
+  ];
+}
+
+/** Start and join the threads, report the members that ran (coverage.ts reads the record), print a last line. */
+export function closingLines(threads: number, typeKey: string, shape: string, noun: string): string[] {
+  return [
+    `_threads = [threading.Thread(target=f, name='t%d' % k) for k, f in enumerate([${Array.from({ length: threads }, (_, tid) => `thread_${tid}`).join(', ')}])]`,
+    'for _t in _threads:',
+    '    _t.start()',
+    'for _t in _threads:',
+    '    _t.join()',
+    `_report({'type': 'surface', 'type_key': ${q(typeKey)}, 'shape': ${q(shape)}, 'exercised': sorted(_OK), 'exceptions': sorted(_EXC)})`,
+    `print('ok', len(_OK), '${noun} ran')`,
+    '',
+  ];
+}
