@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { defaultLimits } from '../runtime/limits.js';
+import { probeTarget } from '../runtime/targets.js';
 import { reproHeaderFor, type CrashStore } from '../store/crashStore.js';
 import type { BucketMeta, Reproduction } from '../store/bucket.js';
 import { measureFileRate } from '../trials/rate.js';
@@ -18,7 +19,7 @@ export const MINIMIZE_DEFAULTS = { trials: 5, rateTrials: 10, budgetMs: 10 * 60_
 
 export interface MinimizeBucketOptions {
   /** The interpreter candidates run on (default: the bucket's own). */
-  target: Target;
+  target?: Target;
   /** Runs per candidate. Default 5. */
   trials?: number;
   /** Share of `trials` a candidate must reproduce in. Default: half the bucket's measured rate, at least one run; one run when never measured. */
@@ -58,9 +59,10 @@ export async function minimizeBucket(store: CrashStore, name: string, o: Minimiz
   let bucket = name;
   let meta = await store.read(bucket);
   if (!meta) throw new InputError(store.dir(bucket), 'is not a complete bucket (no meta.json); pass a directory under crashes/');
+  const target = o.target ?? (await probeTarget(meta.interpreter.path, 'flag'));
   // The interestingness test is the signature: one of an older format is re-signed first.
   if (needsResign(meta)) {
-    const r = await resignBucket(store, bucket, meta, { target: o.target, trials: 5, timeoutMs: capMs, limits: defaultLimits(1, capMs) });
+    const r = await resignBucket(store, bucket, meta, { target, trials: 5, timeoutMs: capMs, limits: defaultLimits(1, capMs) });
     log(describeResign(meta, r));
     if (r.to) bucket = r.to;
     meta = (await store.read(bucket)) ?? meta;
@@ -71,25 +73,25 @@ export async function minimizeBucket(store: CrashStore, name: string, o: Minimiz
   const timeoutMs = bucketTrialLimit(meta, capMs);
   const file = path.join(store.dir(bucket), 'repro.py');
   const source = await fs.readFile(file, 'utf8');
-  const modes = trialModes(o.target, meta.modes, meta.signature);
-  log(`minimizing ${bucket} on ${o.target.label} (${modes.join(', ')}): a candidate must show it in ${requiredHits}/${trials} runs`);
+  const modes = trialModes(target, meta.modes, meta.signature);
+  log(`minimizing ${bucket} on ${target.label} (${modes.join(', ')}): a candidate must show it in ${requiredHits}/${trials} runs`);
   const result = await minimize({
-    file, source, target: o.target, modes, signature: meta.signature, trialsPerCandidate: trials, requiredHits, timeoutMs,
+    file, source, target, modes, signature: meta.signature, trialsPerCandidate: trials, requiredHits, timeoutMs,
     budgetMs: o.budgetMs ?? MINIMIZE_DEFAULTS.budgetMs, limits: defaultLimits(1, timeoutMs), signal: o.signal, log,
   });
   if (result.stoppedBy === 'no-baseline') {
-    throw new InputError(file, `does not reproduce its bug on ${o.target.label} at the required rate (${result.baseline.hits}/${result.baseline.trials}); try more --trials or a lower --rate`);
+    throw new InputError(file, `does not reproduce its bug on ${target.label} at the required rate (${result.baseline.hits}/${result.baseline.trials}); try more --trials or a lower --rate`);
   }
   if (result.stoppedBy === 'unsafe') {
     throw new InputError(file, `cannot be reduced safely: a hand-written program whose ${meta.kind} finding also shows under the GIL has no scenario to recompute its checks from`);
   }
   if (result.accepted === 0) return { bucket, result, file: null, reproduction: null };
-  const out = await store.writeFile(bucket, 'repro.min.py', reproHeaderFor(meta, 'repro.min.py', o.target) + result.source);
+  const out = await store.writeFile(bucket, 'repro.min.py', reproHeaderFor(meta, 'repro.min.py', target) + result.source);
   // The reduced program's own rate: it was accepted at `requiredHits` in `trials`, which says little about
   // how often it shows; every later claim about the bucket (fixed, not affected) rests on it.
   const rateTrials = o.rateTrials ?? MINIMIZE_DEFAULTS.rateTrials;
   log(`measuring repro.min.py's own rate (${rateTrials} plain runs)`);
-  const reproduction = await measureFileRate(out, meta, o.target, { trials: rateTrials, timeoutMs: capMs, limits: defaultLimits(1, timeoutMs), flakyBelow: 0.5, signal: o.signal });
+  const reproduction = await measureFileRate(out, meta, target, { trials: rateTrials, timeoutMs: capMs, limits: defaultLimits(1, timeoutMs), flakyBelow: 0.5, signal: o.signal });
   await store.update(bucket, (m) => ({
     ...m,
     minimized: {

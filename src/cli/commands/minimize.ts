@@ -2,12 +2,10 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { resolveTargets } from '../../check.js';
-import { probeTarget } from '../../runtime/targets.js';
 import { CrashStore } from '../../store/crashStore.js';
 import { MINIMIZE_DEFAULTS, minimizeBucket } from '../../triage/minimizeBucket.js';
 import { formatRate } from '../../trials/claims.js';
-import { ExitCode, type Target } from '../../types.js';
-import { InputError } from '../../errors.js';
+import { ExitCode } from '../../types.js';
 import { formatDuration } from '../../units.js';
 import { duration, onStopSignals, positiveInt, resolveBucketDir, say, withRedis, withRedisOptions, withTargetOptions } from '../options.js';
 
@@ -28,9 +26,7 @@ export function minimizeCommand(y: Argv): Argv {
       withRedis(args, { writeBack: true }, async (dirs) => {
         const dir = await resolveBucketDir(args.bucket, dirs.crashes ?? args.crashes);
         const store = new CrashStore(path.dirname(dir));
-        const meta = await store.read(path.basename(dir));
-        if (!meta) throw new InputError(dir, 'is not a complete bucket (no meta.json); pass a directory under crashes/');
-        const target = args.python?.length ? ((await resolveTargets({ python: args.python, log: say }))[0] as Target) : await probeTarget(meta.interpreter.path, 'flag');
+        const target = args.python?.length ? (await resolveTargets({ python: args.python, log: say }))[0] : undefined;
         const stopping = onStopSignals(undefined, say);
         try {
           const { bucket, result, file, reproduction } = await minimizeBucket(store, path.basename(dir), {
