@@ -20,18 +20,21 @@ const MAX_CRASHES = 40;
 export interface SurfaceOptions {
   /** Only these modules (module mode), with their functions; default: builtins and every C module. */
   modules?: readonly string[];
-  /** Where surfaces are cached; default `<cache>/surface`. Null: no cache. */
+  /**
+   * Where the whole interpreter's surface is cached; default `<cache>/surface`. Null: no cache. A surface
+   * of named modules is never cached: a user's extension changes with every build, under the same name.
+   */
   cache?: string | null;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
 
-/** The cache key: the interpreter file (path, size, mtime), the script, and the modules asked for. */
-function cacheKey(target: Pick<Target, 'path' | 'executable'>, modules: readonly string[]): string {
+/** The cache key: the interpreter file (path, size, mtime) and the script. */
+function cacheKey(target: Pick<Target, 'path' | 'executable'>): string {
   const exe = statSync(target.executable);
   const script = statSync(SCRIPT);
   return createHash('sha256')
-    .update(JSON.stringify([target.path, target.executable, exe.size, exe.mtimeMs, script.size, script.mtimeMs, modules]))
+    .update(JSON.stringify([target.path, target.executable, exe.size, exe.mtimeMs, script.size, script.mtimeMs]))
     .digest('hex')
     .slice(0, 20);
 }
@@ -68,8 +71,8 @@ export function lastProbe(stderr: string): string | null {
 export async function introspectSurface(target: Pick<Target, 'path' | 'executable'>, o: SurfaceOptions = {}): Promise<Surface> {
   const modules = [...(o.modules ?? [])];
   for (const m of modules) if (!/^[A-Za-z_][\w.]*$/.test(m)) throw new UsageError(`--module ${m}: not a module name`);
-  const dir = o.cache === undefined ? path.join(cacheDir(), 'surface') : o.cache;
-  const file = dir ? path.join(dir, `${cacheKey(target, modules)}.json`) : null;
+  const dir = modules.length ? null : o.cache === undefined ? path.join(cacheDir(), 'surface') : o.cache;
+  const file = dir ? path.join(dir, `${cacheKey(target)}.json`) : null;
   if (file) {
     const cached = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as Surface, () => null);
     if (cached && Array.isArray(cached.types)) return cached;
