@@ -4,7 +4,7 @@
 // exercised weigh more when the next surface program picks its type and members.
 import { coverablePairs } from '../generators/surface/program.js';
 import { REGISTRY_PAIRS } from '../generators/surface/registries.js';
-import type { Surface } from '../generators/surface/types.js';
+import { isWholeInterpreter, type Surface } from '../generators/surface/types.js';
 import type { RunResult } from '../types.js';
 
 /** `module.Type` of a `module.Type.member` pair. */
@@ -38,7 +38,7 @@ export class SurfaceCoverage {
 
   /** The registries count too when the surface is the whole interpreter's (it includes builtins). */
   constructor(surface: Pick<Surface, 'types'> & { modules?: readonly string[] }) {
-    this.pairs = new Set([...coverablePairs(surface), ...(surface.modules?.includes('builtins') ? REGISTRY_PAIRS : [])]);
+    this.pairs = new Set([...coverablePairs(surface), ...(isWholeInterpreter(surface) ? REGISTRY_PAIRS : [])]);
     this.types = new Set([...this.pairs].map(typeOf));
   }
 

@@ -6,7 +6,7 @@ import { mutateProgram } from '../generators/mutators.js';
 import { generateProgram } from '../generators/program.js';
 import { generateSurfaceProgram, SURFACE_GENERATOR } from '../generators/surface/program.js';
 import { generateRegistryProgram } from '../generators/surface/registries.js';
-import type { Surface } from '../generators/surface/types.js';
+import { isWholeInterpreter, type Surface } from '../generators/surface/types.js';
 import { Rng } from '../generators/rng.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { CampaignCorpus } from './corpus.js';
@@ -93,7 +93,7 @@ export class ProgramPlan {
   private surfaceProgram(surface: Surface, index: number): Candidate {
     const o = this.o;
     // A tenth of them, on the whole interpreter's surface, write its registries from threads instead.
-    const registries = surface.modules.includes('builtins') && new Rng(`${o.seed}:registries:${index}`).bool(REGISTRY_SHARE);
+    const registries = isWholeInterpreter(surface) && new Rng(`${o.seed}:registries:${index}`).bool(REGISTRY_SHARE);
     const program = registries ? generateRegistryProgram(`${o.seed}-${index}`, o.surfaceWeight) : generateSurfaceProgram(surface, `${o.seed}-${index}`, { weight: o.surfaceWeight });
     return {
       source: program.source, origin: { generator: SURFACE_GENERATOR, seed: `${o.seed}-${index}`, surfaceType: program.type, shape: program.shape, campaignSeed: o.seed },

@@ -71,3 +71,6 @@ export function membersOf(t: SurfaceType): string[] {
 export function surfacePairs(surface: Pick<Surface, 'types'>): string[] {
   return surface.types.filter((t) => t.ctor !== null).flatMap((t) => membersOf(t).map((m) => `${typeKey(t)}.${m}`));
 }
+
+/** A surface of the whole interpreter (not of named modules): its registries belong to it too. */
+export const isWholeInterpreter = (surface: { modules?: readonly string[] }): boolean => surface.modules?.includes('builtins') === true;
