@@ -1,7 +1,7 @@
 // The reduction passes `minimize` runs to a fixpoint: on a generated program's scenario (drop threads, ops
 // and objects, fewer iterations and rounds, no sleeps or gc: predictions are recomputed on re-render), and
 // on any program's AST (drop statements and chunks of them, shrink integer literals).
-import type { Constant, Module, Stmt } from '../generators/ast.js';
+import type { Constant, List, Module, Stmt, Try, Tuple } from '../generators/ast.js';
 import { py } from '../generators/ast.js';
 import type { GenOptions, Scenario } from '../generators/scenario.js';
 
@@ -164,6 +164,23 @@ function intConstants(module: Module): Constant[] {
   return out;
 }
 
+/** List and tuple literals of two or more elements that are read (not assignment targets), in a fixed order. */
+function sequenceLiterals(module: Module): (List | Tuple)[] {
+  const out: (List | Tuple)[] = [];
+  const walk = (node: unknown) => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    const n = node as { _type?: string; elts?: unknown[]; ctx?: { _type: string } };
+    if ((n._type === 'List' || n._type === 'Tuple') && n.ctx?._type === 'Load' && (n.elts?.length ?? 0) >= 2) out.push(n as List | Tuple);
+    for (const v of Object.values(node)) if (v && typeof v === 'object') walk(v);
+  };
+  walk(module.body);
+  return out;
+}
+
 /** A `for t in threads: t.join()` loop: the end of the threads phase. */
 function isJoinLoop(st: Stmt): boolean {
   if (st._type !== 'For' || st.body.length !== 1) return false;
@@ -191,11 +208,42 @@ export function astPasses(): ((m: Module) => Iterable<Module>)[] {
       for (let k = 0; k < count; k++) {
         const list = statementLists(module)[k] as Stmt[];
         // The module body may end up empty; a compound statement's body keeps at least `pass`.
+        // A body that is `pass` alone cannot shrink (an empty body would be `pass` again: the same candidate, forever).
+        if (k > 0 && list.length === 1 && list[0]?._type === 'Pass') continue;
         for (const rest of chunkRemovals(list, 0)) {
           if (rest.length === 1 && rest[0]?._type === 'Pass' && list.length === 1) continue;
           const next = clone(module);
           const target = statementLists(next)[k] as Stmt[];
           target.splice(0, target.length, ...(rest.length || k === 0 ? clone(rest) : [py.pass()]));
+          yield next;
+        }
+      }
+    },
+    // A list or tuple of threads, workers or values: fewer elements (a thread no longer started is then
+    // an unused def that dropStatements removes).
+    function* dropElements(module) {
+      const count = sequenceLiterals(module).length;
+      for (let k = 0; k < count; k++) {
+        const elts = (sequenceLiterals(module)[k] as List | Tuple).elts;
+        for (const rest of chunkRemovals(elts, 1)) {
+          const next = clone(module);
+          (sequenceLiterals(next)[k] as List | Tuple).elts = clone(rest);
+          yield next;
+        }
+      }
+    },
+    // A guarded step (`try: body except ...: ...`) as its body alone: fewer lines when the crash does not
+    // need the handler; kept only when the same bug still shows, as every candidate.
+    function* unwrapTry(module) {
+      const lists = statementLists(module);
+      for (let k = 0; k < lists.length; k++) {
+        const list = lists[k] as Stmt[];
+        for (let at = 0; at < list.length; at++) {
+          if (list[at]?._type !== 'Try') continue;
+          const next = clone(module);
+          const target = statementLists(next)[k] as Stmt[];
+          const t = target[at] as Try;
+          target.splice(at, 1, ...t.body, ...t.finalbody);
           yield next;
         }
       }

@@ -130,4 +130,25 @@ describe('AST reduction of crash and hang reproducers', () => {
     expect(text).not.toContain('check()');
     expect(text).not.toContain('report()');
   });
+
+  it('drops a thread from the list that starts them, then its def, and unwraps a guarded step', async () => {
+    // The "bug" shows when crash() runs: a candidate that names a function it no longer defines fails.
+    const module: Module = py.module([
+      py.def('worker_a', [], [py.try([py.expr(py.call(py.name('crash')))], [py.except(py.name('Exception'), null, [py.pass()])])]),
+      py.def('worker_b', [], [py.expr(py.call(py.name('other')))]),
+      py.assign(py.store('workers'), py.list([py.name('worker_a'), py.name('worker_b')])),
+      py.for(py.store('f'), py.name('workers'), [py.expr(py.call(py.name('f')))]),
+    ]);
+    const shows = (m: Module) => {
+      const text = printModule(m, []);
+      const listed = /workers = \[(.*)\]/.exec(text)?.[1]?.split(', ') ?? [];
+      return Promise.resolve(text.includes('crash()') && listed.includes('worker_a') && listed.every((f) => text.includes(`def ${f}(`)));
+    };
+    const { best } = await reduce(module, astPasses(), shows);
+    const text = printModule(best, []);
+    expect(text).toContain('workers = [worker_a]');
+    expect(text).not.toContain('worker_b');
+    expect(text).not.toContain('try:');
+    expect(text).toContain('crash()');
+  });
 });
