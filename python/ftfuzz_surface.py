@@ -23,10 +23,13 @@ import inspect
 import json
 import os
 import pickle
+import random
+import signal
 import sys
 import sysconfig
 import types
 import warnings
+import zlib
 
 warnings.simplefilter("ignore")
 
@@ -205,6 +208,27 @@ CONSTRUCTORS = {
 # Generic first calls for a type none of the above names: no argument, a size, a name, a container.
 GENERIC_ARGS = [(), (8,), ("ftfuzz",), ([],), ({},), (b"ftfuzz",)]
 
+# Values a method is tried with, single-threaded on a throw-away instance, to learn argument tuples it
+# accepts (learn_args): a generated program then calls it the way it runs, not only the way it raises.
+# Python expressions a program evaluates as written, with `obj` the instance and `_other()` another one.
+# The values of the generator's random pool (generators/surface/program.ts POOL) less its hostile ones,
+# and those only a learned call needs: encodings, error handlers, callables, a format, an ISO date. Never
+# `obj` itself: a learned `obj.extend(obj)` run a few hundred times would double the object each time.
+LEARN_POOL = [
+    "0", "1", "-1", "2", "7", "255", "65536", "2 ** 63", "-(2 ** 64)", "10 ** 30",
+    "''", "'a'", "'ftfuzz' * 4", "'\\xe9t\\xe9'", "'\\U0001f600' * 3", "'utf-8'", "'strict'", "','", "'B'",
+    "'2000-01-01'",
+    "b''", "b'xy'", "bytes(range(256))", "bytearray(b'ftfuzz')", "memoryview(b'ftfuzz')",
+    "1.5", "float('nan')", "None", "True", "(1, 2)", "[3, 4]", "{'k': 1}", "{1, 2}", "()", "[]", "range(8)",
+    "len", "abs", "lambda *a: None", "obj[:3]", "obj[0]", "type(obj)()", "_other()",
+]
+
+# Tuples tried per method, and how many that work are kept.
+LEARN_TRIES = 48
+LEARN_KEEP = 4
+# Seconds one learning call may take (an alarm interrupts it).
+LEARN_SECONDS = 1.0
+
 PROTOCOL_DUNDERS = {
     "iteration": "__iter__",
     "iterator": "__next__",
@@ -295,6 +319,79 @@ def fresh(expr, module):
     return eval(expr, {"M": module, "__builtins__": __builtins__})
 
 
+class _Slow(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Slow()
+
+
+def _candidates(name, span):
+    """Argument tuples to try, in a fixed order per method: no argument first, then one, two, three."""
+    rng = random.Random(zlib.crc32(name.encode()))
+    low, high = span
+    out = []
+    for n in range(low, min(high, low + 2) + 1):
+        if n == 0:
+            out.append(())
+        elif n == 1:
+            out.extend((a,) for a in rng.sample(LEARN_POOL, len(LEARN_POOL)))
+        else:
+            # The same value in every place first (replace(b'xy', b'xy'), insert(1, 1)), then mixtures.
+            out.extend((a,) * n for a in LEARN_POOL)
+            out.extend(tuple(rng.choice(LEARN_POOL) for _ in range(n)) for _ in range(LEARN_TRIES))
+    return out
+
+
+def learn_args(expr, module, name, span):
+    """Up to LEARN_KEEP argument tuples (expressions) the method accepts, each on a fresh instance."""
+    found = []
+    for args in _candidates(name, span):
+        try:
+            instance = fresh(expr, module)
+            env = {"M": module, "obj": instance, "_other": lambda: fresh(expr, module), "__builtins__": __builtins__}
+            values = [eval(a, env) for a in args]
+        except Exception:
+            continue
+        signal.setitimer(signal.ITIMER_REAL, LEARN_SECONDS)
+        try:
+            getattr(instance, name)(*values)
+            ok = True
+        except BaseException:
+            ok = False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if ok:
+            found.append(list(args))
+            if len(found) >= LEARN_KEEP:
+                break
+    return found
+
+
+def reinit_candidates(attr, expr):
+    """Ways to call `__init__` again on a live instance: with the constructor's own arguments, else with those its `__reduce__` gives."""
+    out = []
+    head = "M.%s(" % attr
+    if expr.startswith(head):
+        out.append("obj.__init__(" + expr[len(head):])
+    out.append("obj.__init__(*obj.__reduce__()[1])")
+    out.append("obj.__init__()")
+    return out
+
+
+def first_working(expr, module, statements):
+    """The first statement (over `obj`, a fresh instance) that runs without an exception; None if none does."""
+    for statement in statements:
+        try:
+            instance = fresh(expr, module)
+            exec(statement, {"M": module, "obj": instance, "__builtins__": __builtins__})
+            return statement
+        except Exception:
+            continue
+    return None
+
+
 def protocols(cls, instance):
     found = [name for name, dunder in PROTOCOL_DUNDERS.items() if hasattr(cls, dunder)]
     if hasattr(cls, "__getitem__"):
@@ -368,7 +465,13 @@ def describe_type(module_name, attr, cls, module):
         if span is None:
             span = [0, 2]
         if span[0] <= 3:
-            entry["methods"].append({"name": m, "arity": span})
+            method = {"name": m, "arity": span}
+            if probe("%s.%s.%s:call" % (module_name, attr, m)):
+                method["args"] = learn_args(expr, module, m, span)
+            entry["methods"].append(method)
+    if probe("%s.%s:reinit" % (module_name, attr)):
+        entry["reinit"] = first_working(expr, module, reinit_candidates(attr, expr))
+        entry["restate"] = first_working(expr, module, ["obj.__setstate__(obj.__reduce_ex__(2)[2])", "obj.__setstate__(obj.__getstate__())"])
     if probe("%s.%s:protocols" % (module_name, attr)):
         entry["protocols"] = protocols(cls, instance)
     # Py_TPFLAGS_BASETYPE: a program can subclass it and write to the subclass while instances are in use.
@@ -421,6 +524,7 @@ def main():
             SKIP.add(args.pop(0))
         else:
             requested.append(arg)
+    signal.signal(signal.SIGALRM, _alarm)
     before = gil_enabled()
     result = {
         "python": sys.version.split()[0],

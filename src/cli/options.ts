@@ -17,6 +17,7 @@ import { parseDuration } from '../units.js';
 import { openFleet, withExported } from '../fleet/session.js';
 import { formatFleetSummary, runCoordinator } from '../fleet/fleet.js';
 import { redactUrl } from '../fleet/trust.js';
+import { CAMPAIGN_DEFAULTS } from '../campaign/defaults.js';
 
 export const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
 
@@ -165,6 +166,7 @@ export interface FleetFuzzArgs extends RedisArgs, GenArgs {
   'leak-share': number;
   'spawn-share': number;
   'focused-share': number;
+  'surface-share'?: number;
   module?: string;
   oracles: string;
   'repro-trials': number;
@@ -173,6 +175,17 @@ export interface FleetFuzzArgs extends RedisArgs, GenArgs {
   'slice-runs': number;
   slice: string;
   json?: string;
+}
+
+/**
+ * `--surface-share`: as given, else the default, else 0 when --kinds or --effects narrows the programs (a
+ * campaign narrowed to some kinds or effects is about them: surface programs only when asked for).
+ */
+export function surfaceShareFrom(args: { 'surface-share'?: number }, genOptions: Partial<GenOptions>): number {
+  const given = args['surface-share'];
+  if (given === undefined) return genOptions.kinds || genOptions.effects ? 0 : CAMPAIGN_DEFAULTS.surfaceShare;
+  if (!(given >= 0 && given <= 1)) throw new UsageError(`--surface-share ${given}: expected a share between 0 and 1`);
+  return given;
 }
 
 /** `--timeline FILE`: a bare `--timeline` (yargs gives '') is a usage error, not the current directory. */
@@ -216,6 +229,7 @@ export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   const shares = { 'leak-share': args['leak-share'], 'spawn-share': args['spawn-share'], 'focused-share': args['focused-share'], 'flaky-below': args['flaky-below'] };
   for (const [name, v] of Object.entries(shares)) if (!(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${v}: expected a share between 0 and 1`);
   if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
+  const surfaceShare = surfaceShareFrom(args, genPartialFrom(args));
   const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
   const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
   try {
@@ -227,7 +241,7 @@ export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
       plan: {
         modes: parseModes(args.modes), timeoutMs: duration(args.timeout, '--timeout'), genOptions: genPartialFrom(args), oracles: args.oracles,
         reproTrials: args['repro-trials'], flakyBelow: args['flaky-below'], leakShare: args['leak-share'], spawnShare: args['spawn-share'],
-        focusedShare: args['focused-share'], calibrate: args.calibrate,
+        focusedShare: args['focused-share'], surfaceShare, calibrate: args.calibrate,
       },
       log: say, progressEveryMs: duration(args['progress-every'], '--progress-every'), signal: stopping.signal,
     });

@@ -30,6 +30,8 @@ export interface SlicePayload {
   leakShare: number;
   spawnShare: number;
   focusedShare: number;
+  /** Share of surface programs (generic shapes on the C types of the worker's first interpreter); absent: none. */
+  surfaceShare?: number;
   /** Share of programs made by mutating a corpus program (default: the campaign's). */
   mutateShare?: number;
   calibrate: boolean;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
+import type { Surface } from '../generators/surface/types.js';
 import { selectOracles } from '../oracles/index.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
@@ -41,6 +42,8 @@ export interface WorkerOptions {
    * (runWorker makes one per worker: never shared between workers or Redis prefixes in one process).
    */
   caches?: WorkerCaches;
+  /** The C surface of the worker's first interpreter, for slices with surface programs (introspected once, cached). */
+  surface?: () => Promise<Surface>;
 }
 
 export interface WorkerCaches {
@@ -85,6 +88,8 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
     }
     const prepareMs = performance.now() - t0;
     const t1 = performance.now();
+    // A surface that cannot be read costs the slice its surface programs, not the slice.
+    const surface = payload.surfaceShare && o.surface ? await o.surface().catch((error: unknown) => void o.log(`slice ${source}: ${(error as Error).message}; no surface programs`)) : undefined;
     const executor = o.executor ?? createExecutor();
     let stats: CampaignStats;
     try {
@@ -93,7 +98,7 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
         ...(payload.programs !== undefined ? { firstProgram: payload.firstProgram ?? 0, maxPrograms: payload.programs } : { durationMs: budget }),
         genOptions: payload.genOptions, oracles: selectOracles(payload.oracles), reproTrials: payload.reproTrials, flakyBelow: payload.flakyBelow,
         leakShare: payload.leakShare, spawnShare: payload.spawnShare, focusedShare: payload.focusedShare, mutateShare: payload.mutateShare, calibrate: payload.calibrate,
-        executor, signal: o.signal, onProgress, progressEveryMs: 2000,
+        surface, surfaceShare: payload.surfaceShare, executor, signal: o.signal, onProgress, progressEveryMs: 2000,
       });
     } finally {
       if (!o.executor) await executor.close();

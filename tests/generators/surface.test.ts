@@ -40,6 +40,27 @@ describe('surface programs', () => {
     expect(pairs.some((p) => p.startsWith('x.Opaque'))).toBe(false);
   });
 
+  it('reach every coverable pair: a type without members (an AST node) and an iterator\'s own __iter__ too', () => {
+    const node: SurfaceType = { module: '_ast', name: 'Add', ctor: 'M.Add()', init: true, reinit: 'obj.__init__()', subclassable: true, methods: [], properties: [], protocols: ['copying', 'hashing', 'pickling'] };
+    const it_: SurfaceType = { module: 'builtins', name: 'enumerate', ctor: 'enumerate(list(range(64)))', methods: [], properties: [], protocols: ['copying', 'iteration', 'iterator', 'pickling'] };
+    const wide: Pick<Surface, 'types'> = { types: [deque, element, node, it_] };
+    const reached = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const p = generateSurfaceProgram(wide, `r${i}`);
+      for (const m of p.members) reached.add(`${p.type}.${m}`);
+    }
+    expect(coverablePairs(wide).filter((pair) => !reached.has(pair))).toEqual([]);
+    expect(coverablePairs(wide)).toEqual(expect.arrayContaining(['_ast.Add.__copy__', '_ast.Add.__class__', 'builtins.enumerate.__iter__', 'builtins.enumerate.__next__']));
+  });
+
+  it('call a method mostly with the arguments the surface learned it accepts', () => {
+    const learned: SurfaceType = { ...deque, methods: [{ name: 'rotate', arity: [0, 1], args: [['7']] }] };
+    const calls = Array.from({ length: 60 }, (_, i) => generateSurfaceProgram({ types: [learned] }, `l${i}`, { shape: 'method-pair' }).source.match(/obj\.rotate\((.*)\)/g) ?? []).flat();
+    const withLearned = calls.filter((c) => c === 'obj.rotate(7)').length;
+    expect(withLearned / calls.length).toBeGreaterThan(0.6);
+    expect(withLearned).toBeLessThan(calls.length);
+  });
+
   it('give the same program for the same seed, and reach every shape', () => {
     expect(generateSurfaceProgram(surface, 's1').source).toBe(generateSurfaceProgram(surface, 's1').source);
     const seen = new Set<string>();

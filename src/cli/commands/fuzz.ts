@@ -16,7 +16,7 @@ import { nativeSupport } from '../../runtime/nativeStacks.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode, type Target } from '../../types.js';
-import { duration, fleetCoordinator, genPartialFrom, onStopSignals, parseBytes, parseModes, positiveInt, say, timelineArg, withExecutorOption, withGenOptions, withRedisOptions, withTargetOptions } from '../options.js';
+import { duration, fleetCoordinator, genPartialFrom, surfaceShareFrom, onStopSignals, parseBytes, parseModes, positiveInt, say, timelineArg, withExecutorOption, withGenOptions, withRedisOptions, withTargetOptions } from '../options.js';
 
 export function fuzzCommand(y: Argv): Argv {
   return y.command('fuzz', 'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store', fuzzOptions, fuzz);
@@ -85,8 +85,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   const focusedShare = share(args['focused-share'], '--focused-share');
 
   const genOptions = genPartialFrom(args);
-  // A campaign narrowed to some kinds or effects is about them: surface programs only when asked for.
-  const surfaceShare = args['surface-share'] !== undefined ? share(args['surface-share'], '--surface-share') : genOptions.kinds || genOptions.effects ? 0 : CAMPAIGN_DEFAULTS.surfaceShare;
+  const surfaceShare = surfaceShareFrom(args, genOptions);
   const targets = await resolveTargets({ python: args.python, log: say });
   const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
   // The C surface of the first interpreter; in module mode, of that module alone.

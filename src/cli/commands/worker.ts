@@ -7,6 +7,9 @@ import { ExitCode } from '../../types.js';
 import { openFleet } from '../../fleet/session.js';
 import { runWorker } from '../../fleet/fleet.js';
 import { redactUrl } from '../../fleet/trust.js';
+import type { Surface } from '../../generators/surface/types.js';
+import { introspectSurface } from '../../runtime/surface.js';
+import type { Target } from '../../types.js';
 import { duration, onStopSignals, positiveInt, say, withRedisOptions, withTargetOptions } from '../options.js';
 
 export function workerCommand(y: Argv): Argv {
@@ -25,6 +28,7 @@ export function workerCommand(y: Argv): Argv {
       const jobs = positiveInt(args.jobs, '--jobs');
       const fleet = await openFleet(args.redis, args['fleet-key-file']);
       const targets = await resolveTargets({ python: args.python, log: say });
+      let surface: Promise<Surface> | undefined;
       const stopping = onStopSignals('worker stopping: the slice in flight goes back to the queue (signal again to quit at once)', say);
       try {
         say(`worker ${os.hostname()}:${process.pid} on ${redactUrl(fleet.url)} with ${targets.map((t) => t.label).join(', ')}, ${jobs} job(s) per slice`);
@@ -32,6 +36,8 @@ export function workerCommand(y: Argv): Argv {
           store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, targets, jobs, lockMs: duration(args.lock, '--lock'), log: say,
           maxSlices: args.slices === undefined ? undefined : positiveInt(args.slices, '--slices'),
           idleMs: args['idle-exit'] === undefined ? undefined : duration(args['idle-exit'], '--idle-exit'), signal: stopping.signal,
+          // Introspected at the first slice that has surface programs, then the same for every slice.
+          surface: () => (surface ??= introspectSurface(targets[0] as Target, { log: say })),
         });
         say(`worker done: ${r.slices} slice(s) run, ${r.refused} job(s) refused`);
         process.exitCode = r.refused ? ExitCode.Refused : ExitCode.Clean;

@@ -46,11 +46,13 @@ export function shapesFor(t: SurfaceType): TypeShape[] {
   if (t.ctor === null) return [];
   const shapes: TypeShape[] = [];
   const callable = t.methods.length + t.properties.filter((p) => p.get).length;
-  if (callable >= 1) shapes.push('method-pair', 'first-access', 'snapshot');
+  if (callable >= 1) shapes.push('method-pair', 'first-access');
+  // Every object has a repr (and most a copy and a reduction) to take while another thread changes it.
+  shapes.push('snapshot');
   if (t.protocols.includes('iteration') || t.protocols.includes('iterator')) shapes.push('shared-iterator');
   if (t.init || t.protocols.includes('setstate')) shapes.push('reinit');
   if (t.properties.some((p) => p.set)) shapes.push('property-race');
-  if (subclassCtor(t) !== null && callable >= 1) shapes.push('class-write');
+  if (subclassCtor(t) !== null) shapes.push('class-write');
   return shapes;
 }
 
@@ -78,8 +80,12 @@ export function coverablePairs(surface: Pick<Surface, 'types'>): string[] {
   return surface.types.filter((t) => shapesFor(t).length > 0).flatMap((t) => [...membersOf(t), ...protocolMembers(t)].map((m) => `${typeKey(t)}.${m}`));
 }
 
-/** One call of a method with arguments from the pool, on the thread's `obj`. */
+/** Share of calls made with an argument tuple the surface learned, when it learned one (the rest: random from the pool). */
+const LEARNED_SHARE = 0.75;
+
+/** One call of a method on the thread's `obj`: mostly with arguments it is known to accept, else from the pool. */
 function callOf(rng: Rng, m: SurfaceMethod): string {
+  if (m.args?.length && rng.bool(LEARNED_SHARE)) return `obj.${m.name}(${rng.pick(m.args).join(', ')})`;
   const [low, high] = m.arity;
   const n = rng.int(low, Math.min(high, low + 1));
   return `obj.${m.name}(${Array.from({ length: n }, () => rng.pick(POOL)).join(', ')})`;
@@ -108,17 +114,26 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
   const byThread = (f: (tid: number) => [string, string][]) => Array.from({ length: threads }, (_, tid) => f(tid));
   switch (shape) {
     case 'method-pair': {
-      const a = pickMember();
-      const b = members.length > 1 ? steer(members.filter((m) => m !== a)) : a;
-      const actA = actionOf(rng, t, a);
-      const actB = actionOf(rng, t, b);
-      return { threads: byThread((tid) => [tid % 2 === 0 ? [a, actA] : [b, actB]]), members: [a, b] };
+      // Two sides of one to three members each (ftcheck's method-pair stress, several pairs per program):
+      // even threads run side A's calls in turn, odd threads side B's, all on the one shared object.
+      const chosen: string[] = [];
+      const size = Math.min(members.length, 2 * rng.int(1, 3));
+      while (chosen.length < Math.max(2, size)) chosen.push(steer(members.filter((m) => !chosen.includes(m) || members.length < 2)));
+      const steps = chosen.map((m): [string, string] => [m, actionOf(rng, t, m)]);
+      const sides = [steps.filter((_, k) => k % 2 === 0), steps.filter((_, k) => k % 2 === 1)];
+      return { threads: byThread((tid) => sides[tid % 2] as [string, string][]), members: chosen };
     }
     case 'shared-iterator': {
-      const iterate: [string, string] = [t.protocols.includes('iterator') ? '__next__' : '__iter__', 'next(_IT, None)'];
+      const isIterator = t.protocols.includes('iterator');
+      const iterate: [string, string] = [isIterator ? '__next__' : '__iter__', 'next(_IT, None)'];
+      // An iterator's own __iter__ (it returns itself) taken while others advance it.
+      const again: [string, string][] = isIterator && t.protocols.includes('iteration') ? [['__iter__', 'iter(obj)']] : [];
       const mutator = members.length && rng.bool(0.5) ? pickMember() : null;
       const act = mutator ? actionOf(rng, t, mutator) : null;
-      return { threads: byThread((tid) => (tid === 0 && mutator && act ? [[mutator, act], iterate] : [iterate])), members: [iterate[0], ...(mutator ? [mutator] : [])] };
+      return {
+        threads: byThread((tid) => (tid === 0 && mutator && act ? [[mutator, act], iterate] : tid === 1 ? [...again, iterate] : [iterate])),
+        members: [iterate[0], ...again.map((s) => s[0]), ...(mutator ? [mutator] : [])],
+      };
     }
     case 'first-access': {
       // Every readable property and every method that takes no argument, on a fresh object each round.
@@ -130,14 +145,20 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
       };
     }
     case 'reinit': {
-      const init: [string, string] = t.init ? ['__init__', '_reinit(obj)'] : ['__setstate__', '_restate(obj)'];
+      const ways: [string, string][] = [
+        ...(t.init ? [['__init__', t.reinit ?? '_reinit(obj)'] as [string, string]] : []),
+        ...(t.protocols.includes('setstate') ? [['__setstate__', t.restate ?? '_restate(obj)'] as [string, string]] : []),
+      ];
+      const slot = steer(ways.map((w) => w[0]));
+      const init = ways.find((w) => w[0] === slot) as [string, string];
       const user = pickMember();
       const act = actionOf(rng, t, user);
       return { threads: byThread((tid) => (tid === 0 ? [init] : [[user, act]])), members: [init[0], user] };
     }
     case 'snapshot': {
-      const mutator = pickMember();
-      const act = actionOf(rng, t, mutator);
+      // The mutator: one of the type's members, else (a type with none, an AST node) its re-initialisation.
+      const mutator = members.length ? pickMember() : t.init ? '__init__' : '__repr__';
+      const act = members.length ? actionOf(rng, t, mutator) : t.init ? (t.reinit ?? '_reinit(obj)') : 'repr(obj)';
       const views: [string, string][] = [['__repr__', 'repr(obj)']];
       if (t.protocols.includes('copying')) views.push(['__copy__', 'copy.copy(obj)']);
       if (t.protocols.includes('pickling')) views.push(['__reduce__', 'pickle.dumps(obj)'], ['__reduce__', 'obj.__reduce_ex__(2)']);
@@ -148,7 +169,7 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
     case 'class-write': {
       // Thread 0 writes to the class of the shared instance (a new attribute, a dunder, and their deletion)
       // while the others call the type's methods on it: type caches, slot updates, MRO walks under use.
-      const user = pickMember();
+      const user = members.length ? pickMember() : '__repr__';
       const act = actionOf(rng, t, user);
       const writes: [string, string][] = [
         ['__class__', `setattr(_Sub, 'ftfuzz_%d' % (i % 8), i)`],

@@ -6,7 +6,7 @@ import { reporterDef } from '../prelude.js';
 import { printModule } from '../printer.js';
 
 /** The surface generators' version: it changes whenever the same seed and surface would give other bytes. */
-export const SURFACE_GENERATOR = 'ftfuzz-surface/2';
+export const SURFACE_GENERATOR = 'ftfuzz-surface/3';
 
 /** A Python string literal. */
 export const q = (s: string): string => JSON.stringify(s);

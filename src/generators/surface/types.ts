@@ -5,6 +5,11 @@ export interface SurfaceMethod {
   name: string;
   /** [minimum, maximum] positional arguments (from `__text_signature__`; [0, 2] when C declares none). */
   arity: [number, number];
+  /**
+   * Argument tuples (Python expressions over `obj`, `M` and `_other()`) the method accepted, single-threaded
+   * on a throw-away instance, when the surface was introspected: a program calls it the way it runs.
+   */
+  args?: string[][];
 }
 
 export interface SurfaceProperty {
@@ -27,6 +32,10 @@ export interface SurfaceType {
   protocols: SurfaceProtocol[];
   /** Whether it has an `__init__` of its own (re-initialisation applies). */
   init?: boolean;
+  /** A statement over `obj` that calls `__init__` again and ran single-threaded (null: none did). */
+  reinit?: string | null;
+  /** A statement over `obj` that calls `__setstate__` and ran single-threaded (null: none did). */
+  restate?: string | null;
   /** Whether a program can subclass it (Py_TPFLAGS_BASETYPE): class-level writes apply. */
   subclassable?: boolean;
 }
