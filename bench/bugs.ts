@@ -13,7 +13,8 @@
 // designed from, so only the second group measures reach beyond it.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { runCampaign, type CampaignStats } from '../src/campaign/fuzz.js';
+import { CAMPAIGN_DEFAULTS, runCampaign, type CampaignStats } from '../src/campaign/fuzz.js';
+import { introspectSurface } from '../src/runtime/surface.js';
 import { UsageError } from '../src/errors.js';
 import { installPython } from '../src/runtime/provision.js';
 import { writeFileAtomic } from '../src/atomicWrite.js';
@@ -52,6 +53,8 @@ export interface GradedFamily {
   upstream: UpstreamLink[];
   /** Recognised by the hand-written table of 3.13 fixes and open issues (a `match` or `candidate` link to it). */
   inTable: boolean;
+  /** Some bucket of the family came from a surface program (a generic shape, not the op table). */
+  fromSurface: boolean;
 }
 
 export interface BugsOptions {
@@ -65,6 +68,8 @@ export interface BugsOptions {
   executor?: Executor;
   /** Share of fork-server programs run in fresh processes (the campaign's default when unset). */
   spawnShare?: number;
+  /** Share of surface programs, on the old release's own C surface (the campaign's default when unset; 0: none). */
+  surfaceShare?: number;
   /** Most trials per release and family. */
   maxTrials?: number;
   log?: (line: string) => void;
@@ -138,10 +143,12 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   const crashDir = path.join(o.dir, 'crashes');
   const corpusDir = path.join(o.dir, 'corpus');
   const started = Date.now();
-  log(`campaign: ${Math.round(o.budgetMs / 60_000)} min on ${old.label}, seed ${o.seed}, ${o.jobs} jobs; crashes -> ${crashDir}`);
+  const surfaceShare = o.surfaceShare ?? CAMPAIGN_DEFAULTS.surfaceShare;
+  const surface = surfaceShare > 0 ? await introspectSurface(old, { log }) : undefined;
+  log(`campaign: ${Math.round(o.budgetMs / 60_000)} min on ${old.label}, seed ${o.seed}, ${o.jobs} jobs, surface share ${surfaceShare}; crashes -> ${crashDir}`);
   const stats = await runCampaign({
     targets: [old], modes: ['gil-off', 'gil-on'], seed: o.seed, durationMs: o.budgetMs, jobs: o.jobs, timeoutMs: 30_000,
-    crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor, spawnShare: o.spawnShare,
+    crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor, spawnShare: o.spawnShare, surface, surfaceShare,
     timelineFile: path.join(crashDir, '.timeline', `${o.seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`),
     onBucket: (b) =>
       log(b.reproduction
@@ -206,7 +213,7 @@ export async function gradeFamilies(g: { crashDir: string; dir: string; stats: C
     const graded: GradedFamily = {
       id: row.id, key: row.key, label: row.label, kind: row.kind, verdict: row.verdict, buckets: row.buckets.map((b) => b.bucket), graded: best?.bucket ?? null,
       firstFoundMs: Math.max(0, Date.parse(row.firstSeen) - started), recorded: best?.recorded ?? null, old: counts.old, new: counts.new, p, grade, why,
-      upstream: links, inTable: links.some((l) => TABLE.has(l.bug.gh)),
+      upstream: links, inTable: links.some((l) => TABLE.has(l.bug.gh)), fromSurface: row.buckets.some((b) => b.meta.origin.surfaceType !== undefined || b.meta.origin.shape === 'registry-write'),
     };
     families.push(graded);
     // Written after every graded family (atomically): grading takes minutes, a run stopped part-way keeps what it graded.
@@ -235,7 +242,7 @@ export function formatBugsReport(r: BugsReport): string[] {
   for (const g of sorted) {
     const trials = `old ${g.old.hits}/${g.old.trials}, new ${g.new.hits}/${g.new.trials}${g.p !== null ? `, p = ${g.p.toFixed(4)}` : ''}`;
     lines.push(`  ${g.grade.padEnd(14)} ${g.kind.padEnd(12)} first at ${(g.firstFoundMs / 60_000).toFixed(1).padStart(5)} min  ${g.id}  [${g.verdict}${isRealBug(g) ? '' : ', not counted'}]  ${trials}`);
-    lines.push(`      ${g.label.slice(0, 150)} (${g.buckets.length} bucket(s)${g.inTable ? '' : ', outside the table'})`);
+    lines.push(`      ${g.label.slice(0, 150)} (${g.buckets.length} bucket(s)${g.inTable ? '' : ', outside the table'}${g.fromSurface ? ', from surface programs' : ''})`);
     lines.push(`      ${g.upstream.length ? g.upstream.slice(0, 3).map(formatLink).join('; ') : 'no upstream candidate'}`);
   }
   const real = r.families.filter(isRealBug);
@@ -243,6 +250,7 @@ export function formatBugsReport(r: BugsReport): string[] {
   lines.push(`real bugs (runtime-bug families graded on both releases): ${real.length}`);
   lines.push(`  fixed-between: ${count('fixed-between')} (in the table ${count('fixed-between', true)}, outside it ${count('fixed-between', false)}); linked to a 3.13 NEWS fix: ${real.filter((g) => g.grade === 'fixed-between' && g.upstream.some((l) => inNews(l.bug) && TABLE.has(l.bug.gh))).length} (a frame and an op both agree: ${real.filter((g) => g.grade === 'fixed-between' && g.upstream.some((l) => l.strength === 'match' && inNews(l.bug))).length})`);
   lines.push(`  still present: ${count('still-present')} (in the table ${count('still-present', true)}, outside it ${count('still-present', false)})`);
+  lines.push(`  found by surface programs: ${real.filter((g) => g.fromSurface).length} (outside the table ${real.filter((g) => g.fromSurface && !g.inTable).length})`);
   lines.push(`not counted: ${r.families.filter((g) => !isRealBug(g)).length} (inconclusive ${r.families.filter((g) => g.grade === 'inconclusive').length}, not reproduced ${r.families.filter((g) => g.grade === 'not-reproduced').length}, unknown verdict ${r.families.filter((g) => g.verdict !== 'runtime-bug' && (g.grade === 'fixed-between' || g.grade === 'still-present')).length})`);
   const cpuHours = (r.stats.elapsedMs / 3_600_000) * r.jobs;
   lines.push(`real bugs per CPU-hour of the campaign (${r.jobs} jobs): ${(real.length / Math.max(cpuHours, 1e-9)).toFixed(1)}`);

@@ -297,7 +297,7 @@ async function tsanSection(): Promise<Row[]> {
 
 /**
  * `npm run bench -- bugs [--budget 30m] [--old 3.13.5] [--new 3.13.15] [--seed S] [--jobs 2] [--out DIR] [--regrade DIR]
- * [--executor forkserver|spawn] [--spawn-share X]`:
+ * [--executor forkserver|spawn] [--spawn-share X] [--surface-share X]`:
  * the known-bug benchmark (bugs.ts). Not part of the default run: it is a campaign.
  */
 async function bugsSection(argv: string[]): Promise<Row[]> {
@@ -311,6 +311,7 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
     .option('regrade', { type: 'string', describe: 'grade the store of an earlier run (its --out directory) again, without a campaign' })
     .option('executor', { choices: ['forkserver', 'spawn'] as const, default: 'forkserver' as const, describe: 'the campaign executor (spawn: every program in a fresh process)' })
     .option('spawn-share', { type: 'number', describe: 'share of fork-server programs run in fresh processes instead (campaign default 0.1)' })
+    .option('surface-share', { type: 'number', describe: 'share of surface programs on the old release\'s C surface (campaign default 0.5; 0: the op table alone)' })
     .strict()
     .parse();
   const dir = args.regrade ?? args.out ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-bugs-')));
@@ -318,7 +319,7 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
     ? await regradeBenchmark({ dir, oldVersion: args.old, newVersion: args.new, log: (line) => console.log(line) })
     : await bugsBenchmark({
         budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: args.seed, jobs: args.jobs, dir,
-        executor: args.executor === 'spawn' ? createExecutor('spawn') : undefined, spawnShare: args['spawn-share'],
+        executor: args.executor === 'spawn' ? createExecutor('spawn') : undefined, spawnShare: args['spawn-share'], surfaceShare: args['surface-share'],
         log: (line) => console.log(line),
       });
   for (const line of formatBugsReport(report)) console.log(line);

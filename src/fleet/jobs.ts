@@ -55,6 +55,8 @@ export interface SliceResult {
   /** Buckets new to the fleet when this slice found them. */
   newBuckets: string[];
   corpusAdded: number;
+  /** The slice's surface programs and the (type, member) pairs they exercised, of the worker's surface. */
+  surface?: { programs: number; pairs: number; pairsExercised: number };
   expired?: boolean;
   /** Wall time of the slice's campaign, and what coordination cost around it (ms). */
   campaignMs: number;

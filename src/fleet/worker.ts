@@ -127,7 +127,8 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
     for (const n of (await fs.readdir(corpusDir)).filter((n) => n.endsWith('.py') && !snapshot.has(n))) corpus.push(o.store.corpusUpload(await fs.readFile(path.join(corpusDir, n), 'utf8')));
     const result: SliceResult = {
       ...base, programs: stats.programs, executions: stats.executions, findings: Object.values(stats.findingsByKind).reduce((a, b) => a + (b ?? 0), 0),
-      hits, newBuckets, corpusAdded: corpus.length, campaignMs, overhead: { prepareMs, commitMs: 0 }, committed: false,
+      hits, newBuckets, corpusAdded: corpus.length, campaignMs,
+      ...(stats.surface ? { surface: { programs: stats.surface.programs, pairs: stats.surface.pairs, pairsExercised: stats.surface.pairsExercised } } : {}), overhead: { prepareMs, commitMs: 0 }, committed: false,
     };
     result.committed = await o.store.commit({ campaign: payload.campaign, slice: String(payload.slice), source, buckets: uploads, corpus, result, programs: result.programs, executions: result.executions, findings: result.findings });
     result.overhead.commitMs = performance.now() - t2;

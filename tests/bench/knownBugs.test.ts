@@ -220,17 +220,19 @@ describe('the benchmark counts bugs', () => {
   it('never counts an unknown verdict or an inconclusive grade as a real bug', () => {
     const g = (over: Partial<GradedFamily>): GradedFamily => ({
       id: 'fam-1', key: 'k', label: 'l', kind: 'crash', verdict: 'runtime-bug', buckets: ['b'], graded: 'b', firstFoundMs: 60_000, recorded: { hits: 5, trials: 10 },
-      old: { hits: 6, trials: 12 }, new: { hits: 0, trials: 12 }, p: 0.01, grade: 'fixed-between', why: '', upstream: [], inTable: false, ...over,
+      old: { hits: 6, trials: 12 }, new: { hits: 0, trials: 12 }, p: 0.01, grade: 'fixed-between', why: '', upstream: [], inTable: false, fromSurface: false, ...over,
     });
     expect(isRealBug(g({}))).toBe(true);
     expect(isRealBug(g({ verdict: 'unknown' }))).toBe(false);
     expect(isRealBug(g({ grade: 'inconclusive' }))).toBe(false);
     const report = formatBugsReport({
       stats: { programs: 10, executions: 20, elapsedMs: 1_800_000, byExecutor: {}, yield: { byShape: {} } } as never,
-      families: [g({}), g({ id: 'fam-2', verdict: 'unknown', grade: 'still-present' }), g({ id: 'fam-3', grade: 'still-present', inTable: true })], old: '3.13.5t', new: '3.13.15t', jobs: 2,
+      families: [g({}), g({ id: 'fam-2', verdict: 'unknown', grade: 'still-present' }), g({ id: 'fam-3', grade: 'still-present', inTable: true, fromSurface: true })], old: '3.13.5t', new: '3.13.15t', jobs: 2,
     });
     expect(report.join('\n')).toMatch(/real bugs \(runtime-bug families graded on both releases\): 2/);
     expect(report.join('\n')).toMatch(/fixed-between: 1 \(in the table 0, outside it 1\)/);
     expect(report.join('\n')).toMatch(/unknown verdict 1/);
+    expect(report.join('\n')).toMatch(/found by surface programs: 1 \(outside the table 0\)/);
+    expect(report.join('\n')).toMatch(/fam-3[\s\S]*from surface programs/);
   });
 });

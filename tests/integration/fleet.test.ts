@@ -187,6 +187,8 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const results = [...(await store.sliceResults('fleet-time')).values()] as SliceResult[];
     expect(results.length).toBeGreaterThanOrEqual(2);
     expect(results.reduce((n, r) => n + r.programs, 0)).toBeGreaterThan(0);
+    // No --kinds: slices carry surface programs, on the worker's own surface.
+    expect(results.reduce((n, r) => n + (r.surface?.programs ?? 0), 0), JSON.stringify(results)).toBeGreaterThan(0);
     expect((await store.totals('fleet-time')).programs).toBe(results.reduce((n, r) => n + r.programs, 0));
     const queue = new Queue(QUEUE, { connection: connectRedis(redis.url, { bullmq: true }), prefix: bullPrefix(store) });
     const left = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet-time');
