@@ -1,5 +1,6 @@
 // `npm run bench`: speed and memory figures, measured in one run and reported as rates and ratios
 // (never asserted in tests: these machines are shared and noisy).
+import { checkSeed } from '../src/seed.js';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -318,7 +319,7 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
   const report = args.regrade
     ? await regradeBenchmark({ dir, oldVersion: args.old, newVersion: args.new, log: (line) => console.log(line) })
     : await bugsBenchmark({
-        budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: args.seed, jobs: args.jobs, dir,
+        budgetMs: parseDuration(args.budget, '--budget'), oldVersion: args.old, newVersion: args.new, seed: checkSeed(args.seed), jobs: args.jobs, dir,
         executor: args.executor === 'spawn' ? createExecutor('spawn') : undefined, spawnShare: args['spawn-share'], surfaceShare: args['surface-share'],
         log: (line) => console.log(line),
       });

@@ -11,6 +11,7 @@
 //   targets    discoverTargets, probeTarget, installPython, ensureDefaultTarget
 export * from './types.js';
 export * from './errors.js';
+export { checkSeed, headerSafe, MAX_SEED_LENGTH, seedProblem } from './seed.js';
 export { FINDING_KINDS, type FindingKindSpec } from './findingKinds.js';
 export { checkProgram, loadProgram, resolveTargets, type CheckOptions, type CheckReport } from './check.js';
 export { ALL_ORACLES, applyOracles, selectOracles, type Oracle } from './oracles/index.js';

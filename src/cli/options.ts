@@ -1,5 +1,6 @@
 // What the commands share: option groups (targets, generator knobs, Redis), their parsers, and the
 // campaign helpers (stop signals, the fleet coordinator). Defaults live in the library; these parse and check.
+import { checkSeed } from '../seed.js';
 import bytes from 'bytes';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
@@ -230,10 +231,11 @@ export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   for (const [name, v] of Object.entries(shares)) if (!(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${v}: expected a share between 0 and 1`);
   if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
   const surfaceShare = surfaceShareFrom(args, genPartialFrom(args));
+  if (args.seed !== undefined) checkSeed(args.seed);
   const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
   const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
   try {
-    const seed = args.seed ?? randomBytes(4).toString('hex');
+    const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
     say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
     const summary = await runCoordinator({
       store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, seed, runs, durationMs,

@@ -1,4 +1,5 @@
 // Fleet slices as queue jobs: their payload, result, signature (a forged job is refused) and ids.
+import { seedProblem } from '../seed.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { GilMode } from '../types.js';
 import { type RedisStore } from './store.js';
@@ -76,11 +77,17 @@ export function verifyJob(key: FleetKey, data: unknown): { payload?: SlicePayloa
   if (typeof d.sig !== 'string') return { refused: 'unsigned' };
   if (!key.verify({ kind: 'ftfuzz-slice', payload: d.payload }, d.sig)) return { refused: 'signature does not match the fleet key (forged or altered, or signed with another key)' };
   if (d.payload.format !== SLICE_FORMAT) return { refused: `slice format ${String(d.payload.format)}; this ftfuzz reads ${SLICE_FORMAT} (upgrade the older side)` };
+  // Signed is not enough: a seed reaches program headers and file names, so it is checked as the command line checks it.
+  for (const [field, value] of [['seed', d.payload.seed], ['campaign', d.payload.campaign]] as const) {
+    const problem = typeof value === 'string' ? seedProblem(value) : 'it is not a string';
+    if (problem) return { refused: `its ${field} cannot be used: ${problem}` };
+  }
   return { payload: d.payload };
 }
 
+/** A BullMQ job id: the campaign's seed with `:` (which BullMQ refuses in ids) and `%` escaped, then the slice. */
 export function jobId(campaign: string, slice: number): string {
-  return `${campaign}-${slice}`;
+  return `${campaign.replace(/%/g, '%25').replace(/:/g, '%3A')}-${slice}`;
 }
 
 export function bullPrefix(store: RedisStore): string {

@@ -1,6 +1,7 @@
 // Printing the Python-subset AST to source. Parentheses follow Python's precedence table (the
 // "Operator precedence" section of the language reference), so that `ast.parse(print(tree))` gives the
 // same tree back; the round-trip test checks exactly that on the real interpreter.
+import { headerSafe } from '../seed.js';
 import type { CmpOpName, ConstantValue, Expr, Module, OperatorName, Stmt, Arguments, ExceptHandler } from './ast.js';
 
 // Higher binds tighter.
@@ -278,6 +279,7 @@ export function stmt(s: Stmt, indent = ''): string[] {
 
 /** The whole module, with an optional header of comment lines. */
 export function printModule(module: Module, header: string[] = []): string {
-  const lines = [...header.map((h) => (h ? `# ${h}` : '#')), ...module.body.flatMap((s) => stmt(s))];
+  // Every header line stays one comment line whatever it holds (a newline in a seed or a name would start code).
+  const lines = [...header.map((h) => (h ? `# ${headerSafe(h)}` : '#')), ...module.body.flatMap((s) => stmt(s))];
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@
 // state alone proves a lost, duplicated or phantom write. The generator computes the expected
 // observables itself and embeds them; the program checks itself when run standalone and reports
 // through the protocol under `ftfuzz run`.
+import { shellQuote } from '../seed.js';
 import { canonical } from '../canonical.js';
 import { py, type Expr, type Module, type Stmt } from './ast.js';
 import { KNOB_OPS, type EffectClass, type OpCtx, type OpSpec } from './ops.js';
@@ -355,7 +356,7 @@ export function headerLines(meta: ProgramMeta): string[] {
     `options: ${canonical(meta.options)}`,
     meta.mutations.length
       ? `mutations: ${meta.mutations.join(' ')}`
-      : `regenerate: ftfuzz gen --seed '${meta.seed.replace(/'/g, '')}' --options '${canonical(meta.options)}'`,
+      : `regenerate: ftfuzz gen --seed ${shellQuote(meta.seed)} --options ${shellQuote(canonical(meta.options))}`,
     `threads: ${meta.threads}, iterations: ${meta.iterations}, switch interval: ${meta.switchInterval}`,
     `objects: ${meta.objects.map((o) => `${o.name}=${o.kind} (${o.level})`).join(', ')}`,
     `documented-unsafe: ${meta.documentedUnsafe.length ? meta.documentedUnsafe.join('; ') : 'none'}`,

@@ -61,6 +61,15 @@ describe('ftfuzz CLI', () => {
     expect(badMode.code).toBe(ExitCode.Usage);
     expect(badMode.stderr).toMatch(/--modes gil-maybe: unknown mode "gil-maybe"/);
 
+    // A seed that would end a header's comment line (and start code) is refused before anything runs.
+    for (const cmd of [['gen'], ['fuzz', '--runs', '1']]) {
+      const injected = ftfuzz([...cmd, '--seed', 'abc\nprint("INJECTED") #']);
+      expect(injected.code, injected.stderr).toBe(ExitCode.Usage);
+      expect(injected.stderr.trim().split('\n')).toHaveLength(1);
+      expect(injected.stderr).toMatch(/^ftfuzz: error: --seed "abc\\nprint.*only printable ASCII on one line/);
+      expect(injected.stdout).not.toContain('INJECTED');
+    }
+
     const missing = ftfuzz(['run', '/nonexistent/prog.py', '--python', inject('ftPython')]);
     expect(missing.code).toBe(ExitCode.Input);
     expect(missing.stderr).toMatch(/^ftfuzz: error: \/nonexistent\/prog\.py: cannot be read/);

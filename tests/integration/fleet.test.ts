@@ -171,12 +171,12 @@ describe('fleet campaign on Redis and BullMQ', () => {
     }
   });
 
-  it('a --duration campaign runs time slices until its end, then leaves nothing on the queue', async () => {
+  it('a --duration campaign (its seed holding a colon, which BullMQ refuses in job ids) runs time slices until its end, then leaves nothing on the queue', async () => {
     const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
     const worker = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1', '--lock', '4s'], env);
     procs.push(worker);
     const started = Date.now();
-    const coordinator = cli(['fuzz', '--redis', redis.url, '--duration', '24s', '--slice', '8s', '--seed', 'fleet-time', '--repro-trials', '0', '--progress-every', '5s'], env);
+    const coordinator = cli(['fuzz', '--redis', redis.url, '--duration', '24s', '--slice', '8s', '--seed', 'fleet:time', '--repro-trials', '0', '--progress-every', '5s'], env);
     procs.push(coordinator);
     const code = await Promise.race([coordinator.exited, new Promise((r) => setTimeout(() => r('timeout'), 120_000))]);
     expect(code, coordinator.out).not.toBe('timeout');
@@ -184,14 +184,14 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const client = connectRedis(redis.url);
     await ensureConnected(client, redis.url);
     const store = new RedisStore(client, fleetKeyFrom(SECRET_KEY, 'test'));
-    const results = [...(await store.sliceResults('fleet-time')).values()] as SliceResult[];
+    const results = [...(await store.sliceResults('fleet:time')).values()] as SliceResult[];
     expect(results.length).toBeGreaterThanOrEqual(2);
     expect(results.reduce((n, r) => n + r.programs, 0)).toBeGreaterThan(0);
     // No --kinds: slices carry surface programs, on the worker's own surface.
     expect(results.reduce((n, r) => n + (r.surface?.programs ?? 0), 0), JSON.stringify(results)).toBeGreaterThan(0);
-    expect((await store.totals('fleet-time')).programs).toBe(results.reduce((n, r) => n + r.programs, 0));
+    expect((await store.totals('fleet:time')).programs).toBe(results.reduce((n, r) => n + r.programs, 0));
     const queue = new Queue(QUEUE, { connection: connectRedis(redis.url, { bullmq: true }), prefix: bullPrefix(store) });
-    const left = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet-time');
+    const left = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet:time');
     expect(left).toEqual([]);
     worker.child.kill('SIGTERM');
     await worker.exited;

@@ -1,4 +1,5 @@
 // `ftfuzz fuzz`.
+import { checkSeed } from '../../seed.js';
 import type { Argv } from 'yargs';
 import bytes from 'bytes';
 import os from 'node:os';
@@ -62,6 +63,7 @@ function share(value: number, option: string): number {
 
 async function fuzz(args: FuzzArgs): Promise<void> {
   if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
+  if (args.seed !== undefined) checkSeed(args.seed);
   if (args.redis) {
     await fleetCoordinator(args);
     return;
@@ -98,7 +100,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
         })
       : undefined;
   if (cSurface) say(`surface of ${(targets[0] as Target).label}: ${cSurface.types.length} C types in ${cSurface.modules.length} modules${cSurface.crashes.length ? `; it died single-threaded under ${cSurface.crashes.map((c) => c.probe).join(', ')} while introspected (see ftfuzz surface)` : ''}`);
-  const seed = args.seed ?? randomBytes(4).toString('hex');
+  const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
   const crashDir = path.resolve(args.crashes);
   say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
   say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);

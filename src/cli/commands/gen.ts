@@ -1,4 +1,5 @@
 // `ftfuzz gen`.
+import { checkSeed } from '../../seed.js';
 import type { Argv } from 'yargs';
 import { resolveTargets } from '../../check.js';
 import { generateProgram } from '../../generators/program.js';
@@ -20,6 +21,7 @@ export function genCommand(y: Argv): Argv {
         .option('out', { type: 'string', describe: 'write to this file (atomically) instead of stdout' })
         .option('json', { type: 'boolean', default: false, describe: 'print {source, meta} as JSON' }),
     async (args) => {
+      checkSeed(args.seed);
       let text: string;
       if (args.module) {
         const [target] = await resolveTargets({ python: args.python, log: say });

@@ -4,6 +4,7 @@
 import { py as ast } from '../ast.js';
 import { reporterDef } from '../prelude.js';
 import { printModule } from '../printer.js';
+import { headerSafe } from '../../seed.js';
 
 /** The surface generators' version: it changes whenever the same seed and surface would give other bytes. */
 export const SURFACE_GENERATOR = 'ftfuzz-surface/3';
@@ -12,11 +13,12 @@ export const SURFACE_GENERATOR = 'ftfuzz-surface/3';
 export const q = (s: string): string => JSON.stringify(s);
 
 export function headerLines(title: string, seed: string, members: readonly string[]): string[] {
+  // Each stays one comment line whatever the seed or a member's name holds.
   return [
-    `# ftfuzz surface program: ${title}; every exception is caught and counted (crash-only), SystemError escapes its thread.`,
+    `# ftfuzz surface program: ${headerSafe(title)}; every exception is caught and counted (crash-only), SystemError escapes its thread.`,
     `# generator: ${SURFACE_GENERATOR}`,
-    `# seed: ${seed}`,
-    `# members: ${members.join(', ')}`,
+    `# seed: ${headerSafe(seed)}`,
+    `# members: ${headerSafe(members.join(', '))}`,
     '',
   ];
 }

@@ -1,0 +1,63 @@
+// Seeds reach program headers, job ids and file names: one printable line, bounded, checked where they
+// come in; and a header stays comments whatever reaches it.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { generateProgram } from '../../src/generators/program.js';
+import { generateSurfaceProgram } from '../../src/generators/surface/program.js';
+import type { SurfaceType } from '../../src/generators/surface/types.js';
+import { checkSeed, seedProblem, shellQuote } from '../../src/seed.js';
+import { fleetKeyFrom } from '../../src/fleet/trust.js';
+import { jobId, signJob, SLICE_FORMAT, verifyJob, type SlicePayload } from '../../src/fleet/jobs.js';
+
+const INJECTED = 'abc\nprint("INJECTED") #';
+
+/** Lines of a program before its first line of code. */
+const headerOf = (source: string) => source.split('\n').slice(0, source.split('\n').findIndex((l) => l.trim() && !l.startsWith('#')));
+
+describe('seeds', () => {
+  it('are one line of printable ASCII, 1-128 characters, without surrounding spaces', () => {
+    expect(seedProblem('surf23b')).toBeNull();
+    expect(seedProblem('a:b c-1')).toBeNull();
+    expect(seedProblem('')).toMatch(/empty/);
+    expect(seedProblem('x'.repeat(129))).toMatch(/at most 128/);
+    expect(seedProblem(INJECTED)).toMatch(/"\\n" at 3/);
+    expect(seedProblem('é')).toMatch(/printable ASCII/);
+    expect(seedProblem(' a')).toMatch(/space/);
+    expect(() => checkSeed(INJECTED)).toThrow(/^--seed "abc\\nprint/);
+  });
+
+  it('never leave a generated header, even when a caller skips the check', () => {
+    for (const source of [
+      generateProgram(INJECTED).source,
+      generateSurfaceProgram({ types: [{ module: 'm', name: 'T', ctor: 'M.T()', methods: [{ name: 'go', arity: [0, 0] }], properties: [], protocols: [] } as SurfaceType] }, INJECTED).source,
+    ]) {
+      expect(source.split('\n').filter((l) => l.startsWith('print("INJECTED")'))).toEqual([]);
+      expect(headerOf(source).every((l) => l.startsWith('#') || l === '')).toBe(true);
+      expect(source).toContain('# seed: abc\\x0aprint("INJECTED") #');
+    }
+  });
+
+  it('regenerate as pasted: the seed shell-quoted in the header', () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    expect(generateProgram("o'k").source).toContain(`--seed 'o'\\''k'`);
+  });
+
+  it('make job ids BullMQ accepts, distinct per seed', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ minLength: 1, maxLength: 20 }), (a, b) => {
+        expect(jobId(a, 3)).not.toContain(':');
+        if (a !== b) expect(jobId(a, 3)).not.toBe(jobId(b, 3));
+      }),
+    );
+  });
+
+  it('are checked in a signed fleet job too', () => {
+    const key = fleetKeyFrom('k'.repeat(32), 'test');
+    const payload: SlicePayload = {
+      format: SLICE_FORMAT, campaign: 'c', slice: 0, seed: INJECTED, firstProgram: 0, programs: 2, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
+      genOptions: {}, oracles: 'all', reproTrials: 1, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0.5, calibrate: true,
+    };
+    expect(verifyJob(key, signJob(key, payload)).refused).toMatch(/its seed cannot be used: it holds "\\n"/);
+    expect(verifyJob(key, signJob(key, { ...payload, seed: 'ok:seed' })).payload?.seed).toBe('ok:seed');
+  });
+});
