@@ -27,6 +27,7 @@ export function checkSeed(seed: string, option = '--seed'): string {
  * comment and start code) written as escapes. Checked seeds pass unchanged.
  */
 export function headerSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
   return text.replace(/[\x00-\x1f\x7f\u2028\u2029\u0085]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

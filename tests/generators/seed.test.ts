@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { generateProgram } from '../../src/generators/program.js';
 import { generateSurfaceProgram } from '../../src/generators/surface/program.js';
-import type { SurfaceType } from '../../src/generators/surface/types.js';
 import { checkSeed, seedProblem, shellQuote } from '../../src/seed.js';
 import { fleetKeyFrom } from '../../src/fleet/trust.js';
 import { jobId, signJob, SLICE_FORMAT, verifyJob, type SlicePayload } from '../../src/fleet/jobs.js';
@@ -29,7 +28,7 @@ describe('seeds', () => {
   it('never leave a generated header, even when a caller skips the check', () => {
     for (const source of [
       generateProgram(INJECTED).source,
-      generateSurfaceProgram({ types: [{ module: 'm', name: 'T', ctor: 'M.T()', methods: [{ name: 'go', arity: [0, 0] }], properties: [], protocols: [] } as SurfaceType] }, INJECTED).source,
+      generateSurfaceProgram({ types: [{ module: 'm', name: 'T', ctor: 'M.T()', methods: [{ name: 'go', arity: [0, 0] }], properties: [], protocols: [] }] }, INJECTED).source,
     ]) {
       expect(source.split('\n').filter((l) => l.startsWith('print("INJECTED")'))).toEqual([]);
       expect(headerOf(source).every((l) => l.startsWith('#') || l === '')).toBe(true);
