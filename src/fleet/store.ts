@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { writeFileAtomic } from '../atomicWrite.js';
-import { CrashStore, mergeSightings, parseMeta, type BucketMeta } from '../store/crashStore.js';
+import { CrashStore, isBucketName, mergeSightings, parseMeta, type BucketMeta } from '../store/crashStore.js';
 import type { GilMode, Verdict } from '../types.js';
 import { type FleetKey } from './trust.js';
 export * from './redis.js';
@@ -177,8 +177,14 @@ export class RedisStore {
     return applied === 1;
   }
 
+  /** The store's bucket names that are bucket names (isBucketName): any other entry is never read or used as a path. */
   async bucketNames(): Promise<string[]> {
-    return (await this.client.smembers(this.k('buckets'))).sort();
+    return (await this.client.smembers(this.k('buckets'))).filter(isBucketName).sort();
+  }
+
+  /** Entries of the bucket list that are not bucket names (written by something other than ftfuzz). */
+  async foreignBucketNames(): Promise<string[]> {
+    return (await this.client.smembers(this.k('buckets'))).filter((n) => !isBucketName(n)).sort();
   }
 
   /** One bucket, verified; `forged` when its signature does not match the fleet key. */
@@ -209,7 +215,7 @@ export class RedisStore {
   /** Every bucket, and every one refused (named, with why). */
   async listBuckets(): Promise<{ buckets: StoredBucket[]; errors: string[] }> {
     const buckets: StoredBucket[] = [];
-    const errors: string[] = [];
+    const errors = (await this.foreignBucketNames()).map((n) => `bucket name ${JSON.stringify(n.slice(0, 80))} in redis: not a bucket name (not written by ftfuzz); ignored`);
     for (const name of await this.bucketNames()) {
       const r = await this.readBucket(name);
       if (r.bucket) buckets.push(r.bucket);

@@ -21,6 +21,16 @@ export function bucketName(finding: Pick<Finding, 'kind' | 'signature'>): string
   return `${finding.kind}-${signatureId(finding.signature)}`;
 }
 
+const BUCKET_NAME = new RegExp(`^(${Object.keys(FINDING_KINDS).map((k) => k.replace(/[^a-z0-9-]/g, '')).join('|')})-[0-9a-f]{12}$`);
+
+/**
+ * Whether a name read from elsewhere (a fleet's Redis, a synced directory) is one `bucketName` makes: a
+ * finding kind and 12 hex digits, so it can never climb out of a store's directory or name another file.
+ */
+export function isBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name);
+}
+
 /**
  * Run from inside the bucket: gil-off when the finding showed there, else gil-on. Refcount and leak
  * verdicts are computed from the numbers the program reports, so their command runs it through ftfuzz.

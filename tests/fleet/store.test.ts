@@ -73,15 +73,15 @@ describe('fleet trust', () => {
 
 describe('fleet store on a real redis-server', () => {
   it('first writer wins a new bucket, every contribution adds its hits once, a slice commits once', async () => {
-    const a = store.bucketUpload('crash-aaa', meta('aaa', 2), { 'repro.py': 'print("a")\n' });
-    const b = store.bucketUpload('crash-aaa', meta('aaa', 3, { title: 'second writer' }), { 'repro.py': 'print("b")\n' });
+    const a = store.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 2), { 'repro.py': 'print("a")\n' });
+    const b = store.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 3, { title: 'second writer' }), { 'repro.py': 'print("b")\n' });
     expect(await store.commit({ campaign: 'c1', slice: '0', source: 'c1#0', buckets: [a], corpus: [], result: { n: 0 }, programs: 5 })).toBe(true);
     expect(await store.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(true);
     // Slice 1 again (a worker that lost its lock and finished anyway): refused, nothing counted twice.
     expect(await store.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(false);
-    const { bucket } = await store.readBucket('crash-aaa');
+    const { bucket } = await store.readBucket('crash-aaaaaaaaaaaa');
     expect(bucket?.meta.hits).toBe(5);
-    expect(bucket?.meta.title).toBe('crash aaa');
+    expect(bucket?.meta.title).toBe('crash aaaaaaaaaaaa');
     expect(bucket?.files['repro.py']).toBe('print("a")\n');
     expect(bucket?.createdBy).toBe('c1#0');
     expect(await store.totals('c1')).toEqual({ slices: 2, programs: 10, executions: 0, findings: 0 });
@@ -89,9 +89,9 @@ describe('fleet store on a real redis-server', () => {
   });
 
   it('refuses a bucket or corpus entry altered in redis, and says which', async () => {
-    await store.commit({ source: 'x', buckets: [store.bucketUpload('crash-bbb', meta('bbb', 1), { 'repro.py': 'print(1)\n' })], corpus: [store.corpusUpload('print("corpus")\n')] });
-    await client.hset(`${store.prefix}:bucket:crash-bbb`, 'files', JSON.stringify({ 'repro.py': 'import os; os.system("evil")\n' }));
-    expect((await store.readBucket('crash-bbb')).error).toMatch(/crash-bbb: signature does not match the fleet key/);
+    await store.commit({ source: 'x', buckets: [store.bucketUpload('crash-bbbbbbbbbbbb', meta('bbbbbbbbbbbb', 1), { 'repro.py': 'print(1)\n' })], corpus: [store.corpusUpload('print("corpus")\n')] });
+    await client.hset(`${store.prefix}:bucket:crash-bbbbbbbbbbbb`, 'files', JSON.stringify({ 'repro.py': 'import os; os.system("evil")\n' }));
+    expect((await store.readBucket('crash-bbbbbbbbbbbb')).error).toMatch(/crash-bbbbbbbbbbbb: signature does not match the fleet key/);
     const [digest] = await client.lrange(`${store.prefix}:corpus:order`, 0, 0);
     await client.hset(`${store.prefix}:corpus`, digest as string, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
     const corpus = await store.corpusEntries();
@@ -99,9 +99,23 @@ describe('fleet store on a real redis-server', () => {
     expect(corpus.errors[0]).toMatch(/signature does not match/);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-sync-'));
     const out = await store.exportTo(path.join(dir, 'crashes'), path.join(dir, 'corpus'));
-    expect(out.errors.some((e) => e.includes('crash-bbb'))).toBe(true);
-    await expect(fs.access(path.join(dir, 'crashes', 'crash-bbb'))).rejects.toThrow();
-    await client.srem(`${store.prefix}:buckets`, 'crash-bbb');
+    expect(out.errors.some((e) => e.includes('crash-bbbbbbbbbbbb'))).toBe(true);
+    await expect(fs.access(path.join(dir, 'crashes', 'crash-bbbbbbbbbbbb'))).rejects.toThrow();
+    await client.srem(`${store.prefix}:buckets`, 'crash-bbbbbbbbbbbb');
+  });
+
+  it('never uses a bucket name from redis that ftfuzz would not make (a path, another store\'s bucket)', async () => {
+    const evil = '../../outside';
+    const upload = store.bucketUpload(evil, meta('x', 1), { 'repro.py': 'print("evil")\n' });
+    await store.commit({ source: 'forger', buckets: [upload], corpus: [] });
+    expect(await store.bucketNames()).not.toContain(evil);
+    const listed = await store.listBuckets();
+    expect(listed.errors.some((e) => e.includes('"../../outside"') && /not a bucket name/.test(e))).toBe(true);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-sync-'));
+    await store.exportTo(path.join(dir, 'a', 'b', 'crashes'), undefined);
+    await expect(fs.access(path.join(dir, 'a', 'outside'))).rejects.toThrow();
+    expect((await store.bucketMetas()).has(evil)).toBe(false);
+    await client.srem(`${store.prefix}:buckets`, evil);
   });
 
   it('sync out then in (twice) counts every hit once, and a directory\'s own new hits are added', async () => {
@@ -110,20 +124,20 @@ describe('fleet store on a real redis-server', () => {
     const out = await store.exportTo(crashes, path.join(dir, 'corpus'));
     expect(out.buckets).toBe(1);
     const local = new CrashStore(crashes);
-    expect((await local.read('crash-aaa'))?.hits).toBe(5);
+    expect((await local.read('crash-aaaaaaaaaaaa'))?.hits).toBe(5);
     await store.importFrom(crashes, undefined);
     await store.importFrom(crashes, undefined);
-    expect((await store.readBucket('crash-aaa')).bucket?.meta.hits).toBe(5);
+    expect((await store.readBucket('crash-aaaaaaaaaaaa')).bucket?.meta.hits).toBe(5);
     // A local campaign hits it twice more, and finds a new bug.
-    await local.update('crash-aaa', (m) => ({ ...m, hits: m.hits + 2 }));
+    await local.update('crash-aaaaaaaaaaaa', (m) => ({ ...m, hits: m.hits + 2 }));
     await store.importFrom(crashes, undefined);
     await store.importFrom(crashes, undefined);
-    expect((await store.readBucket('crash-aaa')).bucket?.meta.hits).toBe(7);
-    await fs.mkdir(path.join(crashes, 'crash-ccc'));
-    await fs.writeFile(path.join(crashes, 'crash-ccc', 'repro.py'), 'print("c")\n');
-    await fs.writeFile(path.join(crashes, 'crash-ccc', 'meta.json'), JSON.stringify(meta('ccc', 4)));
+    expect((await store.readBucket('crash-aaaaaaaaaaaa')).bucket?.meta.hits).toBe(7);
+    await fs.mkdir(path.join(crashes, 'crash-cccccccccccc'));
+    await fs.writeFile(path.join(crashes, 'crash-cccccccccccc', 'repro.py'), 'print("c")\n');
+    await fs.writeFile(path.join(crashes, 'crash-cccccccccccc', 'meta.json'), JSON.stringify(meta('cccccccccccc', 4)));
     await store.importFrom(crashes, undefined);
-    const c = (await store.readBucket('crash-ccc')).bucket;
+    const c = (await store.readBucket('crash-cccccccccccc')).bucket;
     expect(c?.meta.hits).toBe(4);
     expect(c?.files['repro.py']).toBe('print("c")\n');
   });
