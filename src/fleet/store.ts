@@ -106,6 +106,10 @@ function signedBucket(name: string, meta: string, files: string) {
   return { kind: 'ftfuzz-bucket', name, meta, files };
 }
 
+function signedContribution(bucket: string, source: string, c: Contribution) {
+  return { kind: 'ftfuzz-contribution', bucket, source, c };
+}
+
 function signedCorpus(digest: string, source: string) {
   return { kind: 'ftfuzz-corpus', digest, source };
 }
@@ -164,9 +168,12 @@ export class RedisStore {
     executions?: number;
     findings?: number;
   }): Promise<boolean> {
+    // Each contribution is signed with the bucket it counts for and the writer it came from: one copied to
+    // another bucket or source, or written to Redis without the key, counts nothing.
+    const buckets = c.buckets.map((b) => (b.contribution === undefined ? b : { ...b, contribution: this.signContribution(b.name, c.source, JSON.parse(b.contribution) as Contribution) }));
     const payload = JSON.stringify({
       source: c.source,
-      buckets: c.buckets,
+      buckets,
       corpus: c.corpus,
       result: JSON.stringify(c.result ?? {}),
       programs: c.programs ?? 0,
@@ -175,6 +182,23 @@ export class RedisStore {
     });
     const applied = await this.client.eval(COMMIT, 0, this.prefix, c.campaign ?? '', c.slice ?? '', payload);
     return applied === 1;
+  }
+
+  private signContribution(bucket: string, source: string, c: Contribution): string {
+    const core = contributionOf(c);
+    return JSON.stringify({ ...core, sig: this.key.sign(signedContribution(bucket, source, core)) });
+  }
+
+  /** A stored contribution when its signature holds for this bucket and writer; null otherwise. */
+  private verifiedContribution(bucket: string, source: string, text: string): Contribution | null {
+    try {
+      const c = JSON.parse(text) as Contribution & { sig?: unknown };
+      if (typeof c.hits !== 'number' || !Number.isInteger(c.hits) || c.hits < 0 || typeof c.lastSeen !== 'string' || !Array.isArray(c.modes) || typeof c.verdict !== 'string') return null;
+      const core = contributionOf(c);
+      return this.key.verify(signedContribution(bucket, source, core), c.sig) ? core : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The store's bucket names that are bucket names (isBucketName): any other entry is never read or used as a path. */
@@ -201,13 +225,10 @@ export class RedisStore {
       return { error: (error as Error).message };
     }
     const contributions: Record<string, Contribution> = {};
+    // An unsigned, altered or unreadable contribution counts nothing.
     for (const [source, text] of Object.entries(hits)) {
-      try {
-        const c = JSON.parse(text) as Contribution;
-        if (typeof c.hits === 'number' && c.hits >= 0) contributions[source] = c;
-      } catch {
-        // an unreadable contribution counts nothing
-      }
+      const c = this.verifiedContribution(name, source, text);
+      if (c) contributions[source] = c;
     }
     return { bucket: { bucket: name, meta: mergedMeta(meta, Object.values(contributions)), files, createdBy: h.createdBy ?? '', contributions } };
   }

@@ -104,6 +104,24 @@ describe('fleet store on a real redis-server', () => {
     await client.srem(`${store.prefix}:buckets`, 'crash-bbbbbbbbbbbb');
   });
 
+  it('counts only signed contributions, each for the bucket and writer it was signed for', async () => {
+    const name = 'crash-dddddddddddd';
+    await store.commit({ source: 'w1', buckets: [store.bucketUpload(name, meta('dddddddddddd', 2), { 'repro.py': 'print(1)\n' })], corpus: [] });
+    expect((await store.readBucket(name)).bucket?.meta.hits).toBe(2);
+    const key = `${store.prefix}:hits:${name}`;
+    // Written without the key: a huge hit count and another verdict.
+    await client.hset(key, 'forger', JSON.stringify({ hits: 1000, lastSeen: '2030-01-01T00:00:00.000Z', modes: ['gil-on'], verdict: 'generator-bug' }));
+    // A real contribution copied under another writer's name, and one altered after signing.
+    const signed = JSON.parse((await client.hget(key, 'w1')) as string) as Record<string, unknown>;
+    await client.hset(key, 'w2', JSON.stringify(signed));
+    await client.hset(key, 'w3', JSON.stringify({ ...signed, hits: 500 }));
+    const b = (await store.readBucket(name)).bucket;
+    expect(Object.keys(b?.contributions ?? {})).toEqual(['w1']);
+    expect(b?.meta.hits).toBe(2);
+    expect(b?.meta.verdict).toBe('runtime-bug');
+    await client.srem(`${store.prefix}:buckets`, name);
+  });
+
   it('never uses a bucket name from redis that ftfuzz would not make (a path, another store\'s bucket)', async () => {
     const evil = '../../outside';
     const upload = store.bucketUpload(evil, meta('x', 1), { 'repro.py': 'print("evil")\n' });
