@@ -76,6 +76,8 @@ for _, b in ipairs(data.buckets) do
       redis.call('SADD', p .. ':buckets', b.name)
     elseif b.replace then
       redis.call('HSET', key, 'meta', b.meta, 'files', b.files, 'sig', b.sig)
+      if b.forged then redis.call('HSET', key, 'createdBy', source) end
+      redis.call('SADD', p .. ':buckets', b.name)
     end
   end
   if b.contribution and redis.call('HEXISTS', key, 'meta') == 1 then
@@ -83,7 +85,13 @@ for _, b in ipairs(data.buckets) do
   end
 end
 for _, c in ipairs(data.corpus) do
-  if redis.call('HSETNX', p .. ':corpus', c.digest, c.entry) == 1 then redis.call('RPUSH', p .. ':corpus:order', c.digest) end
+  local order = p .. ':corpus:order'
+  if redis.call('HSETNX', p .. ':corpus', c.digest, c.entry) == 1 then
+    redis.call('RPUSH', order, c.digest)
+  elseif c.forged then
+    redis.call('HSET', p .. ':corpus', c.digest, c.entry)
+    if not redis.call('LPOS', order, c.digest) then redis.call('RPUSH', order, c.digest) end
+  end
 end
 if campaign ~= '' then
   redis.call('HSET', done, slice, data.result)
@@ -170,11 +178,14 @@ export class RedisStore {
   }): Promise<boolean> {
     // Each contribution is signed with the bucket it counts for and the writer it came from: one copied to
     // another bucket or source, or written to Redis without the key, counts nothing.
-    const buckets = c.buckets.map((b) => (b.contribution === undefined ? b : { ...b, contribution: this.signContribution(b.name, c.source, JSON.parse(b.contribution) as Contribution) }));
+    const signed = c.buckets.map((b) => (b.contribution === undefined ? b : { ...b, contribution: this.signContribution(b.name, c.source, JSON.parse(b.contribution) as Contribution) }));
+    // An entry someone wrote first without the key (a junk meta under the name, a wrong program under
+    // the digest) would keep the real one out for ever: it is overwritten (`forged`), never kept.
+    const { buckets, corpus } = await this.overForgeries(signed, c.corpus);
     const payload = JSON.stringify({
       source: c.source,
       buckets,
-      corpus: c.corpus,
+      corpus,
       result: JSON.stringify(c.result ?? {}),
       programs: c.programs ?? 0,
       executions: c.executions ?? 0,
@@ -182,6 +193,37 @@ export class RedisStore {
     });
     const applied = await this.client.eval(COMMIT, 0, this.prefix, c.campaign ?? '', c.slice ?? '', payload);
     return applied === 1;
+  }
+
+  /** The uploads, those whose name or digest holds an entry that does not verify marked `forged` (to be overwritten). */
+  private async overForgeries(buckets: BucketUpload[], corpus: CorpusUpload[]): Promise<{ buckets: (BucketUpload & { forged?: boolean })[]; corpus: (CorpusUpload & { forged?: boolean })[] }> {
+    const pipeline = this.client.pipeline();
+    const fresh = buckets.filter((b) => b.meta !== undefined && !b.replace);
+    for (const b of fresh) pipeline.hmget(this.k('bucket', b.name), 'meta', 'files', 'sig');
+    const replies = fresh.length ? ((await pipeline.exec()) ?? []) : [];
+    const forgedNames = new Set<string>();
+    fresh.forEach((b, i) => {
+      const [meta, files, sig] = (replies[i]?.[1] ?? []) as (string | null)[];
+      if (meta !== null && meta !== undefined && !this.key.verify(signedBucket(b.name, meta, files ?? ''), sig)) forgedNames.add(b.name);
+    });
+    const existing = corpus.length ? await this.client.hmget(this.k('corpus'), ...corpus.map((e) => e.digest)) : [];
+    const forgedDigests = new Set(corpus.filter((e, i) => existing[i] !== null && existing[i] !== undefined && this.corpusSource(e.digest, existing[i] as string) === null).map((e) => e.digest));
+    return {
+      buckets: buckets.map((b) => (forgedNames.has(b.name) ? { ...b, replace: true, forged: true } : b)),
+      corpus: corpus.map((e) => (forgedDigests.has(e.digest) ? { ...e, forged: true } : e)),
+    };
+  }
+
+  /** A stored corpus entry's source when its digest and signature hold; null otherwise. */
+  private corpusSource(digest: string, text: string): string | null {
+    try {
+      const e = JSON.parse(text) as { source?: unknown; sig?: unknown } | null;
+      if (!e || typeof e.source !== 'string') return null;
+      const actual = createHash('sha256').update(e.source).digest('hex');
+      return actual === digest && this.key.verify(signedCorpus(digest, e.source), e.sig) ? e.source : null;
+    } catch {
+      return null;
+    }
   }
 
   private signContribution(bucket: string, source: string, c: Contribution): string {
@@ -294,18 +336,9 @@ export class RedisStore {
       const texts = await this.client.hmget(this.k('corpus'), ...chunk);
       chunk.forEach((d, j) => {
         const text = texts[j];
-        try {
-          const e = JSON.parse(text ?? 'null') as { source?: unknown; sig?: unknown } | null;
-          if (!e || typeof e.source !== 'string') throw new Error('missing');
-          const actual = createHash('sha256').update(e.source).digest('hex');
-          if (actual !== d || !this.key.verify(signedCorpus(d, e.source), e.sig)) {
-            errors.push(`corpus entry ${d.slice(0, 16)}: signature does not match the fleet key (altered in redis, or written with another key); not used`);
-            return;
-          }
-          cache.set(d, e.source);
-        } catch {
-          errors.push(`corpus entry ${d.slice(0, 16)}: unreadable; not used`);
-        }
+        const source = typeof text === 'string' ? this.corpusSource(d, text) : null;
+        if (source === null) errors.push(`corpus entry ${d.slice(0, 16)}: ${typeof text === 'string' ? 'unreadable, or its digest or signature does not match the fleet key (altered in redis, or written with another key)' : 'missing'}; not used`);
+        else cache.set(d, source);
       });
     }
     return { entries: digests.flatMap((d) => (cache.has(d) ? [{ digest: d, source: cache.get(d) as string }] : [])), errors };

@@ -122,6 +122,24 @@ describe('fleet store on a real redis-server', () => {
     await client.srem(`${store.prefix}:buckets`, name);
   });
 
+  it('a forged first write under a bucket name or a corpus digest does not keep the real one out', async () => {
+    const name = 'crash-eeeeeeeeeeee';
+    await client.hset(`${store.prefix}:bucket:${name}`, 'meta', JSON.stringify(meta('eeeeeeeeeeee', 999)), 'files', '{}', 'sig', 'f'.repeat(64));
+    const source = 'print("real corpus")\n';
+    const real = store.corpusUpload(source);
+    await client.hset(`${store.prefix}:corpus`, real.digest, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
+    await store.commit({ source: 'w1', buckets: [store.bucketUpload(name, meta('eeeeeeeeeeee', 3), { 'repro.py': 'print(3)\n' })], corpus: [real] });
+    const b = await store.readBucket(name);
+    expect(b.error).toBeUndefined();
+    expect(b.bucket?.meta.hits).toBe(3);
+    expect(b.bucket?.files['repro.py']).toBe('print(3)\n');
+    expect(b.bucket?.createdBy).toBe('w1');
+    expect(await store.bucketNames()).toContain(name);
+    const corpus = await store.corpusEntries();
+    expect(corpus.entries.filter((e) => e.digest === real.digest).map((e) => e.source)).toEqual([source]);
+    await client.srem(`${store.prefix}:buckets`, name);
+  });
+
   it('never uses a bucket name from redis that ftfuzz would not make (a path, another store\'s bucket)', async () => {
     const evil = '../../outside';
     const upload = store.bucketUpload(evil, meta('x', 1), { 'repro.py': 'print("evil")\n' });
