@@ -207,7 +207,7 @@ export class RedisStore {
       if (meta !== null && meta !== undefined && !this.key.verify(signedBucket(b.name, meta, files ?? ''), sig)) forgedNames.add(b.name);
     });
     const existing = corpus.length ? await this.client.hmget(this.k('corpus'), ...corpus.map((e) => e.digest)) : [];
-    const forgedDigests = new Set(corpus.filter((e, i) => existing[i] !== null && existing[i] !== undefined && this.corpusSource(e.digest, existing[i] as string) === null).map((e) => e.digest));
+    const forgedDigests = new Set(corpus.filter((e, i) => existing[i] !== null && existing[i] !== undefined && this.corpusSource(e.digest, existing[i]) === null).map((e) => e.digest));
     return {
       buckets: buckets.map((b) => (forgedNames.has(b.name) ? { ...b, replace: true, forged: true } : b)),
       corpus: corpus.map((e) => (forgedDigests.has(e.digest) ? { ...e, forged: true } : e)),
