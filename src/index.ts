@@ -11,7 +11,8 @@
 //   targets    discoverTargets, probeTarget, installPython, ensureDefaultTarget
 export * from './types.js';
 export * from './errors.js';
-export { checkSeed, headerSafe, MAX_SEED_LENGTH, seedProblem } from './seed.js';
+export { checkSeed, MAX_SEED_LENGTH, seedProblem } from './seed.js';
+export { headerSafe, shellQuote, terminalSafe } from './text.js';
 export { FINDING_KINDS, type FindingKindSpec } from './findingKinds.js';
 export { checkProgram, loadProgram, resolveTargets, type CheckOptions, type CheckReport } from './check.js';
 export { ALL_ORACLES, applyOracles, selectOracles, type Oracle } from './oracles/index.js';

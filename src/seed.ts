@@ -21,17 +21,3 @@ export function checkSeed(seed: string, option = '--seed'): string {
   if (problem) throw new UsageError(`${option} ${JSON.stringify(seed.slice(0, 40))}${seed.length > 40 ? '…' : ''}: ${problem}; pass one line of printable ASCII, 1-${MAX_SEED_LENGTH} characters`);
   return seed;
 }
-
-/**
- * Text for one header comment line whatever it holds: control characters (a newline would end the
- * comment and start code) written as escapes. Checked seeds pass unchanged.
- */
-export function headerSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
-  return text.replace(/[\x00-\x1f\x7f\u2028\u2029\u0085]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** A POSIX shell single-quoted word: the `regenerate:` line's seed as a user would paste it. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}

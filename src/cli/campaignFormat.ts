@@ -1,5 +1,6 @@
 // How a campaign reads to people: the status line, a new bucket, the end-of-campaign summary (the library
 // returns CampaignStats; `--json` writes it as it is).
+import { terminalSafe } from '../text.js';
 import path from 'node:path';
 import type { BucketSummary, CampaignStats } from '../campaign/stats.js';
 import type { Yield } from '../campaign/schedule.js';
@@ -23,7 +24,7 @@ export function formatStats(s: CampaignStats): string {
 export function formatBucket(b: BucketSummary, crashDir: string): string {
   const r = b.reproduction;
   const rate = r ? `reproduces ${formatRate(r)}${r.flaky ? ' (flaky)' : ''}${r.how ? (r.how.besideJobs === 0 ? ', measured alone' : `, measured beside ${r.how.besideJobs} job(s)`) : ''}` : 'rate not measured';
-  return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${b.verdict}, ${rate}\n    ${b.title.slice(0, 160)}`;
+  return `${b.kind.padEnd(14)} ${path.join(crashDir, b.bucket)}  ${b.verdict}, ${rate}\n    ${terminalSafe(b.title.slice(0, 160))}`;
 }
 
 /** The end-of-campaign summary for people. */

@@ -1,5 +1,6 @@
 // What the commands share: option groups (targets, generator knobs, Redis), their parsers, and the
 // campaign helpers (stop signals, the fleet coordinator). Defaults live in the library; these parse and check.
+import { terminalSafe } from '../text.js';
 import { checkSeed } from '../seed.js';
 import bytes from 'bytes';
 import type { Argv } from 'yargs';
@@ -20,7 +21,8 @@ import { formatFleetSummary, runCoordinator } from '../fleet/fleet.js';
 import { redactUrl } from '../fleet/trust.js';
 import { CAMPAIGN_DEFAULTS } from '../campaign/defaults.js';
 
-export const say = (line: string) => process.stderr.write(`ftfuzz: ${line}\n`);
+/** A line for the user on stderr; text from targets and stores can hold escape sequences, shown as `?`. */
+export const say = (line: string) => process.stderr.write(`ftfuzz: ${terminalSafe(line)}\n`);
 
 export function parseModes(text: string): GilMode[] {
   const modes = text.split(',').map((s) => s.trim()).filter(Boolean);

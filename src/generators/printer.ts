@@ -1,7 +1,7 @@
 // Printing the Python-subset AST to source. Parentheses follow Python's precedence table (the
 // "Operator precedence" section of the language reference), so that `ast.parse(print(tree))` gives the
 // same tree back; the round-trip test checks exactly that on the real interpreter.
-import { headerSafe } from '../seed.js';
+import { headerSafe } from '../text.js';
 import type { CmpOpName, ConstantValue, Expr, Module, OperatorName, Stmt, Arguments, ExceptHandler } from './ast.js';
 
 // Higher binds tighter.

@@ -5,7 +5,7 @@
 // state alone proves a lost, duplicated or phantom write. The generator computes the expected
 // observables itself and embeds them; the program checks itself when run standalone and reports
 // through the protocol under `ftfuzz run`.
-import { shellQuote } from '../seed.js';
+import { shellQuote } from '../text.js';
 import { canonical } from '../canonical.js';
 import { py, type Expr, type Module, type Stmt } from './ast.js';
 import { KNOB_OPS, type EffectClass, type OpCtx, type OpSpec } from './ops.js';

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../runtime/paths.js';
 import { readTimeline, type TimelineLine } from '../store/timeline.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
 import { formatRate } from '../trials/claims.js';
@@ -94,10 +95,14 @@ export async function loadReportData(o: { crashDir?: string; statsFiles?: string
   return { title: 'ftfuzz campaign report', generatedAt: new Date().toISOString(), source: o.source ?? o.crashDir ?? '', buckets, timelines, errors };
 }
 
+/** A number for the page: printed as the number it is, anything else (from a store someone else wrote) escaped. */
+const num = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : esc(String(v)));
+
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 function chartJs(): string {
-  const require = createRequire(import.meta.url);
+  // Resolved from the package's root (what import.meta.url would give, and the fuzz build's CommonJS has too).
+  const require = createRequire(path.join(packageRoot, 'package.json'));
   // The UMD build sits beside the package's main file (the package's exports do not name it).
   return readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
@@ -109,7 +114,7 @@ function versionCell(meta: BucketMeta): string {
   return v
     .map(([label, t]) => {
       const status = t.status ?? (t.affected ? 'affected' : 'not-affected');
-      return `<span class="ver ${esc(status)}" title="${t.hits}/${t.trials} trials">${esc(label)}: ${esc(status)}</span>`;
+      return `<span class="ver ${esc(status)}" title="${num(t.hits)}/${num(t.trials)} trials">${esc(label)}: ${esc(status)}</span>`;
     })
     .join(' ');
 }
@@ -150,7 +155,7 @@ export function renderReport(data: ReportData, outFile: string): string {
 ${PAGE_STYLE}</style></head><body>
 <h1>${esc(data.title)}</h1>
 <div class="dim">${esc(data.source)} — generated ${esc(data.generatedAt)}</div>
-<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${programs}</b>programs</div><div><b>${executions}</b>executions</div><div><b>${hours.toFixed(2)}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div>${surfaceBox(totals)}</div>
+<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${num(programs)}</b>programs</div><div><b>${num(executions)}</b>executions</div><div><b>${num(Number(hours.toFixed(2)))}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div>${surfaceBox(totals)}</div>
 ${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
 <h2>Over time</h2>
 <div class="charts">
@@ -181,7 +186,7 @@ function surfaceBox(totals: readonly TimelineLine[]): string {
   const best = totals.filter((l) => l.surface).sort((a, b) => (b.surface?.[0] ?? 0) - (a.surface?.[0] ?? 0))[0]?.surface;
   if (!best) return '';
   const [exercised, pairs, triples] = best;
-  return `<div title="${esc(`${triples} (type, member, shape) triples; the campaign with the most`)}"><b id="surface-coverage">${exercised}/${pairs}</b>surface pairs exercised (${pairs ? ((100 * exercised) / pairs).toFixed(1) : '0'}%)</div>`;
+  return `<div title="${esc(`${triples} (type, member, shape) triples; the campaign with the most`)}"><b id="surface-coverage">${num(exercised)}/${num(pairs)}</b>surface pairs exercised (${typeof pairs === 'number' && typeof exercised === 'number' && pairs ? ((100 * exercised) / pairs).toFixed(1) : '0'}%)</div>`;
 }
 
 /** What the charts need, small: the page computes nothing a test could not see in the data. */
@@ -223,9 +228,9 @@ function chartDataOf(data: ReportData, buckets: ReportBucket[]) {
 function bucketRow(b: ReportBucket, outDir: string): string {
     const m = b.meta;
     const frames = (m.native?.frames ?? []).slice(0, 3);
-    const min = m.minimized ? `${m.minimized.linesAfter} lines (${m.minimized.bytesAfter} B, from ${m.minimized.linesBefore})` : '<span class="dim">—</span>';
+    const min = m.minimized ? `${num(m.minimized.linesAfter)} lines (${num(m.minimized.bytesAfter)} B, from ${num(m.minimized.linesBefore)})` : '<span class="dim">—</span>';
     const links = [link(b, 'repro.py', outDir, b.repro !== undefined), m.minimized ? link(b, 'repro.min.py', outDir, true) : '', link(b, 'stack.txt', outDir, b.stack !== undefined), link(b, 'stderr.txt', outDir, b.stderr !== undefined)].filter(Boolean).join(' ');
-    return `<tr data-bucket="${esc(b.bucket)}"><td class="kind ${esc(m.kind)}">${esc(m.kind)}</td><td><a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a><div class="title">${esc(m.title.slice(0, 160))}</div>${m.family ? `<div class="title">family ${esc(familyId(m.family.key))}: ${esc(m.family.label.slice(0, 120))}</div>` : ''}</td><td class="verdict ${esc(m.verdict)}">${esc(m.verdict)}</td><td class="num">${m.hits}</td><td>${rateCell(m)}</td><td>${versionCell(m)}</td><td class="frames">${frames.map((f) => esc(f)).join('<br>') || '<span class="dim">—</span>'}</td><td>${min}</td><td class="time">${esc(m.firstSeen.replace('T', ' ').slice(0, 19))}</td><td class="time">${esc(m.lastSeen.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(m.reproduce)}</code></td><td class="links">${links}</td></tr>`;
+    return `<tr data-bucket="${esc(b.bucket)}"><td class="kind ${esc(m.kind)}">${esc(m.kind)}</td><td><a href="#b-${esc(b.bucket)}">${esc(b.bucket)}</a><div class="title">${esc(m.title.slice(0, 160))}</div>${m.family ? `<div class="title">family ${esc(familyId(m.family.key))}: ${esc(m.family.label.slice(0, 120))}</div>` : ''}</td><td class="verdict ${esc(m.verdict)}">${esc(m.verdict)}</td><td class="num">${num(m.hits)}</td><td>${rateCell(m)}</td><td>${versionCell(m)}</td><td class="frames">${frames.map((f) => esc(f)).join('<br>') || '<span class="dim">—</span>'}</td><td>${min}</td><td class="time">${esc(m.firstSeen.replace('T', ' ').slice(0, 19))}</td><td class="time">${esc(m.lastSeen.replace('T', ' ').slice(0, 19))}</td><td><code>${esc(m.reproduce)}</code></td><td class="links">${links}</td></tr>`;
 }
 
 /** One family's row in the family table. */

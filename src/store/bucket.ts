@@ -202,5 +202,36 @@ export function parseMeta(text: string, file: string): BucketMeta {
   if (typeof m.version === 'number' && m.version > META_VERSION) {
     throw new InputError(file, `written by a newer ftfuzz (meta version ${m.version}); upgrade ftfuzz to read it`);
   }
+  const malformed = malformedNested(m);
+  if (malformed.length) throw new InputError(file, `not an ftfuzz bucket (malformed: ${malformed.join(', ')}); delete the bucket or restore the file`);
   return m as BucketMeta;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * The nested fields every reader (triage, the report, replay) uses, checked by type: a store someone else
+ * wrote (a fleet's sync, a CI artifact) gets one clear error per bad bucket, not a crash of the whole
+ * report or a string where a count is printed.
+ */
+function malformedNested(m: Record<string, unknown>): string[] {
+  const bad: string[] = [];
+  const check = (ok: boolean, field: string) => void (ok || bad.push(field));
+  check(isStrings(m.modes), 'modes');
+  check(isCount(m.hits), 'hits');
+  check(typeof m.verdict === 'string', 'verdict');
+  check(typeof m.oracle === 'string' || m.oracle === undefined, 'oracle');
+  check(isObject(m.origin) || m.origin === undefined, 'origin');
+  check(isObject(m.interpreter) && typeof m.interpreter.label === 'string' && typeof m.interpreter.path === 'string', 'interpreter');
+  if (m.reproduction !== undefined) {
+    const r = m.reproduction;
+    check(isObject(r) && isCount(r.hits) && isCount(r.trials) && typeof r.interpreter === 'string' && (r.how === undefined || (isObject(r.how) && isCount(r.how.besideJobs) && isCount(r.how.loadAverage) && isCount(r.how.cores) && isCount(r.how.timeoutMs))), 'reproduction');
+  }
+  if (m.versions !== undefined) check(isObject(m.versions) && Object.values(m.versions).every((v) => isObject(v) && isCount(v.hits) && isCount(v.trials)), 'versions');
+  if (m.minimized !== undefined) check(isObject(m.minimized) && ['linesAfter', 'bytesAfter', 'linesBefore'].every((k) => isCount((m.minimized as Record<string, unknown>)[k])), 'minimized');
+  if (m.family !== undefined) check(isObject(m.family) && typeof m.family.key === 'string' && typeof m.family.label === 'string', 'family');
+  if (m.native !== undefined) check(isObject(m.native) && isStrings(m.native.frames), 'native');
+  return bad;
 }

@@ -1,5 +1,6 @@
 // Crash triage: the buckets of a store with their rates and sizes, which interpreters each affects, and
 // reproduction rates measured after the fact.
+import { terminalSafe } from '../text.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crashOracle } from '../oracles/crashOracle.js';
@@ -108,12 +109,12 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly U
   const frames = m.native?.frames.length ? m.native.frames.slice(0, 3).join(' < ') : null;
   return [
     `${m.kind.padEnd(14)} ${bucket}  ${m.verdict ?? 'unknown'}  hits ${m.hits}  ${min}  ${m.modes.join(',')} on ${m.interpreter?.label ?? '?'}`,
-    `    ${m.title.slice(0, 160)}`,
+    `    ${terminalSafe(m.title.slice(0, 160))}`,
     `    rate: ${formatBucketRate(m)}`,
     ...(frames ? [`    C: ${frames}${m.native?.hangClass ? ` [${m.native.hangClass}]` : ''}`] : []),
     ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
-    ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => f.title.slice(0, 80)).join('; ')})` : ''}`] : []),
+    ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => terminalSafe(f.title.slice(0, 80))).join('; ')})` : ''}`] : []),
     ...known.map((k) => `    upstream: ${formatLink(k)} — ${k.bug.news.slice(0, 90)}`),
   ].map((line) => indent + line).join('\n');
 }

@@ -12,6 +12,8 @@ const protocol = require(path.join(dist, 'runtime', 'protocol.js'));
 const store = require(path.join(dist, 'store', 'crashStore.js'));
 const mutators = require(path.join(dist, 'generators', 'mutators.js'));
 const race = require(path.join(dist, 'oracles', 'raceOracle.js'));
+const report = require(path.join(dist, 'report', 'report.js'));
+const triage = require(path.join(dist, 'triage', 'triage.js'));
 
 const FILE = '/fuzz/input';
 
@@ -39,9 +41,26 @@ function fuzz(buf) {
   }
   const fields = protocol.emptyRunFields();
   for (const line of text.split('\n')) protocol.applyLine(fields, line);
-  expectNamed(() => store.parseMeta(text, FILE));
+  let meta = null;
+  expectNamed(() => (meta = store.parseMeta(text, FILE)));
+  if (meta) usable(meta);
   expectNamed(() => mutators.readScenario(text, FILE));
   expectNamed(() => mutators.readScenario(`# scenario: ${text}\n`, FILE));
+}
+
+/** Tags of the page itself: a meta the parser accepted must not add one (its text is escaped wherever it is printed). */
+const TAG = /<(script|img|iframe|svg|object)\b/gi;
+const tags = (html) => (html.match(TAG) || []).length;
+let pageTags = null;
+
+/** A meta parseMeta accepted is one triage and the report can use: they print it, escaped, without a throw. */
+function usable(meta) {
+  const bucket = `${meta.kind}-000000000000`;
+  triage.formatTriageRow(bucket, meta);
+  const data = { title: 'fuzz', generatedAt: '2026-01-01T00:00:00Z', source: FILE, buckets: [{ bucket, meta }], timelines: [], errors: [] };
+  const html = report.renderReport(data, '/fuzz/report.html');
+  if (pageTags === null) pageTags = tags(report.renderReport({ ...data, buckets: [] }, '/fuzz/report.html'));
+  if (tags(html) !== pageTags) throw new Error(`renderReport: a meta field reached the page unescaped (${tags(html)} tags, the page alone has ${pageTags})`);
 }
 
 module.exports = { fuzz };

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { generateProgram } from '../../src/generators/program.js';
 import { generateSurfaceProgram } from '../../src/generators/surface/program.js';
-import { checkSeed, seedProblem, shellQuote } from '../../src/seed.js';
+import { checkSeed, seedProblem } from '../../src/seed.js';
+import { shellQuote, terminalSafe } from '../../src/text.js';
 import { fleetKeyFrom } from '../../src/fleet/trust.js';
 import { jobId, signJob, SLICE_FORMAT, verifyJob, type SlicePayload } from '../../src/fleet/jobs.js';
 
@@ -34,6 +35,10 @@ describe('seeds', () => {
       expect(headerOf(source).every((l) => l.startsWith('#') || l === '')).toBe(true);
       expect(source).toContain('# seed: abc\\x0aprint("INJECTED") #');
     }
+  });
+
+  it('reach a terminal without their escape sequences', () => {
+    expect(terminalSafe('crash \x1b]0;pwned\x07 in \x9bfoo\nnext\tcol')).toBe('crash ?]0;pwned? in ?foo\nnext\tcol');
   });
 
   it('regenerate as pasted: the seed shell-quoted in the header', () => {

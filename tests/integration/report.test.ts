@@ -85,6 +85,35 @@ describe('ftfuzz report', () => {
     await page.close();
   }, 240_000);
 
+  it('a store someone else wrote: hostile text is escaped, a bucket with hostile numbers is an error, the rest renders and no script runs', async () => {
+    const hostile = path.join(dir, 'hostile');
+    const base = JSON.parse(await fs.readFile(path.join(root, 'tests', 'fuzz', 'seeds', 'meta.json'), 'utf8')) as Record<string, unknown>;
+    const payload = (n: number) => `<img src=x onerror="window.__pwned=${n}"><script>window.__pwned=${n}</script>`;
+    const write = async (name: string, meta: Record<string, unknown>) => {
+      await fs.mkdir(path.join(hostile, name), { recursive: true });
+      await fs.writeFile(path.join(hostile, name, 'meta.json'), JSON.stringify(meta));
+      await fs.writeFile(path.join(hostile, name, 'repro.py'), 'print(1)\n');
+    };
+    await write('hang-aaaaaaaaaaaa', { ...base, title: payload(1), family: { key: payload(2), label: payload(3), format: 5 }, native: { frames: [payload(4)], op: null } });
+    await write('hang-bbbbbbbbbbbb', { ...base, reproduction: { ...(base.reproduction as object), hits: payload(5) }, minimized: { linesAfter: payload(6), bytesAfter: 1, linesBefore: 2 } });
+    await write('hang-cccccccccccc', { ...base, verdict: undefined, interpreter: undefined });
+    const out = path.join(dir, 'hostile.html');
+    const r = cli(['report', '--crashes', hostile, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const html = await fs.readFile(out, 'utf8');
+    expect(html).toContain('hang-bbbbbbbbbbbb');
+    const page = await (browser as Browser).newPage();
+    await page.goto(pathToFileURL(out).href, { waitUntil: 'load' });
+    await page.waitForFunction('window.__ftfuzzReport && window.__ftfuzzReport.ready', { timeout: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // an onerror handler would have fired by now
+    const state = (await page.evaluate(`({ pwned: window.__pwned, rows: document.querySelectorAll('#buckets tbody tr').length, errors: [...document.querySelectorAll('.errors li')].map((li) => li.textContent) })`)) as { pwned?: number; rows: number; errors: string[] };
+    await page.close();
+    expect(state.pwned).toBeUndefined();
+    expect(state.rows).toBe(1);
+    expect(state.errors.join('\n')).toMatch(/hang-bbbbbbbbbbbb.*malformed: reproduction, minimized/);
+    expect(state.errors.join('\n')).toMatch(/hang-cccccccccccc.*malformed: verdict, interpreter/);
+  }, 120_000);
+
   it('a missing timeline file is a one-line input error naming it (exit 4)', () => {
     const r = cli(['report', '--crashes', 'crashes', '--stats', 'nope.jsonl', '--out', path.join(dir, 'r2.html')]);
     expect(r.status).toBe(4);

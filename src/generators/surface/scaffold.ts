@@ -4,7 +4,7 @@
 import { py as ast } from '../ast.js';
 import { reporterDef } from '../prelude.js';
 import { printModule } from '../printer.js';
-import { headerSafe } from '../../seed.js';
+import { headerSafe } from '../../text.js';
 
 /** The surface generators' version: it changes whenever the same seed and surface would give other bytes. */
 export const SURFACE_GENERATOR = 'ftfuzz-surface/3';
