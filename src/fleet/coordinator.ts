@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type RedisStore } from './store.js';
 import type { FleetKey } from './trust.js';
-import { QUEUE, SLICE_FORMAT, SlicePayload, SignedJob, signJob, jobId, bullPrefix } from './jobs.js';
+import { QUEUE, SLICE_ATTEMPTS, SLICE_FORMAT, SlicePayload, SignedJob, signJob, jobId, bullPrefix, onceEach, verifyJob } from './jobs.js';
+
 
 export interface CoordinatorOptions {
   store: RedisStore;
@@ -42,14 +43,20 @@ export interface FleetSummary {
 export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummary> {
   const started = Date.now();
   const queue = new Queue(QUEUE, { connection: o.connection, prefix: bullPrefix(o.store) });
-  queue.on('error', () => undefined);
+  queue.on('error', onceEach((m) => o.log(`queue error: ${m}`)));
   const campaign = o.seed;
   const deadline = o.durationMs !== undefined ? new Date(started + o.durationMs).toISOString() : undefined;
   await o.store.client.hset(o.store.campaignKey(campaign), 'plan', JSON.stringify({ ...o.plan, runs: o.runs, durationMs: o.durationMs, sliceRuns: o.sliceRuns, sliceMs: o.sliceMs }), 'started', new Date(started).toISOString());
   const enqueued: number[] = [];
   const add = async (slice: number, extra: Partial<SlicePayload>) => {
     const payload: SlicePayload = { format: SLICE_FORMAT, campaign, slice, seed: o.seed, corpusUpTo: await o.store.corpusLength(), ...o.plan, ...extra };
-    await queue.add('slice', signJob(o.key, payload), { jobId: jobId(campaign, slice), attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 1000 });
+    const id = jobId(campaign, slice);
+    // A job of an earlier run of this campaign that failed (or completed without committing) keeps its
+    // id: BullMQ would ignore the new one, and the slice would never run again.
+    const stale = await queue.getJob(id);
+    if (stale && ((await stale.isFailed()) || (await stale.isCompleted()))) await stale.remove();
+    // A refusal (a worker on an older format) or a transient failure goes back to the queue, with backoff.
+    await queue.add('slice', signJob(o.key, payload), { jobId: id, attempts: SLICE_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 1000 });
     enqueued.push(slice);
   };
   const refused = new Set<string>();
@@ -57,16 +64,12 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
   const watchFailures = async () => {
     for (const job of await queue.getFailed(0, 200)) {
       const reason = job.failedReason ?? '';
-      // Refused jobs that claim this campaign, or were refused while it ran (a forger picks any name).
+      // Only a job this coordinator's key signed names a slice of it: a forged failed job (any payload
+      // can be written to the queue) is listed as refused, never taken for a lost slice.
+      const { payload } = verifyJob(o.key, job.data);
       const claimed = (job.data as Partial<SignedJob> | null)?.payload?.campaign;
-      if (reason.startsWith('refused')) {
-        if (claimed === campaign || (job.finishedOn ?? 0) >= started) refused.add(`job ${job.id ?? '?'}: ${reason}`);
-      }
-      else {
-        const slice = (job.data as Partial<SignedJob>)?.payload?.slice;
-        const mine = (job.data as Partial<SignedJob>)?.payload?.campaign === campaign;
-        if (mine && typeof slice === 'number' && job.attemptsMade >= (job.opts.attempts ?? 1) && !(await o.store.sliceDone(campaign, String(slice)))) failed.set(slice, reason);
-      }
+      if (reason.startsWith('refused') && (claimed === campaign || (job.finishedOn ?? 0) >= started)) refused.add(`job ${job.id ?? '?'}: ${reason}`);
+      if (payload?.campaign === campaign && job.attemptsMade >= (job.opts.attempts ?? 1) && !(await o.store.sliceDone(campaign, String(payload.slice)))) failed.set(payload.slice, `${reason} (after ${job.attemptsMade} attempt(s))`);
     }
   };
   const aborted = () => o.signal?.aborted === true;

@@ -93,3 +93,17 @@ export function jobId(campaign: string, slice: number): string {
 export function bullPrefix(store: RedisStore): string {
   return `${store.prefix}:bull`;
 }
+
+/** Runs of a slice before it is reported lost (refusals by workers of another format and failures alike). */
+export const SLICE_ATTEMPTS = 5;
+
+/** A handler that logs each distinct message once (a Redis that went away would repeat one every second). */
+export function onceEach(log: (message: string) => void): (error: Error) => void {
+  const seen = new Set<string>();
+  return (error) => {
+    const m = error.message.split('\n')[0] ?? '';
+    if (seen.has(m) || seen.size > 50) return;
+    seen.add(m);
+    log(m);
+  };
+}

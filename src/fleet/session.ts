@@ -20,10 +20,15 @@ export async function openFleet(url: string, keyFile?: string): Promise<Fleet> {
   const key = loadFleetKey(keyFile);
   const client = connectRedis(url);
   await ensureConnected(client, url);
+  const store = new RedisStore(client, key);
+  await store.checkKey().catch(async (error: unknown) => {
+    await client.quit().catch(() => client.disconnect());
+    throw error;
+  });
   const extra: Redis[] = [];
   return {
     url,
-    store: new RedisStore(client, key),
+    store,
     bull: async () => {
       const c = connectRedis(url, { bullmq: true });
       await ensureConnected(c, url);

@@ -15,6 +15,7 @@
 //   P:totals:<campaign>       hash: programs, executions, findings, slices (summed once per slice)
 //   P:campaign:<campaign>     hash: the campaign's plan (JSON) and state
 // Every change a slice makes is one Lua script: a worker killed before it commits changed nothing.
+import { UsageError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -240,6 +241,20 @@ export class RedisStore {
       return this.key.verify(signedContribution(bucket, source, core), c.sig) ? core : null;
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * The first ftfuzz to use this Redis (coordinator, worker or sync) leaves a token signed with its key;
+   * every later one checks it, so a machine with a wrong or rotated key stops at once with one line instead
+   * of taking jobs it must refuse (or signing entries nobody else can read).
+   */
+  async checkKey(): Promise<void> {
+    const key = this.k('keycheck');
+    const signed = { kind: 'ftfuzz-key-check', prefix: this.prefix };
+    await this.client.set(key, this.key.sign(signed), 'NX');
+    if (!this.key.verify(signed, await this.client.get(key))) {
+      throw new UsageError(`fleet key (${this.key.source}) is not the key this Redis fleet was first used with (its check entry ${key} does not verify): use the same key on every machine of the fleet; if that entry was not written by ftfuzz, delete it (redis-cli DEL ${key})`);
     }
   }
 

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
 import type { Surface } from '../generators/surface/types.js';
@@ -15,7 +15,7 @@ import type { Target } from '../types.js';
 import type { Executor } from '../runtime/executor.js';
 import { contributionOf, readBucketFiles, type BucketUpload, type CorpusUpload, type RedisStore } from './store.js';
 import type { FleetKey } from './trust.js';
-import { QUEUE, SlicePayload, SliceResult, verifyJob, bullPrefix } from './jobs.js';
+import { QUEUE, SlicePayload, SliceResult, verifyJob, bullPrefix, onceEach } from './jobs.js';
 
 /** Marks a bucket the slice knew from the store at its start: its hits are uploaded, its files not. */
 const STUB = '.fleet-known';
@@ -173,7 +173,9 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
       if (!payload) {
         refused += 1;
         o.log(`refused job ${job.id ?? '?'}: ${why}; not run`);
-        throw new UnrecoverableError(`refused by ${os.hostname()}: ${why}`);
+        // Not unrecoverable: the job goes back to the queue (with backoff) for a worker that can run it;
+        // one that none can is failed after its attempts, and its coordinator reports it.
+        throw new Error(`refused by ${os.hostname()}: ${why}`);
       }
       busy = true;
       try {
@@ -188,7 +190,8 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
       autorun: true,
     },
   );
-  worker.on('error', () => undefined); // reconnects are retried; a lost server is waited for
+  // Reconnects are retried and a lost server is waited for, but the user sees why the worker is idle.
+  worker.on('error', onceEach((m) => o.log(`queue error: ${m}`)));
   const idle = o.idleMs !== undefined ? setInterval(() => (!busy && Date.now() - lastWork > (o.idleMs as number) ? resolveDone() : undefined), 500) : undefined;
   const onAbort = () => resolveDone();
   o.signal?.addEventListener('abort', onAbort, { once: true });

@@ -72,6 +72,13 @@ describe('fleet trust', () => {
 });
 
 describe('fleet store on a real redis-server', () => {
+  it('a machine whose key is not the fleet\'s stops at once, in one line, without taking anything', async () => {
+    await store.checkKey();
+    await store.checkKey();
+    const other = new RedisStore(client, fleetKeyFrom('o'.repeat(32), 'file /etc/other-key'), store.prefix);
+    await expect(other.checkKey()).rejects.toThrow(/^fleet key \(file \/etc\/other-key\) is not the key this Redis fleet was first used with .*redis-cli DEL t\d+:keycheck\)$/);
+  });
+
   it('first writer wins a new bucket, every contribution adds its hits once, a slice commits once', async () => {
     const a = store.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 2), { 'repro.py': 'print("a")\n' });
     const b = store.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 3, { title: 'second writer' }), { 'repro.py': 'print("b")\n' });

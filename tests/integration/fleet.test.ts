@@ -175,6 +175,9 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
     const worker = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1', '--lock', '4s'], env);
     procs.push(worker);
+    // A worker with another key, among the good one: it stops before taking any slice.
+    const wrongKey = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1'], { ...env, FTFUZZ_FLEET_KEY: `another-key-${'7'.repeat(24)}` });
+    procs.push(wrongKey);
     const started = Date.now();
     const coordinator = cli(['fuzz', '--redis', redis.url, '--duration', '24s', '--slice', '8s', '--seed', 'fleet:time', '--repro-trials', '0', '--progress-every', '5s'], env);
     procs.push(coordinator);
@@ -193,6 +196,9 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const queue = new Queue(QUEUE, { connection: connectRedis(redis.url, { bullmq: true }), prefix: bullPrefix(store) });
     const left = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet:time');
     expect(left).toEqual([]);
+    expect(await wrongKey.exited, wrongKey.out).toBe(2);
+    expect(wrongKey.out).toMatch(/ftfuzz: error: fleet key \(\$FTFUZZ_FLEET_KEY\) is not the key this Redis fleet was first used with/);
+    expect(wrongKey.out).not.toMatch(/slice fleet:time#/);
     worker.child.kill('SIGTERM');
     await worker.exited;
     await queue.close();
