@@ -430,6 +430,10 @@ export class RedisStore {
       const { buckets, errors: bad } = await local.list();
       errors.push(...bad.map((e) => `${path.join(crashDir, e.bucket)}: ${e.error}`));
       for (const { bucket, meta } of buckets) {
+        if (!isBucketName(bucket)) {
+          errors.push(`${path.join(crashDir, bucket)}: not a bucket name ftfuzz makes; not sent to the fleet`);
+          continue;
+        }
         const fleetHits = ((meta as { fleetHits?: Record<string, number> }).fleetHits ?? {});
         // This directory's own hits: all of them, less those other writers made (known from the export).
         const others = Object.entries(fleetHits).filter(([s]) => s !== source).reduce((a, [, n]) => a + (Number(n) || 0), 0);
@@ -451,13 +455,35 @@ export class RedisStore {
       }
       for (const n of names) corpus.push(this.corpusUpload(await fs.readFile(path.join(corpusDir, n), 'utf8')));
     }
-    // In chunks: one script per chunk keeps each call short; every chunk is atomic, and a chunk applied
-    // twice changes nothing.
-    for (let i = 0; i < Math.max(uploads.length, corpus.length); i += 100) {
-      await this.commit({ source, buckets: uploads.slice(i, i + 100), corpus: corpus.slice(i, i + 100) });
+    // In chunks of at most EVAL_BYTES: Redis runs one script at a time, and a long one would hold up
+    // every worker's lock renewal. Every chunk is atomic, and a chunk applied twice changes nothing.
+    for (const chunk of chunksOf([...uploads.map((b) => ({ b })), ...corpus.map((c) => ({ c }))], (x) => ('b' in x ? (x.b.meta?.length ?? 0) + (x.b.files?.length ?? 0) + (x.b.contribution?.length ?? 0) : x.c.entry.length))) {
+      await this.commit({ source, buckets: chunk.flatMap((x) => ('b' in x ? [x.b] : [])), corpus: chunk.flatMap((x) => ('c' in x ? [x.c] : [])) });
     }
     return { buckets: uploads.length, corpus: corpus.length, errors };
   }
+}
+
+/** Bytes of entries one commit script carries at most (a bucket larger than this goes alone). */
+export const EVAL_BYTES = 256 * 1024;
+
+/** Consecutive chunks of at most EVAL_BYTES (by `size`) and 100 entries each. */
+export function chunksOf<T>(items: readonly T[], size: (x: T) => number, maxBytes = EVAL_BYTES, maxItems = 100): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const x of items) {
+    const n = size(x);
+    if (current.length && (bytes + n > maxBytes || current.length >= maxItems)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(x);
+    bytes += n;
+  }
+  if (current.length) out.push(current);
+  return out;
 }
 
 function safeFileName(name: string): boolean {

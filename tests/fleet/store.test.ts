@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { connectRedis, ensureConnected, RedisStore } from '../../src/fleet/store.js';
+import { chunksOf, connectRedis, ensureConnected, EVAL_BYTES, RedisStore } from '../../src/fleet/store.js';
 import { fleetKeyFrom, loadFleetKey, redactUrl } from '../../src/fleet/trust.js';
 import { signJob, verifyJob, SLICE_FORMAT, type SlicePayload } from '../../src/fleet/fleet.js';
 import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
@@ -68,6 +68,16 @@ describe('fleet trust', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/redis redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: cannot connect/);
     expect((err as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('commit chunks', () => {
+  it('carry at most 256 KiB and 100 entries each, a larger entry alone, in order', () => {
+    const sizes = [100_000, 100_000, 100_000, 300_000, 10, ...Array.from({ length: 150 }, () => 1)];
+    const chunks = chunksOf(sizes, (n) => n);
+    expect(chunks.flat()).toEqual(sizes);
+    expect(chunks.slice(0, 3)).toEqual([[100_000, 100_000], [100_000], [300_000]]);
+    for (const c of chunks) expect(c.length === 1 || (c.reduce((a, b) => a + b, 0) <= EVAL_BYTES && c.length <= 100)).toBe(true);
   });
 });
 
