@@ -7,7 +7,7 @@ import { printModule } from '../printer.js';
 import { headerSafe } from '../../text.js';
 
 /** The surface generators' version: it changes whenever the same seed and surface would give other bytes. */
-export const SURFACE_GENERATOR = 'ftfuzz-surface/3';
+export const SURFACE_GENERATOR = 'ftfuzz-surface/4';
 
 /** A Python string literal. */
 export const q = (s: string): string => JSON.stringify(s);
