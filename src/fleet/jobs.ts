@@ -91,7 +91,8 @@ export function jobId(campaign: string, slice: number): string {
 }
 
 export function bullPrefix(store: RedisStore): string {
-  return `${store.prefix}:bull`;
+  // The store's hash tag: the queue's keys live in the fleet's one Redis Cluster slot too.
+  return `{${store.prefix}}:bull`;
 }
 
 /** Runs of a slice before it is reported lost (refusals by workers of another format and failures alike). */

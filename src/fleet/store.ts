@@ -3,7 +3,7 @@
 // files stay, the others add hits), hits summed, files kept with the bucket, corpus programs
 // content-addressed.
 //
-// Keys (prefix P, default `ftfuzz`):
+// Keys (prefix P, default `ftfuzz`; every key below starts `{P}`, a hash tag: one Redis Cluster slot per fleet):
 //   P:buckets                 set of bucket names
 //   P:bucket:<name>           hash: meta (JSON, as the first writer saw it), files (JSON name -> text),
 //                             sig (HMAC of name, meta and files), createdBy (the contribution that made it)
@@ -63,44 +63,45 @@ export interface StoredBucket {
   contributions: Record<string, Contribution>;
 }
 
+// Every key the script touches is in KEYS (Redis Cluster routes a script by its keys), and every key of
+// one fleet has the same hash tag (`{prefix}`), so they live in one slot. KEYS: 1 the campaign's slice
+// results, 2 its totals, 3 the bucket list, 4 the corpus, 5 the corpus order; then per bucket upload i
+// (1-based), 5 + 2i - 1 its hash and 5 + 2i its hits.
 const COMMIT = `
-local p, campaign, slice = ARGV[1], ARGV[2], ARGV[3]
-local done = p .. ':slices:' .. campaign
-if campaign ~= '' and redis.call('HEXISTS', done, slice) == 1 then return 0 end
-local data = cjson.decode(ARGV[4])
+local campaign, slice = ARGV[1], ARGV[2]
+if campaign ~= '' and redis.call('HEXISTS', KEYS[1], slice) == 1 then return 0 end
+local data = cjson.decode(ARGV[3])
 local source = data.source
-for _, b in ipairs(data.buckets) do
-  local key = p .. ':bucket:' .. b.name
+for i, b in ipairs(data.buckets) do
+  local key, hits = KEYS[5 + 2 * i - 1], KEYS[5 + 2 * i]
   if b.meta then
     if redis.call('HSETNX', key, 'meta', b.meta) == 1 then
       redis.call('HSET', key, 'files', b.files, 'sig', b.sig, 'createdBy', source)
-      redis.call('SADD', p .. ':buckets', b.name)
+      redis.call('SADD', KEYS[3], b.name)
     elseif b.replace then
       redis.call('HSET', key, 'meta', b.meta, 'files', b.files, 'sig', b.sig)
       if b.forged then redis.call('HSET', key, 'createdBy', source) end
-      redis.call('SADD', p .. ':buckets', b.name)
+      redis.call('SADD', KEYS[3], b.name)
     end
   end
   if b.contribution and redis.call('HEXISTS', key, 'meta') == 1 then
-    redis.call('HSET', p .. ':hits:' .. b.name, source, b.contribution)
+    redis.call('HSET', hits, source, b.contribution)
   end
 end
 for _, c in ipairs(data.corpus) do
-  local order = p .. ':corpus:order'
-  if redis.call('HSETNX', p .. ':corpus', c.digest, c.entry) == 1 then
-    redis.call('RPUSH', order, c.digest)
+  if redis.call('HSETNX', KEYS[4], c.digest, c.entry) == 1 then
+    redis.call('RPUSH', KEYS[5], c.digest)
   elseif c.forged then
-    redis.call('HSET', p .. ':corpus', c.digest, c.entry)
-    if not redis.call('LPOS', order, c.digest) then redis.call('RPUSH', order, c.digest) end
+    redis.call('HSET', KEYS[4], c.digest, c.entry)
+    if not redis.call('LPOS', KEYS[5], c.digest) then redis.call('RPUSH', KEYS[5], c.digest) end
   end
 end
 if campaign ~= '' then
-  redis.call('HSET', done, slice, data.result)
-  local totals = p .. ':totals:' .. campaign
-  redis.call('HINCRBY', totals, 'slices', 1)
-  redis.call('HINCRBY', totals, 'programs', data.programs)
-  redis.call('HINCRBY', totals, 'executions', data.executions)
-  redis.call('HINCRBY', totals, 'findings', data.findings)
+  redis.call('HSET', KEYS[1], slice, data.result)
+  redis.call('HINCRBY', KEYS[2], 'slices', 1)
+  redis.call('HINCRBY', KEYS[2], 'programs', data.programs)
+  redis.call('HINCRBY', KEYS[2], 'executions', data.executions)
+  redis.call('HINCRBY', KEYS[2], 'findings', data.findings)
 end
 return 1
 `;
@@ -144,8 +145,9 @@ export class RedisStore {
     readonly prefix = DEFAULT_PREFIX,
   ) {}
 
+  /** A key of this fleet: `{prefix}:...`, the hash tag putting all of a fleet's keys in one Redis Cluster slot. */
   private k(...parts: string[]): string {
-    return [this.prefix, ...parts].join(':');
+    return [`{${this.prefix}}`, ...parts].join(':');
   }
 
   /** Files and meta of a bucket, signed for the store. */
@@ -192,7 +194,9 @@ export class RedisStore {
       executions: c.executions ?? 0,
       findings: c.findings ?? 0,
     });
-    const applied = await this.client.eval(COMMIT, 0, this.prefix, c.campaign ?? '', c.slice ?? '', payload);
+    const campaign = c.campaign ?? '';
+    const keys = [this.k('slices', campaign), this.k('totals', campaign), this.k('buckets'), this.k('corpus'), this.k('corpus', 'order'), ...buckets.flatMap((b) => [this.k('bucket', b.name), this.k('hits', b.name)])];
+    const applied = await this.client.eval(COMMIT, keys.length, ...keys, campaign, c.slice ?? '', payload);
     return applied === 1;
   }
 

@@ -86,7 +86,7 @@ describe('fleet store on a real redis-server', () => {
     await store.checkKey();
     await store.checkKey();
     const other = new RedisStore(client, fleetKeyFrom('o'.repeat(32), 'file /etc/other-key'), store.prefix);
-    await expect(other.checkKey()).rejects.toThrow(/^fleet key \(file \/etc\/other-key\) is not the key this Redis fleet was first used with .*redis-cli DEL t\d+:keycheck\)$/);
+    await expect(other.checkKey()).rejects.toThrow(/^fleet key \(file \/etc\/other-key\) is not the key this Redis fleet was first used with .*redis-cli DEL \{t\d+\}:keycheck\)$/);
   });
 
   it('first writer wins a new bucket, every contribution adds its hits once, a slice commits once', async () => {
@@ -107,10 +107,10 @@ describe('fleet store on a real redis-server', () => {
 
   it('refuses a bucket or corpus entry altered in redis, and says which', async () => {
     await store.commit({ source: 'x', buckets: [store.bucketUpload('crash-bbbbbbbbbbbb', meta('bbbbbbbbbbbb', 1), { 'repro.py': 'print(1)\n' })], corpus: [store.corpusUpload('print("corpus")\n')] });
-    await client.hset(`${store.prefix}:bucket:crash-bbbbbbbbbbbb`, 'files', JSON.stringify({ 'repro.py': 'import os; os.system("evil")\n' }));
+    await client.hset(`{${store.prefix}}:bucket:crash-bbbbbbbbbbbb`, 'files', JSON.stringify({ 'repro.py': 'import os; os.system("evil")\n' }));
     expect((await store.readBucket('crash-bbbbbbbbbbbb')).error).toMatch(/crash-bbbbbbbbbbbb: signature does not match the fleet key/);
-    const [digest] = await client.lrange(`${store.prefix}:corpus:order`, 0, 0);
-    await client.hset(`${store.prefix}:corpus`, digest as string, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
+    const [digest] = await client.lrange(`{${store.prefix}}:corpus:order`, 0, 0);
+    await client.hset(`{${store.prefix}}:corpus`, digest as string, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
     const corpus = await store.corpusEntries();
     expect(corpus.entries).toEqual([]);
     expect(corpus.errors[0]).toMatch(/signature does not match/);
@@ -118,14 +118,14 @@ describe('fleet store on a real redis-server', () => {
     const out = await store.exportTo(path.join(dir, 'crashes'), path.join(dir, 'corpus'));
     expect(out.errors.some((e) => e.includes('crash-bbbbbbbbbbbb'))).toBe(true);
     await expect(fs.access(path.join(dir, 'crashes', 'crash-bbbbbbbbbbbb'))).rejects.toThrow();
-    await client.srem(`${store.prefix}:buckets`, 'crash-bbbbbbbbbbbb');
+    await client.srem(`{${store.prefix}}:buckets`, 'crash-bbbbbbbbbbbb');
   });
 
   it('counts only signed contributions, each for the bucket and writer it was signed for', async () => {
     const name = 'crash-dddddddddddd';
     await store.commit({ source: 'w1', buckets: [store.bucketUpload(name, meta('dddddddddddd', 2), { 'repro.py': 'print(1)\n' })], corpus: [] });
     expect((await store.readBucket(name)).bucket?.meta.hits).toBe(2);
-    const key = `${store.prefix}:hits:${name}`;
+    const key = `{${store.prefix}}:hits:${name}`;
     // Written without the key: a huge hit count and another verdict.
     await client.hset(key, 'forger', JSON.stringify({ hits: 1000, lastSeen: '2030-01-01T00:00:00.000Z', modes: ['gil-on'], verdict: 'generator-bug' }));
     // A real contribution copied under another writer's name, and one altered after signing.
@@ -136,15 +136,15 @@ describe('fleet store on a real redis-server', () => {
     expect(Object.keys(b?.contributions ?? {})).toEqual(['w1']);
     expect(b?.meta.hits).toBe(2);
     expect(b?.meta.verdict).toBe('runtime-bug');
-    await client.srem(`${store.prefix}:buckets`, name);
+    await client.srem(`{${store.prefix}}:buckets`, name);
   });
 
   it('a forged first write under a bucket name or a corpus digest does not keep the real one out', async () => {
     const name = 'crash-eeeeeeeeeeee';
-    await client.hset(`${store.prefix}:bucket:${name}`, 'meta', JSON.stringify(meta('eeeeeeeeeeee', 999)), 'files', '{}', 'sig', 'f'.repeat(64));
+    await client.hset(`{${store.prefix}}:bucket:${name}`, 'meta', JSON.stringify(meta('eeeeeeeeeeee', 999)), 'files', '{}', 'sig', 'f'.repeat(64));
     const source = 'print("real corpus")\n';
     const real = store.corpusUpload(source);
-    await client.hset(`${store.prefix}:corpus`, real.digest, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
+    await client.hset(`{${store.prefix}}:corpus`, real.digest, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
     await store.commit({ source: 'w1', buckets: [store.bucketUpload(name, meta('eeeeeeeeeeee', 3), { 'repro.py': 'print(3)\n' })], corpus: [real] });
     const b = await store.readBucket(name);
     expect(b.error).toBeUndefined();
@@ -154,7 +154,7 @@ describe('fleet store on a real redis-server', () => {
     expect(await store.bucketNames()).toContain(name);
     const corpus = await store.corpusEntries();
     expect(corpus.entries.filter((e) => e.digest === real.digest).map((e) => e.source)).toEqual([source]);
-    await client.srem(`${store.prefix}:buckets`, name);
+    await client.srem(`{${store.prefix}}:buckets`, name);
   });
 
   it('never uses a bucket name from redis that ftfuzz would not make (a path, another store\'s bucket)', async () => {
@@ -168,7 +168,7 @@ describe('fleet store on a real redis-server', () => {
     await store.exportTo(path.join(dir, 'a', 'b', 'crashes'), undefined);
     await expect(fs.access(path.join(dir, 'a', 'outside'))).rejects.toThrow();
     expect((await store.bucketMetas()).has(evil)).toBe(false);
-    await client.srem(`${store.prefix}:buckets`, evil);
+    await client.srem(`{${store.prefix}}:buckets`, evil);
   });
 
   it('sync out then in (twice) counts every hit once, and a directory\'s own new hits are added', async () => {
