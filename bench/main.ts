@@ -10,6 +10,7 @@ import { parseDuration } from '../src/units.js';
 import { generateProgram } from '../src/generators/program.js';
 import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';
+import { fleetLoadBenchmark } from './fleetLoad.js';
 import { reportSection } from './report.js';
 import { ALL_ORACLES } from '../src/oracles/index.js';
 import { buildExtension } from '../src/runtime/extension.js';
@@ -333,6 +334,24 @@ async function bugsSection(argv: string[]): Promise<Row[]> {
   ];
 }
 
+/** `npm run bench -- fleet-load [--workers 200] [--slices 2000] [--slice-ms 1000]`: one coordinator, one redis-server, many simulated workers (fleetLoad.ts). */
+async function fleetLoadSection(argv: string[]): Promise<Row[]> {
+  const args = await yargs(argv)
+    .option('workers', { type: 'number', default: 200 })
+    .option('slices', { type: 'number', default: 2000 })
+    .option('slice-ms', { type: 'number', default: 1000 })
+    .strict()
+    .parse();
+  const r = await fleetLoadBenchmark({ workers: args.workers, slices: args.slices, sliceMs: args['slice-ms'], log: (line) => console.log(`  ${line}`) });
+  const ms = (s: { median: number; p99: number; mean: number }) => `median ${s.median.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, mean ${s.mean.toFixed(1)} ms`;
+  return [
+    { name: 'slices committed / lost / run twice', value: `${r.committed}/${r.lost}/${r.runTwice}`, note: `${r.workers} workers, ${r.slices} slices of ${r.sliceMs} ms in ${(r.wallMs / 1000).toFixed(1)} s${r.failed.length ? `; lost: ${r.failed.slice(0, 3).join('; ')}` : ''}` },
+    { name: 'coordination share of slice time', value: `${(100 * r.share).toFixed(2)}%`, note: `per slice: worker overhead ${ms(r.overheadMs)}; hand-off ${ms(r.handoffMs)}` },
+    { name: 'lock renewals missed (stalled jobs)', value: String(r.stalled) },
+    { name: 'redis-server CPU', value: `${r.redisCpuSeconds.toFixed(1)} s`, note: `${((100 * r.redisCpuSeconds) / (r.wallMs / 1000)).toFixed(0)}% of one core over the run` },
+  ];
+}
+
 async function main(): Promise<void> {
   const sections: [string, () => Row[] | Promise<Row[]>][] = [
     ['generators', generatorSection],
@@ -343,11 +362,12 @@ async function main(): Promise<void> {
     ['bugs', () => bugsSection(process.argv.slice(3))],
     ['report', () => reportSection()],
     ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
+    ['fleet-load', () => fleetLoadSection(process.argv.slice(3))],
   ];
   const only = process.argv[2];
   const names = sections.map(([name]) => name);
   if (only === '--help' || only === '-h') {
-    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs and fleet run only when named)`);
+    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, fleet and fleet-load run only when named)`);
     return;
   }
   if (only !== undefined && !names.includes(only)) {
@@ -356,7 +376,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const [name, run] of sections) {
-    if (only ? only !== name : name === 'bugs' || name === 'fleet') continue;
+    if (only ? only !== name : name === 'bugs' || name === 'fleet' || name === 'fleet-load') continue;
     console.log(`== ${name}`);
     for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }
