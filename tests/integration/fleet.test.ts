@@ -199,6 +199,15 @@ describe('fleet campaign on Redis and BullMQ', () => {
     expect(await wrongKey.exited, wrongKey.out).toBe(2);
     expect(wrongKey.out).toMatch(/ftfuzz: error: fleet key \(\$FTFUZZ_FLEET_KEY\) is not the key this Redis fleet was first used with/);
     expect(wrongKey.out).not.toMatch(/slice fleet:time#/);
+    // A replayed job: a completed slice's signed data copied from the queue and added again. It verifies
+    // (it was signed), and the worker skips it: the slice committed once already.
+    const totals = await store.totals('fleet:time');
+    const [done] = (await queue.getJobs(['completed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet:time');
+    expect(done).toBeDefined();
+    await queue.add('slice', done?.data, { jobId: 'replayed-1' });
+    await until('the replayed job to complete', async () => (await (await queue.getJob('replayed-1'))?.getState()) === 'completed', 60_000);
+    expect(worker.out).toMatch(/slice fleet:time#\d+: committed already by another run; skipped/);
+    expect(await store.totals('fleet:time')).toEqual(totals);
     worker.child.kill('SIGTERM');
     await worker.exited;
     await queue.close();
