@@ -203,6 +203,19 @@ export function astPasses(): ((m: Module) => Iterable<Module>)[] {
         yield next;
       }
     },
+    // A list or tuple of threads, workers or values: fewer elements (a thread no longer started is then
+    // an unused def that dropStatements removes).
+    function* dropElements(module) {
+      const count = sequenceLiterals(module).length;
+      for (let k = 0; k < count; k++) {
+        const elts = (sequenceLiterals(module)[k] as List | Tuple).elts;
+        for (const rest of chunkRemovals(elts, 1)) {
+          const next = clone(module);
+          (sequenceLiterals(next)[k] as List | Tuple).elts = clone(rest);
+          yield next;
+        }
+      }
+    },
     function* dropStatements(module) {
       const count = statementLists(module).length;
       for (let k = 0; k < count; k++) {
@@ -215,19 +228,6 @@ export function astPasses(): ((m: Module) => Iterable<Module>)[] {
           const next = clone(module);
           const target = statementLists(next)[k] as Stmt[];
           target.splice(0, target.length, ...(rest.length || k === 0 ? clone(rest) : [py.pass()]));
-          yield next;
-        }
-      }
-    },
-    // A list or tuple of threads, workers or values: fewer elements (a thread no longer started is then
-    // an unused def that dropStatements removes).
-    function* dropElements(module) {
-      const count = sequenceLiterals(module).length;
-      for (let k = 0; k < count; k++) {
-        const elts = (sequenceLiterals(module)[k] as List | Tuple).elts;
-        for (const rest of chunkRemovals(elts, 1)) {
-          const next = clone(module);
-          (sequenceLiterals(next)[k] as List | Tuple).elts = clone(rest);
           yield next;
         }
       }

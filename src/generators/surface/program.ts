@@ -206,7 +206,6 @@ function render(t: SurfaceType, shape: TypeShape, plan: Plan, o: { seed: string;
     ...headerLines(`${shape} on ${typeKey(t)}`, o.seed, plan.members),
     `import copy, json, os, pickle, sys, threading, ${moduleName}`,
     `M = ${moduleName}`,
-    `THREADS = ${o.threads}`,
     `ITERS = ${o.iterations}`,
     `_EXC = set()`,
     `_OK = set()`,
@@ -259,7 +258,6 @@ function render(t: SurfaceType, shape: TypeShape, plan: Plan, o: { seed: string;
     '',
     fresh ? `_OBJECTS = [_new() for _ in range(ITERS)]` : `_SHARED = _new()`,
     ...(shape === 'shared-iterator' ? [`_IT = iter(_SHARED)`] : []),
-    `_BARRIER = threading.Barrier(THREADS)`,
     '',
     // first-access: every thread takes round i's fresh object at the same moment.
     ...plan.threads.flatMap((steps, tid) =>

@@ -7,7 +7,7 @@ import { printModule } from '../printer.js';
 import { headerSafe } from '../../text.js';
 
 /** The surface generators' version: it changes whenever the same seed and surface would give other bytes. */
-export const SURFACE_GENERATOR = 'ftfuzz-surface/4';
+export const SURFACE_GENERATOR = 'ftfuzz-surface/5';
 
 /** A Python string literal. */
 export const q = (s: string): string => JSON.stringify(s);
@@ -39,10 +39,16 @@ export function threadLines(tid: number, steps: readonly (readonly [string, stri
   ];
 }
 
-/** Start and join the threads, report the members that ran (coverage.ts reads the record), print a last line. */
+/**
+ * Start and join the threads, report the members that ran (coverage.ts reads the record), print a last
+ * line. The barrier counts the workers listed: a minimizer that drops a thread from the list (and then its
+ * def) leaves a barrier the rest still meet, not one that waits out its timeout on every candidate.
+ */
 export function closingLines(threads: number, typeKey: string, shape: string, noun: string): string[] {
   return [
-    `_threads = [threading.Thread(target=f, name='t%d' % k) for k, f in enumerate([${Array.from({ length: threads }, (_, tid) => `thread_${tid}`).join(', ')}])]`,
+    `_WORKERS = [${Array.from({ length: threads }, (_, tid) => `thread_${tid}`).join(', ')}]`,
+    '_BARRIER = threading.Barrier(len(_WORKERS))',
+    `_threads = [threading.Thread(target=f, name='t%d' % k) for k, f in enumerate(_WORKERS)]`,
     'for _t in _threads:',
     '    _t.start()',
     'for _t in _threads:',
