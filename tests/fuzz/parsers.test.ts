@@ -69,7 +69,9 @@ describe('parsers under jsfuzz', () => {
     const covs = [...out.matchAll(/ cov: (\d+) /g)].map((m) => Number(m[1])).filter((n) => n > 0);
     expect(covs.length, out.slice(-2000)).toBeGreaterThan(1);
     expect(Math.max(...covs)).toBeGreaterThan(covs[0] ?? 0);
-    expect(out).not.toMatch(/Transformation error/);
+    // Our CommonJS build must be instrumented; an ESM dependency in node_modules (p-limit, pulled in by the
+    // report and triage the target renders metas through) cannot be and need not be.
+    expect(out).not.toMatch(/Transformation error for \S*build\/fuzz\//);
     await fs.rm(work, { recursive: true, force: true });
   }, (CAP_SECONDS + 60) * 1000);
 });

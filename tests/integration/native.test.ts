@@ -120,7 +120,7 @@ describe('nothing left behind', () => {
     await fs.mkdir(bucket, { recursive: true });
     await fs.copyFile(program, path.join(bucket, 'repro.py'));
     const now = new Date().toISOString();
-    await fs.writeFile(path.join(bucket, 'meta.json'), JSON.stringify({ version: 1, signature: 'hang|x', kind: 'hang', title: 't', reproduce: 'python repro.py', firstSeen: now, lastSeen: now, hits: 1, modes: ['gil-off'], interpreter: { label: target.label, path: target.path } }));
+    await fs.writeFile(path.join(bucket, 'meta.json'), JSON.stringify({ version: 1, signature: 'hang|x', kind: 'hang', title: 't', verdict: 'runtime-bug', reproduce: 'python repro.py', firstSeen: now, lastSeen: now, hits: 1, modes: ['gil-off'], interpreter: { label: target.label, path: target.path } }));
     const commands = [
       ['run', '--executor', 'spawn', '--timeout', '120s', program],
       ['run', '--executor', 'forkserver', '--timeout', '120s', program],
