@@ -187,8 +187,13 @@ export interface FleetFuzzArgs extends RedisArgs, GenArgs {
 export function surfaceShareFrom(args: { 'surface-share'?: number }, genOptions: Partial<GenOptions>): number {
   const given = args['surface-share'];
   if (given === undefined) return genOptions.kinds || genOptions.effects ? 0 : CAMPAIGN_DEFAULTS.surfaceShare;
-  if (!(given >= 0 && given <= 1)) throw new UsageError(`--surface-share ${given}: expected a share between 0 and 1`);
-  return given;
+  return share(given, '--surface-share');
+}
+
+/** A share option: a number in [0, 1]. */
+export function share(value: number, option: string): number {
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`${option} ${value}: expected a share between 0 and 1`);
+  return value;
 }
 
 /** `--timeline FILE`: a bare `--timeline` (yargs gives '') is a usage error, not the current directory. */
@@ -230,14 +235,13 @@ export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   const runs = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
   selectOracles(args.oracles); // validated here, applied by the workers
   const shares = { 'leak-share': args['leak-share'], 'spawn-share': args['spawn-share'], 'focused-share': args['focused-share'], 'flaky-below': args['flaky-below'] };
-  for (const [name, v] of Object.entries(shares)) if (!(v >= 0 && v <= 1)) throw new UsageError(`--${name} ${v}: expected a share between 0 and 1`);
+  for (const [name, v] of Object.entries(shares)) share(v, `--${name}`);
   if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
   const surfaceShare = surfaceShareFrom(args, genPartialFrom(args));
-  if (args.seed !== undefined) checkSeed(args.seed);
+  const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
   const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
   const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
   try {
-    const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
     say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
     const summary = await runCoordinator({
       store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, seed, runs, durationMs,

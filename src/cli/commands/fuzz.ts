@@ -17,7 +17,7 @@ import { nativeSupport } from '../../runtime/nativeStacks.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode, type Target } from '../../types.js';
-import { duration, fleetCoordinator, genPartialFrom, surfaceShareFrom, onStopSignals, parseBytes, parseModes, positiveInt, say, timelineArg, withExecutorOption, withGenOptions, withRedisOptions, withTargetOptions } from '../options.js';
+import { duration, fleetCoordinator, genPartialFrom, share, surfaceShareFrom, onStopSignals, parseBytes, parseModes, positiveInt, say, timelineArg, withExecutorOption, withGenOptions, withRedisOptions, withTargetOptions } from '../options.js';
 
 export function fuzzCommand(y: Argv): Argv {
   return y.command('fuzz', 'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store', fuzzOptions, fuzz);
@@ -55,19 +55,14 @@ function fuzzOptions(y: Argv) {
 
 type FuzzArgs = Awaited<ReturnType<typeof fuzzOptions>['argv']>;
 
-/** A share option: a number in [0, 1]. */
-function share(value: number, option: string): number {
-  if (!(value >= 0 && value <= 1)) throw new UsageError(`${option} ${value}: expected a share between 0 and 1`);
-  return value;
-}
-
 async function fuzz(args: FuzzArgs): Promise<void> {
   if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
-  if (args.seed !== undefined) checkSeed(args.seed);
   if (args.redis) {
     await fleetCoordinator(args);
     return;
   }
+  // Checked, as every option, before an interpreter is resolved.
+  const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
   const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
   const maxPrograms = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
   const oracles = selectOracles(args.oracles);
@@ -100,7 +95,6 @@ async function fuzz(args: FuzzArgs): Promise<void> {
         })
       : undefined;
   if (cSurface) say(`surface of ${(targets[0] as Target).label}: ${cSurface.types.length} C types in ${cSurface.modules.length} modules${cSurface.crashes.length ? `; it died single-threaded under ${cSurface.crashes.map((c) => c.probe).join(', ')} while introspected (see ftfuzz surface)` : ''}`);
-  const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
   const crashDir = path.resolve(args.crashes);
   say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
   say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
