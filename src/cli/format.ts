@@ -1,6 +1,7 @@
 // Human-readable output of reports. The CLI prints these; `--json` prints the values instead.
 import type { CheckReport } from '../check.js';
 import { signatureId } from '../signature.js';
+import { terminalSafe } from '../text.js';
 import type { Finding, RunResult, Target } from '../types.js';
 
 export function describeTermination(run: RunResult): string {
@@ -21,13 +22,14 @@ export function describeTermination(run: RunResult): string {
   }
 }
 
+/** A finding for the terminal: its title and signature come from the target's output, escape sequences shown as `?`. */
 export function formatFinding(f: Finding): string {
-  return [
+  return terminalSafe([
     `[${f.kind}] ${f.title}`,
     `    on ${f.targets.map((t) => t.label).join(', ')} (${f.modes.join(', ')}); ${f.hits}/${f.runs} runs; verdict: ${f.verdict}`,
     `    signature ${signatureId(f.signature)}: ${f.signature}`,
     `    reproduce: ${f.reproduceCommand}`,
-  ].join('\n');
+  ].join('\n'));
 }
 
 export function formatReport(report: CheckReport): string {

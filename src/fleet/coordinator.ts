@@ -6,7 +6,6 @@ import { type RedisStore } from './store.js';
 import type { FleetKey } from './trust.js';
 import { QUEUE, SLICE_ATTEMPTS, SLICE_FORMAT, SlicePayload, SignedJob, signJob, jobId, bullPrefix, onceEach, verifyJob } from './jobs.js';
 
-
 export interface CoordinatorOptions {
   store: RedisStore;
   connection: Redis;

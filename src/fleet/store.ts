@@ -209,7 +209,7 @@ export class RedisStore {
     const forgedNames = new Set<string>();
     fresh.forEach((b, i) => {
       const [meta, files, sig] = (replies[i]?.[1] ?? []) as (string | null)[];
-      if (meta !== null && meta !== undefined && !this.key.verify(signedBucket(b.name, meta, files ?? ''), sig)) forgedNames.add(b.name);
+      if (meta !== null && meta !== undefined && !this.bucketVerifies(b.name, meta, files, sig)) forgedNames.add(b.name);
     });
     const existing = corpus.length ? await this.client.hmget(this.k('corpus'), ...corpus.map((e) => e.digest)) : [];
     const forgedDigests = new Set(corpus.filter((e, i) => existing[i] !== null && existing[i] !== undefined && this.corpusSource(e.digest, existing[i]) === null).map((e) => e.digest));
@@ -264,19 +264,25 @@ export class RedisStore {
 
   /** The store's bucket names that are bucket names (isBucketName): any other entry is never read or used as a path. */
   async bucketNames(): Promise<string[]> {
-    return (await this.client.smembers(this.k('buckets'))).filter(isBucketName).sort();
+    return (await this.listedNames()).names;
   }
 
-  /** Entries of the bucket list that are not bucket names (written by something other than ftfuzz). */
-  async foreignBucketNames(): Promise<string[]> {
-    return (await this.client.smembers(this.k('buckets'))).filter((n) => !isBucketName(n)).sort();
+  /** The bucket list, read once: its bucket names, and the entries that are not (written by something other than ftfuzz). */
+  private async listedNames(): Promise<{ names: string[]; foreign: string[] }> {
+    const all = (await this.client.smembers(this.k('buckets'))).sort();
+    return { names: all.filter(isBucketName), foreign: all.filter((n) => !isBucketName(n)) };
+  }
+
+  /** Whether a stored bucket's signature holds for its name, meta and files. */
+  private bucketVerifies(name: string, meta: string, files: string | null | undefined, sig: unknown): boolean {
+    return this.key.verify(signedBucket(name, meta, files ?? ''), sig);
   }
 
   /** One bucket, verified; `forged` when its signature does not match the fleet key. */
   async readBucket(name: string): Promise<{ bucket?: StoredBucket; error?: string }> {
     const [h, hits] = await Promise.all([this.client.hgetall(this.k('bucket', name)), this.client.hgetall(this.k('hits', name))]);
     if (!h.meta) return { error: `bucket ${name}: listed but has no meta in redis` };
-    if (!this.key.verify(signedBucket(name, h.meta, h.files ?? ''), h.sig)) return { error: `bucket ${name}: signature does not match the fleet key (altered in redis, or written with another key); not used` };
+    if (!this.bucketVerifies(name, h.meta, h.files, h.sig)) return { error: `bucket ${name}: signature does not match the fleet key (altered in redis, or written with another key); not used` };
     let meta: BucketMeta;
     let files: Record<string, string>;
     try {
@@ -297,8 +303,9 @@ export class RedisStore {
   /** Every bucket, and every one refused (named, with why). */
   async listBuckets(): Promise<{ buckets: StoredBucket[]; errors: string[] }> {
     const buckets: StoredBucket[] = [];
-    const errors = (await this.foreignBucketNames()).map((n) => `bucket name ${JSON.stringify(n.slice(0, 80))} in redis: not a bucket name (not written by ftfuzz); ignored`);
-    for (const name of await this.bucketNames()) {
+    const { names, foreign } = await this.listedNames();
+    const errors = foreign.map((n) => `bucket name ${JSON.stringify(n.slice(0, 80))} in redis: not a bucket name (not written by ftfuzz); ignored`);
+    for (const name of names) {
       const r = await this.readBucket(name);
       if (r.bucket) buckets.push(r.bucket);
       else if (r.error) errors.push(r.error);

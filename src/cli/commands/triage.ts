@@ -1,4 +1,5 @@
 // `ftfuzz triage`.
+import { terminalSafe } from '../../text.js';
 import type { Argv } from 'yargs';
 import { resolveTargets } from '../../check.js';
 import { CrashStore } from '../../store/crashStore.js';
@@ -68,12 +69,12 @@ export function triageCommand(y: Argv): Argv {
         for (const e of errors) process.stdout.write(`malformed ${e.bucket}: ${e.error}\n`);
         if (unconfirmed.length) {
           process.stdout.write(`${unconfirmed.length} unconfirmed finding(s) in ${path.join(store.root, '.unconfirmed')} (seen in a reused worker, not in fresh retries):\n`);
-          for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${u.meta.title.slice(0, 120)}\n`);
+          for (const u of unconfirmed) process.stdout.write(`  ${u.meta.kind.padEnd(14)} ${u.bucket}  hits ${u.meta.hits}  ${terminalSafe(u.meta.title.slice(0, 120))}\n`);
         }
         if (slow.length) process.stdout.write(`${slow.length} crawl(s) in ${path.join(store.root, '.slow')} (past the limit, still making progress; not hangs)\n`);
         if (gilOn.length) {
           process.stdout.write(`${gilOn.length} surface program failure(s) that also show with PYTHON_GIL=1, in ${path.join(store.root, '.gil-on')} (a generator mistake, or a bug of the build the GIL does not hide):\n`);
-          for (const g of gilOn) process.stdout.write(`  ${g.meta.kind.padEnd(14)} ${g.bucket}  hits ${g.meta.hits}  ${g.meta.title.slice(0, 120)}\n`);
+          for (const g of gilOn) process.stdout.write(`  ${g.meta.kind.padEnd(14)} ${g.bucket}  hits ${g.meta.hits}  ${terminalSafe(g.meta.title.slice(0, 120))}\n`);
         }
       }
       process.exitCode = errors.length ? ExitCode.Input : chosen.length ? ExitCode.Findings : ExitCode.Clean;
