@@ -8,7 +8,6 @@
 // feedback or mutated from the corpus (each slice has its own feedback and corpus snapshot): with those
 // off, program i is the same program in every configuration, so the runs compare like with like.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import { runCampaign } from '../src/campaign/fuzz.js';
 import { bullPrefix, QUEUE, runCoordinator, type SliceResult } from '../src/fleet/fleet.js';
 import { startRedis } from '../src/fleet/localRedis.js';
 import { connectRedis, ensureConnected, RedisStore } from '../src/fleet/store.js';
-import { fleetKeyFrom } from '../src/fleet/trust.js';
+import { makeFleetKeys, registerWorkers } from '../src/fleet/keyring.js';
 import { packageRoot } from '../src/runtime/paths.js';
 import type { Target } from '../src/types.js';
 
@@ -38,8 +37,6 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
   const sliceRuns = o.sliceRuns ?? 25;
   const log = o.log ?? (() => undefined);
   const seed = `fleet-bench-${Date.now().toString(36)}`;
-  const secret = randomBytes(24).toString('hex');
-  const key = fleetKeyFrom(secret, 'bench');
   const redis = await startRedis();
   const rows: FleetBenchRow[] = [];
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-fleet-'));
@@ -67,11 +64,13 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
       const url = `${redis.url}/${i + 1}`;
       const client = connectRedis(url);
       await ensureConnected(client, url);
-      const store = new RedisStore(client, key);
+      const keys = await makeFleetKeys(await fs.mkdtemp(path.join(scratch, 'keys-')), Array.from({ length: workers }, (_, w) => `w${w}`));
+      const store = new RedisStore(client, keys.coordinator.trust);
+      await registerWorkers(store, keys);
       const bull = connectRedis(url, { bullmq: true });
-      const procs = Array.from({ length: workers }, () => {
+      const procs = keys.workers.map((k) => {
         const child = spawn(process.execPath, [path.join(packageRoot, 'bin', 'ftfuzz.js'), 'worker', '--redis', url, '--python', target.path, '--jobs', '1', '--idle-exit', '4s'], {
-          env: { ...process.env, FTFUZZ_FLEET_KEY: secret }, stdio: ['ignore', 'ignore', 'pipe'],
+          env: { ...process.env, ...k.env }, stdio: ['ignore', 'ignore', 'pipe'],
         });
         let err = '';
         child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -84,7 +83,7 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
       await Promise.all(procs.map((p) => p.ready));
       const t1 = performance.now();
       const summary = await runCoordinator({
-        store, connection: bull, key, seed, runs: programs, sliceRuns, sliceMs: 0,
+        store, connection: bull, trust: store.trust, seed, runs: programs, sliceRuns, sliceMs: 0,
         plan: { ...plan, modes: [...plan.modes], genOptions: {}, oracles: 'all' }, log: () => undefined, progressEveryMs: 60_000,
       });
       const wallMs = performance.now() - t1;

@@ -14,11 +14,12 @@ import { minimizeCommand } from './commands/minimize.js';
 import { replayCommand } from './commands/replay.js';
 import { workerCommand } from './commands/worker.js';
 import { syncCommand } from './commands/sync.js';
+import { fleetCommand } from './commands/fleet.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { surfaceCommand } from './commands/surface.js';
 
-const COMMANDS = [pythonCommand, setupCommand, genCommand, opsCommand, fuzzCommand, triageCommand, minimizeCommand, replayCommand, workerCommand, syncCommand, reportCommand, runCommand, surfaceCommand];
+const COMMANDS = [pythonCommand, setupCommand, genCommand, opsCommand, fuzzCommand, triageCommand, minimizeCommand, replayCommand, workerCommand, fleetCommand, syncCommand, reportCommand, runCommand, surfaceCommand];
 
 export function buildCli(argv: string[]) {
   const cli = COMMANDS.reduce((y, command) => command(y), yargs(argv).scriptName('ftfuzz').usage('$0 <command> [options]\n\nFuzz and stress-test free-threaded CPython.'));

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { EffectClass } from '../generators/ops.js';
 import { ExitCode, GIL_MODES, type GilMode } from '../types.js';
 import { parseDuration } from '../units.js';
-import { openFleet, withExported } from '../fleet/session.js';
+import { openFleet, withExported, type FleetKeys } from '../fleet/session.js';
 import { formatFleetSummary, runCoordinator } from '../fleet/fleet.js';
 import { redactUrl } from '../fleet/trust.js';
 import { CAMPAIGN_DEFAULTS } from '../campaign/defaults.js';
@@ -135,19 +135,23 @@ export function withExecutorOption<T>(y: Argv<T>) {
   return y.option('executor', { choices: EXECUTORS, default: EXECUTORS[0], describe: 'forkserver: run programs in persistent workers forked from a warmed interpreter, findings confirmed in fresh ones; spawn: a fresh process per run (the reference)' });
 }
 
-/** `--redis URL` and `--fleet-key-file`: the fleet's shared store (fleet/). */
+/** `--redis URL`, `--fleet-key-file` and `--coordinator-key`: the fleet's shared store and this machine's keys (fleet/). */
 export function withRedisOptions<T>(y: Argv<T>) {
   return y
     .option('redis', { type: 'string', describe: 'a fleet\'s Redis store (redis://[:password@]host:port[/db], rediss:// for TLS) instead of directories' })
-    .option('fleet-key-file', { type: 'string', describe: 'file holding the fleet key (default: $FTFUZZ_FLEET_KEY_FILE, else $FTFUZZ_FLEET_KEY); never pass the key itself' });
+    .option('fleet-key-file', { type: 'string', describe: 'this machine\'s private fleet key, from ftfuzz fleet keygen (default: $FTFUZZ_FLEET_KEY_FILE, else the PEM text in $FTFUZZ_FLEET_KEY); never pass the key itself' })
+    .option('coordinator-key', { type: 'string', describe: 'the fleet coordinator\'s public key (its .pub file; default: $FTFUZZ_COORDINATOR_KEY_FILE); without it this machine\'s own key is the coordinator\'s' });
 }
 
-export type RedisArgs = { redis?: string; 'fleet-key-file'?: string };
+export type RedisArgs = { redis?: string; 'fleet-key-file'?: string; 'coordinator-key'?: string };
+
+/** The key files a fleet command was given. */
+export const fleetKeys = (args: RedisArgs): FleetKeys => ({ keyFile: args['fleet-key-file'], coordinatorKeyFile: args['coordinator-key'] });
 
 /** Run a directory command on the fleet store (written out to a scratch copy), or on the directories. */
 export async function withRedis<T>(args: RedisArgs, opts: { writeBack: boolean; corpus?: boolean }, fn: (dirs: { crashes?: string; corpus?: string }) => Promise<T>): Promise<T> {
   if (!args.redis) return fn({});
-  const fleet = await openFleet(args.redis, args['fleet-key-file']);
+  const fleet = await openFleet(args.redis, fleetKeys(args));
   try {
     const { value, refused } = await withExported(fleet, opts, fn);
     for (const r of refused) say(`refused: ${r}`);
@@ -239,12 +243,12 @@ export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
   if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
   const surfaceShare = surfaceShareFrom(args, genPartialFrom(args));
   const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
-  const fleet = await openFleet(args.redis as string, args['fleet-key-file']);
+  const fleet = await openFleet(args.redis as string, fleetKeys(args));
   const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
   try {
     say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
     const summary = await runCoordinator({
-      store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, seed, runs, durationMs,
+      store: fleet.store, connection: await fleet.bull(), trust: fleet.store.trust, seed, runs, durationMs,
       sliceRuns: positiveInt(args['slice-runs'], '--slice-runs'), sliceMs: duration(args.slice, '--slice'),
       plan: {
         modes: parseModes(args.modes), timeoutMs: duration(args.timeout, '--timeout'), genOptions: genPartialFrom(args), oracles: args.oracles,

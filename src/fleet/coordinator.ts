@@ -3,13 +3,15 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type RedisStore } from './store.js';
-import type { FleetKey } from './trust.js';
-import { QUEUE, SLICE_ATTEMPTS, SLICE_FORMAT, SlicePayload, SignedJob, signJob, jobId, bullPrefix, onceEach, verifyJob } from './jobs.js';
+import type { FleetTrust } from './trust.js';
+import { QUEUE, SLICE_ATTEMPTS, SLICE_FORMAT, SlicePayload, SignedJob, SliceResult, signJob, jobId, bullPrefix, onceEach, verifyJob } from './jobs.js';
+import { UsageError } from '../errors.js';
 
 export interface CoordinatorOptions {
   store: RedisStore;
   connection: Redis;
-  key: FleetKey;
+  /** The fleet's trust; this machine's key must be the coordinator's (it signs the jobs). */
+  trust: FleetTrust;
   seed: string;
   runs?: number;
   durationMs?: number;
@@ -40,6 +42,7 @@ export interface FleetSummary {
 
 /** `ftfuzz fuzz --redis`: enqueue the slices, show progress, summarize when every slice ran. */
 export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummary> {
+  if (!o.trust.isCoordinator) throw new UsageError(`a fleet campaign's jobs are signed with the coordinator's key, and this machine's key ${o.trust.me.id} (${o.trust.me.source}) is not it (the fleet trusts ${o.trust.coordinator.id}); run the campaign where that key is`);
   const started = Date.now();
   const queue = new Queue(QUEUE, { connection: o.connection, prefix: bullPrefix(o.store) });
   queue.on('error', onceEach((m) => o.log(`queue error: ${m}`)));
@@ -55,7 +58,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
     const stale = await queue.getJob(id);
     if (stale && ((await stale.isFailed()) || (await stale.isCompleted()))) await stale.remove();
     // A refusal (a worker on an older format) or a transient failure goes back to the queue, with backoff.
-    await queue.add('slice', signJob(o.key, payload), { jobId: id, attempts: SLICE_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 1000 });
+    await queue.add('slice', signJob(o.trust.me, payload), { jobId: id, attempts: SLICE_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 1000 });
     enqueued.push(slice);
   };
   const refused = new Set<string>();
@@ -65,7 +68,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
       const reason = job.failedReason ?? '';
       // Only a job this coordinator's key signed names a slice of it: a forged failed job (any payload
       // can be written to the queue) is listed as refused, never taken for a lost slice.
-      const { payload } = verifyJob(o.key, job.data);
+      const { payload } = verifyJob(o.trust, job.data);
       const claimed = (job.data as Partial<SignedJob> | null)?.payload?.campaign;
       if (reason.startsWith('refused') && (claimed === campaign || (job.finishedOn ?? 0) >= started)) refused.add(`job ${job.id ?? '?'}: ${reason}`);
       if (payload?.campaign === campaign && job.attemptsMade >= (job.opts.attempts ?? 1) && !(await o.store.sliceDone(campaign, String(payload.slice)))) failed.set(payload.slice, `${reason} (after ${job.attemptsMade} attempt(s))`);
@@ -97,8 +100,9 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
       for (;;) {
         if (aborted()) break;
         await watchFailures();
-        const done = (await o.store.totals(campaign)).slices;
-        if (done + failed.size >= n) break;
+        // The counters are a cheap trigger; the end is decided by the signed slice results (a counter
+        // bumped by something without a key must not end the campaign early).
+        if ((await o.store.totals(campaign)).slices + failed.size >= n && (await o.store.sliceResults(campaign)).size + failed.size >= n) break;
         await progress();
         await sleep(500);
       }
@@ -133,7 +137,10 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
   } finally {
     await queue.close();
   }
-  const totals = await o.store.totals(campaign);
+  // The summary counts signed slice results only.
+  const results = [...(await o.store.sliceResults(campaign)).values()] as Partial<SliceResult>[];
+  const sum = (f: (r: Partial<SliceResult>) => unknown) => results.reduce((a, r) => a + (Number.isFinite(f(r)) ? (f(r) as number) : 0), 0);
+  const totals = { slices: results.length, programs: sum((r) => r.programs), executions: sum((r) => r.executions), findings: sum((r) => r.findings) };
   const buckets = await bucketsOf(o.store, campaign);
   return {
     campaign, slices: o.runs !== undefined ? Math.ceil(o.runs / o.sliceRuns) : totals.slices, slicesDone: totals.slices, programs: totals.programs, executions: totals.executions, findings: totals.findings,

@@ -3,10 +3,11 @@ import { seedProblem } from '../seed.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { GilMode } from '../types.js';
 import { type RedisStore } from './store.js';
-import type { FleetKey } from './trust.js';
+import { verifyWith, type FleetTrust, type Signer } from './trust.js';
 
 export const QUEUE = 'slices';
-export const SLICE_FORMAT = 1;
+/** 2: jobs signed with the coordinator's Ed25519 key (1: a shared HMAC key). */
+export const SLICE_FORMAT = 2;
 
 /** What a slice is: everything a worker needs to run it, signed by the coordinator. */
 export interface SlicePayload {
@@ -66,16 +67,20 @@ export interface SliceResult {
   committed: boolean;
 }
 
-export function signJob(key: FleetKey, payload: SlicePayload): SignedJob {
-  return { payload, sig: key.sign({ kind: 'ftfuzz-slice', payload }) };
+/** A job, signed with the coordinator's private key (the only key that can make one). */
+export function signJob(coordinator: Signer, payload: SlicePayload): SignedJob {
+  return { payload, sig: coordinator.sign({ kind: 'ftfuzz-slice', payload }) };
 }
 
-/** The payload of a job whose signature matches the fleet key, or why it is refused. */
-export function verifyJob(key: FleetKey, data: unknown): { payload?: SlicePayload; refused?: string } {
+/**
+ * The payload of a job whose signature is the fleet coordinator's, or why it is refused. A worker's key
+ * never makes a job: a registered worker that is compromised cannot make the others run anything.
+ */
+export function verifyJob(trust: Pick<FleetTrust, 'coordinator'>, data: unknown): { payload?: SlicePayload; refused?: string } {
   const d = data as Partial<SignedJob> | null;
   if (!d || typeof d !== 'object' || typeof d.payload !== 'object' || d.payload === null) return { refused: 'not an ftfuzz slice (no payload)' };
   if (typeof d.sig !== 'string') return { refused: 'unsigned' };
-  if (!key.verify({ kind: 'ftfuzz-slice', payload: d.payload }, d.sig)) return { refused: 'signature does not match the fleet key (forged or altered, or signed with another key)' };
+  if (!verifyWith(trust.coordinator.key, { kind: 'ftfuzz-slice', payload: d.payload }, d.sig)) return { refused: `signature does not match the fleet coordinator's key ${trust.coordinator.id} (forged or altered, signed by a worker's key, or by another fleet's coordinator)` };
   if (d.payload.format !== SLICE_FORMAT) return { refused: `slice format ${String(d.payload.format)}; this ftfuzz reads ${SLICE_FORMAT} (upgrade the older side)` };
   // Signed is not enough: a seed reaches program headers and file names, so it is checked as the command line checks it.
   for (const [field, value] of [['seed', d.payload.seed], ['campaign', d.payload.campaign]] as const) {

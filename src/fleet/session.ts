@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { connectRedis, ensureConnected, RedisStore } from './store.js';
-import { loadFleetKey } from './trust.js';
+import { FleetTrust, loadCoordinatorKey, loadSigner } from './trust.js';
 
 export interface Fleet {
   url: string;
@@ -16,12 +16,22 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-export async function openFleet(url: string, keyFile?: string): Promise<Fleet> {
-  const key = loadFleetKey(keyFile);
+/** Where this machine's keys come from (flags; else the environment, trust.ts). */
+export interface FleetKeys {
+  /** This machine's private key (--fleet-key-file). */
+  keyFile?: string;
+  /** The coordinator's public key (--coordinator-key); absent: this machine is the coordinator. */
+  coordinatorKeyFile?: string;
+}
+
+/** Connect, and check this machine's keys against the fleet (a one-line error, before anything is taken or written). */
+export async function openFleet(url: string, keys: FleetKeys = {}): Promise<Fleet> {
+  const me = loadSigner(keys.keyFile);
+  const trust = new FleetTrust(me, loadCoordinatorKey(me, keys.coordinatorKeyFile));
   const client = connectRedis(url);
   await ensureConnected(client, url);
-  const store = new RedisStore(client, key);
-  await store.checkKey().catch(async (error: unknown) => {
+  const store = new RedisStore(client, trust);
+  await store.checkFleet().catch(async (error: unknown) => {
     await client.quit().catch(() => client.disconnect());
     throw error;
   });

@@ -5,17 +5,24 @@
 //
 // Keys (prefix P, default `ftfuzz`; every key below starts `{P}`, a hash tag: one Redis Cluster slot per fleet):
 //   P:buckets                 set of bucket names
+//   P:fleet                   the fleet's check entry: the coordinator's key id and public key, signed by it
+//   P:workers                 hash: worker key id -> JSON {name, publicPem, registered, sig (the coordinator's)}
+//   P:buckets                 set of bucket names
 //   P:bucket:<name>           hash: meta (JSON, as the first writer saw it), files (JSON name -> text),
-//                             sig (HMAC of name, meta and files), createdBy (the contribution that made it)
-//   P:hits:<name>             hash: contribution id -> JSON {hits, lastSeen, modes, verdict}; a bucket's
-//                             hits are the sum, so writing one contribution twice counts once
-//   P:corpus                  hash: sha256 of the source -> JSON {source, sig}
+//                             signer (key id), sig (its signature of name, meta, files and signer),
+//                             createdBy (the contribution that made it)
+//   P:hits:<name>             hash: contribution id -> JSON {hits, lastSeen, modes, verdict, signer, sig}; a
+//                             bucket's hits are the sum, so writing one contribution twice counts once
+//   P:corpus                  hash: sha256 of the source -> JSON {source, signer, sig}
 //   P:corpus:order            list of digests in the order they were added (slices take a prefix of it)
-//   P:slices:<campaign>       hash: slice index -> JSON result, written once (a slice run twice counts once)
-//   P:totals:<campaign>       hash: programs, executions, findings, slices (summed once per slice)
+//   P:slices:<campaign>       hash: slice index -> JSON {result, signer, sig}, written once (a slice run
+//                             twice counts once)
+//   P:totals:<campaign>       hash: programs, executions, findings, slices (summed once per slice; unsigned,
+//                             so used for progress lines only: what a summary says comes from signed results)
 //   P:campaign:<campaign>     hash: the campaign's plan (JSON) and state
 // Every change a slice makes is one Lua script: a worker killed before it commits changed nothing.
-import { UsageError } from '../errors.js';
+// Every entry is signed by the key that wrote it (trust.ts): the coordinator's or a registered worker's;
+// an entry whose signer is unknown, revoked or does not verify is refused by name and never used.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -24,8 +31,12 @@ import { Redis } from 'ioredis';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { CrashStore, isBucketName, mergeSightings, parseMeta, type BucketMeta } from '../store/crashStore.js';
 import type { GilMode, Verdict } from '../types.js';
-import { type FleetKey } from './trust.js';
+import { type FleetTrust } from './trust.js';
+import { Registry, safeParse, signerOf } from './registry.js';
 export * from './redis.js';
+export { REGISTRY_TTL_MS } from './registry.js';
+export { chunksOf, EVAL_BYTES } from './commitScript.js';
+import { chunksOf, COMMIT } from './commitScript.js';
 
 export const DEFAULT_PREFIX = 'ftfuzz';
 
@@ -44,6 +55,7 @@ export interface BucketUpload {
   meta?: string;
   files?: string;
   sig?: string;
+  signer?: string;
   /** JSON Contribution; absent: no hits to add (a bucket read back from the store by triage). */
   contribution?: string;
   /** Replace the store's meta and files of a bucket it has (triage results written back). */
@@ -60,68 +72,32 @@ export interface StoredBucket {
   meta: BucketMeta;
   files: Record<string, string>;
   createdBy: string;
+  /** Who wrote its meta and files: `worker NAME (id)` or `coordinator id`. */
+  signer: string;
   contributions: Record<string, Contribution>;
 }
 
-// Every key the script touches is in KEYS (Redis Cluster routes a script by its keys), and every key of
-// one fleet has the same hash tag (`{prefix}`), so they live in one slot. KEYS: 1 the campaign's slice
-// results, 2 its totals, 3 the bucket list, 4 the corpus, 5 the corpus order; then per bucket upload i
-// (1-based), 5 + 2i - 1 its hash and 5 + 2i its hits.
-const COMMIT = `
-local campaign, slice = ARGV[1], ARGV[2]
-if campaign ~= '' and redis.call('HEXISTS', KEYS[1], slice) == 1 then return 0 end
-local data = cjson.decode(ARGV[3])
-local source = data.source
-for i, b in ipairs(data.buckets) do
-  local key, hits = KEYS[5 + 2 * i - 1], KEYS[5 + 2 * i]
-  if b.meta then
-    if redis.call('HSETNX', key, 'meta', b.meta) == 1 then
-      redis.call('HSET', key, 'files', b.files, 'sig', b.sig, 'createdBy', source)
-      redis.call('SADD', KEYS[3], b.name)
-    elseif b.replace then
-      redis.call('HSET', key, 'meta', b.meta, 'files', b.files, 'sig', b.sig)
-      if b.forged then redis.call('HSET', key, 'createdBy', source) end
-      redis.call('SADD', KEYS[3], b.name)
-    end
-  end
-  if b.contribution and redis.call('HEXISTS', key, 'meta') == 1 then
-    redis.call('HSET', hits, source, b.contribution)
-  end
-end
-for _, c in ipairs(data.corpus) do
-  if redis.call('HSETNX', KEYS[4], c.digest, c.entry) == 1 then
-    redis.call('RPUSH', KEYS[5], c.digest)
-  elseif c.forged then
-    redis.call('HSET', KEYS[4], c.digest, c.entry)
-    if not redis.call('LPOS', KEYS[5], c.digest) then redis.call('RPUSH', KEYS[5], c.digest) end
-  end
-end
-if campaign ~= '' then
-  redis.call('HSET', KEYS[1], slice, data.result)
-  redis.call('HINCRBY', KEYS[2], 'slices', 1)
-  redis.call('HINCRBY', KEYS[2], 'programs', data.programs)
-  redis.call('HINCRBY', KEYS[2], 'executions', data.executions)
-  redis.call('HINCRBY', KEYS[2], 'findings', data.findings)
-end
-return 1
-`;
 
 
 export function contributionOf(meta: Pick<BucketMeta, 'hits' | 'lastSeen' | 'modes' | 'verdict'>): Contribution {
   return { hits: meta.hits, lastSeen: meta.lastSeen, modes: meta.modes, verdict: meta.verdict };
 }
 
-/** What the signature of a bucket covers. */
-function signedBucket(name: string, meta: string, files: string) {
-  return { kind: 'ftfuzz-bucket', name, meta, files };
+// What each signature covers: the entry, where it is stored, and the key that signed it.
+function signedBucket(name: string, meta: string, files: string, signer: string) {
+  return { kind: 'ftfuzz-bucket', name, meta, files, signer };
 }
 
-function signedContribution(bucket: string, source: string, c: Contribution) {
-  return { kind: 'ftfuzz-contribution', bucket, source, c };
+function signedContribution(bucket: string, source: string, signer: string, c: Contribution) {
+  return { kind: 'ftfuzz-contribution', bucket, source, signer, c };
 }
 
-function signedCorpus(digest: string, source: string) {
-  return { kind: 'ftfuzz-corpus', digest, source };
+function signedCorpus(digest: string, source: string, signer: string) {
+  return { kind: 'ftfuzz-corpus', digest, source, signer };
+}
+
+function signedSliceResult(prefix: string, campaign: string, slice: string, signer: string, result: unknown) {
+  return { kind: 'ftfuzz-slice-result', prefix, campaign, slice, signer, result };
 }
 
 /**
@@ -139,11 +115,20 @@ export class RedisStore {
   /** The corpus order list as far as it was read (append-only in Redis). */
   private readonly order: string[] = [];
 
+  /** Which keys the fleet trusts: its coordinator's and the registered workers'. */
+  readonly registry: Registry;
+
   constructor(
     readonly client: Redis,
-    readonly key: FleetKey,
+    readonly trust: FleetTrust,
     readonly prefix = DEFAULT_PREFIX,
-  ) {}
+  ) {
+    this.registry = new Registry(client, trust, prefix, (...parts) => this.k(...parts));
+  }
+
+  private get signer(): string {
+    return this.trust.me.id;
+  }
 
   /** A key of this fleet: `{prefix}:...`, the hash tag putting all of a fleet's keys in one Redis Cluster slot. */
   private k(...parts: string[]): string {
@@ -154,14 +139,17 @@ export class RedisStore {
   bucketUpload(name: string, meta: BucketMeta, files: Record<string, string>, replace = false): BucketUpload {
     const core: BucketMeta = { ...meta };
     delete (core as { fleetHits?: unknown }).fleetHits;
+    delete (core as { fleetSigner?: unknown }).fleetSigner;
     const metaText = JSON.stringify(core);
     const filesText = JSON.stringify(files);
-    return { name, meta: metaText, files: filesText, sig: this.key.sign(signedBucket(name, metaText, filesText)), contribution: JSON.stringify(contributionOf(meta)), ...(replace ? { replace } : {}) };
+    const signer = this.signer;
+    return { name, meta: metaText, files: filesText, signer, sig: this.trust.me.sign(signedBucket(name, metaText, filesText, signer)), contribution: JSON.stringify(contributionOf(meta)), ...(replace ? { replace } : {}) };
   }
 
   corpusUpload(source: string): CorpusUpload {
     const digest = createHash('sha256').update(source).digest('hex');
-    return { digest, entry: JSON.stringify({ source, sig: this.key.sign(signedCorpus(digest, source)) }) };
+    const signer = this.signer;
+    return { digest, entry: JSON.stringify({ source, signer, sig: this.trust.me.sign(signedCorpus(digest, source, signer)) }) };
   }
 
   /**
@@ -184,48 +172,61 @@ export class RedisStore {
     const signed = c.buckets.map((b) => (b.contribution === undefined ? b : { ...b, contribution: this.signContribution(b.name, c.source, JSON.parse(b.contribution) as Contribution) }));
     // An entry someone wrote first without the key (a junk meta under the name, a wrong program under
     // the digest) would keep the real one out for ever: it is overwritten (`forged`), never kept.
-    const { buckets, corpus } = await this.overForgeries(signed, c.corpus);
+    const campaign = c.campaign ?? '';
+    const slice = c.slice ?? '';
+    const { buckets, corpus, forgedSlice } = await this.overForgeries(signed, c.corpus, campaign, slice);
+    const result = c.result ?? {};
     const payload = JSON.stringify({
       source: c.source,
       buckets,
       corpus,
-      result: JSON.stringify(c.result ?? {}),
+      result: JSON.stringify({ result, signer: this.signer, sig: this.trust.me.sign(signedSliceResult(this.prefix, campaign, slice, this.signer, result)) }),
+      ...(forgedSlice !== undefined ? { forgedSlice } : {}),
       programs: c.programs ?? 0,
       executions: c.executions ?? 0,
       findings: c.findings ?? 0,
     });
-    const campaign = c.campaign ?? '';
     const keys = [this.k('slices', campaign), this.k('totals', campaign), this.k('buckets'), this.k('corpus'), this.k('corpus', 'order'), ...buckets.flatMap((b) => [this.k('bucket', b.name), this.k('hits', b.name)])];
-    const applied = await this.client.eval(COMMIT, keys.length, ...keys, campaign, c.slice ?? '', payload);
+    const applied = await this.client.eval(COMMIT, keys.length, ...keys, campaign, slice, payload);
     return applied === 1;
   }
 
-  /** The uploads, those whose name or digest holds an entry that does not verify marked `forged` (to be overwritten). */
-  private async overForgeries(buckets: BucketUpload[], corpus: CorpusUpload[]): Promise<{ buckets: (BucketUpload & { forged?: boolean })[]; corpus: (CorpusUpload & { forged?: boolean })[] }> {
+  /**
+   * The uploads, those whose name or digest holds an entry that does not verify marked `forged` (to be
+   * overwritten), and the slice's stored result when it does not verify (to be replaced if still there).
+   * What is already stored is read in one round trip.
+   */
+  private async overForgeries(buckets: BucketUpload[], corpus: CorpusUpload[], campaign: string, slice: string): Promise<{ buckets: (BucketUpload & { forged?: boolean })[]; corpus: (CorpusUpload & { forged?: boolean })[]; forgedSlice?: string }> {
     const pipeline = this.client.pipeline();
     const fresh = buckets.filter((b) => b.meta !== undefined && !b.replace);
-    for (const b of fresh) pipeline.hmget(this.k('bucket', b.name), 'meta', 'files', 'sig');
-    const replies = fresh.length ? ((await pipeline.exec()) ?? []) : [];
+    for (const b of fresh) pipeline.hmget(this.k('bucket', b.name), 'meta', 'files', 'sig', 'signer');
+    if (corpus.length) pipeline.hmget(this.k('corpus'), ...corpus.map((e) => e.digest));
+    if (campaign) pipeline.hget(this.k('slices', campaign), slice);
+    const replies = pipeline.length ? ((await pipeline.exec()) ?? []) : [];
+    const stored = fresh.map((_, i) => (replies[i]?.[1] ?? []) as (string | null)[]);
+    const existing = corpus.length ? ((replies[fresh.length]?.[1] ?? []) as (string | null)[]) : [];
+    const current = campaign ? ((replies[fresh.length + (corpus.length ? 1 : 0)]?.[1] ?? null) as string | null) : null;
+    await this.ensureSigners([...stored.map((r) => signerOf(r[3])), ...existing.map((t) => (typeof t === 'string' ? signerOf(safeParse(t)?.signer) : undefined)), signerOf(safeParse(current)?.signer)]);
     const forgedNames = new Set<string>();
     fresh.forEach((b, i) => {
-      const [meta, files, sig] = (replies[i]?.[1] ?? []) as (string | null)[];
-      if (meta !== null && meta !== undefined && !this.bucketVerifies(b.name, meta, files, sig)) forgedNames.add(b.name);
+      const [meta, files, sig, signer] = stored[i] as (string | null)[];
+      if (meta !== null && meta !== undefined && !this.bucketVerifies(b.name, meta, files, sig, signer)) forgedNames.add(b.name);
     });
-    const existing = corpus.length ? await this.client.hmget(this.k('corpus'), ...corpus.map((e) => e.digest)) : [];
     const forgedDigests = new Set(corpus.filter((e, i) => existing[i] !== null && existing[i] !== undefined && this.corpusSource(e.digest, existing[i]) === null).map((e) => e.digest));
     return {
       buckets: buckets.map((b) => (forgedNames.has(b.name) ? { ...b, replace: true, forged: true } : b)),
       corpus: corpus.map((e) => (forgedDigests.has(e.digest) ? { ...e, forged: true } : e)),
+      ...(current !== null && this.verifiedSliceResult(campaign, slice, current) === null ? { forgedSlice: current } : {}),
     };
   }
 
   /** A stored corpus entry's source when its digest and signature hold; null otherwise. */
   private corpusSource(digest: string, text: string): string | null {
     try {
-      const e = JSON.parse(text) as { source?: unknown; sig?: unknown } | null;
+      const e = JSON.parse(text) as { source?: unknown; signer?: unknown; sig?: unknown } | null;
       if (!e || typeof e.source !== 'string') return null;
       const actual = createHash('sha256').update(e.source).digest('hex');
-      return actual === digest && this.key.verify(signedCorpus(digest, e.source), e.sig) ? e.source : null;
+      return actual === digest && this.trust.verify(e.signer, signedCorpus(digest, e.source, String(e.signer)), e.sig) ? e.source : null;
     } catch {
       return null;
     }
@@ -233,33 +234,29 @@ export class RedisStore {
 
   private signContribution(bucket: string, source: string, c: Contribution): string {
     const core = contributionOf(c);
-    return JSON.stringify({ ...core, sig: this.key.sign(signedContribution(bucket, source, core)) });
+    const signer = this.signer;
+    return JSON.stringify({ ...core, signer, sig: this.trust.me.sign(signedContribution(bucket, source, signer, core)) });
   }
 
   /** A stored contribution when its signature holds for this bucket and writer; null otherwise. */
   private verifiedContribution(bucket: string, source: string, text: string): Contribution | null {
     try {
-      const c = JSON.parse(text) as Contribution & { sig?: unknown };
+      const c = JSON.parse(text) as Contribution & { signer?: unknown; sig?: unknown };
       if (typeof c.hits !== 'number' || !Number.isInteger(c.hits) || c.hits < 0 || typeof c.lastSeen !== 'string' || !Array.isArray(c.modes) || typeof c.verdict !== 'string') return null;
       const core = contributionOf(c);
-      return this.key.verify(signedContribution(bucket, source, core), c.sig) ? core : null;
+      return this.trust.verify(c.signer, signedContribution(bucket, source, String(c.signer), core), c.sig) ? core : null;
     } catch {
       return null;
     }
   }
 
-  /**
-   * The first ftfuzz to use this Redis (coordinator, worker or sync) leaves a token signed with its key;
-   * every later one checks it, so a machine with a wrong or rotated key stops at once with one line instead
-   * of taking jobs it must refuse (or signing entries nobody else can read).
-   */
-  async checkKey(): Promise<void> {
-    const key = this.k('keycheck');
-    const signed = { kind: 'ftfuzz-key-check', prefix: this.prefix };
-    await this.client.set(key, this.key.sign(signed), 'NX');
-    if (!this.key.verify(signed, await this.client.get(key))) {
-      throw new UsageError(`fleet key (${this.key.source}) is not the key this Redis fleet was first used with (its check entry ${key} does not verify): use the same key on every machine of the fleet; if that entry was not written by ftfuzz, delete it (redis-cli DEL ${key})`);
-    }
+  /** Check this machine's keys against the fleet (Registry.check): before it takes or writes anything. */
+  checkFleet(): Promise<void> {
+    return this.registry.check();
+  }
+
+  private ensureSigners(signers: Iterable<string | undefined>): Promise<void> {
+    return this.registry.ensure(signers);
   }
 
   /** The store's bucket names that are bucket names (isBucketName): any other entry is never read or used as a path. */
@@ -274,15 +271,16 @@ export class RedisStore {
   }
 
   /** Whether a stored bucket's signature holds for its name, meta and files. */
-  private bucketVerifies(name: string, meta: string, files: string | null | undefined, sig: unknown): boolean {
-    return this.key.verify(signedBucket(name, meta, files ?? ''), sig);
+  private bucketVerifies(name: string, meta: string, files: string | null | undefined, sig: unknown, signer: unknown): boolean {
+    return this.trust.verify(signer, signedBucket(name, meta, files ?? '', String(signer)), sig);
   }
 
   /** One bucket, verified; `forged` when its signature does not match the fleet key. */
   async readBucket(name: string): Promise<{ bucket?: StoredBucket; error?: string }> {
     const [h, hits] = await Promise.all([this.client.hgetall(this.k('bucket', name)), this.client.hgetall(this.k('hits', name))]);
     if (!h.meta) return { error: `bucket ${name}: listed but has no meta in redis` };
-    if (!this.bucketVerifies(name, h.meta, h.files, h.sig)) return { error: `bucket ${name}: signature does not match the fleet key (altered in redis, or written with another key); not used` };
+    await this.ensureSigners([signerOf(h.signer), ...Object.values(hits).map((t) => signerOf(safeParse(t)?.signer))]);
+    if (!this.bucketVerifies(name, h.meta, h.files, h.sig, h.signer)) return { error: `bucket ${name}: ${this.refusal(h.signer)}; not used` };
     let meta: BucketMeta;
     let files: Record<string, string>;
     try {
@@ -297,7 +295,7 @@ export class RedisStore {
       const c = this.verifiedContribution(name, source, text);
       if (c) contributions[source] = c;
     }
-    return { bucket: { bucket: name, meta: mergedMeta(meta, Object.values(contributions)), files, createdBy: h.createdBy ?? '', contributions } };
+    return { bucket: { bucket: name, meta: mergedMeta(meta, Object.values(contributions)), files, createdBy: h.createdBy ?? '', signer: this.trust.nameOf(h.signer as string), contributions } };
   }
 
   /** Every bucket, and every one refused (named, with why). */
@@ -360,19 +358,42 @@ export class RedisStore {
     for (let i = 0; i < missing.length; i += 500) {
       const chunk = missing.slice(i, i + 500);
       const texts = await this.client.hmget(this.k('corpus'), ...chunk);
+      await this.ensureSigners(texts.map((t) => (typeof t === 'string' ? signerOf(safeParse(t)?.signer) : undefined)));
       chunk.forEach((d, j) => {
         const text = texts[j];
         const source = typeof text === 'string' ? this.corpusSource(d, text) : null;
-        if (source === null) errors.push(`corpus entry ${d.slice(0, 16)}: ${typeof text === 'string' ? 'unreadable, or its digest or signature does not match the fleet key (altered in redis, or written with another key)' : 'missing'}; not used`);
+        if (source === null) errors.push(`corpus entry ${d.slice(0, 16)}: ${typeof text === 'string' ? `unreadable, or its digest does not match, or ${this.refusal(safeParse(text)?.signer)}` : 'missing'}; not used`);
         else cache.set(d, source);
       });
     }
     return { entries: digests.flatMap((d) => (cache.has(d) ? [{ digest: d, source: cache.get(d) as string }] : [])), errors };
   }
 
+  /** A campaign's committed slice results whose signatures hold (a result written without a key is not one). */
   async sliceResults(campaign: string): Promise<Map<string, unknown>> {
     const h = await this.client.hgetall(this.k('slices', campaign));
-    return new Map(Object.entries(h).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+    await this.ensureSigners(Object.values(h).map((t) => signerOf(safeParse(t)?.signer)));
+    const out = new Map<string, unknown>();
+    for (const [slice, text] of Object.entries(h)) {
+      const result = this.verifiedSliceResult(campaign, slice, text);
+      if (result !== null) out.set(slice, result);
+    }
+    return out;
+  }
+
+  /** A stored slice result when its signature holds for this fleet, campaign and slice; null otherwise. */
+  private verifiedSliceResult(campaign: string, slice: string, text: string): unknown {
+    const e = safeParse(text);
+    if (!e || !('result' in e)) return null;
+    return this.trust.verify(e.signer, signedSliceResult(this.prefix, campaign, slice, String(e.signer), e.result), e.sig) ? e.result : null;
+  }
+
+  /** Why an entry naming `signer` is refused (its signature did not verify). */
+  private refusal(signer: unknown): string {
+    const id = signerOf(signer);
+    if (!id) return 'it names no signer key (written into redis without a fleet key)';
+    if (this.trust.keyOf(id) === undefined) return `its signer key ${id} is not registered with this fleet (never registered, or revoked)`;
+    return `its signature does not verify with ${this.trust.nameOf(id)}'s key (altered in redis)`;
   }
 
   async totals(campaign: string): Promise<{ slices: number; programs: number; executions: number; findings: number }> {
@@ -381,8 +402,12 @@ export class RedisStore {
     return { slices: n('slices'), programs: n('programs'), executions: n('executions'), findings: n('findings') };
   }
 
+  /** Whether a slice has a committed result whose signature holds (one written without a key does not stop it running). */
   async sliceDone(campaign: string, slice: string): Promise<boolean> {
-    return (await this.client.hexists(this.k('slices', campaign), slice)) === 1;
+    const text = await this.client.hget(this.k('slices', campaign), slice);
+    if (text === null) return false;
+    await this.ensureSigners([signerOf(safeParse(text)?.signer)]);
+    return this.verifiedSliceResult(campaign, slice, text) !== null;
   }
 
   campaignKey(campaign: string): string {
@@ -411,7 +436,8 @@ export class RedisStore {
           await writeFileAtomic(path.join(dir, name), text);
         }
         const fleetHits = Object.fromEntries(Object.entries(b.contributions).map(([s, c]) => [s, c.hits]));
-        await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify({ ...b.meta, fleetHits }, null, 2)}\n`);
+        // Who wrote the bucket's files (a worker's reproducer is code a triager runs): `triage` shows it.
+        await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify({ ...b.meta, fleetHits, fleetSigner: b.signer }, null, 2)}\n`);
         buckets += 1;
       }
     }
@@ -473,28 +499,6 @@ export class RedisStore {
     }
     return { buckets: uploads.length, corpus: corpus.length, errors };
   }
-}
-
-/** Bytes of entries one commit script carries at most (a bucket larger than this goes alone). */
-export const EVAL_BYTES = 256 * 1024;
-
-/** Consecutive chunks of at most EVAL_BYTES (by `size`) and 100 entries each. */
-export function chunksOf<T>(items: readonly T[], size: (x: T) => number, maxBytes = EVAL_BYTES, maxItems = 100): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const x of items) {
-    const n = size(x);
-    if (current.length && (bytes + n > maxBytes || current.length >= maxItems)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(x);
-    bytes += n;
-  }
-  if (current.length) out.push(current);
-  return out;
 }
 
 function safeFileName(name: string): boolean {

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import type { Target } from '../types.js';
 import type { Executor } from '../runtime/executor.js';
 import { contributionOf, readBucketFiles, type BucketUpload, type CorpusUpload, type RedisStore } from './store.js';
-import type { FleetKey } from './trust.js';
+import type { FleetTrust } from './trust.js';
 import { QUEUE, SlicePayload, SliceResult, verifyJob, bullPrefix, onceEach } from './jobs.js';
 
 /** Marks a bucket the slice knew from the store at its start: its hits are uploaded, its files not. */
@@ -24,7 +24,8 @@ export interface WorkerOptions {
   store: RedisStore;
   /** A connection for BullMQ's blocking commands (not shared with the store). */
   connection: Redis;
-  key: FleetKey;
+  /** Verifies jobs (the coordinator's key); the worker's own key signs what it commits. */
+  trust: FleetTrust;
   targets: Target[];
   jobs: number;
   /** A slice's lock: a worker silent this long is dead and its slice goes back to the queue. */
@@ -169,7 +170,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
   const worker = new Worker(
     QUEUE,
     async (job: Job) => {
-      const { payload, refused: why } = verifyJob(o.key, job.data);
+      const { payload, refused: why } = verifyJob(o.trust, job.data);
       if (!payload) {
         refused += 1;
         o.log(`refused job ${job.id ?? '?'}: ${why}; not run`);

@@ -1,20 +1,29 @@
-// The fleet store on a real redis-server: one writer wins a new bucket, hits are summed once per
-// contribution, a slice commits once, altered entries are refused, and directories round-trip.
+// The fleet store on a real redis-server: keys with roles (the coordinator signs jobs and registers
+// workers; each worker signs what it writes with its own key), one writer wins a new bucket, hits are
+// summed once per contribution, a slice commits once, altered, unregistered and revoked entries are
+// refused, and directories round-trip.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { chunksOf, connectRedis, ensureConnected, EVAL_BYTES, RedisStore } from '../../src/fleet/store.js';
-import { fleetKeyFrom, loadFleetKey, redactUrl } from '../../src/fleet/trust.js';
+import { FleetTrust, generateFleetKeys, loadCoordinatorKey, loadSigner, publicKeyFrom, redactUrl, signerFrom } from '../../src/fleet/trust.js';
+import { makeFleetKeys, registerWorkers, type LocalFleetKeys } from '../../src/fleet/keyring.js';
+import { generateKeyPairSync } from 'node:crypto';
 import { signJob, verifyJob, SLICE_FORMAT, type SlicePayload } from '../../src/fleet/fleet.js';
 import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
 import { startRedis, type TestRedis } from '../../src/fleet/localRedis.js';
 
-const KEY = fleetKeyFrom('k'.repeat(32), 'test');
 let redis: TestRedis;
 let client: Redis;
+/** The coordinator's view of the store (it registers workers and reads everything). */
 let store: RedisStore;
+/** Registered workers w1 and w2; `rogue` has a key pair nobody registered. */
+let w1: RedisStore;
+let w2: RedisStore;
+let keys: LocalFleetKeys;
+const prefix = `t${Date.now()}`;
 
 function meta(name: string, hits: number, over: Partial<BucketMeta> = {}): BucketMeta {
   return {
@@ -28,7 +37,13 @@ beforeAll(async () => {
   redis = await startRedis({ password: 'p@ss word' });
   client = connectRedis(redis.url);
   await ensureConnected(client, redis.url);
-  store = new RedisStore(client, KEY, `t${Date.now()}`);
+  keys = await makeFleetKeys(await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-keys-')), ['w1', 'w2', 'rogue']);
+  store = new RedisStore(client, keys.coordinator.trust, prefix);
+  await registerWorkers(store, { ...keys, workers: keys.workers.filter((w) => w.name !== 'rogue') });
+  w1 = new RedisStore(client, (keys.workers[0] as LocalFleetKeys['workers'][number]).trust, prefix);
+  w2 = new RedisStore(client, (keys.workers[1] as LocalFleetKeys['workers'][number]).trust, prefix);
+  await w1.checkFleet();
+  await w2.checkFleet();
 });
 
 afterAll(async () => {
@@ -37,26 +52,39 @@ afterAll(async () => {
 });
 
 describe('fleet trust', () => {
-  it('signs jobs; an altered, unsigned or foreign-key job is refused by name', () => {
+  it('jobs: only the coordinator\'s key makes one; altered, unsigned, worker-signed and foreign ones are refused by name', () => {
     const payload: SlicePayload = {
       format: SLICE_FORMAT, campaign: 'c', slice: 0, seed: 's', firstProgram: 0, programs: 2, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
       genOptions: {}, oracles: 'all', reproTrials: 1, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0.5, calibrate: true,
     };
-    const job = signJob(KEY, payload);
-    expect(verifyJob(KEY, job).payload).toEqual(payload);
-    expect(verifyJob(KEY, { ...job, payload: { ...payload, seed: 'evil' } }).refused).toMatch(/signature does not match/);
-    expect(verifyJob(KEY, { payload }).refused).toBe('unsigned');
-    expect(verifyJob(fleetKeyFrom('x'.repeat(32), 'other'), job).refused).toMatch(/signature does not match/);
-    expect(verifyJob(KEY, 'junk').refused).toMatch(/not an ftfuzz slice/);
+    const worker = w1.trust;
+    const job = signJob(keys.coordinator.trust.me, payload);
+    expect(verifyJob(worker, job).payload).toEqual(payload);
+    expect(verifyJob(worker, { ...job, payload: { ...payload, seed: 'evil' } }).refused).toMatch(/signature does not match the fleet coordinator's key/);
+    expect(verifyJob(worker, { payload }).refused).toBe('unsigned');
+    // A registered worker's key signs what it writes, never a job: a compromised worker cannot make the others run anything.
+    expect(verifyJob(worker, signJob(worker.me, payload)).refused).toMatch(/signed by a worker's key/);
+    const other = signerFrom(generateFleetKeys().privatePem, 'another fleet');
+    expect(verifyJob(worker, signJob(other, payload)).refused).toMatch(/signature does not match/);
+    expect(verifyJob(new FleetTrust(other, other.publicKey), job).refused).toMatch(/signature does not match/);
+    expect(verifyJob(worker, 'junk').refused).toMatch(/not an ftfuzz slice/);
   });
 
-  it('reads the key from the environment or a file, never accepts a short one, and never prints a password', async () => {
-    expect(() => loadFleetKey(undefined, {})).toThrow(/FTFUZZ_FLEET_KEY/);
-    expect(() => loadFleetKey(undefined, { FTFUZZ_FLEET_KEY: 'short' })).toThrow(/at least 16/);
-    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-key-')), 'key');
-    await fs.writeFile(file, `${'z'.repeat(40)}\n`);
-    expect(loadFleetKey(file, {}).source).toBe(`file ${file}`);
-    expect(() => loadFleetKey(`${file}.missing`, {})).toThrow(/ENOENT/);
+  it('reads this machine\'s key from a file or the environment, refuses what is not an Ed25519 private key, and never prints a password', () => {
+    expect(() => loadSigner(undefined, {})).toThrow(/ftfuzz fleet keygen FILE/);
+    // A shared secret of the HMAC fleets: a one-line error saying what to do now.
+    expect(() => loadSigner(undefined, { FTFUZZ_FLEET_KEY: 'z'.repeat(40) })).toThrow(/^fleet key from \$FTFUZZ_FLEET_KEY is not a private key .*ftfuzz fleet keygen FILE/);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(() => loadSigner(undefined, { FTFUZZ_FLEET_KEY: rsa })).toThrow(/is a rsa key; fleets use Ed25519/);
+    const w = keys.workers[0] as LocalFleetKeys['workers'][number];
+    expect(loadSigner(w.file, {}).id).toBe(w.trust.me.id);
+    expect(loadSigner(undefined, { FTFUZZ_FLEET_KEY_FILE: w.file }).source).toBe(`file ${w.file}`);
+    expect(() => loadSigner(`${w.file}.missing`, {})).toThrow(/ENOENT/);
+    // The coordinator's public key: given, or this machine's own; a private key file in its place gives its public half.
+    const me = loadSigner(w.file, {});
+    expect(loadCoordinatorKey(me, keys.coordinator.pub, {}).id).toBe(keys.coordinator.trust.me.id);
+    expect(loadCoordinatorKey(me, undefined, {}).id).toBe(me.id);
+    expect(() => publicKeyFrom('junk', 'coordinator key file x.pub')).toThrow(/coordinator key file x.pub holds no public key/);
     expect(redactUrl('rediss://user:secret@host:6380/1')).toBe('rediss://user:***@host:6380/1');
     expect(redactUrl(redis.url)).not.toContain('ss word');
   });
@@ -82,38 +110,65 @@ describe('commit chunks', () => {
 });
 
 describe('fleet store on a real redis-server', () => {
-  it('a machine whose key is not the fleet\'s stops at once, in one line, without taking anything', async () => {
-    await store.checkKey();
-    await store.checkKey();
-    const other = new RedisStore(client, fleetKeyFrom('o'.repeat(32), 'file /etc/other-key'), store.prefix);
-    await expect(other.checkKey()).rejects.toThrow(/^fleet key \(file \/etc\/other-key\) is not the key this Redis fleet was first used with .*redis-cli DEL \{t\d+\}:keycheck\)$/);
+  it('a machine whose key the fleet does not trust stops at once, in one line, without taking anything', async () => {
+    await store.checkFleet();
+    await w1.checkFleet();
+    const rogue = keys.workers[2] as LocalFleetKeys['workers'][number];
+    await expect(new RedisStore(client, rogue.trust, prefix).checkFleet()).rejects.toThrow(new RegExp(`^this machine's fleet key ${rogue.trust.me.id} \\(file .*rogue.key\\) is not registered with this fleet \\(or was revoked\\): on the coordinator's machine run ftfuzz fleet register`));
+    // A worker given another fleet's coordinator key, and a worker key used without --coordinator-key (it takes itself for the coordinator).
+    const stranger = signerFrom(generateFleetKeys().privatePem, 'stranger');
+    await expect(new RedisStore(client, new FleetTrust(w1.trust.me, stranger.publicKey), prefix).checkFleet()).rejects.toThrow(/^the coordinator key this machine trusts \([0-9a-f]{16}, stranger\) is not this Redis fleet's .*pass the fleet coordinator's public key with --coordinator-key FILE.pub/);
+    await expect(new RedisStore(client, new FleetTrust(w1.trust.me, w1.trust.me.publicKey), prefix).checkFleet()).rejects.toThrow(/a worker's key cannot coordinate/);
+    // A worker on a Redis no coordinator has used.
+    await expect(new RedisStore(client, w1.trust, `${prefix}-empty`).checkFleet()).rejects.toThrow(/^this Redis has no fleet yet/);
+    // A registration written into redis without the coordinator's key is not one.
+    await client.hset(`{${prefix}}:workers`, rogue.trust.me.id, JSON.stringify({ name: 'rogue', publicPem: rogue.trust.me.publicKey.pem, registered: '2026-01-01T00:00:00.000Z', sig: 'A'.repeat(86) + '==' }));
+    await expect(new RedisStore(client, rogue.trust, prefix).checkFleet()).rejects.toThrow(/is not registered with this fleet/);
+    const listed = await store.registry.list();
+    expect(listed.workers.map((w) => w.name)).toEqual(['w1', 'w2']);
+    expect(listed.errors).toEqual([expect.stringMatching(/not registered by this fleet's coordinator key/)]);
+    await client.hdel(`{${prefix}}:workers`, rogue.trust.me.id);
+    // Only the coordinator registers.
+    await expect(w1.registry.register('rogue', rogue.trust.me.publicKey)).rejects.toThrow(/registering a worker needs the coordinator's key/);
   });
 
   it('first writer wins a new bucket, every contribution adds its hits once, a slice commits once', async () => {
-    const a = store.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 2), { 'repro.py': 'print("a")\n' });
-    const b = store.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 3, { title: 'second writer' }), { 'repro.py': 'print("b")\n' });
-    expect(await store.commit({ campaign: 'c1', slice: '0', source: 'c1#0', buckets: [a], corpus: [], result: { n: 0 }, programs: 5 })).toBe(true);
-    expect(await store.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(true);
+    const a = w1.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 2), { 'repro.py': 'print("a")\n' });
+    const b = w2.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 3, { title: 'second writer' }), { 'repro.py': 'print("b")\n' });
+    expect(await w1.commit({ campaign: 'c1', slice: '0', source: 'c1#0', buckets: [a], corpus: [], result: { n: 0 }, programs: 5 })).toBe(true);
+    expect(await w2.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(true);
     // Slice 1 again (a worker that lost its lock and finished anyway): refused, nothing counted twice.
-    expect(await store.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [b], corpus: [], result: { n: 1 }, programs: 5 })).toBe(false);
+    expect(await w1.commit({ campaign: 'c1', slice: '1', source: 'c1#1', buckets: [w1.bucketUpload('crash-aaaaaaaaaaaa', meta('aaaaaaaaaaaa', 3), {})], corpus: [], result: { n: 1 }, programs: 5 })).toBe(false);
     const { bucket } = await store.readBucket('crash-aaaaaaaaaaaa');
     expect(bucket?.meta.hits).toBe(5);
     expect(bucket?.meta.title).toBe('crash aaaaaaaaaaaa');
     expect(bucket?.files['repro.py']).toBe('print("a")\n');
     expect(bucket?.createdBy).toBe('c1#0');
+    expect(bucket?.signer).toBe(`worker w1 (${w1.trust.me.id})`);
     expect(await store.totals('c1')).toEqual({ slices: 2, programs: 10, executions: 0, findings: 0 });
-    expect([...(await store.sliceResults('c1')).keys()].sort()).toEqual(['0', '1']);
+    expect(await store.sliceResults('c1')).toEqual(new Map([['0', { n: 0 }], ['1', { n: 1 }]]));
+  });
+
+  it('a slice result written without a key neither stops the slice nor counts; a real one is never replaced', async () => {
+    await client.hset(`{${prefix}}:slices:c2`, '0', JSON.stringify({ result: { programs: 1e6 }, signer: w1.trust.me.id, sig: 'A'.repeat(86) + '==' }));
+    expect(await w2.sliceDone('c2', '0')).toBe(false);
+    expect((await store.sliceResults('c2')).size).toBe(0);
+    expect(await w2.commit({ campaign: 'c2', slice: '0', source: 'c2#0', buckets: [], corpus: [], result: { programs: 4 }, programs: 4 })).toBe(true);
+    expect(await store.sliceResults('c2')).toEqual(new Map([['0', { programs: 4 }]]));
+    expect(await w1.sliceDone('c2', '0')).toBe(true);
+    expect(await w1.commit({ campaign: 'c2', slice: '0', source: 'c2#0', buckets: [], corpus: [], result: { programs: 9 }, programs: 9 })).toBe(false);
+    expect(await store.sliceResults('c2')).toEqual(new Map([['0', { programs: 4 }]]));
   });
 
   it('refuses a bucket or corpus entry altered in redis, and says which', async () => {
-    await store.commit({ source: 'x', buckets: [store.bucketUpload('crash-bbbbbbbbbbbb', meta('bbbbbbbbbbbb', 1), { 'repro.py': 'print(1)\n' })], corpus: [store.corpusUpload('print("corpus")\n')] });
+    await w1.commit({ source: 'x', buckets: [w1.bucketUpload('crash-bbbbbbbbbbbb', meta('bbbbbbbbbbbb', 1), { 'repro.py': 'print(1)\n' })], corpus: [w1.corpusUpload('print("corpus")\n')] });
     await client.hset(`{${store.prefix}}:bucket:crash-bbbbbbbbbbbb`, 'files', JSON.stringify({ 'repro.py': 'import os; os.system("evil")\n' }));
-    expect((await store.readBucket('crash-bbbbbbbbbbbb')).error).toMatch(/crash-bbbbbbbbbbbb: signature does not match the fleet key/);
+    expect((await store.readBucket('crash-bbbbbbbbbbbb')).error).toBe(`bucket crash-bbbbbbbbbbbb: its signature does not verify with worker w1 (${w1.trust.me.id})'s key (altered in redis); not used`);
     const [digest] = await client.lrange(`{${store.prefix}}:corpus:order`, 0, 0);
     await client.hset(`{${store.prefix}}:corpus`, digest as string, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
-    const corpus = await store.corpusEntries();
+    const corpus = await w2.corpusEntries();
     expect(corpus.entries).toEqual([]);
-    expect(corpus.errors[0]).toMatch(/signature does not match/);
+    expect(corpus.errors[0]).toMatch(/names no signer key/);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-sync-'));
     const out = await store.exportTo(path.join(dir, 'crashes'), path.join(dir, 'corpus'));
     expect(out.errors.some((e) => e.includes('crash-bbbbbbbbbbbb'))).toBe(true);
@@ -123,7 +178,7 @@ describe('fleet store on a real redis-server', () => {
 
   it('counts only signed contributions, each for the bucket and writer it was signed for', async () => {
     const name = 'crash-dddddddddddd';
-    await store.commit({ source: 'w1', buckets: [store.bucketUpload(name, meta('dddddddddddd', 2), { 'repro.py': 'print(1)\n' })], corpus: [] });
+    await w1.commit({ source: 'w1', buckets: [w1.bucketUpload(name, meta('dddddddddddd', 2), { 'repro.py': 'print(1)\n' })], corpus: [] });
     expect((await store.readBucket(name)).bucket?.meta.hits).toBe(2);
     const key = `{${store.prefix}}:hits:${name}`;
     // Written without the key: a huge hit count and another verdict.
@@ -132,6 +187,10 @@ describe('fleet store on a real redis-server', () => {
     const signed = JSON.parse((await client.hget(key, 'w1')) as string) as Record<string, unknown>;
     await client.hset(key, 'w2', JSON.stringify(signed));
     await client.hset(key, 'w3', JSON.stringify({ ...signed, hits: 500 }));
+    // Signed with a key nobody registered (a machine that has Redis access and made itself a key pair).
+    const rogue = new RedisStore(client, (keys.workers[2] as LocalFleetKeys['workers'][number]).trust, prefix);
+    await rogue.commit({ source: 'rogue', buckets: [{ name, contribution: JSON.stringify({ hits: 700, lastSeen: '2030-01-01T00:00:00.000Z', modes: ['gil-on'], verdict: 'flaky' }) }], corpus: [] });
+    expect(JSON.parse((await client.hget(key, 'rogue')) as string)).toMatchObject({ hits: 700, signer: rogue.trust.me.id });
     const b = (await store.readBucket(name)).bucket;
     expect(Object.keys(b?.contributions ?? {})).toEqual(['w1']);
     expect(b?.meta.hits).toBe(2);
@@ -139,13 +198,30 @@ describe('fleet store on a real redis-server', () => {
     await client.srem(`{${store.prefix}}:buckets`, name);
   });
 
+  it('a revoked worker\'s entries stop counting, for every reader within the registry\'s refresh', async () => {
+    const name = 'crash-ffffffffffff';
+    await w1.commit({ source: 'w1', buckets: [w1.bucketUpload(name, meta('ffffffffffff', 2), { 'repro.py': 'print(2)\n' })], corpus: [] });
+    await w2.commit({ source: 'w2', buckets: [{ name, contribution: JSON.stringify({ hits: 3, lastSeen: '2026-12-03T00:00:00.000Z', modes: ['gil-off'], verdict: 'runtime-bug' }) }], corpus: [] });
+    const reader = new RedisStore(client, w1.trust, prefix);
+    expect((await reader.readBucket(name)).bucket?.meta.hits).toBe(5);
+    expect((await store.registry.revoke('w2')).map((w) => w.name)).toEqual(['w2']);
+    expect((await store.readBucket(name)).bucket?.meta.hits).toBe(2);
+    // Another reader trusts what it read until the registry is read again (at most REGISTRY_TTL_MS later).
+    await reader.registry.refresh();
+    expect((await reader.readBucket(name)).bucket?.meta.hits).toBe(2);
+    await expect(w2.checkFleet()).rejects.toThrow(/is not registered with this fleet \(or was revoked\)/);
+    await store.registry.register('w2', w2.trust.me.publicKey);
+    expect((await store.readBucket(name)).bucket?.meta.hits).toBe(5);
+    await client.srem(`{${store.prefix}}:buckets`, name);
+  });
+
   it('a forged first write under a bucket name or a corpus digest does not keep the real one out', async () => {
     const name = 'crash-eeeeeeeeeeee';
     await client.hset(`{${store.prefix}}:bucket:${name}`, 'meta', JSON.stringify(meta('eeeeeeeeeeee', 999)), 'files', '{}', 'sig', 'f'.repeat(64));
     const source = 'print("real corpus")\n';
-    const real = store.corpusUpload(source);
+    const real = w1.corpusUpload(source);
     await client.hset(`{${store.prefix}}:corpus`, real.digest, JSON.stringify({ source: 'import os\n', sig: 'f'.repeat(64) }));
-    await store.commit({ source: 'w1', buckets: [store.bucketUpload(name, meta('eeeeeeeeeeee', 3), { 'repro.py': 'print(3)\n' })], corpus: [real] });
+    await w1.commit({ source: 'w1', buckets: [w1.bucketUpload(name, meta('eeeeeeeeeeee', 3), { 'repro.py': 'print(3)\n' })], corpus: [real] });
     const b = await store.readBucket(name);
     expect(b.error).toBeUndefined();
     expect(b.bucket?.meta.hits).toBe(3);
@@ -159,8 +235,8 @@ describe('fleet store on a real redis-server', () => {
 
   it('never uses a bucket name from redis that ftfuzz would not make (a path, another store\'s bucket)', async () => {
     const evil = '../../outside';
-    const upload = store.bucketUpload(evil, meta('x', 1), { 'repro.py': 'print("evil")\n' });
-    await store.commit({ source: 'forger', buckets: [upload], corpus: [] });
+    const upload = w1.bucketUpload(evil, meta('x', 1), { 'repro.py': 'print("evil")\n' });
+    await w1.commit({ source: 'forger', buckets: [upload], corpus: [] });
     expect(await store.bucketNames()).not.toContain(evil);
     const listed = await store.listBuckets();
     expect(listed.errors.some((e) => e.includes('"../../outside"') && /not a bucket name/.test(e))).toBe(true);

@@ -6,7 +6,7 @@ import { generateProgram } from '../../src/generators/program.js';
 import { generateSurfaceProgram } from '../../src/generators/surface/program.js';
 import { checkSeed, seedProblem } from '../../src/seed.js';
 import { shellQuote, terminalSafe } from '../../src/text.js';
-import { fleetKeyFrom } from '../../src/fleet/trust.js';
+import { FleetTrust, generateFleetKeys, signerFrom } from '../../src/fleet/trust.js';
 import { jobId, signJob, SLICE_FORMAT, verifyJob, type SlicePayload } from '../../src/fleet/jobs.js';
 
 const INJECTED = 'abc\nprint("INJECTED") #';
@@ -56,12 +56,13 @@ describe('seeds', () => {
   });
 
   it('are checked in a signed fleet job too', () => {
-    const key = fleetKeyFrom('k'.repeat(32), 'test');
+    const me = signerFrom(generateFleetKeys().privatePem, 'test');
+    const key = new FleetTrust(me, me.publicKey);
     const payload: SlicePayload = {
       format: SLICE_FORMAT, campaign: 'c', slice: 0, seed: INJECTED, firstProgram: 0, programs: 2, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
       genOptions: {}, oracles: 'all', reproTrials: 1, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0.5, calibrate: true,
     };
-    expect(verifyJob(key, signJob(key, payload)).refused).toMatch(/its seed cannot be used: it holds "\\n"/);
-    expect(verifyJob(key, signJob(key, { ...payload, seed: 'ok:seed' })).payload?.seed).toBe('ok:seed');
+    expect(verifyJob(key, signJob(me, payload)).refused).toMatch(/its seed cannot be used: it holds "\\n"/);
+    expect(verifyJob(key, signJob(me, { ...payload, seed: 'ok:seed' })).payload?.seed).toBe('ok:seed');
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ExitCode } from '../../types.js';
 import { openFleet } from '../../fleet/session.js';
 import { redactUrl } from '../../fleet/trust.js';
-import { say, withRedisOptions } from '../options.js';
+import { fleetKeys, say, withRedisOptions } from '../options.js';
 
 export function syncCommand(y: Argv): Argv {
   return y
@@ -19,7 +19,7 @@ export function syncCommand(y: Argv): Argv {
         .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory' }),
     async (args) => {
       if (!args.redis) throw new UsageError('sync needs --redis URL');
-      const fleet = await openFleet(args.redis, args['fleet-key-file']);
+      const fleet = await openFleet(args.redis, fleetKeys(args));
       try {
         const crashes = path.resolve(args.crashes);
         const corpus = path.resolve(args.corpus);

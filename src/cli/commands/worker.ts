@@ -10,7 +10,7 @@ import { redactUrl } from '../../fleet/trust.js';
 import type { Surface } from '../../generators/surface/types.js';
 import { introspectSurface } from '../../runtime/surface.js';
 import type { Target } from '../../types.js';
-import { duration, onStopSignals, positiveInt, say, withRedisOptions, withTargetOptions } from '../options.js';
+import { duration, fleetKeys, onStopSignals, positiveInt, say, withRedisOptions, withTargetOptions } from '../options.js';
 
 export function workerCommand(y: Argv): Argv {
   return y
@@ -26,14 +26,14 @@ export function workerCommand(y: Argv): Argv {
     async (args) => {
       if (!args.redis) throw new UsageError('worker needs --redis URL (the fleet\'s Redis server)');
       const jobs = positiveInt(args.jobs, '--jobs');
-      const fleet = await openFleet(args.redis, args['fleet-key-file']);
+      const fleet = await openFleet(args.redis, fleetKeys(args));
       const targets = await resolveTargets({ python: args.python, log: say });
       let surface: Promise<Surface> | undefined;
       const stopping = onStopSignals('worker stopping: the slice in flight goes back to the queue (signal again to quit at once)', say);
       try {
-        say(`worker ${os.hostname()}:${process.pid} on ${redactUrl(fleet.url)} with ${targets.map((t) => t.label).join(', ')}, ${jobs} job(s) per slice`);
+        say(`worker ${os.hostname()}:${process.pid} (${fleet.store.trust.nameOf(fleet.store.trust.me.id)}) on ${redactUrl(fleet.url)} with ${targets.map((t) => t.label).join(', ')}, ${jobs} job(s) per slice`);
         const r = await runWorker({
-          store: fleet.store, connection: await fleet.bull(), key: fleet.store.key, targets, jobs, lockMs: duration(args.lock, '--lock'), log: say,
+          store: fleet.store, connection: await fleet.bull(), trust: fleet.store.trust, targets, jobs, lockMs: duration(args.lock, '--lock'), log: say,
           maxSlices: args.slices === undefined ? undefined : positiveInt(args.slices, '--slices'),
           idleMs: args['idle-exit'] === undefined ? undefined : duration(args['idle-exit'], '--idle-exit'), signal: stopping.signal,
           // Introspected at the first slice that has surface programs, then the same for every slice.
