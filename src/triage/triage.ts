@@ -107,6 +107,8 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly U
         .join(', ')
     : '';
   const frames = m.native?.frames.length ? m.native.frames.slice(0, 3).join(' < ') : null;
+  // A bucket from a fleet store: the key that wrote its files (fleet/store.ts exportTo).
+  const signer = (m as { fleetSigner?: unknown }).fleetSigner;
   return [
     `${m.kind.padEnd(14)} ${bucket}  ${m.verdict ?? 'unknown'}  hits ${m.hits}  ${min}  ${m.modes.join(',')} on ${m.interpreter?.label ?? '?'}`,
     `    ${terminalSafe(m.title.slice(0, 160))}`,
@@ -116,6 +118,7 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly U
     ...(versions ? [`    versions: ${versions}`] : []),
     ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => terminalSafe(f.title.slice(0, 80))).join('; ')})` : ''}`] : []),
     ...known.map((k) => `    upstream: ${formatLink(k)} — ${k.bug.news.slice(0, 90)}`),
+    ...(typeof signer === 'string' ? [`    written by: ${terminalSafe(signer.slice(0, 80))} (fleet)`] : []),
   ].map((line) => indent + line).join('\n');
 }
 

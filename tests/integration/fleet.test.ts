@@ -1,8 +1,9 @@
-// The fleet fault test (issue 14): a real redis-server on a loopback port, a coordinator and three
-// worker processes. One worker is SIGKILLed in the middle of a slice, Redis is restarted once, and a
-// forged job is put on the queue. Every slice must run (the killed one again, elsewhere), every bucket
-// be there once with the hits its slices committed, nothing counted twice, the forged job refused, and
-// no secret printed.
+// The fleet fault test (issues 14 and 24): a real redis-server on a loopback port, a coordinator and
+// three worker processes, each with its own registered key. One worker is SIGKILLed in the middle of a
+// slice, Redis is restarted once, and forged jobs are put on the queue (one altered after signing, one
+// signed by a registered worker's key). Every slice must run (the killed one again, elsewhere), every
+// bucket be there once with the hits its slices committed, nothing counted twice, the forged jobs
+// refused, and no secret printed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -11,12 +12,11 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bullPrefix, QUEUE, signJob, SLICE_FORMAT, type SliceResult, type SlicePayload } from '../../src/fleet/fleet.js';
 import { connectRedis, ensureConnected, RedisStore } from '../../src/fleet/store.js';
-import { fleetKeyFrom } from '../../src/fleet/trust.js';
+import { makeFleetKeys, registerWorkers, type LocalFleetKeys } from '../../src/fleet/keyring.js';
 import { CrashStore } from '../../src/store/crashStore.js';
 import { startRedis, type TestRedis } from '../../src/fleet/localRedis.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
-const SECRET_KEY = `fleet-test-key-${'9'.repeat(24)}`;
 const PASSWORD = 'redis-pw-not-to-print';
 const SEED = 'fleet-fault';
 const RUNS = 10;
@@ -46,9 +46,23 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms: n
 
 let redis: TestRedis;
 const procs: Proc[] = [];
+let keys: LocalFleetKeys;
+/** The coordinator's environment, and worker i's (its own key, and the coordinator's public key). */
+let coordinatorEnv: NodeJS.ProcessEnv;
+const workerEnv = (i: number): NodeJS.ProcessEnv => ({ ...process.env, ...(keys.workers[i] as LocalFleetKeys['workers'][number]).env });
+/** The private keys' PEM text: never printed. */
+let secrets: string[];
 
 beforeAll(async () => {
   redis = await startRedis({ password: PASSWORD });
+  keys = await makeFleetKeys(await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fleet-keys-')), ['w0', 'w1', 'w2', 'w3', 'unregistered']);
+  coordinatorEnv = { ...process.env, FTFUZZ_FLEET_KEY_FILE: keys.coordinator.file };
+  secrets = await Promise.all([keys.coordinator, ...keys.workers].map(async (k) => (await fs.readFile(k.file, 'utf8')).split('\n')[1] as string));
+  // The operator registers the workers (the last one excepted) with the coordinator's key.
+  const client = connectRedis(redis.url);
+  await ensureConnected(client, redis.url);
+  await registerWorkers(new RedisStore(client, keys.coordinator.trust), { ...keys, workers: keys.workers.slice(0, 4) });
+  await client.quit();
 });
 
 afterAll(async () => {
@@ -59,10 +73,10 @@ afterAll(async () => {
 describe('fleet campaign on Redis and BullMQ', () => {
   it('survives a SIGKILLed worker and a Redis restart: every slice once, every bucket once with its hits, a forged job refused', async () => {
     const old = inject('ftPythonOld');
-    const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
+    const env = coordinatorEnv;
     const workerArgs = ['worker', '--redis', redis.url, '--python', old, '--jobs', '1', '--lock', '4s'];
     // Three workers; the first one to take a slice is killed one second into it.
-    for (let i = 0; i < 3; i++) procs.push(cli(workerArgs, env));
+    for (let i = 0; i < 3; i++) procs.push(cli(workerArgs, workerEnv(i)));
     // Tracing and profiling hooks switched while threads run crash 3.13.5t often (gh-137400): findings.
     const coordinator = cli(['fuzz', '--redis', redis.url, '--runs', String(RUNS), '--slice-runs', String(SLICE), '--seed', SEED, '--kinds', 'hooks', '--modes', 'gil-off', '--repro-trials', '1', '--progress-every', '5s'], env);
     procs.push(coordinator);
@@ -81,16 +95,18 @@ describe('fleet campaign on Redis and BullMQ', () => {
     // A forged job: a real slice's payload, signed, then altered (another seed) before it is queued.
     const client = connectRedis(redis.url);
     await ensureConnected(client, redis.url);
-    const store = new RedisStore(client, fleetKeyFrom(SECRET_KEY, 'test'));
+    const store = new RedisStore(client, keys.coordinator.trust);
     const queue = new Queue(QUEUE, { connection: connectRedis(redis.url, { bullmq: true }), prefix: bullPrefix(store) });
     const payload: SlicePayload = {
       format: SLICE_FORMAT, campaign: SEED, slice: 99, seed: SEED, firstProgram: 0, programs: 1, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
       genOptions: {}, oracles: 'all', reproTrials: 0, flakyBelow: 0.5, leakShare: 0, spawnShare: 0, focusedShare: 0, calibrate: true,
     };
-    const signed = signJob(store.key, payload);
-    // lifo: taken next, while the real slices still run.
-    await queue.add('slice', { ...signed, payload: { ...payload, seed: 'attacker-chosen' } }, { jobId: 'forged-1', lifo: true });
-    await until('the forged job to be refused', async () => (await (await queue.getJob('forged-1'))?.getState()) === 'failed', 120_000);
+    const signed = signJob(store.trust.me, payload);
+    // lifo: taken next, while the real slices still run. One altered after signing; one signed with a
+    // registered worker's own key (a compromised worker trying to make the others run its code).
+    await queue.add('slice', { ...signed, payload: { ...payload, seed: 'attacker-chosen' } }, { jobId: 'forged-1', lifo: true, attempts: 1 });
+    await queue.add('slice', signJob((keys.workers[3] as LocalFleetKeys['workers'][number]).trust.me, { ...payload, slice: 98 }), { jobId: 'forged-2', lifo: true, attempts: 1 });
+    for (const id of ['forged-1', 'forged-2']) await until(`${id} to be refused`, async () => (await (await queue.getJob(id))?.getState()) === 'failed', 120_000);
 
     const code = await Promise.race([coordinator.exited, new Promise((r) => setTimeout(() => r('timeout'), 170_000))]);
     expect(code, coordinator.out).not.toBe('timeout');
@@ -100,8 +116,11 @@ describe('fleet campaign on Redis and BullMQ', () => {
     expect(await forged?.getState()).toBe('failed');
     expect(forged?.failedReason).toMatch(/^refused by .*signature does not match/);
     expect(procs.some((p) => /refused job forged-1: signature does not match/.test(p.out))).toBe(true);
+    expect(procs.some((p) => /refused job forged-2: signature does not match the fleet coordinator's key/.test(p.out))).toBe(true);
     expect(await store.sliceDone(SEED, '99')).toBe(false);
+    expect(await store.sliceDone(SEED, '98')).toBe(false);
     expect(coordinator.out).toMatch(/refused by a worker: job forged-1/);
+    expect(coordinator.out).toMatch(/refused by a worker: job forged-2/);
     expect(code).toBe(5);
 
     // Every slice ran and committed once; the killed worker's slice was run again by another worker.
@@ -125,6 +144,7 @@ describe('fleet campaign on Redis and BullMQ', () => {
     expect(new Map(buckets.map((b) => [b.bucket, b.meta.hits]))).toEqual(expected);
     for (const b of buckets) {
       expect(Object.keys(b.contributions).every((s) => s.startsWith(`${SEED}#`))).toBe(true);
+      expect(b.signer).toMatch(/^worker w[012] \([0-9a-f]{16}\)$/);
       expect(b.files['repro.py']).toMatch(/^# ftfuzz reproducer/);
     }
     expect(coordinator.out).toMatch(new RegExp(`${n}/${n} slice\\(s\\), ${RUNS} programs`));
@@ -139,7 +159,7 @@ describe('fleet campaign on Redis and BullMQ', () => {
     // No secret in anything printed or stored.
     for (const p of [...procs, sync]) {
       expect(p.out).not.toContain(PASSWORD);
-      expect(p.out).not.toContain(SECRET_KEY);
+      for (const secret of secrets) expect(p.out).not.toContain(secret);
     }
     for (const b of local.buckets) expect(JSON.stringify(b.meta)).not.toContain(PASSWORD);
 
@@ -147,6 +167,7 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const triage = cli(['triage', '--redis', redis.url], env);
     expect(await triage.exited, triage.out).toBe(1);
     for (const b of buckets) expect(triage.out).toContain(b.bucket);
+    expect(triage.out).toMatch(/^ +written by: worker w[012] \([0-9a-f]{16}\) \(fleet\)$/m);
 
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
     await Promise.all(procs.map((p) => p.exited));
@@ -154,10 +175,50 @@ describe('fleet campaign on Redis and BullMQ', () => {
     await client.quit();
   }, 300_000);
 
+  it('fleet keygen, register, workers and revoke: the operator\'s commands, and what each refuses', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fleet-cli-'));
+    const file = path.join(dir, 'w9.key');
+    const run = async (args: string[], env: NodeJS.ProcessEnv) => {
+      const p = cli(args, env);
+      return { code: await p.exited, out: p.out };
+    };
+    const expectRun = async (args: string[], env: NodeJS.ProcessEnv, code: number, says?: RegExp) => {
+      const r = await run(args, env);
+      expect(r.code, r.out).toBe(code);
+      if (says) expect(r.out).toMatch(says);
+    };
+    const kg = await run(['fleet', 'keygen', file], process.env);
+    expect(kg.code, kg.out).toBe(0);
+    const id = /fleet key ([0-9a-f]{16}): private key in/.exec(kg.out)?.[1];
+    expect(id).toBeDefined();
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    await expectRun(['fleet', 'keygen', file], process.env, 2, /w9\.key: exists already/);
+    const w9env = { ...process.env, FTFUZZ_FLEET_KEY_FILE: file, FTFUZZ_COORDINATOR_KEY_FILE: keys.coordinator.pub };
+    const out = ['sync', 'out', '--redis', redis.url, '--crashes', path.join(dir, 'c'), '--corpus', path.join(dir, 'k')];
+    await expectRun(out, w9env, 2, new RegExp(`fleet key ${id} .* is not registered with this fleet`));
+    // Only the coordinator's key registers; a name is one short token.
+    await expectRun(['fleet', 'register', `${file}.pub`, '--name', 'w9', '--redis', redis.url], workerEnv(0), 2, /registering a worker needs the coordinator's key/);
+    await expectRun(['fleet', 'register', `${file}.pub`, '--name', 'w 9;rm', '--redis', redis.url], coordinatorEnv, 2, /--name "w 9;rm": use 1-64 letters/);
+    await expectRun(['fleet', 'register', file.replace('w9', 'none'), '--name', 'w9', '--redis', redis.url], coordinatorEnv, 2, /none\.key: ENOENT/);
+    const reg = await run(['fleet', 'register', `${file}.pub`, '--name', 'w9', '--redis', redis.url], coordinatorEnv);
+    expect(reg.code, reg.out).toBe(0);
+    expect(reg.out).toContain(`registered worker w9 (key ${id})`);
+    const listed = await run(['fleet', 'workers', '--redis', redis.url], coordinatorEnv);
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`^${id} {2}w9 {2}registered `, 'm'));
+    expect(listed.out).toMatch(/^[0-9a-f]{16} {2}w0 {2}registered /m);
+    await expectRun(out, w9env, 0);
+    await expectRun(['fleet', 'revoke', 'w9', '--redis', redis.url], coordinatorEnv, 0, new RegExp(`revoked w9 \\(${id}\\)`));
+    await expectRun(out, w9env, 2, /is not registered with this fleet \(or was revoked\)/);
+    await expectRun(['fleet', 'revoke', 'w9', '--redis', redis.url], coordinatorEnv, 2, /no registered worker is named "w9"/);
+    // A fleet key of the HMAC days: one line saying what to do.
+    await expectRun(out, { ...process.env, FTFUZZ_FLEET_KEY_FILE: '', FTFUZZ_FLEET_KEY: 'x'.repeat(40) }, 2, /^ftfuzz: error: fleet key from \$FTFUZZ_FLEET_KEY is not a private key .*ftfuzz fleet keygen FILE/m);
+  }, 60_000);
+
   it('rediss:// works over TLS (the CA trusted with NODE_EXTRA_CA_CERTS) and fails in one line without it', async () => {
     const tls = await startRedis({ password: PASSWORD, tls: true });
     try {
-      const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
+      const env = coordinatorEnv;
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-tls-'));
       const args = ['sync', 'out', '--redis', tls.url, '--crashes', path.join(dir, 'c'), '--corpus', path.join(dir, 'k')];
       const trusted = cli(args, { ...env, NODE_EXTRA_CA_CERTS: tls.caFile });
@@ -172,11 +233,11 @@ describe('fleet campaign on Redis and BullMQ', () => {
   });
 
   it('a --duration campaign (its seed holding a colon, which BullMQ refuses in job ids) runs time slices until its end, then leaves nothing on the queue', async () => {
-    const env = { ...process.env, FTFUZZ_FLEET_KEY: SECRET_KEY };
-    const worker = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1', '--lock', '4s'], env);
+    const env = coordinatorEnv;
+    const worker = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1', '--lock', '4s'], workerEnv(3));
     procs.push(worker);
-    // A worker with another key, among the good one: it stops before taking any slice.
-    const wrongKey = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1'], { ...env, FTFUZZ_FLEET_KEY: `another-key-${'7'.repeat(24)}` });
+    // A worker whose key nobody registered, among the good one: it stops before taking any slice.
+    const wrongKey = cli(['worker', '--redis', redis.url, '--python', inject('ftPython'), '--jobs', '1'], workerEnv(4));
     procs.push(wrongKey);
     const started = Date.now();
     const coordinator = cli(['fuzz', '--redis', redis.url, '--duration', '24s', '--slice', '8s', '--seed', 'fleet:time', '--repro-trials', '0', '--progress-every', '5s'], env);
@@ -186,7 +247,7 @@ describe('fleet campaign on Redis and BullMQ', () => {
     expect(Date.now() - started).toBeGreaterThan(20_000);
     const client = connectRedis(redis.url);
     await ensureConnected(client, redis.url);
-    const store = new RedisStore(client, fleetKeyFrom(SECRET_KEY, 'test'));
+    const store = new RedisStore(client, keys.coordinator.trust);
     const results = [...(await store.sliceResults('fleet:time')).values()] as SliceResult[];
     expect(results.length).toBeGreaterThanOrEqual(2);
     expect(results.reduce((n, r) => n + r.programs, 0)).toBeGreaterThan(0);
@@ -197,7 +258,7 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const left = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => (j.data as { payload?: SlicePayload }).payload?.campaign === 'fleet:time');
     expect(left).toEqual([]);
     expect(await wrongKey.exited, wrongKey.out).toBe(2);
-    expect(wrongKey.out).toMatch(/ftfuzz: error: fleet key \(\$FTFUZZ_FLEET_KEY\) is not the key this Redis fleet was first used with/);
+    expect(wrongKey.out).toMatch(/ftfuzz: error: this machine's fleet key [0-9a-f]{16} \(file .*unregistered\.key\) is not registered with this fleet \(or was revoked\): on the coordinator's machine run ftfuzz fleet register/);
     expect(wrongKey.out).not.toMatch(/slice fleet:time#/);
     // A replayed job: a completed slice's signed data copied from the queue and added again. It verifies
     // (it was signed), and the worker skips it: the slice committed once already.
