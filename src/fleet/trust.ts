@@ -10,6 +10,7 @@
 // line, and is never printed.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { canonical } from '../canonical.js';
 import { UsageError } from '../errors.js';
 
@@ -64,6 +65,7 @@ export function generateFleetKeys(): { privatePem: string; publicPem: string; id
  */
 export async function writeKeyPair(file: string): Promise<{ id: string; privateFile: string; publicFile: string }> {
   const keys = generateFleetKeys();
+  await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
   for (const [f, text, mode] of [[file, keys.privatePem, 0o600], [`${file}.pub`, keys.publicPem, 0o644]] as const) {
     await fs.writeFile(f, text, { mode, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
       throw new UsageError(`${f}: ${error.code === 'EEXIST' ? 'exists already; choose another name, or remove it if that key is no longer used' : (error.code ?? error.message)}`);
