@@ -205,8 +205,10 @@ export const ExitCode = {
   Environment: 3,
   /** Bad input file: unreadable or malformed program, corpus or crash file. */
   Input: 4,
-  /** A fleet job, corpus entry or bucket whose signature does not match the fleet key was refused. */
+  /** A fleet job, corpus entry, bucket or registration whose signature the fleet does not trust was refused. */
   Refused: 5,
+  /** Module mode: no call of the module returned, so nothing was tested (a readiness check that proves nothing). */
+  NothingExercised: 6,
   /** Internal error of ftfuzz itself. */
   Internal: 70,
 } as const;

@@ -66,3 +66,31 @@ export class SurfaceCoverage {
     };
   }
 }
+
+/** Module mode's calls (`Class.method`, `module.function(target)`): generated, and exercised (returned at least once). */
+export interface ModuleCallStats {
+  generated: string[];
+  exercised: string[];
+}
+
+/** What module-mode programs called, from their `module-calls` records (GIL-off runs first: they ran concurrently). */
+export class ModuleCallCoverage {
+  private readonly generated = new Set<string>();
+  private readonly exercised = new Set<string>();
+
+  record(runs: readonly RunResult[], calls: readonly string[]): void {
+    for (const c of calls) this.generated.add(c);
+    const ordered = [...runs.filter((r) => r.modeRequested === 'gil-off'), ...runs.filter((r) => r.modeRequested !== 'gil-off')];
+    for (const report of ordered.flatMap((r) => r.records).filter((x) => x.type === 'module-calls')) {
+      if (!Array.isArray(report.calls) || !Array.isArray(report.ok)) continue;
+      report.calls.forEach((label: unknown, i: number) => {
+        const ok = (report.ok as unknown[])[i];
+        if (typeof label === 'string' && typeof ok === 'number' && ok > 0) this.exercised.add(label);
+      });
+    }
+  }
+
+  stats(): ModuleCallStats {
+    return { generated: [...this.generated].sort(), exercised: [...this.exercised].sort() };
+  }
+}

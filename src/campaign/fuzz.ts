@@ -15,7 +15,7 @@ import { InputError } from '../errors.js';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { Surface } from '../generators/surface/types.js';
 import { shapesFor } from '../generators/surface/program.js';
-import { SurfaceCoverage } from './coverage.js';
+import { ModuleCallCoverage, SurfaceCoverage } from './coverage.js';
 import { Rng } from '../generators/rng.js';
 import { eligibleKinds, resolveGenOptions, type GenOptions } from '../generators/scenario.js';
 import { selectOracles, type Oracle } from '../oracles/index.js';
@@ -131,11 +131,13 @@ interface ProgramContext {
   signal: AbortSignal;
   account: (runs: readonly RunResult[]) => void;
   coverage: SurfaceCoverage | undefined;
+  /** Module mode: which of its calls the programs made and which returned. */
+  moduleCalls: ModuleCallCoverage | undefined;
 }
 
 /** Program `index`: planned, judged, its findings recorded, its yield fed back; false when the budget ended under it. */
 async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
-  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, corpus, scheduler, gate, work, limits, calibrator, signal, account, coverage } = c;
+  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, corpus, scheduler, gate, work, limits, calibrator, signal, account, coverage, moduleCalls } = c;
   const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
   const program = plan.program(index);
   if (program.leak) stats.leakPrograms += 1;
@@ -169,7 +171,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     }
     if (coverage) coverage.gilOnFailures += gilOn.length;
     findings = findings.filter((f) => !gilOn.includes(f));
-  }
+  } else moduleCalls?.record(runs, program.features);
   for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
   let newBuckets = 0;
   for (const f of findings) {
@@ -263,6 +265,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   // Feedback: focused programs on the kinds that yield (schedule.ts).
   const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare, cores: os.availableParallelism() });
   const coverage = o.surface && o.surface.types.some((t) => shapesFor(t).length > 0) ? new SurfaceCoverage(o.surface) : undefined;
+  const moduleCalls = o.module ? new ModuleCallCoverage() : undefined;
   const plan = new ProgramPlan({ ...o, surface: coverage ? o.surface : undefined, surfaceWeight: coverage?.weight }, corpus, scheduler);
   const stats = emptyStats(o, limits, scheduler);
   const ledger = new RunLedger(stats);
@@ -300,11 +303,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stats.families = recorder.familyRows();
     stats.yield = scheduler.yields();
     if (coverage) stats.surface = coverage.stats();
+    if (moduleCalls) stats.moduleCalls = moduleCalls.stats();
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
-  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage };
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls };
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once.

@@ -4,7 +4,7 @@ import type { ResourceLimits } from '../runtime/limits.js';
 import type { Reproduction } from '../store/crashStore.js';
 import type { FindingKind, GilMode, Verdict } from '../types.js';
 import type { YieldReport } from './schedule.js';
-import type { SurfaceCoverageStats } from './coverage.js';
+import type { ModuleCallStats, SurfaceCoverageStats } from './coverage.js';
 
 export interface BucketSummary {
   bucket: string;
@@ -70,6 +70,8 @@ export interface CampaignStats {
   yield: YieldReport;
   /** Coverage of the target's C surface by surface programs (absent: no surface programs in this campaign). */
   surface?: SurfaceCoverageStats;
+  /** Module mode: the calls its programs made, and those that returned at least once. */
+  moduleCalls?: ModuleCallStats;
 }
 
 export interface CampaignFamily {

@@ -41,8 +41,11 @@ function argPool(shared: string[]): Expr[] {
 }
 
 /** The module-mode generator's version: its programs' bytes change with it. */
-export const MODULE_GENERATOR = 'ftfuzz-module/2';
+export const MODULE_GENERATOR = 'ftfuzz-module/3';
 // /2: exceptions kept in a set, and leak rounds make their instances afresh (both were growth of ours).
+// /3: each thread counts its calls that returned (a list of its own, added to the program's total under a lock
+// when it ends), reported after join as
+// a `module-calls` record: which calls were exercised, not only generated (the readiness report).
 
 export interface ModuleProgram {
   source: string;
@@ -140,19 +143,32 @@ export function generateModuleProgram(
     ...(rounds > 1 ? [] : instances),
     // A set, not a list: with leak rounds a list of every exception would grow each round, a leak of ours.
     py.assign(py.store('_EXC'), py.call(N('set'))),
+    py.assign(py.store('_OKS'), py.bin(py.list([py.int(0)]), 'Mult', py.int(calls.length))),
+    py.assign(py.store('_OKL'), py.method(N('threading'), 'Lock', [])),
     py.assign(py.store('_BARRIER'), py.method(N('threading'), 'Barrier', [N('THREADS')])),
     py.def('worker', ['tid'], [
+      py.assign(py.store('ok'), py.bin(py.list([py.int(0)]), 'Mult', py.int(calls.length))),
       py.expr(py.method(N('_BARRIER'), 'wait')),
       py.for(py.store('i'), py.call(N('range'), [N('ITERS')]), [
         py.assign(py.store('tok'), py.bin(py.bin(N('tid'), 'Mult', py.int(1_000_000)), 'Add', N('i'))),
-        ...calls.map((c) =>
-          py.try([c.stmt], [py.except(N('Exception'), 'exc', [py.expr(py.method(N('_EXC'), 'add', [py.attr(py.call(N('type'), [N('exc')]), '__name__')]))])]),
+        ...calls.map((c, k) =>
+          py.try([c.stmt, py.augAssign(py.subStore(N('ok'), py.int(k)), 'Add', py.int(1))], [py.except(N('Exception'), 'exc', [py.expr(py.method(N('_EXC'), 'add', [py.attr(py.call(N('type'), [N('exc')]), '__name__')]))])]),
         ),
+      ]),
+      // Summed under a lock, once per thread: a fixed list (leak rounds must not see it grow) and no lost count.
+      py.with([[N('_OKL'), null]], [
+        py.for(py.store('k'), py.call(N('range'), [py.int(calls.length)]), [py.augAssign(py.subStore(N('_OKS'), N('k')), 'Add', py.sub(N('ok'), N('k')))]),
       ]),
     ]),
     // The threads phase; with leak rounds (the leak harness of generated programs), it runs that many
     // times on the same shared instances and the leak oracle reads the growth per round.
     ...(rounds > 1 ? roundsLoop(threadPhase, rounds, warmup, `module ${surface.module}: ${calls.map((c) => c.label).join(',')}`) : threadPhase),
+    // Which calls returned at least once (summed over threads; with leak rounds, over every round).
+    py.expr(py.call(N('_report'), [py.dict([
+      [py.str('type'), py.str('module-calls')],
+      [py.str('calls'), py.list(calls.map((c) => py.str(c.label)))],
+      [py.str('ok'), N('_OKS')],
+    ])])),
     py.assign(py.store('_OBS'), py.dict(shared.map((s) => [py.str(`${s.v}.state`), py.call(N('_snapshot'), [N(s.v)])]))),
     py.assign(py.subStore(N('_OBS'), py.str('exceptions')), py.call(N('sorted'), [N('_EXC')])),
     py.expr(py.call(N('_report'), [py.dict([[py.str('type'), py.str('observables')], [py.str('data'), N('_OBS')], [py.str('racy'), py.list([py.str('exceptions')])]])])),

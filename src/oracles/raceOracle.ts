@@ -10,6 +10,7 @@
 // reports are signed by their kind and the innermost such frame of their first stack. A report that
 // follows a crash in the same process (a SEGV report, or a run that died of a signal) is marked: the
 // process was already broken when TSan saw it.
+import path from 'node:path';
 import type { Finding, RunResult } from '../types.js';
 import { FATAL_SIGNALS } from '../types.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
@@ -183,6 +184,12 @@ function frameLabel(f: TsanFrame): string {
   return isExtensionFrame(f) ? `${f.func} [${(f.module ?? '').split('.')[0]}]` : f.func;
 }
 
+/** A frame for a title: its label, with its source line (an extension's author wants the line of their own file). */
+function framePlace(f: TsanFrame): string {
+  const file = f.file ? path.basename(f.file) : null;
+  return `${frameLabel(f)}${file ? ` (${file}${f.line !== null ? `:${f.line}` : ''})` : ''}`;
+}
+
 /** The stacks that make a report's signature: the two accesses of a race, else the first stack. */
 export function signingStacks(r: Pick<TsanReport, 'kind' | 'stacks'>): TsanStack[] {
   if (r.kind.startsWith('data race') || r.kind === 'heap-use-after-free') return r.stacks.filter((s) => /^(previous )?(atomic )?(read|write)\b/i.test(s.title)).slice(0, 2);
@@ -200,7 +207,7 @@ export function fromStackDump(r: TsanReport): boolean {
 /** mimalloc writing its free list into a block: the other access touched memory that had been freed. */
 const FREE_LIST_WRITE = /^(mi_block_set_nextx|mi_block_set_next|_mi_free_block\w*|mi_free_block\w*)$/;
 
-export function raceSignature(r: TsanReport): { signature: string; frames: string[] } | null {
+export function raceSignature(r: TsanReport): { signature: string; frames: string[]; places: string[] } | null {
   const signed = signingStacks(r)
     .map(signingFrame)
     .filter((f): f is TsanFrame => f !== null);
@@ -208,13 +215,13 @@ export function raceSignature(r: TsanReport): { signature: string; frames: strin
   // side alone, whichever object's free put the block on the list.
   if (r.kind.startsWith('data race') && signed.length === 2 && signed.some((f) => FREE_LIST_WRITE.test(f.func)) && !signed.every((f) => FREE_LIST_WRITE.test(f.func))) {
     const user = signed.find((f) => !FREE_LIST_WRITE.test(f.func)) as TsanFrame;
-    return { signature: `race|freed-block|${frameLabel(user)}`, frames: [frameLabel(user)] };
+    return { signature: `race|freed-block|${frameLabel(user)}`, frames: [frameLabel(user)], places: [framePlace(user)] };
   }
-  const frames = signed.map(frameLabel);
-  if (frames.length === 0) return null;
+  if (signed.length === 0) return null;
   // Unordered: which access TSan saw first is an accident of the interleaving.
-  const pair = r.kind.startsWith('data race') || r.kind === 'heap-use-after-free' ? [...frames].sort() : frames;
-  return { signature: `race|${r.kind}|${pair.join(' ~ ')}`, frames: pair };
+  const ordered = r.kind.startsWith('data race') || r.kind === 'heap-use-after-free' ? [...signed].sort((a, b) => (frameLabel(a) < frameLabel(b) ? -1 : frameLabel(a) > frameLabel(b) ? 1 : 0)) : signed;
+  const pair = ordered.map(frameLabel);
+  return { signature: `race|${r.kind}|${pair.join(' ~ ')}`, frames: pair, places: ordered.map(framePlace) };
 }
 
 function formatStack(s: TsanStack, depth = 14): string {
@@ -236,7 +243,8 @@ export const raceOracle: Oracle = {
         const signed = raceSignature(report);
         if (!signed || seen.has(signed.signature)) continue;
         seen.add(signed.signature);
-        const where = signed.frames.join(' ~ ');
+        // The title names the source lines too (the signature does not: a line moves with every edit).
+        const where = signed.places.join(' ~ ');
         out.push({
           kind: 'race' as const,
           oracle: 'race',

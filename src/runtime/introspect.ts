@@ -6,14 +6,21 @@ import { EnvironmentError, UsageError } from '../errors.js';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { Target } from '../types.js';
 import { packageRoot } from './paths.js';
+import { tsanEnv, tsanLauncher } from './tsan.js';
 
 const INTROSPECT = path.join(packageRoot, 'python', 'ftfuzz_introspect.py');
 
-export function introspectModule(target: Pick<Target, 'path'>, module: string, env: NodeJS.ProcessEnv = process.env): Promise<ModuleSurface> {
-  if (!/^[A-Za-z_][\w.]*$/.test(module)) return Promise.reject(new UsageError(`--module ${module}: not a module name`));
+export async function introspectModule(target: Pick<Target, 'path'> & Partial<Pick<Target, 'sanitizers' | 'tsanSuppressions'>>, module: string, env: NodeJS.ProcessEnv = process.env): Promise<ModuleSurface> {
+  if (!/^[A-Za-z_][\w.]*$/.test(module)) throw new UsageError(`--module ${module}: not a module name`);
+  // PYTHON_GIL left unset: whether the import turns the GIL on is what is measured. A TSan target runs with
+  // its suppressions and keep-going options (and setarch -R where its TSan needs it).
+  const { PYTHON_GIL: _gil, ...rest } = env;
+  const full = { sanitizers: target.sanitizers ?? [], tsanSuppressions: target.tsanSuppressions, path: target.path };
+  const childEnv = { ...rest, ...(await tsanEnv(full, null)) };
+  const [command, ...prefix] = [...(await tsanLauncher(full)), target.path];
   return new Promise((resolve, reject) => {
     // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
-    const child = spawn(target.path, [INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(command, [...prefix, INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -35,7 +35,7 @@ print(json.dumps({
     "abiflags": getattr(sys, "abiflags", ""),
     "sanitizers": san,
     "config_args": args,
-    "prefix": sys.prefix,
+    "prefix": sys.base_prefix,
 }))
 `;
 

@@ -10,6 +10,8 @@ import { introspectModule } from '../../runtime/introspect.js';
 import { introspectSurface } from '../../runtime/surface.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
 import { CAMPAIGN_DEFAULTS, runCampaign } from '../../campaign/fuzz.js';
+import { formatReadiness, readinessOf } from '../readiness.js';
+import { CrashStore } from '../../store/crashStore.js';
 import { formatBucket, formatStats, formatSummary } from '../campaignFormat.js';
 import { defaultLimits } from '../../runtime/limits.js';
 import { createExecutor } from '../../runtime/forkServerExecutor.js';
@@ -121,8 +123,11 @@ async function fuzz(args: FuzzArgs): Promise<void> {
     });
     endStatus();
     process.stdout.write(`${formatSummary(stats, args.crashes)}\n`);
-    if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(stats, null, 2)}\n`);
-    process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
+    // Module mode: the extension's readiness, as its author reads it; "nothing exercised" is its own exit code.
+    const readiness = surface ? await readinessOf({ surface, stats, store: new CrashStore(crashDir), targets }) : undefined;
+    if (readiness) process.stdout.write(`${formatReadiness(readiness)}\n`);
+    if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(readiness ? { ...stats, readiness } : stats, null, 2)}\n`);
+    process.exitCode = readiness?.verdict === 'nothing-exercised' ? ExitCode.NothingExercised : stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
   } finally {
     await executor.close();
     stopping.release();

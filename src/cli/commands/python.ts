@@ -2,6 +2,9 @@
 import type { Argv } from 'yargs';
 import os from 'node:os';
 import { installPython, VARIANTS } from '../../runtime/provision.js';
+import { makeVenv } from '../../runtime/venv.js';
+import { resolveTargets } from '../../check.js';
+import { UsageError } from '../../errors.js';
 import { discoverTargets } from '../../runtime/targets.js';
 import { formatTargetRow } from '../format.js';
 import { positiveInt, say, withTargetOptions } from '../options.js';
@@ -46,6 +49,25 @@ export function pythonCommand(y: Argv): Argv {
           else process.stdout.write(`${result.target.executable}\n`);
         },
       )
-      .demandCommand(1, 'python: choose list or install'),
+      .command(
+        'venv <dir>',
+        'make a virtual environment of a free-threaded interpreter (pip and setuptools offline) and pip-install your extension into it: on a TSan interpreter it is compiled with -fsanitize=thread',
+        (yy) =>
+          withTargetOptions(yy)
+            .positional('dir', { type: 'string', demandOption: true, describe: 'the environment\'s directory (made, or reused when it is a venv of the same interpreter)' })
+            .option('variant', { choices: VARIANTS, describe: 'without --python: the provisioned 3.13 interpreter of this variant (built when missing)' })
+            .option('install', { type: 'string', array: true, nargs: 1, describe: 'pip install this (a project directory, sdist or wheel) into it, without an index or build isolation (repeatable)' }),
+        async (args) => {
+          if (args.python?.length && args.variant) throw new UsageError('give --python PY or --variant V, not both');
+          if ((args.python?.length ?? 0) > 1) throw new UsageError('a venv is made of one interpreter: give one --python');
+          const base = args.python?.length
+            ? (await resolveTargets({ python: args.python, log: say }))[0]
+            : (await installPython({ version: '3.13', variant: args.variant ?? 'release', log: say })).target;
+          if (!base) throw new UsageError('no interpreter to make the venv of');
+          const venv = await makeVenv({ base, dir: args.dir, install: args.install, log: say });
+          process.stdout.write(`${venv.python}\n`);
+        },
+      )
+      .demandCommand(1, 'python: choose list, install or venv'),
   );
 }

@@ -163,6 +163,43 @@ export async function debianCandidates(series: string[], root: string, say: (l: 
   }));
 }
 
+/** Upstream versions compared as numbers, part by part (`0.1.20250918` < `0.1.20251010`, `3.10` > `3.9`). */
+function compareUpstream(a: string, b: string): number {
+  const pa = a.split(/[^0-9]+/).filter(Boolean).map(Number);
+  const pb = b.split(/[^0-9]+/).filter(Boolean).map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+    if (d) return d;
+  }
+  return 0;
+}
+
+/**
+ * The pristine upstream tarball of a Debian source package (`setuptools`, `python-bitarray`, ...): its
+ * versions the machine's apt knows, newest first, the first whose `.orig.tar.*` downloads (a mirror may
+ * carry only some; the Debian packaging around it is not used). Null when none does.
+ */
+export async function debianUpstreamTarball(pkg: string, workDir: string, root: string, say: (l: string) => void): Promise<{ file: string; upstream: string; debVersion: string } | null> {
+  if (!(await prepareApt(root, say))) return null;
+  const { stdout } = await capture('apt-cache', ['showsrc', pkg]);
+  const found: { debVersion: string; upstream: string }[] = [];
+  for (const stanza of stdout.split(/\n\s*\n/)) {
+    const debVersion = /^Version:\s*(\S+)/m.exec(stanza)?.[1];
+    if (/^Package:\s*(\S+)/m.exec(stanza)?.[1] !== pkg || !debVersion) continue;
+    found.push({ debVersion, upstream: debVersion.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/[+~](dfsg|ds|repack)\w*$/, '') });
+  }
+  found.sort((a, b) => compareUpstream(b.upstream, a.upstream));
+  for (const f of found) {
+    const dir = path.join(workDir, `${pkg}-${f.debVersion.replace(/[^\w.+-]/g, '_')}`);
+    await fs.mkdir(dir, { recursive: true });
+    // The exit code is not the test: a mirror missing the .dsc or the Debian tarball still gives the upstream one.
+    await capture('apt-get', ['source', '--download-only', '-qq', `${pkg}=${f.debVersion}`], undefined, dir);
+    const orig = (await fs.readdir(dir)).find((n) => /\.orig\.tar\.\w+$/.test(n));
+    if (orig) return { file: path.join(dir, orig), ...f };
+  }
+  return null;
+}
+
 async function download(url: string, dest: string, log: Logged): Promise<boolean> {
   log.stream.write(`\n$ GET ${url}\n`);
   try {

@@ -7,7 +7,7 @@ import { whichOnPathSync } from '../targets.js';
 import { capture } from './commands.js';
 
 /** What the tools are for. `tests` is everything: the integration suite uses every one of them for real. */
-export const TOOL_PURPOSES = ['build', 'campaign', 'tsan', 'fleet', 'report', 'tests'] as const;
+export const TOOL_PURPOSES = ['build', 'campaign', 'tsan', 'fleet', 'report', 'venv', 'tests'] as const;
 export type ToolPurpose = (typeof TOOL_PURPOSES)[number];
 
 export interface ToolRequirement {
@@ -40,6 +40,7 @@ export const TOOLS: ToolRequirement[] = [
   { pkg: 'clang', commands: [['clang'], ['clang++']], why: 'ThreadSanitizer builds', purposes: ['tsan', 'tests'] },
   { pkg: 'llvm', commands: [['llvm-symbolizer']], why: 'source lines in TSan reports', purposes: ['tsan', 'tests'] },
   { pkg: 'redis-server', commands: [['redis-server']], why: 'fleet campaigns (the tests start one on loopback)', purposes: ['fleet', 'tests'] },
+  { pkg: 'python3-setuptools-whl', commands: [], dpkg: true, why: 'setuptools for readiness venvs (ftfuzz python venv) without a package index', purposes: ['venv', 'tests'] },
   { pkg: 'chromium', commands: [['chromium', 'chromium-browser']], why: 'checking the HTML report in a headless browser', purposes: ['report', 'tests'] },
 ];
 
