@@ -12,6 +12,7 @@ import { generateProgram } from '../src/generators/program.js';
 import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';
 import { fleetLoadBenchmark } from './fleetLoad.js';
+import { checkExtension, formatExtensionRow, PACKAGES } from './extensions.js';
 import { reportSection } from './report.js';
 import { ALL_ORACLES } from '../src/oracles/index.js';
 import { buildExtension } from '../src/runtime/extension.js';
@@ -365,6 +366,31 @@ async function fleetLoadSection(argv: string[]): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * `npm run bench -- extensions [--duration 2m] [--packages markupsafe,pyrsistent]`: real C extensions from
+ * Debian's source packages, built for the release and TSan 3.13.15t and checked for readiness (extensions.ts).
+ */
+async function extensionsSection(argv: string[]): Promise<Row[]> {
+  const args = await yargs(argv)
+    .option('duration', { type: 'string', default: '2m' })
+    .option('packages', { type: 'string', describe: `comma-separated Debian source packages (default: ${PACKAGES.map((p) => p.pkg).join(',')})` })
+    .strict()
+    .parse();
+  const wanted = args.packages ? args.packages.split(',') : PACKAGES.map((p) => p.pkg);
+  const unknown = wanted.filter((w) => !PACKAGES.some((p) => p.pkg === w));
+  if (unknown.length) throw new UsageError(`--packages ${unknown.join(',')}: not in the table (${PACKAGES.map((p) => p.pkg).join(', ')})`);
+  const durationS = Math.round(parseDuration(args.duration, '--duration') / 1000);
+  const rows: Row[] = [];
+  for (const p of PACKAGES.filter((x) => wanted.includes(x.pkg))) {
+    console.log(`  ${p.pkg}: building and checking (${durationS} s of fuzzing)`);
+    const r = await checkExtension(p, { durationS, log: (l) => console.log(`    ${l}`) });
+    const row = formatExtensionRow(r);
+    console.log(`  ${row.name}: ${row.value} — ${row.note}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const sections: [string, () => Row[] | Promise<Row[]>][] = [
     ['generators', generatorSection],
@@ -376,11 +402,12 @@ async function main(): Promise<void> {
     ['report', () => reportSection()],
     ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
     ['fleet-load', () => fleetLoadSection(process.argv.slice(3))],
+    ['extensions', () => extensionsSection(process.argv.slice(3))],
   ];
   const only = process.argv[2];
   const names = sections.map(([name]) => name);
   if (only === '--help' || only === '-h') {
-    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, fleet and fleet-load run only when named)`);
+    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, fleet, fleet-load and extensions run only when named)`);
     return;
   }
   if (only !== undefined && !names.includes(only)) {
@@ -389,7 +416,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const [name, run] of sections) {
-    if (only ? only !== name : name === 'bugs' || name === 'fleet' || name === 'fleet-load') continue;
+    if (only ? only !== name : name === 'bugs' || name === 'fleet' || name === 'fleet-load' || name === 'extensions') continue;
     console.log(`== ${name}`);
     for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }

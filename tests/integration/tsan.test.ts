@@ -59,6 +59,8 @@ describe('ThreadSanitizer build', () => {
     // access's stack it cannot restore); ftfuzz runs TSan with history_size=7 (src/reproduce.ts).
     expect(planted[0]?.hits).toBe(20);
     expect(planted[0]?.details).toMatch(/Previous (read|write)/);
+    // The title names the planted module's own source lines for both accesses (what an extension's author reads).
+    expect(planted[0]?.title).toMatch(/^data race: counter_increment \[ftfuzz_planted\] \(ftfuzz_planted\.c:\d+\) ~ counter_increment \[ftfuzz_planted\] \(ftfuzz_planted\.c:\d+\)$/);
     const twin = await run('lost_counter.py', 'twin', 20);
     expect(twin.findings.map((f) => f.signature)).toEqual([]);
     expect(twin.runs.every((r) => r.sanitizerLog === '')).toBe(true);

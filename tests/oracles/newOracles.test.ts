@@ -3,7 +3,7 @@ import { leakOracle, leakingMetrics } from '../../src/oracles/leakOracle.js';
 import { lostWriteOracle } from '../../src/oracles/lostWriteOracle.js';
 import { refcountOracle } from '../../src/oracles/refcountOracle.js';
 import { differentialOracle } from '../../src/oracles/differentialOracle.js';
-import { fakeRun } from '../helpers/runs.js';
+import { fakeRun, fakeTarget } from '../helpers/runs.js';
 
 const accounting = { ftfuzz: 1, type: 'accounting', objects: { o0: { kind: 'list', ops: ['list.append', 'list.pop'], threads: [0, 1] } } };
 
@@ -91,5 +91,13 @@ describe('leakOracle noise rule (regrtest -R)', () => {
   it('reports a finding naming the scenario and the metrics', () => {
     const rec = { ftfuzz: 1, type: 'leak-rounds', warmup: 1, scenario: 'mod.fn', metrics: { gc_objects: [1, 10, 20, 30, 40], tracemalloc: [0, 0, 0, 0, 0] } };
     expect(leakOracle.check([fakeRun('gil-off', { records: [rec] })])[0]?.signature).toBe('leak|mod.fn');
+  });
+  it('does not read RSS on a sanitizer build (its own bookkeeping grows it), and still reads the other metrics there', () => {
+    const rss = { ftfuzz: 1, type: 'leak-rounds', warmup: 1, scenario: 'module markupsafe', metrics: { rss: [0, 2 << 20, 2.7e6, 3.1e6, 3.2e6], gc_objects: [5, 5, 5, 5, 5] } };
+    expect(leakOracle.check([fakeRun('gil-off', { records: [rss] })])[0]?.signature).toBe('leak|module markupsafe');
+    const tsan = fakeTarget('3.13.15', { sanitizers: ['thread'] });
+    expect(leakOracle.check([fakeRun('gil-off', { records: [rss], target: tsan })])).toEqual([]);
+    const objects = { ...rss, metrics: { ...rss.metrics, gc_objects: [5, 9, 13, 17, 21] } };
+    expect(leakOracle.check([fakeRun('gil-off', { records: [objects], target: tsan })])[0]?.title).toMatch(/^leak: gc_objects \+4\/\+4\/\+4 per round/);
   });
 });

@@ -10,7 +10,7 @@ import { introspectModule } from '../../runtime/introspect.js';
 import { introspectSurface } from '../../runtime/surface.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
 import { CAMPAIGN_DEFAULTS, runCampaign } from '../../campaign/fuzz.js';
-import { formatReadiness, readinessOf } from '../readiness.js';
+import { formatReadiness, readinessOf } from '../../triage/readiness.js';
 import { CrashStore } from '../../store/crashStore.js';
 import { formatBucket, formatStats, formatSummary } from '../campaignFormat.js';
 import { defaultLimits } from '../../runtime/limits.js';

@@ -5,11 +5,18 @@
 import path from 'node:path';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { CrashStore } from '../store/crashStore.js';
-import { formatBucketRate } from '../triage/triage.js';
+import { formatBucketRate } from './triage.js';
 import { terminalSafe } from '../text.js';
 import type { FindingKind, Target } from '../types.js';
 import { extensionFiles, isTsanInstrumented } from '../runtime/venv.js';
-import type { CampaignStats } from '../campaign/stats.js';
+
+/** What readiness reads of a campaign's figures (campaign/stats.ts CampaignStats has them). */
+export interface ReadinessInput {
+  families: { label: string; kind: FindingKind; buckets: string[] }[];
+  moduleCalls?: { generated: string[]; exercised: string[] };
+  surface?: { types: number; typesExercised: number; pairs: number; pairsExercised: number };
+  elapsedMs: number;
+}
 
 export type ReadinessVerdict = 'clean' | 'found' | 'nothing-exercised';
 
@@ -49,7 +56,7 @@ export function frameScope(frames: readonly string[], extensionNames: readonly s
 }
 
 /** The readiness of `surface.module` after a campaign on `targets` whose buckets are in `store`. */
-export async function readinessOf(o: { surface: ModuleSurface; stats: CampaignStats; store: CrashStore; targets: Target[] }): Promise<ReadinessReport> {
+export async function readinessOf(o: { surface: ModuleSurface; stats: ReadinessInput; store: CrashStore; targets: Target[] }): Promise<ReadinessReport> {
   const targets: ReadinessReport['targets'] = [];
   for (const t of o.targets) {
     const files = await extensionFiles(t, o.surface.module).catch(() => [] as string[]);
