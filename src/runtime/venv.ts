@@ -159,19 +159,24 @@ export async function readVenvInfo(dir: string): Promise<VenvInfo | null> {
   }
 }
 
-/** The shared objects an importable module or package is made of, found by the target itself. */
+/** The shared objects an importable module or package is made of (and those its import loads from outside the stdlib), found by the target itself. */
 export async function extensionFiles(target: Pick<Target, 'path' | 'sanitizers' | 'tsanSuppressions'>, module: string): Promise<string[]> {
+  // Its own shared objects, and every other one its import loaded from outside the interpreter's own tree
+  // (pyrsistent's C code is a top-level module, pvectorc, that the package imports).
   const script = `
 import importlib, importlib.machinery, json, os, sys
+sufs = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+base = os.path.realpath(sys.base_prefix) + os.sep
+before = set(sys.modules)
 m = importlib.import_module(sys.argv[1])
 files = []
-sufs = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-f = getattr(m, "__file__", None) or ""
-if f.endswith(sufs):
-    files.append(f)
 for d in getattr(m, "__path__", []) or []:
     for root, _, names in os.walk(d):
         files += [os.path.join(root, n) for n in names if n.endswith(sufs)]
+for name, mod in list(sys.modules.items()):
+    f = getattr(mod, "__file__", None) or ""
+    if (name not in before or name == sys.argv[1]) and f.endswith(sufs) and not os.path.realpath(f).startswith(base):
+        files.append(f)
 print(json.dumps(sorted(set(files))))
 `;
   const launcher = await tsanLauncher(target);

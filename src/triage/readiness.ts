@@ -2,6 +2,7 @@
 // an author acts on. Whether the extension declares it can run without the GIL (Py_mod_gil), what the
 // campaign exercised of it, and each family it found, with the pair of functions that raced or the frames
 // that crashed, where they lie (the extension, CPython, or both) and the reproducer to run.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { CrashStore } from '../store/crashStore.js';
@@ -26,8 +27,11 @@ export interface ReadinessFamily {
   buckets: string[];
   /** The racing pair (races) or innermost C frames (crashes, hangs) of its first bucket. */
   frames: string[];
-  /** Where the frames lie: the extension's own code, CPython's, both, or neither (a Python-level finding). */
-  where: 'extension' | 'cpython' | 'both' | 'python';
+  /**
+   * Where the frames lie: the extension's own code, CPython's, both, CPython's reached through the extension
+   * (its stacks pass through the extension: a list the extension shares unlocked, say), or none (Python level).
+   */
+  where: 'extension' | 'cpython' | 'both' | 'via-extension' | 'python';
   title: string;
   rate: string;
   /** The reproducer to run (the minimized one when there is one). */
@@ -70,8 +74,13 @@ export async function readinessOf(o: { surface: ModuleSurface; stats: ReadinessI
     const bucket = f.buckets[0];
     const meta = bucket ? await o.store.read(bucket).catch(() => null) : null;
     const frames = meta?.native?.frames ?? [];
+    let where = frameScope(frames.slice(0, 2), names);
+    if (where === 'cpython' && bucket) {
+      const stacks = await fs.readFile(path.join(o.store.dir(bucket), 'stack.txt'), 'utf8').catch(() => '');
+      if (names.some((n) => n && stacks.includes(`${n}.`))) where = 'via-extension';
+    }
     families.push({
-      label: f.label, kind: f.kind, buckets: f.buckets, frames, where: frameScope(frames.slice(0, 2), names), title: meta?.title ?? f.label,
+      label: f.label, kind: f.kind, buckets: f.buckets, frames, where, title: meta?.title ?? f.label,
       rate: meta ? formatBucketRate(meta) : 'not measured',
       reproducer: bucket ? path.join(o.store.dir(bucket), meta?.minimized ? 'repro.min.py' : 'repro.py') : '',
       reproduce: meta?.reproduce ?? '',
@@ -92,7 +101,7 @@ export async function readinessOf(o: { surface: ModuleSurface; stats: ReadinessI
   };
 }
 
-const WHERE: Record<ReadinessFamily['where'], string> = { extension: 'in the extension', cpython: 'in CPython', both: 'extension and CPython', python: 'Python level' };
+const WHERE: Record<ReadinessFamily['where'], string> = { extension: 'in the extension', cpython: 'in CPython', both: 'extension and CPython', 'via-extension': 'CPython, via extension', python: 'Python level' };
 
 /** The report as an author reads it in a terminal. */
 export function formatReadiness(r: ReadinessReport): string {
