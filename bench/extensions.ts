@@ -24,6 +24,8 @@ export interface ExtensionPackage {
   /** Debian packages the build needs (a library the tarball does not carry), and the build's environment. */
   needs?: string[];
   env?: Record<string, string>;
+  /** Files its build would generate with a tool we do not have (setuptools_scm): written into the tree first. */
+  generated?: (version: string) => Record<string, string>;
 }
 
 export const PACKAGES: ExtensionPackage[] = [
@@ -31,7 +33,11 @@ export const PACKAGES: ExtensionPackage[] = [
   { pkg: 'pyrsistent', module: 'pyrsistent' },
   { pkg: 'python-regex', module: 'regex' },
   // The tarball's deps/xxhash is an empty git submodule: the build links Debian's libxxhash.
-  { pkg: 'python-xxhash', module: 'xxhash', needs: ['libxxhash-dev'], env: { XXHASH_LINK_SO: '1' } },
+  // setuptools_scm writes xxhash/version.py (pyproject.toml's template); it is not in the tarball.
+  {
+    pkg: 'python-xxhash', module: 'xxhash', needs: ['libxxhash-dev'], env: { XXHASH_LINK_SO: '1' },
+    generated: (v) => ({ 'xxhash/version.py': `VERSION = "${v}"\nVERSION_TUPLE = (${v.split('.').map(Number).join(', ')})\n` }),
+  },
   { pkg: 'python-zstandard', module: 'zstandard' },
   { pkg: 'python-frozendict', module: 'frozendict' },
 ];
@@ -92,6 +98,7 @@ export async function checkExtension(p: ExtensionPackage, o: { durationS: number
       await fs.mkdir(tree, { recursive: true });
       await execFileAsync('tar', ['xf', src.file, '-C', tree, '--strip-components=1']);
     }
+    for (const [file, text] of Object.entries(p.generated?.(src.upstream) ?? {})) await fs.writeFile(path.join(tree, file), text);
     row.declares = {
       modGilNotUsed: await grepTree(tree, /Py_MOD_GIL_NOT_USED|Py_mod_gil/, /\.(c|h|pyx)$/),
       classifier: await grepTree(tree, /Free Threading/, /^(setup\.py|setup\.cfg|pyproject\.toml)$/),
