@@ -54,7 +54,10 @@ export interface ReadinessReport {
 /** Where a finding's frames lie: a frame of the extension is labelled `func [module]` (raceOracle) or sits in a file of the extension. */
 export function frameScope(frames: readonly string[], extensionNames: readonly string[]): ReadinessFamily['where'] {
   if (!frames.length) return 'python';
-  const own = (f: string) => /\[[^\]]+\]/.test(f) || extensionNames.some((n) => n && f.includes(n));
+  // `func [module]` (a race frame of a shared object that is not CPython's), a frame naming one of its files,
+  // or a crash frame `func (path:line)` whose source is not CPython's tree (c-ext/compressionwriter.c:171).
+  const cpythonSource = /\((?:\.\/)?(?:Objects|Python|Modules|Include|Parser|Programs)\/[^)]*\)/;
+  const own = (f: string) => /\[[^\]]+\]/.test(f) || extensionNames.some((n) => n && f.includes(n)) || (/\([^()]+\.(c|cc|cpp|h|pyx):\d+\)/.test(f) && !cpythonSource.test(f));
   const ours = frames.filter(own).length;
   return ours === 0 ? 'cpython' : ours === frames.length ? 'extension' : 'both';
 }
