@@ -21,7 +21,9 @@ function machine(commands: string[], pkgs: string[] | null = []): ToolProbe & { 
   };
 }
 
-const LIBS = ['libffi-dev', 'zlib1g-dev', 'libssl-dev', 'libbz2-dev', 'liblzma-dev', 'libsqlite3-dev', 'libreadline-dev', 'uuid-dev'];
+const BUILD_LIBS = ['libffi-dev', 'zlib1g-dev', 'libssl-dev', 'libbz2-dev', 'liblzma-dev', 'libsqlite3-dev', 'libreadline-dev', 'uuid-dev'];
+/** Debian packages without commands that are installed on the machines below (setuptools' wheel: readiness venvs). */
+const LIBS = [...BUILD_LIBS, 'python3-setuptools-whl'];
 const BASE = ['cc', 'make', 'pkg-config', 'gdb', 'setpriv', 'prlimit', 'setarch', 'llvm-symbolizer'];
 
 describe('tools a purpose needs', () => {
@@ -30,6 +32,9 @@ describe('tools a purpose needs', () => {
     expect((await missingTools('tests', m)).map((t) => t.pkg)).toEqual(['clang', 'redis-server']);
     expect((await missingTools('campaign', m)).map((t) => t.pkg)).toEqual([]);
     expect((await missingTools('tsan', m)).map((t) => t.pkg)).toEqual(['clang']);
+    // Readiness venvs need setuptools' wheel when no newer one can be built (ftfuzz python venv).
+    expect((await missingTools('venv', machine(BASE, BUILD_LIBS))).map((t) => t.pkg)).toEqual(['python3-setuptools-whl']);
+    expect((await missingTools('venv', m)).map((t) => t.pkg)).toEqual([]);
     // Not a Debian machine: library packages cannot be checked and are not demanded.
     expect((await missingTools('build', machine(BASE, null))).map((t) => t.pkg)).toEqual([]);
     expect((await missingTools('build', machine(BASE, ['zlib1g-dev']))).map((t) => t.pkg)).toContain('libffi-dev');
