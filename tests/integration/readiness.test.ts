@@ -52,7 +52,7 @@ describe('readiness of a C extension', () => {
   });
 
   it('reports the race in the extension\'s own function and lines, with its GIL declaration and what was exercised (exit 1)', async () => {
-    const r = await cli(['fuzz', '--module', 'ftfuzz_racy', '--python', tsan.python, '--runs', '3', '--seed', 'racy', '--repro-trials', '2', '--json', 'stats.json', '--surface-share', '0'], dir);
+    const r = await cli(['fuzz', '--module', 'ftfuzz_racy', '--python', tsan.python, '--runs', '3', '--seed', 'racy', '--repro-trials', '2', '--json', 'stats.json', '--surface-share', '0', '--readiness-minimize', '20s'], dir);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/^readiness of ftfuzz_racy: FOUND \d+ famil/m);
     expect(r.out).toMatch(/GIL: kept off on import: its C modules declare Py_mod_gil_not_used/);
@@ -66,7 +66,12 @@ describe('readiness of a C extension', () => {
     expect(race?.frames).toContain('counter_increment [ftfuzz_racy]');
     // The title names the extension's source lines (the signature does not: lines move with every edit).
     expect(race?.title).toMatch(/counter_increment \[ftfuzz_racy\] \(ftfuzz_racy\.c:\d+\)/);
-    expect(await fs.readFile(race?.reproducer as string, 'utf8')).toMatch(/ftfuzz_racy\.Counter\(\)/);
+    // Minimized within its budget (20 s: TSan runs make few candidates, so it may not shrink): the report points at
+    // repro.min.py, which still makes the counter race.
+    expect(race?.reproducer).toMatch(/repro\.min\.py$/);
+    const min = await fs.readFile(race?.reproducer as string, 'utf8');
+    expect(min).toMatch(/ftfuzz_racy\.Counter\(\)/);
+    expect(min.split('\n').length).toBeLessThanOrEqual((await fs.readFile(path.join(path.dirname(race?.reproducer as string), 'repro.py'), 'utf8')).split('\n').length);
   }, 600_000);
 
   it('says so when nothing was exercised: no call returned (exit 6)', async () => {

@@ -12,6 +12,9 @@ import { writeFileAtomic } from '../../atomicWrite.js';
 import { CAMPAIGN_DEFAULTS, runCampaign } from '../../campaign/fuzz.js';
 import { formatReadiness, readinessOf } from '../../triage/readiness.js';
 import { CrashStore } from '../../store/crashStore.js';
+import { minimizeBucket } from '../../triage/minimizeBucket.js';
+import { terminalSafe } from '../../text.js';
+import { formatDuration } from '../../units.js';
 import { formatBucket, formatStats, formatSummary } from '../campaignFormat.js';
 import { defaultLimits } from '../../runtime/limits.js';
 import { createExecutor } from '../../runtime/forkServerExecutor.js';
@@ -40,6 +43,7 @@ function fuzzOptions(y: Argv) {
       .option('surface-share', { type: 'number', describe: `share of programs that are surface programs: a generic shape (method pairs, shared iterators, first access, re-initialisation, snapshots under mutation, property and class writes, registries) on any C type of the first interpreter (see \`ftfuzz surface\`; default ${CAMPAIGN_DEFAULTS.surfaceShare}, or 0 when --kinds or --effects narrows the programs; 0: none)` })
       .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
       .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
+      .option('readiness-minimize', { type: 'string', default: '2m', describe: 'module mode: after the campaign, minimize the first bucket of each family found for up to this long (0: not at all), so the readiness report points at repro.min.py' })
       .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
       .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
       .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
@@ -123,8 +127,11 @@ async function fuzz(args: FuzzArgs): Promise<void> {
     });
     endStatus();
     process.stdout.write(`${formatSummary(stats, args.crashes)}\n`);
-    // Module mode: the extension's readiness, as its author reads it; "nothing exercised" is its own exit code.
-    const readiness = surface ? await readinessOf({ surface, stats, store: new CrashStore(crashDir), targets }) : undefined;
+    // Module mode: the extension's readiness, as its author reads it, each family with a minimized reproducer
+    // (within the budget); "nothing exercised" is its own exit code.
+    const store = new CrashStore(crashDir);
+    if (surface) await minimizeFamilies(store, stats.families, duration(args['readiness-minimize'], '--readiness-minimize'), stopping.signal);
+    const readiness = surface ? await readinessOf({ surface, stats, store, targets }) : undefined;
     if (readiness) process.stdout.write(`${formatReadiness(readiness)}\n`);
     if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(readiness ? { ...stats, readiness } : stats, null, 2)}\n`);
     process.exitCode = readiness?.verdict === 'nothing-exercised' ? ExitCode.NothingExercised : stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
@@ -133,3 +140,16 @@ async function fuzz(args: FuzzArgs): Promise<void> {
     stopping.release();
   }
 }
+
+/** The first bucket of each family, minimized within `budgetMs` each (a failure is said, never fatal). */
+async function minimizeFamilies(store: CrashStore, families: readonly { label: string; buckets: string[] }[], budgetMs: number, signal: AbortSignal): Promise<void> {
+  if (budgetMs <= 0) return;
+  for (const f of families) {
+    const bucket = f.buckets[0];
+    if (!bucket || signal.aborted || (await store.read(bucket))?.minimized) continue;
+    say(`minimizing ${bucket} (${terminalSafe(f.label)}) for up to ${formatDuration(budgetMs)}`);
+    const r = await minimizeBucket(store, bucket, { budgetMs, signal, trials: 3, rateTrials: 3 }).catch((error: unknown) => void say(`minimizing ${bucket}: ${(error as Error).message}`));
+    if (r?.file) say(`${r.file}: ${r.result.linesBefore} -> ${r.result.linesAfter} lines`);
+  }
+}
+
