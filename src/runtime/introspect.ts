@@ -6,7 +6,7 @@ import { EnvironmentError, UsageError } from '../errors.js';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { Target } from '../types.js';
 import { packageRoot } from './paths.js';
-import { tsanEnv, tsanLauncher } from './tsan.js';
+import { invocation } from './tsan.js';
 
 const INTROSPECT = path.join(packageRoot, 'python', 'ftfuzz_introspect.py');
 
@@ -15,9 +15,8 @@ export async function introspectModule(target: Pick<Target, 'path'> & Partial<Pi
   // PYTHON_GIL left unset: whether the import turns the GIL on is what is measured. A TSan target runs with
   // its suppressions and keep-going options (and setarch -R where its TSan needs it).
   const { PYTHON_GIL: _gil, ...rest } = env;
-  const full = { sanitizers: target.sanitizers ?? [], tsanSuppressions: target.tsanSuppressions, path: target.path };
-  const childEnv = { ...rest, ...(await tsanEnv(full, null)) };
-  const [command, ...prefix] = [...(await tsanLauncher(full)), target.path];
+  const { command, prefix, env: tsan } = await invocation(target);
+  const childEnv = { ...rest, ...tsan };
   return new Promise((resolve, reject) => {
     // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
     const child = spawn(command, [...prefix, INTROSPECT, module], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });

@@ -11,7 +11,7 @@ import { EnvironmentError, UsageError } from '../errors.js';
 import type { Surface, SurfaceCrash } from '../generators/surface/types.js';
 import type { Target } from '../types.js';
 import { cacheDir, packageRoot } from './paths.js';
-import { tsanEnv, tsanLauncher } from './tsan.js';
+import { invocation } from './tsan.js';
 
 const SCRIPT = path.join(packageRoot, 'python', 'ftfuzz_surface.py');
 
@@ -59,9 +59,7 @@ interface Attempt {
 export const STALL_MS = 30_000;
 
 async function runOnce(target: Pick<Target, 'path'> & Partial<Pick<Target, 'sanitizers' | 'tsanSuppressions'>>, args: string[], env: NodeJS.ProcessEnv, stallMs: number): Promise<Attempt> {
-  const full = { path: target.path, sanitizers: target.sanitizers ?? [], tsanSuppressions: target.tsanSuppressions };
-  const [command, ...prefix] = [...(await tsanLauncher(full)), target.path];
-  const tsan = await tsanEnv(full, null);
+  const { command, prefix, env: tsan } = await invocation(target);
   return new Promise((resolve, reject) => {
     // Not -I: a user's extension module may live on PYTHONPATH or in the current directory.
     const child = spawn(command, [...prefix, SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...tsan, PYTHONFAULTHANDLER: '' } });

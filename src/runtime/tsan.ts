@@ -102,6 +102,18 @@ export function tsanLauncher(target: Pick<Target, 'path' | 'sanitizers' | 'tsanS
   return pending;
 }
 
+/**
+ * How to start an interpreter outside a run (introspection, pip): its command and leading arguments (under
+ * setarch -R where its TSan needs it) and the environment TSan needs (none for other builds). `python`
+ * defaults to the target's own path (a venv's interpreter runs with its base's TSan settings).
+ */
+export async function invocation(target: Pick<Target, 'path'> & Partial<Pick<Target, 'sanitizers' | 'tsanSuppressions'>>, python = target.path): Promise<{ command: string; prefix: string[]; env: Record<string, string> }> {
+  const full = { path: target.path, sanitizers: target.sanitizers ?? [], tsanSuppressions: target.tsanSuppressions };
+  const launcher = await tsanLauncher(full);
+  const [command = python, ...prefix] = launcher;
+  return { command, prefix: launcher.length ? [...prefix, python] : [], env: await tsanEnv(full, null) };
+}
+
 /** Every report TSan wrote into `logDir` (one file per process: the target and its subprocesses). */
 export async function readTsanLogs(logDir: string): Promise<string> {
   const names = (await fs.readdir(logDir).catch(() => [] as string[])).filter((n) => n.startsWith(`${LOG_BASENAME}.`)).sort();
