@@ -28,6 +28,11 @@ export interface SurfaceCoverageStats {
   unexercised: string[];
 }
 
+/** A program's runs, GIL-off ones first: what a program reports of itself is read from a run whose threads ran concurrently. */
+function gilOffFirst(runs: readonly RunResult[]): RunResult[] {
+  return [...runs.filter((r) => r.modeRequested === 'gil-off'), ...runs.filter((r) => r.modeRequested !== 'gil-off')];
+}
+
 export class SurfaceCoverage {
   private readonly pairs: Set<string>;
   private readonly exercised = new Set<string>();
@@ -45,7 +50,7 @@ export class SurfaceCoverage {
   /** The members each run reports as exercised (`surface` records), GIL-off runs first: they ran concurrently. */
   record(runs: readonly RunResult[]): void {
     this.programs += 1;
-    const ordered = [...runs.filter((r) => r.modeRequested === 'gil-off'), ...runs.filter((r) => r.modeRequested !== 'gil-off')];
+    const ordered = gilOffFirst(runs);
     const report = ordered.flatMap((r) => r.records).find((x) => x.type === 'surface');
     if (!report || typeof report.type_key !== 'string' || typeof report.shape !== 'string' || !Array.isArray(report.exercised)) return;
     for (const member of report.exercised) {
@@ -80,7 +85,7 @@ export class ModuleCallCoverage {
 
   record(runs: readonly RunResult[], calls: readonly string[]): void {
     for (const c of calls) this.generated.add(c);
-    const ordered = [...runs.filter((r) => r.modeRequested === 'gil-off'), ...runs.filter((r) => r.modeRequested !== 'gil-off')];
+    const ordered = gilOffFirst(runs);
     for (const report of ordered.flatMap((r) => r.records).filter((x) => x.type === 'module-calls')) {
       if (!Array.isArray(report.calls) || !Array.isArray(report.ok)) continue;
       report.calls.forEach((label: unknown, i: number) => {
