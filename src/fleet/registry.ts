@@ -12,6 +12,9 @@ export const REGISTRY_TTL_MS = 30_000;
 /** A stored entry's signer field: a key id, or undefined. */
 export const signerOf = (v: unknown): string | undefined => (typeof v === 'string' && /^[0-9a-f]{16}$/.test(v) ? v : undefined);
 
+/** The signer an entry stored as JSON text names (its `signer` field), or undefined. */
+export const signerIn = (text: string | null | undefined): string | undefined => signerOf(safeParse(text)?.signer);
+
 /** JSON text as an object, or null (anything read from redis may be anything). */
 export function safeParse(text: string | null | undefined): Record<string, unknown> | null {
   if (typeof text !== 'string') return null;

@@ -32,7 +32,7 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import { CrashStore, isBucketName, mergeSightings, parseMeta, type BucketMeta } from '../store/crashStore.js';
 import type { GilMode, Verdict } from '../types.js';
 import { type FleetTrust } from './trust.js';
-import { Registry, safeParse, signerOf } from './registry.js';
+import { Registry, safeParse, signerIn, signerOf } from './registry.js';
 export * from './redis.js';
 export { REGISTRY_TTL_MS } from './registry.js';
 export { chunksOf, EVAL_BYTES } from './commitScript.js';
@@ -206,7 +206,7 @@ export class RedisStore {
     const stored = fresh.map((_, i) => (replies[i]?.[1] ?? []) as (string | null)[]);
     const existing = corpus.length ? ((replies[fresh.length]?.[1] ?? []) as (string | null)[]) : [];
     const current = campaign ? ((replies[fresh.length + (corpus.length ? 1 : 0)]?.[1] ?? null) as string | null) : null;
-    await this.ensureSigners([...stored.map((r) => signerOf(r[3])), ...existing.map((t) => (typeof t === 'string' ? signerOf(safeParse(t)?.signer) : undefined)), signerOf(safeParse(current)?.signer)]);
+    await this.ensureSigners([...stored.map((r) => signerOf(r[3])), ...existing.map(signerIn), signerIn(current)]);
     const forgedNames = new Set<string>();
     fresh.forEach((b, i) => {
       const [meta, files, sig, signer] = stored[i] as (string | null)[];
@@ -222,14 +222,10 @@ export class RedisStore {
 
   /** A stored corpus entry's source when its digest and signature hold; null otherwise. */
   private corpusSource(digest: string, text: string): string | null {
-    try {
-      const e = JSON.parse(text) as { source?: unknown; signer?: unknown; sig?: unknown } | null;
-      if (!e || typeof e.source !== 'string') return null;
-      const actual = createHash('sha256').update(e.source).digest('hex');
-      return actual === digest && this.trust.verify(e.signer, signedCorpus(digest, e.source, String(e.signer)), e.sig) ? e.source : null;
-    } catch {
-      return null;
-    }
+    const e = safeParse(text);
+    if (!e || typeof e.source !== 'string') return null;
+    const actual = createHash('sha256').update(e.source).digest('hex');
+    return actual === digest && this.trust.verify(e.signer, signedCorpus(digest, e.source, String(e.signer)), e.sig) ? e.source : null;
   }
 
   private signContribution(bucket: string, source: string, c: Contribution): string {
@@ -279,7 +275,7 @@ export class RedisStore {
   async readBucket(name: string): Promise<{ bucket?: StoredBucket; error?: string }> {
     const [h, hits] = await Promise.all([this.client.hgetall(this.k('bucket', name)), this.client.hgetall(this.k('hits', name))]);
     if (!h.meta) return { error: `bucket ${name}: listed but has no meta in redis` };
-    await this.ensureSigners([signerOf(h.signer), ...Object.values(hits).map((t) => signerOf(safeParse(t)?.signer))]);
+    await this.ensureSigners([signerOf(h.signer), ...Object.values(hits).map(signerIn)]);
     if (!this.bucketVerifies(name, h.meta, h.files, h.sig, h.signer)) return { error: `bucket ${name}: ${this.refusal(h.signer)}; not used` };
     let meta: BucketMeta;
     let files: Record<string, string>;
@@ -358,7 +354,7 @@ export class RedisStore {
     for (let i = 0; i < missing.length; i += 500) {
       const chunk = missing.slice(i, i + 500);
       const texts = await this.client.hmget(this.k('corpus'), ...chunk);
-      await this.ensureSigners(texts.map((t) => (typeof t === 'string' ? signerOf(safeParse(t)?.signer) : undefined)));
+      await this.ensureSigners(texts.map(signerIn));
       chunk.forEach((d, j) => {
         const text = texts[j];
         const source = typeof text === 'string' ? this.corpusSource(d, text) : null;
@@ -372,7 +368,7 @@ export class RedisStore {
   /** A campaign's committed slice results whose signatures hold (a result written without a key is not one). */
   async sliceResults(campaign: string): Promise<Map<string, unknown>> {
     const h = await this.client.hgetall(this.k('slices', campaign));
-    await this.ensureSigners(Object.values(h).map((t) => signerOf(safeParse(t)?.signer)));
+    await this.ensureSigners(Object.values(h).map(signerIn));
     const out = new Map<string, unknown>();
     for (const [slice, text] of Object.entries(h)) {
       const result = this.verifiedSliceResult(campaign, slice, text);
@@ -406,7 +402,7 @@ export class RedisStore {
   async sliceDone(campaign: string, slice: string): Promise<boolean> {
     const text = await this.client.hget(this.k('slices', campaign), slice);
     if (text === null) return false;
-    await this.ensureSigners([signerOf(safeParse(text)?.signer)]);
+    await this.ensureSigners([signerIn(text)]);
     return this.verifiedSliceResult(campaign, slice, text) !== null;
   }
 
