@@ -89,6 +89,8 @@ async function fuzz(args: FuzzArgs): Promise<void> {
 
   const genOptions = genPartialFrom(args);
   const surfaceShare = surfaceShareFrom(args, genOptions);
+  // Read before the campaign: a bad value must not wait for its end to be reported.
+  const readinessMinimizeMs = duration(args['readiness-minimize'], '--readiness-minimize');
   const targets = await resolveTargets({ python: args.python, log: say });
   const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
   // The C surface of the first interpreter; in module mode, of that module alone.
@@ -130,7 +132,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
     // Module mode: the extension's readiness, as its author reads it, each family with a minimized reproducer
     // (within the budget); "nothing exercised" is its own exit code.
     const store = new CrashStore(crashDir);
-    if (surface) await minimizeFamilies(store, stats.families, duration(args['readiness-minimize'], '--readiness-minimize'), stopping.signal);
+    if (surface) await minimizeFamilies(store, stats.families, readinessMinimizeMs, stopping.signal);
     const readiness = surface ? await readinessOf({ surface, stats, store, targets }) : undefined;
     if (readiness) process.stdout.write(`${formatReadiness(readiness)}\n`);
     if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(readiness ? { ...stats, readiness } : stats, null, 2)}\n`);
