@@ -110,14 +110,8 @@ export async function checkExtension(p: ExtensionPackage, o: { durationS: number
       const base = (await installPython({ version: '3.13', variant, log: () => undefined })).target;
       const venvDir = path.join(dir, variant);
       const built = await fs.stat(path.join(venvDir, '.ftfuzz-installed')).catch(() => null);
-      const saved = { ...process.env };
-      Object.assign(process.env, p.env ?? {});
-      try {
-        const v = await makeVenv({ base, dir: venvDir, install: built ? [] : [tree], log: o.log });
-        venvs.push(v.python);
-      } finally {
-        for (const k of Object.keys(p.env ?? {})) if (saved[k] === undefined) delete process.env[k];
-      }
+      const v = await makeVenv({ base, dir: venvDir, install: built ? [] : [tree], log: o.log, env: { ...process.env, ...p.env } });
+      venvs.push(v.python);
       await fs.writeFile(path.join(venvDir, '.ftfuzz-installed'), new Date().toISOString());
     }
     row.buildSeconds = (performance.now() - t0) / 1000;

@@ -19,7 +19,7 @@ import type { Target } from '../types.js';
 import { ensureTools } from './provision/tools.js';
 import { debianUpstreamTarball } from './provision/sources.js';
 import { cacheDir } from './paths.js';
-import { isTsan, tsanEnv, tsanLauncher } from './tsan.js';
+import { invocation, isTsan } from './tsan.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -42,7 +42,7 @@ async function buildSetuptoolsWheel(base: Target, python: string, env: NodeJS.Pr
     const dir = (await fs.readdir(work, { withFileTypes: true })).find((e) => e.isDirectory() && e.name.startsWith('setuptools-'));
     if (!dir) return null;
     await fs.mkdir(wheelCache(env), { recursive: true });
-    await runPython(base, python, ['-m', 'pip', 'wheel', '--no-index', '--no-build-isolation', '--no-deps', '-w', wheelCache(env), path.join(work, dir.name)], 'building the setuptools wheel');
+    await runPython(base, python, ['-m', 'pip', 'wheel', '--no-index', '--no-build-isolation', '--no-deps', '-w', wheelCache(env), path.join(work, dir.name)], 'building the setuptools wheel', env);
     return wheelCache(env);
   } finally {
     await fs.rm(work, { recursive: true, force: true });
@@ -81,12 +81,11 @@ const INFO = 'ftfuzz-venv.json';
 export const venvPython = (dir: string) => path.join(dir, 'bin', 'python');
 
 /** Run the environment's python (under setarch -R when its TSan needs it), one line of its stderr on failure. */
-async function runPython(base: Target, python: string, args: string[], what: string, timeoutMs = 30 * 60_000): Promise<string> {
-  const launcher = await tsanLauncher(base);
-  const env = { ...process.env, ...(await tsanEnv(base, null)), PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', PIP_NO_INDEX: '1' };
-  const [command, ...prefix] = [...launcher, python];
+async function runPython(base: Target, python: string, args: string[], what: string, baseEnv: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { command, prefix, env: tsan } = await invocation(base, python);
+  const env = { ...baseEnv, ...tsan, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', PIP_NO_INDEX: '1' };
   try {
-    const { stdout } = await execFileAsync(command, [...prefix, ...args], { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await execFileAsync(command, [...prefix, ...args], { env, timeout: 30 * 60_000, maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string; code?: number | string };
@@ -101,6 +100,10 @@ async function runPython(base: Target, python: string, args: string[], what: str
  * `install` into it (a project directory, an sdist or a wheel: what `pip install` takes), without an index
  * and without build isolation (the environment's setuptools builds it).
  */
+/**
+ * `env`: the environment pip and the build run in, and where FTFUZZ_WHEELS and the cache are read (default
+ * process.env): a project's build switches go there (XXHASH_LINK_SO=1).
+ */
 export async function makeVenv(o: { base: Target; dir: string; install?: string[]; log?: (line: string) => void; env?: NodeJS.ProcessEnv }): Promise<Venv> {
   const say = o.log ?? (() => undefined);
   const dir = path.resolve(o.dir);
@@ -112,7 +115,7 @@ export async function makeVenv(o: { base: Target; dir: string; install?: string[
     const entries = await fs.readdir(dir).catch(() => [] as string[]);
     if (entries.length) throw new UsageError(`${dir} exists and is not an ftfuzz venv; choose a new directory`);
     say(`making a venv of ${o.base.label} in ${dir}`);
-    await runPython(o.base, o.base.path, ['-m', 'venv', dir], `python -m venv ${dir}`);
+    await runPython(o.base, o.base.path, ['-m', 'venv', dir], `python -m venv ${dir}`, o.env);
   }
   let wheels = await findWheels(wheelDirs(o.env).filter((d) => d !== '/usr/share/python-wheels'));
   if (!wheels && (await buildSetuptoolsWheel(o.base, python, o.env, say))) wheels = await findWheels([wheelCache(o.env)]);
@@ -124,7 +127,7 @@ export async function makeVenv(o: { base: Target; dir: string; install?: string[
   if (!wheels) throw new EnvironmentError(`no setuptools wheel in ${wheelDirs(o.env).join(', ')}; install Debian's python3-setuptools-whl, or put a setuptools wheel in a directory named by FTFUZZ_WHEELS`);
   if (!existing) {
     say(`installing ${path.basename(wheels.setuptools)}${wheels.wheel ? ` and ${path.basename(wheels.wheel)}` : ''} from ${wheels.dir}`);
-    await runPython(o.base, python, ['-m', 'pip', 'install', '--no-index', '--find-links', wheels.dir, wheels.setuptools, ...(wheels.wheel ? [wheels.wheel] : [])], 'installing setuptools into the venv');
+    await runPython(o.base, python, ['-m', 'pip', 'install', '--no-index', '--find-links', wheels.dir, wheels.setuptools, ...(wheels.wheel ? [wheels.wheel] : [])], 'installing setuptools into the venv', o.env);
   }
   const info: VenvInfo = existing ?? { format: 1, base: o.base.path, label: o.base.label, sanitizers: o.base.sanitizers, created: new Date().toISOString(), setuptools: path.basename(wheels.setuptools) };
   await fs.writeFile(path.join(dir, INFO), `${JSON.stringify(info, null, 2)}\n`);
@@ -134,7 +137,7 @@ export async function makeVenv(o: { base: Target; dir: string; install?: string[
     // interpreter's install (same platform tag) would be taken as up to date by the TSan one, uninstrumented.
     const fresh = (await fs.stat(spec).catch(() => null))?.isDirectory() ? await freshCopy(spec) : null;
     try {
-      await runPython(o.base, python, ['-m', 'pip', 'install', '--no-index', '--no-build-isolation', '--force-reinstall', '--no-deps', '--find-links', wheels.dir, fresh ?? spec], `pip install ${spec}`);
+      await runPython(o.base, python, ['-m', 'pip', 'install', '--no-index', '--no-build-isolation', '--force-reinstall', '--no-deps', '--find-links', wheels.dir, fresh ?? spec], `pip install ${spec}`, o.env);
     } finally {
       if (fresh) await fs.rm(path.dirname(fresh), { recursive: true, force: true });
     }
@@ -179,9 +182,8 @@ for name, mod in list(sys.modules.items()):
         files.append(f)
 print(json.dumps(sorted(set(files))))
 `;
-  const launcher = await tsanLauncher(target);
-  const env = { ...process.env, ...(await tsanEnv(target, null)), PYTHON_GIL: '0' };
-  const [command, ...prefix] = [...launcher, target.path];
+  const { command, prefix, env: tsan } = await invocation(target);
+  const env = { ...process.env, ...tsan, PYTHON_GIL: '0' };
   const { stdout } = await execFileAsync(command, [...prefix, '-c', script, module], { env, timeout: 120_000 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as string[];
 }
