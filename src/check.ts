@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, InputError } from './errors.js';
 import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
-import type { TimeoutCalibrator } from './runtime/calibration.js';
+import { finishWindowMs, type TimeoutCalibrator } from './runtime/calibration.js';
+import { samplesVerdict } from './oracles/hangOracle.js';
 import { planRuns, runMatrix, type PlannedRun } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
 import { createExecutor } from './runtime/forkServerExecutor.js';
-import type { Executor, ResourceLimits } from './runtime/executor.js';
+import type { Executor, FinishWindow, ResourceLimits } from './runtime/executor.js';
 import { probeTarget } from './runtime/targets.js';
 import type { Finding, GilMode, ProgramRef, RunResult, Target } from './types.js';
 
@@ -68,8 +69,48 @@ export interface CheckOptions {
   calibrator?: TimeoutCalibrator;
   /** Every run in a process no other program ran in (how unconfirmed findings are retried). */
   fresh?: boolean;
+  /**
+   * Hangs are programs that do not finish: a run past its limit whose samples saw no progress is waited on
+   * through a finish window (`finishWindowMs`, at least 60 s) before it is called a hang, and is a crawl if
+   * it ends meanwhile. On by default for harness runs (off for plain trials, which count a run past the
+   * limit of a confirmed hang); `false` turns it off. `knownHang`: whether a stuck run's signature is a hang
+   * proved already (`signature`: not waited for; a sighting, never new evidence) or its C stacks are
+   * (`stacks`: another program's, a shorter window). `minMs`: the shortest window instead of 60 s (tests of
+   * programs known to hang; a user wanting proof waits the full window).
+   */
+  finishWindow?: false | { knownHang?: (signature: string) => 'signature' | 'stacks' | false; minMs?: number };
   onRun?: (run: RunResult) => void;
 }
+
+/**
+ * The finish window of check's runs (CheckOptions.finishWindow), per run limit: the whole window
+ * (`finishWindowMs`) for stacks no run has proved yet; none for a sighting of a proved hang (exactly its
+ * signature); and a short one (`PROVED_PATTERN_WINDOW`) for the C stacks of a proved hang in another program
+ * (the allocator spin of a heap corruption is the same C stacks whichever objects corrupted the heap: the
+ * signature's objects differ, the stacks were proved not to finish).
+ */
+function finishWindowOf(options: CheckOptions, program: ProgramRef, capMs: number): ((limitMs: number) => FinishWindow) | undefined {
+  if (options.finishWindow === false || options.plain) return undefined;
+  const known = options.finishWindow?.knownHang;
+  const minMs = options.finishWindow?.minMs;
+  return (limitMs) => {
+    const full = finishWindowMs(limitMs, capMs, minMs);
+    return {
+      maxMs: full,
+      windowFor: (native) => {
+        const v = samplesVerdict(native, program);
+        if (v.state === 'progress') return null;
+        const proved = v.state === 'stuck' && v.signature !== null ? known?.(v.signature) : false;
+        if (proved === 'signature') return null;
+        if (proved === 'stacks') return Math.min(full, Math.max(PROVED_PATTERN_WINDOW.minMs, PROVED_PATTERN_WINDOW.factor * limitMs));
+        return full;
+      },
+    };
+  };
+}
+
+/** The window of a run stuck in the C stacks of a hang another program proved (3x its limit, at least 15 s). */
+export const PROVED_PATTERN_WINDOW = { factor: 3, minMs: 15_000 };
 
 export interface CheckReport {
   program: ProgramRef;
@@ -86,6 +127,8 @@ export interface CheckReport {
    * report's. Here: the first runs and their findings, and the findings that did not show again.
    */
   unconfirmed?: { runs: RunResult[]; findings: Finding[]; notAgain: Finding[] };
+  /** Wall time of the fresh re-run that confirmed findings of reused processes (0 when none was needed), ms. */
+  confirmMs?: number;
 }
 
 export async function checkProgram(options: CheckOptions): Promise<CheckReport> {
@@ -111,6 +154,7 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       signal: options.signal,
       plain: options.plain,
       fresh,
+      finishWindow: finishWindowOf(options, program, options.timeoutMs ?? 30_000),
       onRun: options.onRun,
     });
   try {
@@ -125,39 +169,42 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
     const findings = applyOracles(oracles, runs);
     if (findings.length === 0 || !runs.some((r) => r.reusedProcess)) return { program, targets: options.targets, modes, runs, findings, notices };
     // Something an earlier program left in the process could have caused it: only fresh processes report.
+    const confirmStart = performance.now();
     const freshRuns = await matrix(true);
+    const confirmMs = performance.now() - confirmStart;
     if (options.signal?.aborted) return { program, targets: options.targets, modes, runs: freshRuns, findings: [], notices, cancelled: true };
     const confirmed = applyOracles(oracles, freshRuns);
     const notAgain = findings.filter((f) => !confirmed.some((c) => c.signature === f.signature));
-    return { program, targets: options.targets, modes, runs: freshRuns, findings: confirmed, notices, unconfirmed: { runs, findings, notAgain } };
+    return { program, targets: options.targets, modes, runs: freshRuns, findings: confirmed, notices, unconfirmed: { runs, findings, notAgain }, confirmMs };
   } finally {
     if (!options.executor) await executor.close();
   }
 }
 
 /**
- * Reference runs first (GIL-on, else each target's first run), then the rest with limits derived from
- * the references' times. Limits are written into `planned`, so a fresh confirmation uses the same ones.
+ * Reference runs first (each target's first run in each mode, with its mode's reference limit), then the
+ * repeats with limits derived from their own mode's reference time: each GIL mode is calibrated on its own
+ * runs (a program can be 20x slower with the GIL on). Limits are written into `planned`, so a fresh
+ * confirmation uses the same ones.
  */
 async function calibratedMatrix(planned: PlannedRun[], calibrator: TimeoutCalibrator, run: (p: PlannedRun[]) => Promise<RunResult[]>): Promise<RunResult[]> {
   const refs = new Map<string, PlannedRun>();
-  for (const p of planned) {
-    const known = refs.get(p.target.path);
-    if (!known || (known.mode !== 'gil-on' && p.mode === 'gil-on')) refs.set(p.target.path, p);
-  }
+  const keyOf = (p: { target: Target; mode: GilMode }) => `${p.target.path}\0${p.mode}`;
+  for (const p of planned) if (!refs.has(keyOf(p))) refs.set(keyOf(p), p);
   const first = [...refs.values()];
-  const refLimit = calibrator.referenceLimit();
-  for (const p of first) p.timeoutMs = refLimit;
+  for (const p of first) p.timeoutMs = calibrator.referenceLimit(p.mode);
   const refRuns = await run(first);
   const rest = planned.filter((p) => !first.includes(p));
   for (const p of rest) {
-    const ref = refRuns.find((r) => r.target.path === p.target.path);
+    const ref = refRuns.find((r) => r.target.path === p.target.path && r.modeRequested === p.mode);
+    const refLimit = calibrator.referenceLimit(p.mode);
     if (!ref || ref.termination.kind === 'cancelled') p.timeoutMs = refLimit;
     else if (ref.termination.kind === 'timeout') p.timeoutMs = ref.termination.afterMs;
-    else if (ref.termination.kind === 'exit') p.timeoutMs = calibrator.limitFor(ref.durationMs);
+    else if (ref.termination.kind === 'exit' && !ref.late) p.timeoutMs = calibrator.limitFor(ref.durationMs);
     else p.timeoutMs = refLimit;
   }
-  for (const r of refRuns) if (r.termination.kind === 'exit') calibrator.observe(r.durationMs);
+  // A crawl's time says nothing of the mode's ordinary programs: only runs that ended in time are history.
+  for (const r of refRuns) if (r.termination.kind === 'exit' && !r.late) calibrator.observe(r.durationMs, r.modeRequested);
   const restRuns = rest.length ? await run(rest) : [];
   // Keep the planned order (modes interleaved), as an uncalibrated matrix returns it.
   return planned.map((p) => (first.includes(p) ? refRuns[first.indexOf(p)] : restRuns[rest.indexOf(p)]) as RunResult);

@@ -46,7 +46,11 @@ export interface ProgramRef {
 export type Termination =
   | { kind: 'exit'; code: number }
   | { kind: 'signal'; signal: string }
-  | { kind: 'timeout'; afterMs: number }
+  /**
+   * Past its time limit and killed. `waitedMs`: the samples at the limit saw no progress, so the run was
+   * given a finish window (README "Hangs are programs that do not finish") and killed only at its end.
+   */
+  | { kind: 'timeout'; afterMs: number; waitedMs?: number }
   | { kind: 'resource'; resource: 'memory' | 'cpu' | 'output'; detail: string }
   | { kind: 'spawn-error'; message: string }
   /** Killed by ftfuzz itself: the campaign's budget ran out or it was interrupted. Never a finding. */
@@ -107,6 +111,13 @@ export interface RunResult {
   sanitizerLog?: string;
   /** The time limit this run had (calibrated per program: README "Calibrated timeouts"). */
   timeoutMs?: number;
+  /**
+   * The run passed its time limit with no progress in its samples, was given a finish window, and ended on
+   * its own within it: a crawl, not a hang. Its limit and when it finished.
+   */
+  late?: { limitMs: number; finishedMs: number; native?: NativeEvidence };
+  /** Wall time ftfuzz spent in gdb for this run (sampling a hung process, reading a core), ms. */
+  gdbMs?: number;
 }
 
 /** One C frame as gdb saw it. Inlined functions are frames of their own, as in gdb's `bt`. */
@@ -177,6 +188,11 @@ export interface Finding {
   verdict: Verdict;
   /** The C frames that sign it and the op it was executing (crashes and hangs with native stacks). */
   native?: { frames: string[]; op: string | null; hangClass?: HangClass };
+  /**
+   * Hangs: whether the run was waited on through its finish window and still did not end (a hang, proved);
+   * false when it was killed at its limit (a reused worker's, a known hang's sighting, a plain trial).
+   */
+  waited?: boolean;
 }
 
 export type HangClass = 'deadlock' | 'spin' | 'slow';

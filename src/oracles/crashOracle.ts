@@ -5,7 +5,8 @@
 // (no gdb, cores go elsewhere), the innermost Python frames stand in for the C frames.
 import { FATAL_SIGNALS, type NativeThread, type RunResult } from '../types.js';
 import { innermostFrames, normalizeMessage, parseFatalReport } from './faulthandler.js';
-import { crashFrames, describeFrame, frameNames, opAt } from './nativeSignature.js';
+import { crashFrames, describeFrame, frameNames, heapCorruption, opAt, programText } from './nativeSignature.js';
+import { heapKinds, sharedObjects } from '../programHeader.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
 
 export { FATAL_SIGNALS };
@@ -33,7 +34,19 @@ export function onlySignalNames(line: string): boolean {
 }
 
 /** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
-export const SIGNATURE_FORMAT = 7;
+export const SIGNATURE_FORMAT = 8;
+
+/**
+ * The shared objects behind a heap corruption (a fault in the allocator, a thread's teardown or the
+ * collector's walk), from the program's header: `bytearray+list`; null when the stack is not one, or the
+ * program does not say what it shares (a hand-written one: its op line is all there is).
+ */
+export function heapCulprits(frames: readonly import('../types.js').NativeFrame[] | undefined, program: RunResult['program']): string | null {
+  if (!frames || !heapCorruption(frames)) return null;
+  const text = programText(program);
+  const objects = text ? sharedObjects(text) : null;
+  return objects ? heapKinds(objects) : null;
+}
 
 export function isCrash(run: RunResult): boolean {
   const t = run.termination;
@@ -74,13 +87,16 @@ export const crashOracle: Oracle = {
         const frames = faulting ? innermostFrames(faulting, run.program.path) : [];
         where = `py:${frames.length ? frames.join(' < ') : 'no Python frames'}`;
       }
-      const opPart = op ? `|op:${normalizeMessage(op)}` : '';
+      // A heap corruption is the shared objects' doing: the victim's op would split one bug by whichever
+      // thread tripped over the damage first (a bytearray bug faulting under deque.copy).
+      const heap = heapCulprits(cThread?.frames, run.program);
+      const opPart = heap ? `|heap:${heap}` : op ? `|op:${normalizeMessage(op)}` : '';
       const shown = cFrames.length > 0 ? describeFrame(cFrames[0] as (typeof cFrames)[number]) : where.slice(3);
       return {
         kind: 'crash',
         oracle: 'crash',
         signature: `crash|${how}|${normalizeMessage(first)}|${where}${opPart}`,
-        title: `crash: ${how} (${first.slice(0, 100)}) in ${shown}${op ? ` during ${op}` : ''}`,
+        title: `crash: ${how} (${first.slice(0, 100)}) in ${shown}${heap ? `: heap corruption, the program shares ${heap.replace(/\+/g, ', ')}${op ? ` (the faulting thread ran ${op})` : ''}` : op ? ` during ${op}` : ''}`,
         details: run.stderrTail.split('\n').slice(-60).join('\n'),
         program: run.program,
         reproduceCommand: run.reproduceCommand,

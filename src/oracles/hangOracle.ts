@@ -3,16 +3,61 @@
 // for every thread's Python stack. The samples classify it (nativeSignature.ts):
 //   deadlock / spin -> a hang finding, signed by the blocked or spinning C frames;
 //   slow            -> a `slow` finding, kept apart: the program was still making progress.
+// A program that finishes, however slowly, is never a hang: a run whose samples saw no progress is given a
+// finish window (executor.ts, at least 60 s) and one that ends within it is a `slow` finding too, with its
+// limit and the time it took (a GIL-on convoy samples exactly like a deadlock).
 // Without samples (no gdb), the signature is the sorted set of each thread's innermost Python frames.
+import type { NativeEvidence, ProgramRef, RunResult } from '../types.js';
 import { innermostFrames, parseFatalReport } from './faulthandler.js';
-import { classifyHang, describeFrame, hangCulprits, hangFrames, onlyPythonWaits } from './nativeSignature.js';
+import { blockedFrames, classifyHang, describeFrame, frameNames, hangCulprits, hangFrames, onlyPythonWaits, SYNC_WAIT, type HangVerdict } from './nativeSignature.js';
+import { heapCulprits } from './crashOracle.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
+
+/**
+ * What the samples of a run at its limit say: `progress` (a thread moved: a crawl), or `stuck` with the
+ * signature a hang of theirs would have (null when only Python frames could sign it), or `unknown`.
+ */
+export function samplesVerdict(native: NativeEvidence | undefined, program?: ProgramRef): { state: 'progress' } | { state: 'stuck'; signature: string | null } | { state: 'unknown' } {
+  const verdict = native ? classifyHang(native) : null;
+  if (!verdict) return { state: 'unknown' };
+  if (verdict.hangClass === 'slow') return { state: 'progress' };
+  const frames = hangFrames(verdict);
+  if (onlyPythonWaits(verdict) || frames.length === 0) return { state: 'stuck', signature: null };
+  const heap = program ? heapOf(verdict, program) : null;
+  return { state: 'stuck', signature: `hang|c:${frames.join(' | ')}${heap ? `|heap:${heap}` : ''}` };
+}
+
+/** A culprit spinning or stuck in the allocator (a corrupted free list walked at thread exit): the shared objects behind it. */
+function heapOf(verdict: HangVerdict, program: ProgramRef): string | null {
+  const culprits = verdict.threads.filter((t) => blockedFrames(t, 1).length > 0 && !SYNC_WAIT.test(frameNames(blockedFrames(t, 1))[0] ?? ''));
+  const spinning = culprits.find((t) => heapCulprits(t.frames, program) !== null);
+  return spinning ? heapCulprits(spinning.frames, program) : null;
+}
+
+/** A run that looked stuck at its limit and then finished within its finish window: a crawl. */
+function lateFinding(run: RunResult, late: NonNullable<RunResult['late']>) {
+  const v = late.native ? classifyHang(late.native) : null;
+  const frames = v ? hangFrames(v) : [];
+  const where = frames.length ? `c:${frames.join(' | ')}` : 'no C stacks';
+  return {
+    kind: 'slow' as const,
+    oracle: 'hang',
+    signature: `slow|finished-late|${where}`,
+    title: `slow: no progress seen at its ${late.limitMs} ms limit, but it finished after ${late.finishedMs} ms (${where.slice(0, 120)})`,
+    details: `limit ${late.limitMs} ms; finished after ${late.finishedMs} ms (exit: ${JSON.stringify(run.termination)})`,
+    program: run.program,
+    reproduceCommand: run.reproduceCommand,
+    verdict: 'slow' as const,
+    native: { frames: [], op: null, hangClass: 'slow' as const },
+  };
+}
 
 export const hangOracle: Oracle = {
   name: 'hang',
-  description: 'run exceeded its time limit: deadlock or spin (C stacks), or a crawl reported apart as slow',
+  description: 'run exceeded its time limit: deadlock or spin (C stacks) that did not finish in its finish window, or a crawl reported apart as slow',
   check(runs) {
     return mergeBySignature(runs, (run) => {
+      if (run.late) return lateFinding(run, run.late);
       if (run.termination.kind !== 'timeout') return null;
       const report = parseFatalReport(run.stderrTail);
       const perThread = report.threads.map((t) => innermostFrames(t, run.program.path, 2).join(' < ')).filter(Boolean);
@@ -23,8 +68,11 @@ export const hangOracle: Oracle = {
         details: run.stderrTail.split('\n').slice(-80).join('\n'),
         program: run.program,
         reproduceCommand: run.reproduceCommand,
+        waited: run.termination.waitedMs !== undefined,
       };
-      const after = `after ${run.termination.afterMs} ms`;
+      const { afterMs, waitedMs } = run.termination;
+      // Waited on through its finish window: it did not end, so it does not finish.
+      const after = waitedMs !== undefined ? `after ${waitedMs} ms (limit ${afterMs} ms, then waited: no progress in its samples)` : `after ${afterMs} ms`;
       if (verdict?.hangClass === 'slow') {
         return {
           ...base,
@@ -49,6 +97,8 @@ export const hangOracle: Oracle = {
       const frames = verdict ? hangFrames(verdict) : [];
       if (verdict && frames.length > 0) {
         const cls = verdict.hangClass;
+        // A heap corruption, the shared objects' doing, signed by them as a crash there is.
+        const heap = heapOf(verdict, run.program);
         // The innermost meaningful frame of each culprit thread, with file and line: triage's "top C frames".
         const shown = hangCulprits(verdict).map((frames) => describeFrame(frames[0] as (typeof frames)[number]));
         const cpu = cls === 'spin' ? ` burning ${Math.max(...Object.values(verdict.cpu)).toFixed(2)} CPU-s per sample interval` : '';
@@ -57,8 +107,8 @@ export const hangOracle: Oracle = {
           kind: 'hang' as const,
           // The class (deadlock or spin) is what the samples saw, not the bug: it is in the title and
           // meta.json, not in the signature.
-          signature: `hang|c:${frames.join(' | ')}`,
-          title: `hang (${cls}): no exit ${after}; ${verdict.threads.length} thread(s) in ${frames.join(' | ').slice(0, 140)}${cpu}`,
+          signature: `hang|c:${frames.join(' | ')}${heap ? `|heap:${heap}` : ''}`,
+          title: `hang (${cls}): no exit ${after}; ${verdict.threads.length} thread(s) in ${frames.join(' | ').slice(0, 140)}${cpu}${heap ? `: heap corruption, the program shares ${heap.replace(/\+/g, ', ')}` : ''}`,
           // Generated programs cannot deadlock or spin by construction; the campaign upgrades the verdict
           // for them. A hand-written program can (lock-order inversion): unknown until looked at.
           verdict: 'unknown' as const,

@@ -95,6 +95,35 @@ export function blockedFrames(thread: NativeThread, depth = 2): NativeFrame[] {
   return out;
 }
 
+/** The allocator's own code: mimalloc (its sources and inline headers) and obmalloc. */
+const HEAP_FILE = /(^|\/)(Objects\/mimalloc\/|Include\/internal\/mimalloc\/|Objects\/obmalloc\.c$)/;
+const HEAP_FUNC = /^(_?mi_\w+|_PyObject_Mi\w+|_PyMem_Mi\w+|_PyObject_(Free|Malloc|Realloc|Calloc)|PyObject_(Free|Malloc|Realloc|Calloc)|_?PyMem_(Raw)?(Free|Malloc|Realloc|Calloc)|free_work_item|_PyMem_FreeDelayed\w*|_PyMem_ProcessDelayed\w*)$/;
+/**
+ * Code that walks what the program's objects left behind: a thread's teardown (clearing its mimalloc
+ * heaps), the cycle collector's heap walk. A fault or a spin there found the heap already damaged.
+ */
+const HEAP_WALK = /^(PyThreadState_Clear|_PyThreadState_ClearMimallocHeaps|tstate_delete_common|_PyThreadState_DeleteCurrent|PyThreadState_Delete|gc_visit_heaps\w*|gc_visit_\w+|visit_decref\w*|visit_clear_unreachable|validate_\w*refcount\w*|update_refs|mark_\w*reachable\w*|scan_heap_visitor|deduce_unreachable_heap|move_legacy_finalizer\w*|_PyGC_\w+|gc_collect_\w+)$/;
+
+/** A frame of the allocator itself. */
+export function heapFrame(f: NativeFrame): boolean {
+  const name = named(f);
+  return (f.file !== null && HEAP_FILE.test(f.file)) || (name !== null && HEAP_FUNC.test(name));
+}
+
+/**
+ * A heap corruption seen after the fact: the innermost meaningful frames are the allocator's (a free list
+ * walked into freed memory, a spin in mimalloc's page collection), or the thread was tearing down or the
+ * collector walking the heap when it faulted. Whoever faulted or spun there is a victim: the objects the
+ * program shared and mutated did it (programHeader.ts), not the op the victim was running.
+ */
+export function heapCorruption(frames: readonly NativeFrame[]): boolean {
+  const meaningful = frames.filter((f) => named(f) !== null && !isSystem(f) && !CRASH_PLUMBING.test(named(f) ?? '') && !REFCOUNT_INLINE.test(named(f) ?? '') && !WAIT_PLUMBING.test(named(f) ?? ''));
+  const first = meaningful[0];
+  if (!first) return false;
+  if (heapFrame(first)) return true;
+  return HEAP_WALK.test(named(first) ?? '');
+}
+
 export function frameNames(frames: readonly NativeFrame[]): string[] {
   return frames.map((f) => named(f) ?? '??');
 }
@@ -226,6 +255,13 @@ export function opAtLine(lines: readonly string[], line: number, func: string): 
   }
   const code = text.trim().replace(/\b\d+\b/g, 'N').replace(/\s+/g, ' ').slice(0, 80);
   return code ? `${func.replace(/\d+/g, 'N')}: ${code}` : null;
+}
+
+/** A program's text: kept on the ref (a re-signed bucket's), else read from its file; null when gone. */
+export function programText(program: { path: string; source?: string }): string | null {
+  if (program.source !== undefined) return program.source;
+  const lines = sourceLines(program.path);
+  return lines ? lines.join('\n') : null;
 }
 
 /** The op the innermost program frame of a Python stack was executing, read from the program file. */

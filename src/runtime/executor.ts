@@ -2,7 +2,7 @@
 // implement it: spawn (spawnExecutor.ts, a fresh process per run, the reference) and the fork server
 // (forkServerExecutor.ts, persistent workers); resilience and limits live beside them, not in them.
 import { reproduceCommand } from '../reproduce.js';
-import type { GilMode, ProgramRef, RunResult, Target, Termination } from '../types.js';
+import type { GilMode, NativeEvidence, ProgramRef, RunResult, Target, Termination } from '../types.js';
 import type { RunFields } from './protocol.js';
 import type { ResourceLimits } from './limits.js';
 
@@ -36,6 +36,23 @@ export interface ExecRequest {
    * worker after a quiet program unless this is set (how findings from reused workers are confirmed).
    */
   fresh?: boolean;
+  /**
+   * What to do with a run past its limit whose samples saw no progress (a deadlock or a spin, by the
+   * caller's reading of them): wait for it up to the window instead of killing it at the limit. A program
+   * that does not finish is a hang; one that finishes within the window is a crawl (`RunResult.late`).
+   * Only a fresh process waits: a reused worker's run is killed at its limit and confirmed in a fresh one.
+   */
+  finishWindow?: FinishWindow;
+}
+
+export interface FinishWindow {
+  /** The longest window it may get (ms from the start): the caps are set to cover it. */
+  maxMs: number;
+  /**
+   * From the samples taken at the limit: when to kill the run if it has not ended (ms from its start, above
+   * its limit), or null to kill it now (its samples saw progress, or it is a hang known already).
+   */
+  windowFor: (native: NativeEvidence | undefined) => number | null;
 }
 
 export interface Executor {

@@ -20,7 +20,7 @@ import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
 import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
 import { RetryThenFallback, type LossyExecutor } from './fallback.js';
-import { capped, limitEnv, wallEnv } from './limits.js';
+import { capped, limitEnv, wallEnv, windowLimits } from './limits.js';
 import { applyReport } from './protocol.js';
 import { isTsan } from './tsan.js';
 import { parseServerMessage, type KillRequest, type RunRequest } from './forkProtocol.js';
@@ -216,6 +216,8 @@ class ForkServerPool implements LossyExecutor {
     const cwd = `${base}.d`;
     await fs.mkdir(cwd);
     let native: RunResult['native'];
+    let late: RunResult['late'];
+    let gdbMs = 0;
     const started = performance.now();
     let reused = false;
     let workerPid: number | undefined;
@@ -238,6 +240,8 @@ class ForkServerPool implements LossyExecutor {
       const finish = (value: { status: number; inline: Inline | null } | null, workerGone: boolean) => {
         watchdog.settle();
         native = watchdog.native;
+        late = watchdog.late;
+        gdbMs = watchdog.gdbMs;
         // The program's own subprocesses must not outlive the run (a quiet worker has none).
         if (workerGone) killGroup();
         resolve(value ? { ...value, termination: watchdog.termination } : null);
@@ -246,7 +250,7 @@ class ForkServerPool implements LossyExecutor {
         {
           program: request.program.path,
           ...files,
-          env: { ...limitEnv(request.limits, request.target), ...coreLimitEnv(), ...wallEnv(request.timeoutMs), ...request.env },
+          env: { ...limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs), request.target), ...coreLimitEnv(), ...wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs), ...request.env },
           cwd,
           fresh: request.fresh === true,
         },
@@ -258,7 +262,7 @@ class ForkServerPool implements LossyExecutor {
             // The output cap is watched from here, not with RLIMIT_FSIZE in the worker: the kernel applies
             // RLIMIT_FSIZE to core files too, and a free-threaded core's apparent size (mimalloc's reserved
             // arenas, written as holes) is over a GiB, so any such cap truncates it before the stacks.
-            watchdog.arm(p, () => [files.stdout, files.stderr].reduce((n, f) => n + fileSize(f), 0));
+            watchdog.arm(p, () => [files.stdout, files.stderr].reduce((n, f) => n + fileSize(f), 0), wasReused);
           },
           onStatus: (status, inline) => finish({ status, inline }, inline === null),
           onServerDeath: () => finish(null, true),
@@ -271,7 +275,9 @@ class ForkServerPool implements LossyExecutor {
       return null;
     }
     if (outcome.status < 0 && FATAL_SIGNALS.has(signalName(-outcome.status)) && workerPid !== undefined && outcome.termination === null) {
+      const t0 = performance.now();
       native = await crashEvidence(request.target.executable, workerPid, cwd);
+      gdbMs += performance.now() - t0;
     }
     await fs.rm(cwd, { recursive: true, force: true });
     // A quiet run came back inline (its stderr is empty by definition); a report too large to send, and
@@ -290,6 +296,8 @@ class ForkServerPool implements LossyExecutor {
     const result = runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
     if (reused) result.reusedProcess = true;
     if (native) result.native = native;
+    if (late) result.late = late;
+    if (gdbMs > 0) result.gdbMs = Math.round(gdbMs);
     return result;
   }
 

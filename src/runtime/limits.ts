@@ -61,6 +61,15 @@ export function wallEnv(timeoutMs: number): Record<string, string> {
   return { FTFUZZ_LIMIT_WALL: String(Math.ceil(timeoutMs / 1000) + 30) };
 }
 
+/**
+ * The caps of a run that may be waited on past its limit (a finish window, executor.ts): the CPU cap must
+ * stay out of reach for the whole window, as it is for the limit, so that a spin is still a hang with stacks.
+ */
+export function windowLimits(limits: ResourceLimits | undefined, windowMs: number | undefined, cores = os.availableParallelism()): ResourceLimits | undefined {
+  if (!limits?.cpuSeconds || windowMs === undefined) return limits;
+  return { ...limits, cpuSeconds: Math.max(limits.cpuSeconds, Math.ceil((cores * windowMs) / 1000) + 10) };
+}
+
 /** The environment through which the harness applies the caps inside the child. */
 export function limitEnv(limits: ResourceLimits | undefined, target: Target): Record<string, string> {
   const env: Record<string, string> = {};

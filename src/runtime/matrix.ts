@@ -2,7 +2,7 @@
 import pLimit from 'p-limit';
 import type { GilMode, ProgramRef, RunResult, Target } from '../types.js';
 import { emptyRunFields } from './protocol.js';
-import type { Executor, ResourceLimits } from './executor.js';
+import type { Executor, FinishWindow, ResourceLimits } from './executor.js';
 
 export interface PlannedRun {
   target: Target;
@@ -54,18 +54,22 @@ export interface MatrixOptions {
   plain?: boolean;
   /** Every run in a process of its own (ExecRequest.fresh). */
   fresh?: boolean;
+  /** The finish window of a run with this limit (ExecRequest.finishWindow), if it gets one. */
+  finishWindow?: (limitMs: number) => FinishWindow | undefined;
   onRun?: (run: RunResult) => void;
 }
 
 export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
   return mapConcurrent(options.planned, options.jobs, async (p) => {
     if (options.signal?.aborted) return cancelledRun(options.program, p);
+    const timeoutMs = p.timeoutMs ?? options.timeoutMs;
     const result = await options.executor.execute({
       program: options.program,
       target: p.target,
       mode: p.mode,
       runIndex: p.runIndex,
-      timeoutMs: p.timeoutMs ?? options.timeoutMs,
+      timeoutMs,
+      finishWindow: options.finishWindow?.(timeoutMs),
       env: options.env,
       limits: options.limits,
       signal: options.signal,

@@ -10,7 +10,7 @@ import { crashEvidence, discardCore, launcher } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { modeEnv } from '../reproduce.js';
 import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
-import { capped, limitEnv, wallEnv } from './limits.js';
+import { capped, limitEnv, wallEnv, windowLimits } from './limits.js';
 import { RunWatchdog } from './watchdog.js';
 import { applyLine, emptyRunFields, type RunFields } from './protocol.js';
 import { exceptionsFromStderr } from './tracebacks.js';
@@ -42,8 +42,8 @@ function childEnv(request: ExecRequest, tsanEnv: Record<string, string> | undefi
   return {
     ...process.env,
     ...modeEnv(request.mode),
-    ...(request.plain ? {} : limitEnv(request.limits, request.target)),
-    ...(request.plain ? {} : wallEnv(request.timeoutMs)),
+    ...(request.plain ? {} : limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs), request.target)),
+    ...(request.plain ? {} : wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs)),
     FTFUZZ_REPORT_FD: '3',
     PYTHONFAULTHANDLER: '1',
     PYTHONUNBUFFERED: '1',
@@ -156,13 +156,18 @@ export class SpawnExecutor implements Executor {
         const ended: Termination = watchdog.termination ?? (signal ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? -1 });
         void channelDone.then(async () => {
           if (request.plain && fields.uncaughtException === null && fields.threadExceptions.length === 0) Object.assign(fields, exceptionsFromStderr(stderr.toString()));
+          let gdbMs = watchdog.gdbMs;
           if (pid !== undefined) {
+            const t0 = performance.now();
             if (ended.kind === 'signal' && FATAL_SIGNALS.has(ended.signal)) native = await crashEvidence(target.executable, pid, cwd);
             else if (request.plain && ended.kind !== 'exit') await discardCore(target.executable, pid, cwd);
+            gdbMs += performance.now() - t0;
           }
           dropCwd();
           const result = this.result(request, capped(ended, fields, request.limits), durationMs, stdout, stderr, fields);
           if (native) result.native = native;
+          if (watchdog.late) result.late = watchdog.late;
+          if (gdbMs > 0) result.gdbMs = Math.round(gdbMs);
           if (tsan) result.sanitizerLog = await readTsanLogs(tsan.logDir);
           resolve(result);
         });

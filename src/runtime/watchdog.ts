@@ -21,6 +21,14 @@ export class RunWatchdog {
   termination: Termination | null = null;
   /** C stacks and CPU time sampled when the run passed its time limit. */
   native: NativeEvidence | undefined;
+  /** Ended on its own inside its finish window: when (ms from the start), for a crawl's record. */
+  late: { limitMs: number; finishedMs: number; native?: NativeEvidence } | undefined;
+  /** Wall time spent in gdb sampling this run. */
+  gdbMs = 0;
+  /** Past the limit, inside the finish window: the run goes on. */
+  private waiting = false;
+  private started = 0;
+  private windowTimer: NodeJS.Timeout | undefined;
   private settled = false;
   /** Set once the timed-out run is signalled: a run that ends on its own while being sampled finished late. */
   private stopping = false;
@@ -57,21 +65,34 @@ export class RunWatchdog {
 
   /**
    * Watch the running process: cancellation, the time limit, the resident-set cap, and (when the executor
-   * cannot see the output stream itself) the output size, polled.
+   * cannot see the output stream itself) the output size, polled. `reused`: the process ran other programs
+   * before (a fork-server worker), so it never gets a finish window.
    */
-  arm(pid: number | undefined, outputSize?: () => number): void {
+  arm(pid: number | undefined, outputSize?: () => number, reused = false): void {
     const { request } = this;
+    this.started = performance.now();
     if (request.signal?.aborted) this.onAbort();
     else request.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.timer = setTimeout(() => {
       this.termination = { kind: 'timeout', afterMs: request.timeoutMs };
       void (async () => {
         // C stacks and CPU time, sampled twice while it still runs (deadlock, spin or crawl?).
-        if (pid !== undefined) this.native = await sampleHungRun(request.target.executable, pid, request.signal);
+        if (pid !== undefined) {
+          const t0 = performance.now();
+          this.native = await sampleHungRun(request.target.executable, pid, request.signal);
+          this.gdbMs += performance.now() - t0;
+        }
         if (this.settled) return;
-        this.stopping = true;
-        this.hooks.dumpStacks();
-        this.killTimer = setTimeout(() => this.hooks.kill(), STACK_DUMP_GRACE_MS);
+        const windowMs = reused ? null : (request.finishWindow?.windowFor(this.native) ?? null);
+        const left = windowMs === null ? 0 : windowMs - (performance.now() - this.started);
+        if (windowMs !== null && left > 0) {
+          // No progress in the samples: a hang, or one long C call or convoy that will end. Wait and see.
+          this.waiting = true;
+          this.termination = { kind: 'timeout', afterMs: request.timeoutMs, waitedMs: windowMs };
+          this.windowTimer = setTimeout(() => this.kill(), left);
+          return;
+        }
+        this.kill();
       })();
     }, request.timeoutMs);
     const cap = request.limits?.memoryBytes;
@@ -83,14 +104,25 @@ export class RunWatchdog {
     }
   }
 
+  /** Past the limit (and any finish window): faulthandler's stacks, then the kill. */
+  private kill(): void {
+    if (this.settled) return;
+    this.stopping = true;
+    this.hooks.dumpStacks();
+    this.killTimer = setTimeout(() => this.hooks.kill(), STACK_DUMP_GRACE_MS);
+  }
+
   /** The run ended: every timer stops; a time limit that had not yet stopped the run is void (it finished late). */
   settle(): void {
     this.settled = true;
     if (this.termination?.kind === 'timeout' && !this.stopping) {
+      // Ended on its own inside the finish window: a crawl, with both times.
+      if (this.waiting) this.late = { limitMs: this.request.timeoutMs, finishedMs: Math.round(performance.now() - this.started), ...(this.native ? { native: this.native } : {}) };
       this.termination = null;
       this.native = undefined;
     }
     clearTimeout(this.timer);
+    clearTimeout(this.windowTimer);
     clearTimeout(this.killTimer);
     clearInterval(this.rssPoll);
     clearInterval(this.outputPoll);

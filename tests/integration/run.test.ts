@@ -59,7 +59,7 @@ describe('ftfuzz run on a free-threaded interpreter', () => {
   });
 
   it('reports a deadlock as a hang with the stacks of the blocked threads', async () => {
-    const report = await checkProgram({ file: program('deadlock.py'), targets: [await ft()], modes: ['gil-off'], runs: 1, timeoutMs: 2_000 });
+    const report = await checkProgram({ file: program('deadlock.py'), targets: [await ft()], modes: ['gil-off'], runs: 1, timeoutMs: 2_000, finishWindow: { minMs: 4000 } });
     const [hang, ...rest] = report.findings;
     expect(rest).toEqual([]);
     expect(hang?.kind).toBe('hang');
@@ -68,12 +68,24 @@ describe('ftfuzz run on a free-threaded interpreter', () => {
     expect(hang?.signature).toBe('hang|deadlock|py:<program>:left < threading.py:run | <program>:right < threading.py:run | threading.py:join < <program>:<module>');
     expect(hang?.details).toMatch(/File ".*deadlock\.py", line \d+ in left/);
     expect(hang?.details).toMatch(/File ".*deadlock\.py", line \d+ in right/);
+    // It did not finish in its finish window: a hang, proved.
+    expect(hang?.waited).toBe(true);
+  });
+
+  it('never calls a program that finishes, however slowly, a hang: a GIL-on convoy, a copy under growth, snapshots of a growing dict', async () => {
+    for (const name of ['deque_copy_convoy.py', 'sort_convoy.py', 'repr_growth.py']) {
+      // A one-second limit: every run goes past it; the samples see progress, or the finish window sees it end.
+      const report = await checkProgram({ file: program(`slow/${name}`), targets: [await ft()], modes: ['gil-off', 'gil-on'], runs: 1, timeoutMs: 1000 });
+      expect(report.findings.filter((f) => f.kind === 'hang'), name).toEqual([]);
+      for (const f of report.findings) expect(f.kind, `${name}: ${f.title}`).toBe('slow');
+      expect(report.runs.every((r) => r.termination.kind === 'exit' || (r.termination.kind === 'timeout' && r.termination.waitedMs === undefined)), name).toBe(true);
+    }
   });
 
   it('judges plain `python FILE` runs (reproducers) by the same signatures as harness runs', async () => {
     const target = await ft();
     for (const name of ['deadlock.py', 'segfault_thread.py']) {
-      const harness = await checkProgram({ file: program(name), targets: [target], modes: ['gil-off'], runs: 1, timeoutMs: 2_000 });
+      const harness = await checkProgram({ file: program(name), targets: [target], modes: ['gil-off'], runs: 1, timeoutMs: 2_000, finishWindow: { minMs: 4000 } });
       const plain = await checkProgram({ file: program(name), targets: [target], modes: ['gil-off'], runs: 1, timeoutMs: 2_000, plain: true });
       expect(plain.findings.map((f) => f.signature), name).toEqual(harness.findings.map((f) => f.signature));
       expect(plain.findings.length, name).toBe(1);
