@@ -24,9 +24,12 @@ export interface FindingKindSpec {
   judgedOnReruns: boolean;
   /**
    * The time limit of a reproduction trial: the calibrated limit the finding had (a hang is "did not exit in
-   * time", so a longer limit would change what is measured), or the whole per-run cap.
+   * time", so a longer limit would change what is measured); that limit on the bucket's own interpreter
+   * (its rate trials: a reproducer that runs ten times longer than its program did is not about to crash,
+   * and one that hangs on a corrupted heap must not hold the campaign for the whole cap) and the whole
+   * per-run cap on any other (a debug build runs slower); or the cap everywhere (TSan runs vary too much).
    */
-  trialLimit: 'calibrated' | 'cap';
+  trialLimit: 'calibrated' | 'calibrated-own' | 'cap';
   /**
    * The signature is a symptom (the interpreter died, hung or raised SystemError), not a prediction checked
    * against a computed value: the minimizer may cut anything and still judge it, with no GIL-on guard.
@@ -49,13 +52,13 @@ export interface FindingKindSpec {
 export type FamilyRule = 'crash' | 'hang' | 'race' | 'differential' | 'lost-write' | 'leak' | 'signature';
 
 export const FINDING_KINDS = {
-  crash: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'crash' },
+  crash: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'crash' },
   hang: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'hang' },
-  'internal-error': { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: true, blocksAbsence: false, reproduce: 'python', family: 'signature' },
-  differential: { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'differential' },
-  'lost-write': { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'lost-write' },
-  refcount: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'signature' },
-  leak: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'leak' },
+  'internal-error': { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: true, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+  differential: { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'differential' },
+  'lost-write': { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'lost-write' },
+  refcount: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'signature' },
+  leak: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'leak' },
   race: { store: 'bucket', stacks: 'tsan', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'race' },
   // A run on the target whose GIL mode differs from the one requested: the machine's problem, not a bug.
   'mode-mismatch': { store: 'warning', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },

@@ -1,7 +1,9 @@
-// Surface coverage: which (type, member, shape) triples of the interpreter's C surface ran, without an
-// exception at least once, concurrently on a shared object (each surface program reports them); the
-// denominator is every (type, member) pair a surface program can exercise (coverablePairs). Pairs not yet
-// exercised weigh more when the next surface program picks its type and members.
+// Surface coverage: which (type, member, shape) triples of the interpreter's C surface two or more threads
+// returned from on the same shared object with the GIL off (each surface program reports them; its GIL-on
+// runs count for nothing: no two threads ran at once); the denominator is every (type, member) pair a
+// surface program can exercise (coverablePairs: methods of any arity, dunder slots, may-block calls that
+// take a timeout, types made by factories). Pairs not yet exercised weigh more when the next surface
+// program picks its type and members.
 import { coverablePairs } from '../generators/surface/program.js';
 import { REGISTRY_PAIRS } from '../generators/surface/registries.js';
 import { isWholeInterpreter, type Surface } from '../generators/surface/types.js';
@@ -47,11 +49,10 @@ export class SurfaceCoverage {
     this.types = new Set([...this.pairs].map(typeOf));
   }
 
-  /** The members each run reports as exercised (`surface` records), GIL-off runs first: they ran concurrently. */
+  /** The members the GIL-off runs report as exercised (`surface` records): only there did threads run at once. */
   record(runs: readonly RunResult[]): void {
     this.programs += 1;
-    const ordered = gilOffFirst(runs);
-    const report = ordered.flatMap((r) => r.records).find((x) => x.type === 'surface');
+    const report = runs.filter((r) => r.modeRequested === 'gil-off').flatMap((r) => r.records).find((x) => x.type === 'surface');
     if (!report || typeof report.type_key !== 'string' || typeof report.shape !== 'string' || !Array.isArray(report.exercised)) return;
     for (const member of report.exercised) {
       if (typeof member !== 'string') continue;

@@ -10,8 +10,10 @@ export const CAMPAIGN_DEFAULTS = {
   surfaceShare: 0.5,
   /** Share of generated programs that are focused (one shared object, its kind chosen by yield). */
   focusedShare: 0.5,
-  /** Plain re-runs of each new bucket that measure its rate (0: skip). */
+  /** Most plain re-runs of each new bucket that measure its rate (0: skip); they stop once the interval decides. */
   reproTrials: 10,
+  /** Share of a campaign's elapsed time that rate measurements (alone: the other jobs paused) may take. */
+  rateShare: 0.1,
   /** A bucket reproducing less often than this is marked flaky. */
   flakyBelow: 0.5,
   /** Fresh re-runs of a finding seen only in a reused worker before it is kept as unconfirmed. */

@@ -28,14 +28,17 @@ import { isTsan } from '../runtime/tsan.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
 import { TimelineWriter } from '../store/timeline.js';
 import { measureRate, type RateSettings } from '../trials/rate.js';
-import type { GilMode, RunResult, Target } from '../types.js';
+import { samplesVerdict } from '../oracles/hangOracle.js';
+import type { Finding, GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
 import { CAMPAIGN_DEFAULTS } from './defaults.js';
 import { ExclusiveGate } from './gate.js';
 
 export { CAMPAIGN_DEFAULTS } from './defaults.js';
-import { judgeProgram } from './judge.js';
-import { ProgramPlan } from './plan.js';
+import { judgeProgram, type Judged } from './judge.js';
+import { ProgramPlan, type Candidate } from './plan.js';
+import { RateQueue, type RateJob } from './rates.js';
+import { SlotClock } from './slots.js';
 import { evidenceRun, Recorder } from './recorder.js';
 import { Scheduler } from './schedule.js';
 
@@ -69,8 +72,10 @@ export interface CampaignOptions {
   oracles?: Oracle[];
   /** Caps per target process; default `defaultLimits(jobs, timeoutMs)`. */
   limits?: ResourceLimits;
-  /** Re-runs of each new bucket's reproducer (0: do not measure). Default 10. */
+  /** Most re-runs of each new bucket's reproducer (0: do not measure); sequential, they stop once the interval decides. Default 10. */
   reproTrials?: number;
+  /** Share of the campaign's elapsed time that rate measurements (alone, the other jobs paused) may take. Default 0.1. */
+  rateShare?: number;
   /** A bucket reproducing in fewer than this share of its trials is marked flaky. Default 0.5. */
   flakyBelow?: number;
   signal?: AbortSignal;
@@ -107,7 +112,7 @@ export type { BucketSummary, CampaignFamily, CampaignStats };
 function emptyStats(o: CampaignOptions, limits: ResourceLimits, scheduler: Scheduler): CampaignStats {
   return {
     seed: o.seed, elapsedMs: 0, programs: 0, executions: 0, findingsByKind: {}, buckets: [], families: [], newBuckets: [], resources: [],
-    corpusAdded: 0, mutated: 0, cancelledPrograms: 0, unconfirmedByKind: {}, promoted: 0, slow: 0, timeoutWallMs: 0, runWallMs: 0,
+    corpusAdded: 0, mutated: 0, cancelledPrograms: 0, unconfirmedByKind: {}, promoted: 0, slow: 0, timeoutWallMs: 0, crawlWallMs: 0, hangWallMs: 0, runWallMs: 0,
     medianLimitMs: 0, calibrated: o.calibrate !== false, timeoutRuns: 0, leakPrograms: 0, spawnPrograms: 0, byExecutor: {}, verdicts: {},
     environmentWarnings: [], limits, stoppedBy: 'running', yield: scheduler.yields(),
   };
@@ -133,12 +138,18 @@ interface ProgramContext {
   coverage: SurfaceCoverage | undefined;
   /** Module mode: which of its calls the programs made and which returned. */
   moduleCalls: ModuleCallCoverage | undefined;
+  /** Where each slot's time goes (slots.ts). */
+  clock: SlotClock;
+}
+
+/** Findings of a surface program that also showed with the GIL on and may be a generator mistake (not a crash or a race). */
+function mistakeWithGil(f: Finding): boolean {
+  return f.modes.includes('gil-on') && FINDING_KINDS[f.kind].store === 'bucket' && f.kind !== 'crash' && f.kind !== 'race';
 }
 
 /** Program `index`: planned, judged, its findings recorded, its yield fed back; false when the budget ended under it. */
 async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
-  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, corpus, scheduler, gate, work, limits, calibrator, signal, account, coverage, moduleCalls } = c;
-  const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
+  const { o, stats, recorder, executor, spawnExecutor, oracles, plan, gate, work, limits, calibrator, signal, account, coverage, moduleCalls, clock } = c;
   const program = plan.program(index);
   if (program.leak) stats.leakPrograms += 1;
   const file = path.join(work, `prog-${index}.py`);
@@ -146,10 +157,18 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
   const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? CAMPAIGN_DEFAULTS.spawnShare);
   if (inSpawn) stats.spawnPrograms += 1;
+  let attempts = 0;
+  const finishWindow = { knownHang: (signature: string) => recorder.knownHang(signature) };
   const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
-    gate.withShared(() =>
-      checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh }),
-    );
+    gate.withShared(async () => {
+      const t0 = performance.now();
+      const report = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow });
+      // The first check is the program's first attempt (but for the fresh re-run inside it); later ones re-run it.
+      const confirmMs = report.confirmMs ?? 0;
+      clock.charge(attempts++ === 0 ? 'first' : 'confirm', performance.now() - t0 - confirmMs, report.unconfirmed?.runs ?? report.runs);
+      if (confirmMs > 0) clock.charge('confirm', confirmMs, report.runs);
+      return report;
+    });
   const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? CAMPAIGN_DEFAULTS.unconfirmedRetries });
   if (!judged) {
     await fs.rm(file, { force: true });
@@ -159,19 +178,44 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   stats.programs += 1;
   if (program.mutated) stats.mutated += 1;
   stats.promoted += judged.promoted;
+  const newBuckets = await clock.time('record', () => recordProgram(c, program, judged));
+  await fs.rm(file, { force: true });
+  const { runs } = judged;
+  const findings = judged.findings.filter((f) => !(program.surface && mistakeWithGil(f)));
+  if (program.surface) coverage?.record(runs);
+  else moduleCalls?.record(runs, program.features);
+  const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
+  const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
+  // Time past the limit in runs that then finished (crawls): what the scheduler steers away from.
+  const crawlMs = runs.reduce((t, r) => t + (r.late || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress') ? r.durationMs : 0), 0);
+  c.scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended, crawlMs });
+  // TSan targets always run in fresh processes (the fork server hands them to spawn).
+  const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
+  const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
+  byExec.programs += 1;
+  byExec.runMs += runMs;
+  byExec.findings += findings.length;
+  byExec.newBuckets += newBuckets;
+  return true;
+}
+
+/** A judged program's findings into the stores, and the program into the corpus when it showed something new; its new buckets. */
+async function recordProgram(c: ProgramContext, program: Candidate, judged: Judged): Promise<number> {
+  const { o, recorder, oracles, corpus, stats, coverage } = c;
+  const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
   const { runs } = judged;
   let findings = judged.findings;
   if (program.surface) {
-    coverage?.record(runs);
-    // A surface program must pass with the GIL on: a failure that shows there too is kept apart.
-    const gilOn = findings.filter((f) => f.modes.includes('gil-on') && FINDING_KINDS[f.kind].store === 'bucket');
+    // A surface program must pass with the GIL on: a failure that shows there too, other than a crash or a
+    // race (never a generator mistake), may be ours and is kept apart.
+    const gilOn = findings.filter(mistakeWithGil);
     for (const f of gilOn) {
       const run = evidenceRun(f, runs, oracles);
       await recorder.gilOn(f, program, run, targetOf(run) as Target);
     }
     if (coverage) coverage.gilOnFailures += gilOn.length;
     findings = findings.filter((f) => !gilOn.includes(f));
-  } else moduleCalls?.record(runs, program.features);
+  }
   for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
   let newBuckets = 0;
   for (const f of findings) {
@@ -181,17 +225,6 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     const target = targetOf(run);
     if (target && (await recorder.record(f, program, run, target))) newBuckets += 1;
   }
-  await fs.rm(file, { force: true });
-  const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
-  const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
-  scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended });
-  // TSan targets always run in fresh processes (the fork server hands them to spawn).
-  const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
-  const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
-  byExec.programs += 1;
-  byExec.runMs += runMs;
-  byExec.findings += findings.length;
-  byExec.newBuckets += newBuckets;
   // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
   const features = [
     ...program.features,
@@ -200,7 +233,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   // Surface programs count their novelty as coverage (coverage.ts), not in the corpus: kept only with a new bucket.
   const novel = !program.surface && corpus.novel(features);
   if ((newBuckets > 0 || novel) && (await corpus.keep(program.source))) stats.corpusAdded += 1;
-  return true;
+  return newBuckets;
 }
 
 /** Every run's cost, added to the stats; the runs' time limits sampled for their median. */
@@ -214,9 +247,14 @@ class RunLedger {
     stats.executions += runs.length;
     for (const r of runs) {
       stats.runWallMs += r.durationMs;
-      if (r.termination.kind === 'timeout') {
+      if (r.termination.kind === 'timeout' || r.late) {
         stats.timeoutWallMs += r.durationMs;
         stats.timeoutRuns += 1;
+        // A crawl: it finished in its finish window, or its samples saw a thread move. Else a hang (proved
+        // by its window, or a sighting of one killed at its limit).
+        const crawl = r.late !== undefined || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress');
+        if (crawl) stats.crawlWallMs += r.durationMs;
+        else stats.hangWallMs += r.durationMs;
       }
       if (r.timeoutMs !== undefined && this.limits.length < 100_000) this.limits.push(r.timeoutMs);
     }
@@ -229,14 +267,15 @@ class RunLedger {
 }
 
 /**
- * Re-run a new bucket's repro.py and record how often the same bug shows: with the other jobs paused
- * (gate.ts), the rate a maintainer running repro.py alone will see. Cancelled by the deadline: left
- * unmeasured, for `ftfuzz triage --measure`.
+ * Re-run a queued bucket's repro.py and record how often the same bug shows, sequentially (stopping once
+ * the interval decides), inside the rate queue's exclusive batch (rates.ts): the rate a maintainer running
+ * repro.py alone will see. Cancelled by the deadline: left unmeasured, for `ftfuzz triage --measure`.
  */
-async function measureAlone(store: CrashStore, gate: ExclusiveGate, bucket: string, target: Target, settings: RateSettings & { trials: number }): Promise<Reproduction | undefined> {
-  const meta = settings.trials > 0 ? await store.read(bucket) : null;
+async function measureQueued(store: CrashStore, job: RateJob, settings: RateSettings, overBudget: () => boolean): Promise<Reproduction | undefined> {
+  const meta = await store.read(job.bucket);
   if (!meta) return undefined;
-  return gate.withExclusive(async () => (await measureRate(store, bucket, meta, target, settings)).reproduction);
+  const measured = await measureRate(store, job.bucket, meta, job.target, { ...settings, overBudget });
+  return measured.reproduction && measured.reproduction !== meta.reproduction ? measured.reproduction : undefined;
 }
 
 /**
@@ -280,7 +319,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   let next = first;
   const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= first + o.maxPrograms);
 
-  const settings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0 };
+  const settings: RateSettings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0, sequential: true };
+  const clock = new SlotClock();
+  const rates = new RateQueue({
+    share: o.rateShare ?? CAMPAIGN_DEFAULTS.rateShare, expectedTrials: Math.min(reproTrials, 5), gate, clock, elapsedMs: () => performance.now() - started, signal: deadline.signal,
+    measure: (job, overBudget) => measureQueued(store, job, settings, overBudget),
+  });
+  const before = (await store.list()).buckets;
   const recorder = new Recorder(
     {
       store,
@@ -291,9 +336,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     },
     stats,
     // Families the store held before this campaign (a bucket of an older store without one: its own signature).
-    new Set((await store.list()).buckets.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined)),
-    (bucket, target) => measureAlone(store, gate, bucket, target, settings),
+    new Set(before.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined)),
+    (job) => rates.enqueue(job),
     o.onBucket,
+    before.filter((b) => b.meta.kind === 'hang').map((b) => b.meta.signature),
   );
 
   const snapshot = (): CampaignStats => {
@@ -304,19 +350,25 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     stats.yield = scheduler.yields();
     if (coverage) stats.surface = coverage.stats();
     if (moduleCalls) stats.moduleCalls = moduleCalls.stats();
+    stats.slots = clock.stats(stats.elapsedMs, o.jobs);
+    stats.unmeasured = rates.pending;
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
-  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls };
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls, clock };
 
   try {
-    // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once.
+    // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once;
+    // between two programs, a worker may measure the queued rates (rates.ts).
     await mapConcurrent(Array.from({ length: Math.max(1, o.jobs) }, (_, w) => w), o.jobs, async () => {
       while (!outOfBudget()) {
-        if (!(await runProgram(context, next++))) break;
+        await rates.runDue();
+        if (outOfBudget() || !(await runProgram(context, next++))) break;
       }
     });
+    // A campaign of a number of programs has no deadline: what the budget left unmeasured is measured now.
+    if (o.durationMs === undefined && !deadline.signal.aborted) await rates.drain();
   } finally {
     if (ticker) clearInterval(ticker);
     if (timelineTicker) clearInterval(timelineTicker);

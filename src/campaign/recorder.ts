@@ -1,6 +1,6 @@
 // What the campaign keeps of a finding: a bucket (with its stacks, evidence and family), a crawl, a
 // resource finding, an environment warning, or an unconfirmed sighting; the families this campaign hit;
-// and, for a new bucket, its reproduction rate measured with the other jobs paused.
+// and, for a new bucket, a place in the queue of rates to measure (rates.ts).
 import path from 'node:path';
 import { FINDING_KINDS } from '../findingKinds.js';
 import { SIGNATURE_FORMAT } from '../oracles/crashOracle.js';
@@ -35,6 +35,11 @@ export function evidenceRun(f: Finding, runs: readonly RunResult[], oracles?: re
     runs[0];
 }
 
+/** A hang signature without the shared objects of a heap corruption: the C stacks it was signed by. */
+function hangStacks(signature: string): string {
+  return signature.replace(/\|heap:[^|]*$/, '');
+}
+
 export interface RecorderStores {
   store: CrashStore;
   resourceStore: CrashStore;
@@ -54,10 +59,27 @@ export class Recorder {
     private readonly stats: CampaignStats,
     /** Families the store held before this campaign (a bucket of an older store without one: its own signature). */
     private readonly familiesBefore: ReadonlySet<string>,
-    /** Measures a new bucket's rate (undefined when skipped or cancelled). */
-    private readonly measure: (bucket: string, target: Target) => Promise<Reproduction | undefined>,
+    /** Queues a new bucket's rate measurement (rates.ts); `done` receives the rate once measured. */
+    private readonly queueRate: (job: { bucket: string; target: Target; family: string; trialMs: number; done: (r: Reproduction) => void }) => void,
     private readonly onBucket?: (bucket: BucketSummary) => void,
-  ) {}
+    /** Hang signatures the store held before this campaign: their sightings are not waited for again. */
+    hangsBefore: Iterable<string> = [],
+  ) {
+    this.hangs = new Set(hangsBefore);
+  }
+
+  /** Hangs proved (a run waited on through its finish window never ended), by signature. */
+  private readonly hangs: Set<string>;
+
+  /**
+   * Whether a hang signature is proved already (a new sighting of it is not waited on), or its C stacks are
+   * (another program's objects in the same allocator spin: a shorter window), check.ts finishWindow.
+   */
+  knownHang(signature: string): 'signature' | 'stacks' | false {
+    if (this.hangs.has(signature)) return 'signature';
+    const stacks = hangStacks(signature);
+    return [...this.hangs].some((h) => hangStacks(h) === stacks) ? 'stacks' : false;
+  }
 
   /** The families hit, most hits first. */
   familyRows(): CampaignFamily[] {
@@ -107,9 +129,17 @@ export class Recorder {
   async record(finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> {
     const { stats } = this;
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
-    // Generated programs cannot deadlock or spin by construction: a hang of theirs is the runtime's.
-    // (Not a deadlock on the program's own Python-level waits: that one has no C culprit frames.)
+    // A run past its limit that was not waited on (a proved hang's new sighting) proves nothing new: it
+    // counts for its family as a sighting, never as a hit of a hang bucket (it might have finished).
+    if (finding.kind === 'hang' && finding.waited === false) {
+      await this.unconfirmed(finding, program, run, target, false);
+      return false;
+    }
+    // Generated programs cannot deadlock or spin by construction: a hang of theirs that did not finish in
+    // its finish window is the runtime's. (Not a deadlock on the program's own Python-level waits: that one
+    // has no C culprit frames.)
     if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
+    if (finding.kind === 'hang' && finding.waited) this.hangs.add(finding.signature);
     const input = this.input(finding, program, run, target);
     const where = FINDING_KINDS[finding.kind].store;
     if (where === 'slow') {
@@ -131,14 +161,22 @@ export class Recorder {
     const { bucket, isNew, meta } = await this.stores.store.record(input);
     this.buckets.add(bucket);
     this.countFamily(meta.family, finding.kind, bucket, isNew);
+    const row = meta.family ? this.families.get(meta.family.key) : undefined;
+    if (row && (finding.kind === 'crash' || finding.kind === 'race') && finding.modes.includes('gil-on')) row.alsoWithGil = true;
     if (!isNew) return false;
     const family = meta.family ? { id: familyId(meta.family.key), key: meta.family.key, label: meta.family.label } : undefined;
     const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, ...(family ? { family } : {}), interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
     stats.verdicts[finding.verdict] = (stats.verdicts[finding.verdict] ?? 0) + 1;
     stats.newBuckets.push(summary);
     this.onBucket?.({ ...summary });
-    summary.reproduction = await this.measure(bucket, target);
-    if (summary.reproduction) this.onBucket?.({ ...summary });
+    this.queueRate({
+      // A trial of a hang runs to its limit when it shows; anything else about as long as the program ran.
+      bucket, target, family: meta.family?.key ?? finding.signature, trialMs: (finding.kind === 'hang' ? (run?.timeoutMs ?? 30_000) : (run?.durationMs ?? 1000)) + 1000,
+      done: (r) => {
+        summary.reproduction = r;
+        this.onBucket?.({ ...summary });
+      },
+    });
     return true;
   }
 
@@ -146,8 +184,8 @@ export class Recorder {
    * A sighting seen only in a reused worker that fresh retries did not show: kept in `.unconfirmed` (never
    * silently dropped), and counted for its family when that family is stored.
    */
-  async unconfirmed(f: Finding, program: Candidate, firstRun: RunResult | undefined, target: Target | undefined): Promise<void> {
-    this.stats.unconfirmedByKind[f.kind] = (this.stats.unconfirmedByKind[f.kind] ?? 0) + 1;
+  async unconfirmed(f: Finding, program: Candidate, firstRun: RunResult | undefined, target: Target | undefined, count = true): Promise<void> {
+    if (count) this.stats.unconfirmedByKind[f.kind] = (this.stats.unconfirmedByKind[f.kind] ?? 0) + 1;
     // A bug that already has its bucket is known: an unconfirmed sighting of it is no news.
     const known = (await this.stores.store.read(bucketName(f)).catch(() => null)) !== null;
     if (!target || FINDING_KINDS[f.kind].store === 'resource' || FINDING_KINDS[f.kind].store === 'warning') return;
@@ -158,11 +196,10 @@ export class Recorder {
   }
 
   /**
-   * A surface program's failure that also shows with the GIL on: such a program promises nothing but
-   * "no crash, no hang, no SystemError", and a failure under the GIL is our mistake (a blocking or
-   * process-wide call) or a bug the GIL does not hide. On the free-threaded build the latter happens:
-   * PYTHON_GIL=1 keeps the build's own code paths (two OrderedDict crashes of 3.13.15t show with it and
-   * not on a GIL build of 3.11). Kept in `.gil-on` for a triager to read, never among the race buckets.
+   * A surface program's failure that also shows with the GIL on, other than a crash or a race: such a
+   * program promises nothing but "no crash, no hang, no SystemError", and such a failure under the GIL may be
+   * our mistake (a blocking or process-wide call). Kept in `.gil-on` for a triager to read. (A crash or a
+   * TSan race is never a generator mistake, whatever the GIL does: those are buckets, fuzz.ts.)
    */
   async gilOn(f: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<void> {
     await this.stores.gilOnStore.record(this.input(f, program, run, target));

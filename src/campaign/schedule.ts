@@ -25,6 +25,8 @@ export interface Yield {
   newBuckets: number;
   /** Programs whose threads raised allowed or unexpected exceptions (the threads met). */
   contended: number;
+  /** Wall time of runs that went past their limit and then finished, or kept making progress (crawls), ms. */
+  crawlMs: number;
 }
 
 export interface YieldReport {
@@ -38,6 +40,8 @@ export interface Outcome {
   findings: number;
   newBuckets: number;
   contended: boolean;
+  /** Time of the program's runs that crawled past their limit (0: none did). */
+  crawlMs?: number;
 }
 
 export interface SchedulerOptions {
@@ -50,10 +54,17 @@ export interface SchedulerOptions {
 }
 
 const REWARD = { newBucket: 1, finding: 0.2, contended: 0.05 };
-const empty = (): Yield => ({ programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0 });
+/**
+ * A program that crawled past its limit cost a slot many programs' time for nothing a fuzzer wants (a crawl
+ * is never a bug): its kind loses what a finding would have earned it, so the bandit moves off kinds whose
+ * programs' cost explodes (growth of a shared container under copy, repr or sort, under a GIL-on convoy).
+ */
+const CRAWL_PENALTY = 0.2;
+const empty = (): Yield => ({ programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0, crawlMs: 0 });
 
 export function reward(o: Outcome): number {
-  return Math.min(1, o.newBuckets * REWARD.newBucket + (o.findings > 0 ? REWARD.finding : 0) + (o.contended ? REWARD.contended : 0));
+  const r = Math.min(1, o.newBuckets * REWARD.newBucket + (o.findings > 0 ? REWARD.finding : 0) + (o.contended ? REWARD.contended : 0));
+  return Math.max(0, r - ((o.crawlMs ?? 0) > 0 && o.newBuckets === 0 ? CRAWL_PENALTY : 0));
 }
 
 export class Scheduler {
@@ -117,6 +128,7 @@ export class Scheduler {
       y.findings += outcome.findings;
       y.newBuckets += outcome.newBuckets;
       y.contended += outcome.contended ? 1 : 0;
+      y.crawlMs += outcome.crawlMs ?? 0;
     };
     add(this.report.byShape[shape]);
     for (const k of new Set(kinds)) add((this.report.byKind[k] ??= empty()));

@@ -5,6 +5,7 @@ import type { Reproduction } from '../store/crashStore.js';
 import type { FindingKind, GilMode, Verdict } from '../types.js';
 import type { YieldReport } from './schedule.js';
 import type { ModuleCallStats, SurfaceCoverageStats } from './coverage.js';
+import type { SlotStats } from './slots.js';
 
 export interface BucketSummary {
   bucket: string;
@@ -45,8 +46,12 @@ export interface CampaignStats {
   promoted: number;
   /** Crawls: runs past their limit whose threads kept making progress (kept in `<crashes>/.slow`). */
   slow: number;
-  /** Wall time of runs that ended at their time limit (hangs and crawls, confirmations included), ms. */
+  /** Wall time of runs that went past their time limit (hangs and crawls, confirmations included), ms. */
   timeoutWallMs: number;
+  /** Of timeoutWallMs: runs that finished in their finish window, or whose samples saw progress (crawls). */
+  crawlWallMs: number;
+  /** Of timeoutWallMs: runs that did not finish (hangs, and sightings of proved hangs killed at their limit). */
+  hangWallMs: number;
   /** Sum of the wall time of all runs, ms (the denominator of timeoutWallMs). */
   runWallMs: number;
   /** Median of the time limits the runs had (calibrated), ms. */
@@ -72,6 +77,10 @@ export interface CampaignStats {
   surface?: SurfaceCoverageStats;
   /** Module mode: the calls its programs made, and those that returned at least once. */
   moduleCalls?: ModuleCallStats;
+  /** Where the slots' time went: first attempts, confirmations, rate trials, gdb, recording, idle (slots.ts). */
+  slots?: SlotStats;
+  /** New buckets whose rate the budget left unmeasured (`ftfuzz triage --measure`). */
+  unmeasured?: string[];
 }
 
 export interface CampaignFamily {
@@ -87,4 +96,6 @@ export interface CampaignFamily {
   hits: number;
   /** Sightings set aside as unconfirmed (reused worker only) that belong to this family: they count for it. */
   unconfirmed: number;
+  /** A crash or race of it also showed with the GIL on (a bug of the build, not a free-threading race). */
+  alsoWithGil?: boolean;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { BucketSummary, CampaignStats } from '../campaign/stats.js';
 import type { Yield } from '../campaign/schedule.js';
 import { formatRate } from '../trials/claims.js';
+import { formatSlots } from '../campaign/slots.js';
 
 function clock(ms: number): string {
   const secs = Math.floor(ms / 1000);
@@ -39,7 +40,7 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     const fresh = fams.filter((f) => f.isNew).length;
     out.push(`${fams.length} famil${fams.length === 1 ? 'y' : 'ies'} (suspected bugs) hit, ${fresh} new, in ${s.buckets.length} bucket(s) (${s.newBuckets.length} new):`);
     for (const f of fams) {
-      out.push(`  ${f.id}  ${f.isNew ? 'new  ' : 'known'}  ${f.label.slice(0, 120)}  [${f.buckets.length} bucket(s), ${f.newBuckets} new, ${f.hits} hit(s)${f.unconfirmed ? `, +${f.unconfirmed} unconfirmed` : ''}]`);
+      out.push(`  ${f.id}  ${f.isNew ? 'new  ' : 'known'}  ${f.label.slice(0, 120)}${f.alsoWithGil ? ' (also with the GIL)' : ''}  [${f.buckets.length} bucket(s), ${f.newBuckets} new, ${f.hits} hit(s)${f.unconfirmed ? `, +${f.unconfirmed} unconfirmed` : ''}]`);
       for (const b of s.newBuckets.filter((nb) => nb.family?.key === f.key)) out.push(`      ${formatBucket(b, crashDir).replace(/\n/g, '\n      ')}`);
     }
   }
@@ -55,7 +56,7 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   const unconfirmed = Object.entries(s.unconfirmedByKind).map(([k, n]) => `${k}:${n}`).join(' ');
   if (unconfirmed) out.push(`seen only in a reused worker, not in fresh retries: ${unconfirmed} (kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
   if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
-  if (s.slow) out.push(`${s.slow} crawl(s): past the limit but still making progress (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
+  if (s.slow) out.push(`${s.slow} crawl(s): past the limit but making progress, or finished in their finish window (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
   const shapes = Object.entries<Yield>(s.yield.byShape).filter(([, y]) => y.programs > 0);
   if (shapes.length) out.push(`shapes: ${shapes.map(([k, y]) => `${k} ${y.programs} program(s), ${(y.runMs / 60_000).toFixed(1)} run-min, ${y.findings} finding(s), ${y.newBuckets} new bucket(s)`).join('; ')}`);
   const kinds = Object.entries<Yield>(s.yield.byKind).sort(([, a], [, b]) => b.newBuckets - a.newBuckets || b.findings - a.findings || b.runMs - a.runMs);
@@ -68,9 +69,11 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     const pct = c.pairs ? ((100 * c.pairsExercised) / c.pairs).toFixed(1) : '0';
     out.push(`surface: ${c.programs} program(s) exercised ${c.pairsExercised}/${c.pairs} (type, member) pairs (${pct}%) of ${c.typesExercised}/${c.types} C types, ${c.triples} (type, member, shape) triples${c.gilOnFailures ? `; ${c.gilOnFailures} failure(s) also shown with PYTHON_GIL=1, kept apart in ${path.join(crashDir, '.gil-on')} (not a race: a generator mistake, or a bug of the build the GIL does not hide; read them)` : ''}`);
   }
-  const share = s.runWallMs > 0 ? ((100 * s.timeoutWallMs) / s.runWallMs).toFixed(1) : '0';
+  const pctOfRuns = (ms: number | undefined) => (s.runWallMs > 0 ? ((100 * (ms ?? 0)) / s.runWallMs).toFixed(1) : '0');
   const execs = Object.entries(s.byExecutor ?? {});
   if (execs.length > 1) out.push(`by executor: ${execs.map(([name, y]) => `${name} ${y.programs} programs, ${y.findings} findings, ${y.newBuckets} new buckets in ${(y.runMs / 60_000).toFixed(1)} run-min`).join('; ')}`);
-  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) hit their limit, ${share}% of run time; leak harness on ${s.leakPrograms} program(s); ${s.spawnPrograms} in fresh processes`);
+  out.push(`time limits: median ${(s.medianLimitMs / 1000).toFixed(1)} s${s.calibrated ? ' (calibrated)' : ''}; ${s.timeoutRuns} run(s) went past their limit, ${pctOfRuns(s.timeoutWallMs)}% of run time (hangs ${pctOfRuns(s.hangWallMs)}%, crawls ${pctOfRuns(s.crawlWallMs)}%); leak harness on ${s.leakPrograms} program(s); ${s.spawnPrograms} in fresh processes`);
+  if (s.slots) out.push(`slot time (${s.slots.totalMs > 0 ? (s.slots.totalMs / 60_000).toFixed(1) : '0'} slot-min): ${formatSlots(s.slots)}`);
+  if (s.unmeasured?.length) out.push(`${s.unmeasured.length} new bucket(s) left unmeasured by the rate budget (--rate-share): ftfuzz triage --measure ${s.unmeasured.slice(0, 6).map((b) => `--bucket ${b}`).join(' ')}${s.unmeasured.length > 6 ? ' …' : ''}`);
   return out.join('\n');
 }

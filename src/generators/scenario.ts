@@ -4,9 +4,10 @@
 // computed from a resolved scenario; mutators and the minimizer transform the plain one.
 import { KINDS, MAX_ATTRS, OPS, OPS_BY_KIND, type EffectClass, type KindSpec, type OpSpec } from './ops.js';
 import { Rng } from './rng.js';
+import { boundedIterations, grows, scans } from './ops/cost.js';
 
 /** Bumped whenever the same seed and options would give a different program. */
-export const GENERATOR_VERSION = 'ftfuzz-gen/2';
+export const GENERATOR_VERSION = 'ftfuzz-gen/3';
 /** Tokens of one op slot: slot * SPAN + iteration (iterations stay below SPAN). */
 export const SPAN = 1 << 20;
 
@@ -152,7 +153,16 @@ export function planScenario(rng: Rng, o: GenOptions): Scenario {
   }
   const opRng = rng.fork('ops');
   const threadOps = Array.from({ length: threads }, () => randomThreadOps(opRng, o, objects));
-  return { threads, iterations, switchInterval, objects, threadOps };
+  // Growth under scans is quadratic work, and a crawl is never a bug (ops/cost.ts): bound the iterations.
+  return { threads, iterations: boundedIterations(iterations, scanWork(objects, threadOps), o.iterations[0]), switchInterval, objects, threadOps };
+}
+
+/** Per object: how many op instances grow it and how many scan it, each iteration. */
+export function scanWork(objects: Scenario['objects'], threadOps: Scenario['threadOps']): { growers: number; scanners: number }[] {
+  return objects.map((obj) => {
+    const ops = threadOps.flatMap((t) => t.ops.filter((i) => i.obj === obj.v)).map((i) => OP_BY_ID.get(i.op)).filter((op): op is OpSpec => op !== undefined);
+    return { growers: ops.filter(grows).length, scanners: ops.filter(scans).length };
+  });
 }
 
 const OP_BY_ID = new Map(OPS.map((op) => [op.id, op]));

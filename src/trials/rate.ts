@@ -8,6 +8,7 @@ import type { ResourceLimits } from '../runtime/limits.js';
 import { reproducerIn, type BucketMeta, type CrashStore, type Reproduction } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
+import { rateDecided } from './claims.js';
 
 export interface TrialSettings {
   trials: number;
@@ -38,6 +39,10 @@ export interface RateSettings extends TrialSettings {
   flakyBelow: number;
   /** Target processes ftfuzz runs beside these trials (a campaign's other jobs); 0 when they run alone. */
   besideJobs?: number;
+  /** Stop once the interval says whether the rate is below `flakyBelow` (claims.ts `rateDecided`), at most `trials`. */
+  sequential?: boolean;
+  /** Sequential trials also stop (after 3) once this says the time budget is spent: a rate of fewer trials, honestly wider. */
+  overBudget?: () => boolean;
 }
 
 /**
@@ -56,9 +61,11 @@ export async function measureRate(store: CrashStore, bucket: string, meta: Bucke
 /** The rate of one reproducer of a bucket, with how it was measured; undefined when cancelled. */
 export async function measureFileRate(file: string, meta: BucketMeta, target: Target, s: RateSettings): Promise<Reproduction | undefined> {
   const modes = trialModes(target, meta.modes, meta.signature);
-  const timeoutMs = bucketTrialLimit(meta, s.timeoutMs);
+  // The bucket's own interpreter (rates are measured there): its calibrated limit.
+  const timeoutMs = bucketTrialLimit(meta, s.timeoutMs, target.path === meta.interpreter?.path);
   const loadAverage = os.loadavg()[0] ?? 0;
-  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal });
+  const decided = s.sequential ? (hits: number, trials: number) => rateDecided(hits, trials, s.flakyBelow) || (trials >= 3 && s.overBudget?.() === true) : undefined;
+  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal, decided, hangHits: meta.kind === 'hang' });
   if (r.cancelled) return undefined;
   return {
     interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString(),

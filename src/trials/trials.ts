@@ -23,7 +23,7 @@ export function versionless(signature: string): string {
  * line, the innermost C frame and the op (the outer frames move with the compiler's inlining choices).
  */
 function crashCore(signature: string): string | null {
-  const m = /^crash\|([^|]*)\|([^|]*)\|c:([^|<]*?)(?: < [^|]*)?((?:\|op:.*)?)$/.exec(signature);
+  const m = /^crash\|([^|]*)\|([^|]*)\|c:([^|<]*?)(?: < [^|]*)?((?:\|(?:op|heap):.*)?)$/.exec(signature);
   return m ? `crash|${m[1]}|${m[2]}|c:${m[3]?.trim()}${m[4] ?? ''}` : null;
 }
 
@@ -71,12 +71,13 @@ export function trialModes(target: Pick<Target, 'freeThreaded'>, findingModes: r
 }
 
 /**
- * The time limit of a trial of a bucket: a hang keeps the calibrated limit its finding had (plus plain
- * start-up, runtime/calibration.ts), anything else gets the whole cap (a slow reproduction of a crash is
- * still a crash).
+ * The time limit of a trial of a bucket (findingKinds.ts `trialLimit`): a hang keeps the calibrated limit
+ * its finding had (plus plain start-up, runtime/calibration.ts); other kinds keep it on the bucket's own
+ * interpreter (`ownInterpreter`: its rate trials) and get the whole cap elsewhere.
  */
-export function bucketTrialLimit(meta: { kind: string; timeoutMs?: number }, capMs: number): number {
-  return findingKind(meta.kind)?.trialLimit === 'calibrated' ? trialLimit(meta.timeoutMs, capMs) : capMs;
+export function bucketTrialLimit(meta: { kind: string; timeoutMs?: number }, capMs: number, ownInterpreter = false): number {
+  const rule = findingKind(meta.kind)?.trialLimit;
+  return rule === 'calibrated' || (rule === 'calibrated-own' && ownInterpreter) ? trialLimit(meta.timeoutMs, capMs) : capMs;
 }
 
 export interface TrialOptions {
@@ -101,6 +102,13 @@ export interface TrialOptions {
   plain?: boolean;
   /** While nothing showed, go on up to this many trials (claims.ts: enough for a `fixed` to be earned). */
   extendTo?: number;
+  /** Sequential trials: stop as soon as this says the hits so far answer the question (claims.ts `rateDecided`). */
+  decided?: (hits: number, trials: number) => boolean;
+  /**
+   * The bug is a confirmed hang: a trial hits when the program hangs past the limit, whatever frames its
+   * samples catch (a spinning loop is caught at different points; the bucket's own signature is one of them).
+   */
+  hangHits?: boolean;
 }
 
 export interface TrialResult {
@@ -134,6 +142,7 @@ export interface TrialPlan {
   extendTo?: number;
   enoughHits?: number;
   signal?: AbortSignal;
+  decided?: (hits: number, trials: number) => boolean;
 }
 
 /**
@@ -164,6 +173,7 @@ export async function trialLoop(plan: TrialPlan, once: () => Promise<TrialOutcom
       slowestHitMs = Math.max(slowestHitMs, outcome.durationMs);
     }
     if (plan.enoughHits !== undefined && hits >= plan.enoughHits) break;
+    if (plan.decided?.(hits, done)) break;
     // Cannot reach enoughHits any more: stop spending runs on this candidate.
     if (plan.enoughHits !== undefined && hits + (plan.trials - done) < plan.enoughHits) break;
   }
@@ -182,7 +192,7 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
     const others: Finding[] = [];
     for (const f of report.findings) {
       const signed = wanted === undefined || sameBug(f.signature, wanted);
-      const kin = !signed && o.family !== undefined && familyOfFinding(f, report.runs, source).key === o.family;
+      const kin = !signed && ((o.hangHits === true && f.kind === 'hang') || (o.family !== undefined && familyOfFinding(f, report.runs, source).key === o.family));
       if (signed || kin) {
         hit = true;
         bySignature ||= signed;

@@ -22,6 +22,12 @@ describe('SurfaceCoverage', () => {
     expect(c.stats()).toMatchObject({ pairsExercised: 1, triples: 2, programs: 2 });
   });
 
+  it('counts nothing from a GIL-on run: no two threads ran at once there', () => {
+    const c = new SurfaceCoverage({ types: [deque] });
+    c.record([fakeRun('gil-on', { records: [record(['pop'])] })]);
+    expect(c.stats()).toMatchObject({ programs: 1, pairsExercised: 0 });
+  });
+
   it('counts a program without a surface record, and nothing else', () => {
     const c = new SurfaceCoverage({ types: [deque] });
     c.record([fakeRun('gil-off')]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateProgram } from '../../src/generators/program.js';
-import { GENERATOR_VERSION, resolveGenOptions } from '../../src/generators/scenario.js';
+import { GENERATOR_VERSION, resolveGenOptions, scanWork } from '../../src/generators/scenario.js';
+import { boundedIterations, SCANS, WORK_BOUND } from '../../src/generators/ops/cost.js';
 import { KINDS, OPS } from '../../src/generators/ops.js';
 import { CITATIONS } from '../../src/generators/citations.js';
 
@@ -103,5 +104,23 @@ describe('ops that grow memory by design', () => {
     expect(generateProgram('mock-leak', { kinds: ['Mock'], rounds: 6, warmupRounds: 2 }).source).not.toContain('leak-rounds');
     const list = generateProgram('list-leak', { kinds: ['list'], rounds: 6, warmupRounds: 2 });
     expect(list.source).toContain('leak-rounds');
+  });
+});
+
+describe('the work bound: growth under scans', () => {
+  it('names only real ops, and bounds a program whose threads grow an object while others scan it', () => {
+    const ids = new Set(OPS.map((op) => op.id));
+    expect([...SCANS].filter((id) => !ids.has(id))).toEqual([]);
+    // Three threads appending while three copy: the copies would visit ~9 x 1000^2 / 2 items; bounded.
+    const growing = { v: 'o0', kind: 'deque', viaContainer: false };
+    const threadOps = [0, 1, 2, 3, 4, 5].map((t) => ({ ops: [{ op: t % 2 ? 'deque.copy' : 'deque.append', obj: 'o0', sleepAfter: false }], gcEvery: null }));
+    const work = scanWork([growing], threadOps);
+    expect(work).toEqual([{ growers: 3, scanners: 3 }]);
+    const bounded = boundedIterations(1000, work, 200);
+    expect(bounded).toBe(471);
+    expect((3 * bounded) * (3 * bounded) / 2).toBeLessThanOrEqual(WORK_BOUND);
+    // Nothing to bound without both, and never below the options' own minimum.
+    expect(boundedIterations(1000, [{ growers: 3, scanners: 0 }], 200)).toBe(1000);
+    expect(boundedIterations(1000, [{ growers: 16, scanners: 16 }], 200)).toBe(200);
   });
 });

@@ -37,7 +37,7 @@ function fuzzOptions(y: Argv) {
       .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
       .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
       .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
-      .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (a multiple of the GIL-on run time, 2 s floor)' })
+      .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (each GIL mode on its own runs; a run past its limit with no progress is waited on through a finish window before it is a hang)' })
       .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
       .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
       .option('surface-share', { type: 'number', describe: `share of programs that are surface programs: a generic shape (method pairs, shared iterators, first access, re-initialisation, snapshots under mutation, property and class writes, registries) on any C type of the first interpreter (see \`ftfuzz surface\`; default ${CAMPAIGN_DEFAULTS.surfaceShare}, or 0 when --kinds or --effects narrows the programs; 0: none)` })
@@ -49,7 +49,8 @@ function fuzzOptions(y: Argv) {
       .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
       .option('memory-limit', { type: 'string', describe: 'memory cap per target process, e.g. 4G (default: half the RAM / jobs)' })
       .option('cpu-limit', { type: 'string', describe: 'CPU-time cap per target process (default: cores x timeout + 10s)' })
-      .option('repro-trials', { type: 'number', default: CAMPAIGN_DEFAULTS.reproTrials, describe: 're-runs of each new bucket to measure its rate (0: skip)' })
+      .option('repro-trials', { type: 'number', default: CAMPAIGN_DEFAULTS.reproTrials, describe: 'most re-runs of each new bucket to measure its rate; they stop once the interval says whether it is flaky (0: skip)' })
+      .option('rate-share', { type: 'number', default: CAMPAIGN_DEFAULTS.rateShare, describe: 'share of the campaign that rate measurements (alone, in batches, the other jobs paused) may take; what it leaves unmeasured is listed for ftfuzz triage --measure' })
       .option('flaky-below', { type: 'number', default: CAMPAIGN_DEFAULTS.flakyBelow, describe: 'a bucket reproducing less often than this is marked flaky' })
       .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
       .option('timeline', { type: 'string', describe: 'append a line of statistics every few seconds to this JSONL file (default <crashes>/.timeline/<seed>.jsonl; read by ftfuzz report)' })
@@ -86,6 +87,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   const leakShare = share(args['leak-share'], '--leak-share');
   const spawnShare = share(args['spawn-share'], '--spawn-share');
   const focusedShare = share(args['focused-share'], '--focused-share');
+  const rateShare = share(args['rate-share'], '--rate-share');
 
   const genOptions = genPartialFrom(args);
   const surfaceShare = surfaceShareFrom(args, genOptions);
@@ -118,7 +120,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   try {
     const stats = await runCampaign({
       executor, targets, modes, seed, durationMs, maxPrograms, jobs, timeoutMs, crashDir, corpusDir: path.resolve(args.corpus), genOptions, module: surface,
-      oracles, limits, reproTrials, flakyBelow, calibrate: args.calibrate, leakShare, focusedShare, spawnShare, surface: cSurface, surfaceShare, signal: stopping.signal,
+      oracles, limits, reproTrials, rateShare, flakyBelow, calibrate: args.calibrate, leakShare, focusedShare, spawnShare, surface: cSurface, surfaceShare, signal: stopping.signal,
       progressEveryMs: live ? 1000 : progressEveryMs,
       timelineFile: path.resolve(timelineArg(args.timeline) ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
       onProgress: (st) => status(formatStats(st)),
@@ -136,7 +138,8 @@ async function fuzz(args: FuzzArgs): Promise<void> {
     const readiness = surface ? await readinessOf({ surface, stats, store, targets }) : undefined;
     if (readiness) process.stdout.write(`${formatReadiness(readiness)}\n`);
     if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(readiness ? { ...stats, readiness } : stats, null, 2)}\n`);
-    process.exitCode = readiness?.verdict === 'nothing-exercised' ? ExitCode.NothingExercised : stats.buckets.length > 0 ? ExitCode.Findings : ExitCode.Clean;
+    // Anything found wins: exit 1 whatever else; 6 only when nothing was found and nothing was exercised.
+    process.exitCode = stats.buckets.length > 0 ? ExitCode.Findings : readiness?.verdict === 'nothing-exercised' ? ExitCode.NothingExercised : ExitCode.Clean;
   } finally {
     await executor.close();
     stopping.release();
