@@ -11,6 +11,7 @@ import { parseDuration } from '../src/units.js';
 import { generateProgram } from '../src/generators/program.js';
 import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';
+import { familiesSection } from './families.js';
 import { fleetLoadBenchmark } from './fleetLoad.js';
 import { checkExtension, formatExtensionRow, PACKAGES } from './extensions.js';
 import { reportSection } from './report.js';
@@ -399,6 +400,7 @@ async function main(): Promise<void> {
     ['executors', async () => executorSection(await ensureDefaultTarget())],
     ['tsan', tsanSection],
     ['bugs', () => bugsSection(process.argv.slice(3))],
+    ['families', () => familiesSection(process.argv.slice(3))],
     ['report', () => reportSection()],
     ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
     ['fleet-load', () => fleetLoadSection(process.argv.slice(3))],
@@ -407,7 +409,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const names = sections.map(([name]) => name);
   if (only === '--help' || only === '-h') {
-    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, fleet, fleet-load and extensions run only when named)`);
+    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, families, fleet, fleet-load and extensions run only when named)`);
     return;
   }
   if (only !== undefined && !names.includes(only)) {
@@ -416,7 +418,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const [name, run] of sections) {
-    if (only ? only !== name : name === 'bugs' || name === 'fleet' || name === 'fleet-load' || name === 'extensions') continue;
+    if (only ? only !== name : ['bugs', 'families', 'fleet', 'fleet-load', 'extensions'].includes(name)) continue;
     console.log(`== ${name}`);
     for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }

@@ -58,25 +58,73 @@ export interface FamilyRow {
   unconfirmed: number;
   /** Per interpreter: affected when any bucket is; not affected only when every measured bucket is. */
   versions: Record<string, { status: string; hits: number; trials: number }>;
+  /**
+   * A crash or race of it also showed with the GIL on: a bug of the build the GIL does not hide, not a
+   * free-threading race (never a generator mistake: a segfault from pure Python is a bug whatever the GIL does).
+   */
+  alsoWithGil: boolean;
+  /** The rule that joined its buckets (trials/family.ts), or the bisected fix that joined several families. */
+  rule: string;
+  /** Family keys joined into it by the same bisected fix. */
+  joined: string[];
+}
+
+/** A bucket of a crash or race that showed with the GIL on too. */
+export function shownWithGil(meta: Pick<BucketMeta, 'kind' | 'modes'>): boolean {
+  return (meta.kind === 'crash' || meta.kind === 'race') && meta.modes.includes('gil-on');
 }
 
 const VERDICT_ORDER: Verdict[] = ['runtime-bug', 'unknown', 'program-race', 'slow', 'environment'];
 
+/**
+ * The fix a bucket's bisection found, when it names one entry above the rest: `3.13.12|gh-142560`. Families
+ * whose bisections end at the same fix are one bug (the evidence, not their resemblance, joins them).
+ */
+export function bisectedFix(meta: Pick<BucketMeta, 'bisection'>): string | null {
+  const b = meta.bisection;
+  const [top, next] = b?.candidates ?? [];
+  if (!b?.firstFixed || !top || (next && next.score >= top.score)) return null;
+  return `${b.firstFixed}|gh-${top.gh}`;
+}
+
+/** Family keys joined by a bisected fix: each joined key -> the key of the family it joins (the first seen). */
+function joinedByFix(buckets: readonly { meta: BucketMeta }[]): Map<string, { into: string; fix: string }> {
+  const firstByFix = new Map<string, string>();
+  const out = new Map<string, { into: string; fix: string }>();
+  for (const b of buckets) {
+    const fix = bisectedFix(b.meta);
+    const key = b.meta.family?.key;
+    if (!fix || !key) continue;
+    const into = firstByFix.get(fix) ?? key;
+    firstByFix.set(fix, into);
+    if (into !== key) out.set(key, { into, fix });
+  }
+  return out;
+}
+
 /** The families of a store's buckets, most hits first; unconfirmed sightings count for families already stored. */
 export function groupFamilies(buckets: readonly { bucket: string; meta: BucketMeta }[], unconfirmed: readonly { bucket: string; meta: BucketMeta }[] = []): FamilyRow[] {
   const rows = new Map<string, FamilyRow>();
+  const joins = joinedByFix(buckets);
   for (const b of buckets) {
-    const key = b.meta.family?.key ?? `${b.meta.kind}|${b.meta.signature}`;
+    const own = b.meta.family?.key ?? `${b.meta.kind}|${b.meta.signature}`;
+    const join = joins.get(own);
+    const key = join?.into ?? own;
     let row = rows.get(key);
+    if (join && row && !row.joined.includes(own)) {
+      row.joined.push(own);
+      row.rule = `same bisected fix (${join.fix.replace('|', ', ')})`;
+    }
     if (!row) {
       row = {
-        id: familyId(key), key, label: b.meta.family?.label ?? b.meta.title, kind: b.meta.kind, buckets: [], hits: 0,
-        firstSeen: b.meta.firstSeen, lastSeen: b.meta.lastSeen, verdict: b.meta.verdict ?? 'unknown', rate: null, unconfirmed: 0, versions: {},
+        id: familyId(key), key, label: b.meta.family?.label ?? b.meta.title, kind: b.meta.kind, buckets: [], hits: 0, rule: b.meta.family?.rule ?? 'signature', joined: [],
+        firstSeen: b.meta.firstSeen, lastSeen: b.meta.lastSeen, verdict: b.meta.verdict ?? 'unknown', rate: null, unconfirmed: 0, versions: {}, alsoWithGil: false,
       };
       rows.set(key, row);
     }
     row.buckets.push(b);
     row.hits += b.meta.hits;
+    if (shownWithGil(b.meta)) row.alsoWithGil = true;
     if (b.meta.firstSeen < row.firstSeen) row.firstSeen = b.meta.firstSeen;
     if (b.meta.lastSeen > row.lastSeen) row.lastSeen = b.meta.lastSeen;
     if (VERDICT_ORDER.indexOf(b.meta.verdict ?? 'unknown') < VERDICT_ORDER.indexOf(row.verdict)) row.verdict = b.meta.verdict ?? 'unknown';
@@ -95,7 +143,7 @@ export function groupFamilies(buckets: readonly { bucket: string; meta: BucketMe
     }
   }
   for (const u of unconfirmed) {
-    const row = u.meta.family ? rows.get(u.meta.family.key) : undefined;
+    const row = u.meta.family ? rows.get(joins.get(u.meta.family.key)?.into ?? u.meta.family.key) : undefined;
     if (row) row.unconfirmed += u.meta.hits;
   }
   return [...rows.values()].sort((a, b) => b.hits - a.hits || a.firstSeen.localeCompare(b.firstSeen));
@@ -115,6 +163,7 @@ export function familyInterval(row: Pick<FamilyRow, 'rate'>): [number, number] |
 export function familyJson(row: FamilyRow): Record<string, unknown> {
   return {
     id: row.id, key: row.key, label: row.label, kind: row.kind, verdict: row.verdict, hits: row.hits, firstSeen: row.firstSeen, lastSeen: row.lastSeen,
-    buckets: row.buckets.map((b) => b.bucket), rate: row.rate, rateInterval: familyInterval(row), unconfirmed: row.unconfirmed, versions: row.versions,
+    buckets: row.buckets.map((b) => b.bucket), rate: row.rate, rateInterval: familyInterval(row), unconfirmed: row.unconfirmed, versions: row.versions, alsoWithGil: row.alsoWithGil,
+    rule: row.rule, joined: row.joined,
   };
 }

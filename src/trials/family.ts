@@ -1,32 +1,39 @@
 // Families: one suspected bug each. A bucket is one signature (the dedup key of the oracles, fine on
 // purpose: it keeps the innermost function and the op as evidence); a family groups the buckets a triager
-// would call one bug, and every bucket belongs to exactly one (issue "verdicts a maintainer can sign"):
+// would call one bug, and every bucket belongs to exactly one. A family is the bug a fix would close, and
+// two buckets are one family only when the evidence says so; the family says which rule joined them:
 //
-//   crash         the source file where the faulting thread's C stack enters the implementation of the
-//                 object or module it was operating on: the interpreter's own dispatch on the way in
-//                 (eval loop, abstract.c, call.c, builtins, slot wrappers) and the shared helpers and
-//                 allocators on the way down (PyTuple_Pack, _Py_dict_lookup, mimalloc) are skipped. So
-//                 gh-137400's six legacy_tracing.c functions are one family, and groupby's groupby_next,
-//                 _grouper_create and PyTuple_Pack < groupby_next are one (itertoolsmodule.c).
-//   hang          the same site for every thread that is not merely waiting for the others (join,
-//                 Lock.acquire, sleep, GIL): one set whether the samples classed it deadlock or spin.
-//   race          the source files of the two accesses (and the global they touch, when it is one): all
-//                 Element methods racing on its children are one family.
-//   differential  object kind, op and exception type; never a variable index or a catch-all observable.
-//   lost-write    object kind and the ops that wrote the lost tokens (lost or duplicated alike).
-//   leak          object kinds and the ops that write to them (a read does not leak).
-//   internal-error, refcount: their signatures (message, and the ops a probe went through).
+//   entry         crash, hang: the function where the faulting (or hung) thread's C stack enters the
+//                 implementation of what it operated on (the outermost frame of the innermost
+//                 implementation file before the interpreter's dispatch), not the file: separate upstream
+//                 fixes land in one file (gh-91153, gh-142560 and gh-143003 all in bytearrayobject.c).
+//                 The interpreter's dispatch on the way in (eval loop, abstract.c, call.c, builtins, slot
+//                 wrappers) and shared helpers on the way down (PyTuple_Pack, _Py_dict_lookup) are skipped:
+//                 groupby_next, _grouper_create and PyTuple_Pack < groupby_next all enter at groupby_next.
+//   heap          a heap corruption (a fault or a spin in the allocator, a thread's teardown, the
+//                 collector's walk): the kinds of the objects the program shared and mutated, never
+//                 Objects/mimalloc and never the op a victim thread was running.
+//   race-files    race: the source files of the two accesses (and the global they touch, when it is one).
+//   op-exception  differential: object kind, op and exception type (what the README promises).
+//   writers       lost-write: object kind and the ops that wrote the lost tokens (lost or duplicated).
+//   leak-writers  leak: object kinds and the ops that write to them (a read does not leak).
+//   no-stack      crash without C frames: how it died and the object the thread operated on.
+//   signature     internal-error, refcount, and anything without more to go by: one family per signature.
+// Families measured against bugs: `npm run bench -- families` scores these rules on a labelled set.
 import type { BucketEvidence, BucketMeta } from '../store/crashStore.js';
 import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from '../types.js';
 import { KINDS, OPS } from '../generators/ops.js';
-import { readScenario } from '../generators/mutators.js';
+import { sharedObjects } from '../programHeader.js';
 import { signatureId } from '../signature.js';
 import { findingKind, type FamilyRule } from '../findingKinds.js';
-import { CALL_PLUMBING, CRASH_PLUMBING, crashFrames, foldFunction, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
+import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, heapCorruption, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 5;
+export const FAMILY_FORMAT = 6;
+
+/** Which evidence put a bucket in its family (the rules above). */
+export type FamilyJoin = 'entry' | 'heap' | 'race-files' | 'op-exception' | 'writers' | 'leak-writers' | 'no-stack' | 'signature';
 
 export interface Family {
   /** The identity: buckets with the same key are one family. */
@@ -34,6 +41,8 @@ export interface Family {
   /** One line for people. */
   label: string;
   format: number;
+  /** The rule that joins buckets into it (absent in stores written before rules were named). */
+  rule?: FamilyJoin;
 }
 
 /** A short stable name for a family: `fam-` and 8 hex digits of its key. */
@@ -48,11 +57,13 @@ export interface FamilyFacts {
   op?: string | null;
   /** Crash: every frame of the faulting thread, innermost first. */
   faultingFrames?: NativeFrame[];
+  /** Crash: the other threads of the core (where they were when it faulted). */
+  otherThreads?: NativeThread[];
   /** Hang: every thread of the last sample. */
   hangThreads?: NativeThread[];
   /** Race: the report's stacks (both accesses, the location, thread creation). */
   tsanStacks?: TsanStack[];
-  /** The program's shared objects: variable -> kind and the ops applied to it. */
+  /** The program's shared objects: variable -> kind and the ops applied to it (programHeader.ts). */
   objects?: Record<string, { kind: string; ops: string[] }>;
 }
 
@@ -100,16 +111,45 @@ function frameSite(f: NativeFrame): Site | null {
  * out (before the eval loop). `waiting`: also skip the lock and futex machinery a blocked thread sits in.
  */
 export function implementationSite(frames: readonly NativeFrame[], waiting = false): Site | null {
+  return siteAt(frames, waiting)?.site ?? null;
+}
+
+/**
+ * Where a stack enters the implementation its innermost site is in: from that site outward, the last frame
+ * of the same file before the interpreter's dispatch or another file (headers inlined on the way are passed
+ * over). `bytearray_find_internal < bytearray_find < method_vectorcall_FASTCALL` enters at bytearray_find.
+ */
+export function entrySite(frames: readonly NativeFrame[], waiting = false): Site | null {
+  const at = siteAt(frames, waiting);
+  if (!at) return null;
+  let entry = at.site;
+  for (const f of frames.slice(at.index + 1)) {
+    const site = frameSite(f);
+    if (!site) continue;
+    if (EVAL_LOOP.test(site.func)) break;
+    if (site.file === at.site.file) {
+      entry = site;
+      continue;
+    }
+    if (REFCOUNT_INLINE.test(site.func) || (site.file.startsWith('Include/') && f.lib === null)) continue;
+    break;
+  }
+  return entry;
+}
+
+/** The innermost implementation site of a stack and its index (implementationSite). */
+function siteAt(frames: readonly NativeFrame[], waiting: boolean): { site: Site; index: number } | null {
   let start = 0;
   const handler = frames.slice(0, 40).map((f) => f.func).lastIndexOf('<signal handler called>');
   if (handler >= 0) start = handler + 1;
-  let service: Site | null = null;
-  let anything: Site | null = null;
-  let allocator: Site | null = null;
+  let service: { site: Site; index: number } | null = null;
+  let anything: { site: Site; index: number } | null = null;
+  let allocator: { site: Site; index: number } | null = null;
   // The Objects/ file that served an allocation which faulted (its frames are passed over, outward).
   let serviceFile: string | null = null;
   let leading = true;
-  for (const f of frames.slice(start)) {
+  for (let index = start; index < frames.length; index++) {
+    const f = frames[index] as NativeFrame;
     const site = frameSite(f);
     if (!site) continue;
     if ((f.lib !== null && SYSTEM_LIB.test(f.lib)) || SANITIZER_RUNTIME.test(site.func)) continue;
@@ -117,9 +157,9 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
     leading = false;
     if (EVAL_LOOP.test(site.func)) break;
     if (REFCOUNT_INLINE.test(site.func)) continue;
-    anything ??= site;
+    anything ??= { site, index };
     if (ALLOCATOR_FILE.test(site.file) || ALLOC_PLUMBING.test(site.func)) {
-      allocator ??= ALLOCATOR_FILE.test(site.file) ? { file: 'Objects/mimalloc', func: site.func } : site;
+      allocator ??= { site: ALLOCATOR_FILE.test(site.file) ? { file: 'Objects/mimalloc', func: site.func } : site, index };
       continue;
     }
     // mimalloc walking a corrupted free list when a thread ends: the allocator is all the stack can say.
@@ -127,7 +167,7 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
     // A fault inside the allocator found the heap already corrupted: the object that asked for memory
     // (array.tolist through PyList_New and list_allocate_array) is the lead, not the list code that served it.
     if (allocator && service === null && !serviceFile && site.file.startsWith('Objects/') && !GENERIC_FILE.test(site.file)) {
-      service = site;
+      service = { site, index };
       serviceFile = site.file;
       continue;
     }
@@ -138,10 +178,10 @@ export function implementationSite(frames: readonly NativeFrame[], waiting = fal
     // A header's code is inlined into its caller (gdb may even name the caller with the header's line:
     // `do_richcompare (Include/object.h:336)`): the site is further out, unless nothing else is.
     if (f.lib === null && ((API_NAME.test(site.func) && SERVICE_FILE.test(site.file)) || SERVICE_ONLY_FILE.test(site.file) || site.file.startsWith('Include/'))) {
-      service ??= site;
+      service ??= { site, index };
       continue;
     }
-    return site;
+    return { site, index };
   }
   return service ?? anything;
 }
@@ -166,31 +206,74 @@ function opKind(op: string | null | undefined): string | null {
 
 // ---- per kind ---------------------------------------------------------------------------------------
 
+const OP_TOKEN_OF = new Map(OPS.map((op) => [op.id, op.tokens]));
+
+/** Kinds whose every op is a read still change state: a shared iterator advances under `next()`. */
+const KIND_MUTATES_ON_READ = new Set(KINDS.filter((k) => k.sharedIterator).map((k) => k.id));
+
+/** An op that changes its object (an unknown op counts: a hand-written or older program's). */
+function writes(op: string): boolean {
+  const t = OP_TOKEN_OF.get(op);
+  return t === undefined || (t !== 'read' && t !== 'pure');
+}
+
+/**
+ * The kinds of the program's shared objects that something changed (an op that writes, or a shared
+ * iterator advanced), sorted: a heap corruption is theirs. All of them when none was.
+ */
+function mutatedKinds(objects: FamilyFacts['objects']): string[] {
+  const all = Object.values(objects ?? {});
+  const mutated = all.filter((o) => KIND_MUTATES_ON_READ.has(o.kind) || o.ops.some(writes));
+  return [...new Set((mutated.length ? mutated : all).map((o) => o.kind))].sort();
+}
+
 const KIND_IMPL = new Map(KINDS.flatMap((k) => (k.impl ? [[k.id, k.impl] as const] : [])));
 
-/** The innermost meaningful frame is the allocator's: the fault found a heap some earlier race corrupted. */
-function faultInAllocator(frames: readonly NativeFrame[]): boolean {
-  const first = crashFrames({ lwp: 0, name: null, frames: [...frames] }, 1)[0];
-  return first !== undefined && ALLOCATOR_FILE.test(treePath(first.file ?? ''));
+/** Whether a thread's stack is inside a kind's implementation (`array`: Modules/arraymodule.c; `_io.BytesIO`: a file of `_io`). */
+function inKindCode(thread: NativeThread, kind: string): boolean {
+  const impl = KIND_IMPL.get(kind);
+  const module = kind.includes('.') ? (kind.split('.')[0] as string).replace(/^_/, '') : null;
+  return thread.frames.slice(0, 40).some((fr) => {
+    const site = frameSite(fr);
+    if (!site) return false;
+    return impl ? site.file === impl : module !== null && (moduleOfFile(site.file).replace(/^_/, '') === module || site.file.includes(`/_${module}/`) || site.file.includes(`/${module}/`));
+  });
+}
+
+/**
+ * A heap corruption's family: the mutated shared objects' kinds, whatever faulted or spun on the damage.
+ * When other threads were caught inside some of those objects' code at that moment, those kinds only: the
+ * evidence the core (or the hang's samples) gives of who was writing to the heap, never the victim's op.
+ */
+function heapFamily(f: FamilyFacts, bystanders: readonly NativeThread[] = []): Family | null {
+  const mutated = mutatedKinds(f.objects);
+  const caught = mutated.filter((k) => bystanders.some((t) => inKindCode(t, k)));
+  const kinds = caught.length ? caught : mutated;
+  if (kinds.length === 0) return null;
+  const ops = [...new Set(Object.values(f.objects ?? {}).filter((o) => kinds.includes(o.kind)).flatMap((o) => o.ops.filter(writes)))].sort();
+  return {
+    key: `heap|${kinds.join('+')}`,
+    label: `heap corruption (a fault or spin in the allocator found the heap damaged) by a shared ${kinds.join(', ')}${ops.length ? ` via ${ops.slice(0, 6).join(', ')}${ops.length > 6 ? ', …' : ''}` : ''}`,
+    format: FAMILY_FORMAT,
+    rule: 'heap',
+  };
 }
 
 function crashFamily(f: FamilyFacts): Family {
-  // A fault inside the allocator says only that the heap was already corrupt; the object the faulting
-  // thread was operating on (or the program's only shared object) is the lead, filed under its C source
-  // so that it joins that object's direct crashes (array.tolist faulting in mi_block_nextx is the array's).
-  if (f.faultingFrames && faultInAllocator(f.faultingFrames)) {
-    const kinds = [...new Set(Object.values(f.objects ?? {}).map((o) => o.kind))];
-    const lead = opKind(f.op) ?? (kinds.length === 1 ? kinds[0] : undefined);
-    const impl = lead ? KIND_IMPL.get(lead) : undefined;
-    if (impl) return { key: `crash|${impl}`, label: `crash in ${describeSite(impl)}`, format: FAMILY_FORMAT };
+  // A fault inside the allocator (or a thread's teardown, or the collector's walk) says only that the heap
+  // was already corrupt: the objects the program shared and mutated did it.
+  if (f.faultingFrames && heapCorruption(f.faultingFrames)) {
+    const heap = heapFamily(f, f.otherThreads);
+    if (heap) return heap;
   }
-  const site = f.faultingFrames ? implementationSite(f.faultingFrames) : null;
-  if (site) return { key: `crash|${site.file}`, label: `crash in ${describeSite(site.file)}`, format: FAMILY_FORMAT };
+  const site = f.faultingFrames ? entrySite(f.faultingFrames) : null;
+  const kind = opKind(f.op);
+  if (site) return { key: `crash|${site.file}|${site.func}`, label: `crash in ${site.func} (${site.file})${kind ? ` on ${kind}` : ''}`, format: FAMILY_FORMAT, rule: 'entry' };
   // No C stack: the object the faulting thread was operating on, and how it died.
   const parts = f.signature.split('|');
   const how = parts[1] ?? '?';
-  const kind = opKind(f.op) ?? (/\|py:([^|]*)/.exec(f.signature)?.[1] ?? '?');
-  return { key: `crash|py|${how}|${kind}`, label: `crash (${how}, no C stack) during ${kind}`, format: FAMILY_FORMAT };
+  const what = kind ?? (/\|py:([^|]*)/.exec(f.signature)?.[1] ?? '?');
+  return { key: `crash|py|${how}|${what}`, label: `crash (${how}, no C stack) during ${what}`, format: FAMILY_FORMAT, rule: 'no-stack' };
 }
 
 function hangFamily(f: FamilyFacts): Family {
@@ -199,11 +282,18 @@ function hangFamily(f: FamilyFacts): Family {
     const first = blockedFrames(t, 1)[0];
     return first !== undefined && !SYNC_WAIT.test(foldFunction(first.func ?? ''));
   });
-  const sites = (culprits.length > 0 ? culprits : threads).map((t) => implementationSite(t.frames, true)).filter((s): s is Site => s !== null);
-  const files = [...new Set(sites.map((s) => s.file))].sort();
-  if (files.length > 0) return { key: `hang|${files.join(' + ')}`, label: `hang in ${files.map(describeSite).join(' + ')}`, format: FAMILY_FORMAT };
+  // A culprit spinning in the allocator (mimalloc's free list walked at thread exit): a heap corruption; the
+  // other culprits wait on it (a stop-the-world it never joins: _Py_HandlePending).
+  const spinning = culprits.filter((t) => heapCorruption(t.frames));
+  if (spinning.length > 0) {
+    const heap = heapFamily(f, threads.filter((t) => !spinning.includes(t)));
+    if (heap) return heap;
+  }
+  const sites = (culprits.length > 0 ? culprits : threads).map((t) => entrySite(t.frames, true)).filter((s): s is Site => s !== null);
+  const named = [...new Set(sites.map((s) => `${s.func} (${s.file})`))].sort();
+  if (named.length > 0) return { key: `hang|${named.join(' + ')}`, label: `hang in ${named.join(' + ')}`, format: FAMILY_FORMAT, rule: 'entry' };
   // No C stacks (no gdb), or only the program's own locks: the signature is all there is.
-  return { key: f.signature, label: `hang: ${f.signature.replace(/^hang\|/, '').slice(0, 100)}`, format: FAMILY_FORMAT };
+  return { key: f.signature, label: `hang: ${f.signature.replace(/^hang\|/, '').slice(0, 100)}`, format: FAMILY_FORMAT, rule: 'signature' };
 }
 
 function tsanSiteFile(frame: TsanFrame): string {
@@ -250,10 +340,10 @@ function raceFamily(f: FamilyFacts): Family {
   if (kind === 'freed-block') {
     const users = stacks.length ? signingStacks({ kind: 'data race', stacks }).map(signingFrame).filter((s): s is TsanFrame => s !== null && !/^(mi_block_set_next\w*|_?mi_free_block\w*)$/.test(s.func)) : [];
     const sites = users.length ? raceSites(users).slice(0, 1) : [f.signature.split('|')[2] ?? '?'];
-    return { key: `race|race|${sites.join(' ~ ')}`, label: `race in ${users.length ? sites.map(describeSite).join(' and ') : sites.join(' and ')}`, format: FAMILY_FORMAT };
+    return { key: `race|race|${sites.join(' ~ ')}`, label: `race in ${users.length ? sites.map(describeSite).join(' and ') : sites.join(' and ')}`, format: FAMILY_FORMAT, rule: 'race-files' };
   }
   const signed = signingStacks({ kind, stacks }).map(signingFrame).filter((s): s is TsanFrame => s !== null);
-  if (signed.length === 0) return { key: f.signature, label: f.signature, format: FAMILY_FORMAT };
+  if (signed.length === 0) return { key: f.signature, label: f.signature, format: FAMILY_FORMAT, rule: 'signature' };
   // A global variable is its own object; a heap block is whatever the files' code allocates.
   const global = stacks.map((s) => /^Location is global '([^']+)'/.exec(s.title)?.[1]).find((g) => g !== undefined);
   const pair = kind.startsWith('data race') || kind === 'heap-use-after-free' ? raceSites(signed) : [tsanSiteFile(signed[0] as TsanFrame)];
@@ -262,26 +352,23 @@ function raceFamily(f: FamilyFacts): Family {
     key: `race|${what}|${pair.join(' ~ ')}${global ? `|global ${global}` : ''}`,
     label: `${what} ${pair.length > 1 ? 'between' : 'in'} ${pair.map(describeSite).join(' and ')}${global ? ` on ${global}` : ''}`,
     format: FAMILY_FORMAT,
+    rule: 'race-files',
   };
 }
 
 function differentialFamily(f: FamilyFacts): Family {
   const parts = f.signature.split('|');
   if (parts[1] === 'outcome') {
-    return { key: parts.slice(0, 4).join('|'), label: `script ended with ${parts[2] ?? '?'} instead of ${(parts[3] ?? '').replace(/^vs /, '')}`, format: FAMILY_FORMAT };
+    return { key: parts.slice(0, 4).join('|'), label: `script ended with ${parts[2] ?? '?'} instead of ${(parts[3] ?? '').replace(/^vs /, '')}`, format: FAMILY_FORMAT, rule: 'op-exception' };
   }
-  // Today's shape: differential|<observable>|<subject>|<detail>|<basis>. The family is the object kind and
-  // what broke; the op and the exception type are evidence (the signature keeps them): a shared memoryview
-  // whose buffer is released raises the same ValueError from .tobytes() and len(), and b85decode's
-  // half-built table raises TypeError or ValueError, one bug each (gh-155606, gh-141141).
+  // Today's shape: differential|<observable>|<subject>|<detail>|<basis>. The family is the object kind, the
+  // op and the exception type (the README's promise): a TypeError and a ValueError from one op may be one
+  // bug, but only a fix, bisected, says so (triage --bisect), not their resemblance.
   if (parts.length === 5) {
     const [, observable = '?', subject = '?', detail = '?'] = parts;
-    if (observable === 'unexpected' || observable === 'pure_mismatch') {
-      const kind = subject === '?' ? '?' : (subject.split('.')[0] as string);
-      const label = observable === 'unexpected' ? `unexpected exceptions from ${kind} (${detail} from ${subject}, ...)` : `wrong results read from ${kind} (${subject}, ...)`;
-      return { key: `differential|${observable}|${kind}`, label, format: FAMILY_FORMAT };
-    }
-    return { key: `differential|${observable}`, label: `${observable} wrong (via ${detail})`, format: FAMILY_FORMAT };
+    if (observable === 'unexpected') return { key: `differential|unexpected|${subject}|${detail}`, label: `unexpected ${detail} from ${subject}`, format: FAMILY_FORMAT, rule: 'op-exception' };
+    if (observable === 'pure_mismatch') return { key: `differential|pure_mismatch|${subject}`, label: `wrong results read from ${subject}`, format: FAMILY_FORMAT, rule: 'op-exception' };
+    return { key: `differential|${observable}`, label: `${observable} wrong (via ${detail})`, format: FAMILY_FORMAT, rule: 'op-exception' };
   }
   // Before gen/2 (differential|<observable>|<basis>|<sides>): the observable, with its object's kind.
   const key = parts[1] ?? '?';
@@ -289,31 +376,29 @@ function differentialFamily(f: FamilyFacts): Family {
   const objects = f.objects ?? {};
   const kinds = [...new Set(Object.values(objects).map((o) => o.kind))].sort().join(',') || '?';
   const named = m ? `${objects[m[1] as string]?.kind ?? '?'}.${m[2] as string}` : `${key} in ${kinds}`;
-  return { key: `differential|legacy|${named}`, label: `${named} (an older bucket: one per observable)`, format: FAMILY_FORMAT };
+  return { key: `differential|legacy|${named}`, label: `${named} (an older bucket: one per observable)`, format: FAMILY_FORMAT, rule: 'signature' };
 }
 
 function lostWriteFamily(f: FamilyFacts): Family {
   const [, subtype = '?', kind = '?', ops = '?'] = f.signature.split('|');
   // Lost and duplicated tokens of the same writers are one race; a phantom (a value nobody wrote) is another symptom.
   const what = subtype === 'phantom' ? 'phantom' : 'lost';
-  return { key: `lost-write|${what}|${kind}|${ops}`, label: `${what === 'phantom' ? 'phantom values' : 'lost or duplicated writes'} in ${kind} via ${ops}`, format: FAMILY_FORMAT };
+  return { key: `lost-write|${what}|${kind}|${ops}`, label: `${what === 'phantom' ? 'phantom values' : 'lost or duplicated writes'} in ${kind} via ${ops}`, format: FAMILY_FORMAT, rule: 'writers' };
 }
-
-const OP_TOKENS = new Map(OPS.map((op) => [op.id, op.tokens]));
 
 function leakFamily(f: FamilyFacts): Family {
   const label = f.signature.replace(/^leak\|/, '');
-  const ops = label.split(',').filter((id) => OP_TOKENS.has(id));
-  if (ops.length === 0) return { key: f.signature, label: `leak in ${label.slice(0, 100)}`, format: FAMILY_FORMAT };
-  const writers = ops.filter((id) => OP_TOKENS.get(id) !== 'read' && OP_TOKENS.get(id) !== 'pure');
+  const ops = label.split(',').filter((id) => OP_TOKEN_OF.has(id));
+  if (ops.length === 0) return { key: f.signature, label: `leak in ${label.slice(0, 100)}`, format: FAMILY_FORMAT, rule: 'signature' };
+  const writers = ops.filter((id) => OP_TOKEN_OF.get(id) !== 'read' && OP_TOKEN_OF.get(id) !== 'pure');
   const kinds = [...new Set(ops.map((id) => id.split('.')[0] as string))].sort();
   const chosen = (writers.length ? writers : ops).sort();
-  return { key: `leak|${kinds.join(',')}|${chosen.join(',')}`, label: `leak in ${kinds.join(', ')} via ${chosen.join(', ')}`, format: FAMILY_FORMAT };
+  return { key: `leak|${kinds.join(',')}|${chosen.join(',')}`, label: `leak in ${kinds.join(', ')} via ${chosen.join(', ')}`, format: FAMILY_FORMAT, rule: 'leak-writers' };
 }
 
 /** By signature: internal errors (message and C function), refcount probes, and kinds never stored. */
 function signatureFamily(f: FamilyFacts): Family {
-  return { key: f.signature, label: f.signature.slice(0, 120), format: FAMILY_FORMAT };
+  return { key: f.signature, label: f.signature.slice(0, 120), format: FAMILY_FORMAT, rule: 'signature' };
 }
 
 /** Each family rule a finding kind can name (findingKinds.ts `family`). */
@@ -342,18 +427,9 @@ export interface BucketFiles {
 }
 
 function objectsOf(source: string | null | undefined): FamilyFacts['objects'] {
-  if (!source) return undefined;
-  try {
-    const read = readScenario(source, 'repro.py');
-    if (!read) return undefined;
-    const out: Record<string, { kind: string; ops: string[] }> = {};
-    for (const o of read.scenario.objects) out[o.v] = { kind: o.kind, ops: [] };
-    for (const t of read.scenario.threadOps) for (const i of t.ops) out[i.obj]?.ops.push(i.op);
-    for (const o of Object.values(out)) o.ops = [...new Set(o.ops)].sort();
-    return out;
-  } catch {
-    return undefined;
-  }
+  const shared = source ? sharedObjects(source) : null;
+  if (!shared) return undefined;
+  return Object.fromEntries(shared.map((o, i) => [`o${i}`, o]));
 }
 
 /** The facts of a bucket (or of a finding about to become one: the same files, before they are written). */
@@ -366,8 +442,10 @@ export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'>,
     // The evidence must be the run that signed the bucket: its faulting thread holds the signature's
     // innermost function. Otherwise (a store written before that was guaranteed) the signature's own frames.
     const innermost = meta.native?.frames[0]?.split(' ')[0];
-    if (thread && (!innermost || thread.frames.some((f) => f.func !== null && foldFunction(f.func) === innermost))) facts.faultingFrames = thread.frames;
-    else if (meta.native?.frames.length) facts.faultingFrames = meta.native.frames.map(parseShownFrame);
+    if (thread && (!innermost || thread.frames.some((f) => f.func !== null && foldFunction(f.func) === innermost))) {
+      facts.faultingFrames = thread.frames;
+      facts.otherThreads = sample?.threads.filter((t) => t !== thread);
+    } else if (meta.native?.frames.length) facts.faultingFrames = meta.native.frames.map(parseShownFrame);
   }
   if (meta.kind === 'hang' && native && native.samples.length > 0) facts.hangThreads = native.samples[native.samples.length - 1]?.threads;
   if (meta.kind === 'race' && files.stackText) facts.tsanStacks = parseTsanStacks(files.stackText);

@@ -2,7 +2,7 @@
 // class the hang samples showed; and never two bugs in one (differentials by object kind, op and exception).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { factsOf, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/trials/family.js';
+import { entrySite, factsOf, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/trials/family.js';
 import { parseTsanReports } from '../../src/oracles/raceOracle.js';
 import type { NativeFrame, NativeThread } from '../../src/types.js';
 
@@ -18,28 +18,42 @@ const stack = (...frames: string[]): NativeFrame[] => [
 const crash = (frames: NativeFrame[], op: string | null = null): FamilyFacts => ({ kind: 'crash', signature: 'crash|SIGSEGV|SIGSEGV|c:x', faultingFrames: frames, op });
 
 describe('crash families', () => {
-  it('gh-137400: the six legacy_tracing.c functions are one family, whatever op the thread ran', () => {
+  it('are where the stack entered the object\'s code, whatever op the thread ran: gh-137400\'s entries', () => {
     const tracing = [
       stack('setup_tracing@Python/legacy_tracing.c', '_PyEval_SetTrace@Python/legacy_tracing.c', 'PyEval_SetTraceAllThreads@Python/ceval.c', 'sys__settraceallthreads@Python/sysmodule.c'),
-      stack('setup_profile@Python/legacy_tracing.c', '_PyEval_SetProfile@Python/legacy_tracing.c'),
       stack('_PyEval_SetTrace@Python/legacy_tracing.c', 'PyEval_SetTraceAllThreads@Python/ceval.c', 'sys__settraceallthreads@Python/sysmodule.c'),
+      stack('setup_profile@Python/legacy_tracing.c', '_PyEval_SetProfile@Python/legacy_tracing.c'),
       stack('_PyEval_SetProfile@Python/legacy_tracing.c', 'PyEval_SetProfileAllThreads@Python/ceval.c'),
       stack('call_trace_func@Python/legacy_tracing.c', 'sys_trace_start@Python/legacy_tracing.c', '_PyObject_VectorcallTstate@Include/internal/pycore_call.h', 'call_one_instrument@Python/instrumentation.c', 'call_instrumentation_vector@Python/instrumentation.c'),
       stack('call_profile_func@Python/legacy_tracing.c', 'sys_profile_start@Python/legacy_tracing.c', 'call_instrumentation_vector@Python/instrumentation.c'),
     ];
-    const keys = new Set(tracing.map((s, i) => familyOf(crash(s, i % 2 ? 'list.append on list' : 'dict.get on dict')).key));
-    expect([...keys]).toEqual(['crash|Python/legacy_tracing.c']);
+    const keys = tracing.map((s, i) => familyOf(crash(s, i % 2 ? 'list.append on list' : 'dict.get on dict')).key);
+    expect(keys).toEqual([
+      'crash|Python/legacy_tracing.c|_PyEval_SetTrace', 'crash|Python/legacy_tracing.c|_PyEval_SetTrace',
+      'crash|Python/legacy_tracing.c|_PyEval_SetProfile', 'crash|Python/legacy_tracing.c|_PyEval_SetProfile',
+      'crash|Python/legacy_tracing.c|sys_trace_start', 'crash|Python/legacy_tracing.c|sys_profile_start',
+    ]);
+    expect(familyOf(crash(tracing[0] as NativeFrame[])).rule).toBe('entry');
   });
 
-  it('groupby: groupby_next, _grouper_create and PyTuple_Pack < groupby_next are one family', () => {
+  it('separate fixes in one file are separate families: bytearray\'s search, extend and item assignment', () => {
+    const keys = new Set([
+      stack('bytearray_find_internal@Objects/bytearrayobject.c', 'bytearray_find@Objects/clinic/bytearrayobject.c.h', 'method_vectorcall_FASTCALL@Objects/descrobject.c'),
+      stack('bytearray_extend@Objects/bytearrayobject.c', 'method_vectorcall_O@Objects/descrobject.c'),
+      stack('memcpy@x', 'bytearray_setslice_linear@Objects/bytearrayobject.c', 'bytearray_setslice@Objects/bytearrayobject.c', 'bytearray_ass_subscript@Objects/bytearrayobject.c', 'PyObject_SetItem@Objects/abstract.c'),
+    ].map((s) => familyOf(crash(s)).key));
+    expect([...keys].sort()).toEqual(['crash|Objects/bytearrayobject.c|bytearray_ass_subscript', 'crash|Objects/bytearrayobject.c|bytearray_extend', 'crash|Objects/bytearrayobject.c|bytearray_find']);
+  });
+
+  it('groupby: groupby_next, _grouper_create and PyTuple_Pack < groupby_next all enter at groupby_next', () => {
     const keys = new Set([
       stack('groupby_next@Modules/itertoolsmodule.c', 'builtin_next@Python/bltinmodule.c'),
       stack('_grouper_create@Modules/itertoolsmodule.c', 'groupby_next@Modules/itertoolsmodule.c'),
       stack('PyTuple_Pack@Objects/tupleobject.c', 'groupby_next@Modules/itertoolsmodule.c', 'builtin_next@Python/bltinmodule.c'),
       stack('groupby_step@Modules/itertoolsmodule.c', 'groupby_next@Modules/itertoolsmodule.c'),
     ].map((s) => familyOf(crash(s)).key));
-    expect([...keys]).toEqual(['crash|Modules/itertoolsmodule.c']);
-    expect(familyOf(crash(stack('groupby_next@Modules/itertoolsmodule.c'))).label).toBe('crash in itertools (Modules/itertoolsmodule.c)');
+    expect([...keys]).toEqual(['crash|Modules/itertoolsmodule.c|groupby_next']);
+    expect(familyOf(crash(stack('groupby_next@Modules/itertoolsmodule.c'), 'groupby.next on groupby')).label).toBe('crash in groupby_next (Modules/itertoolsmodule.c) on groupby');
   });
 
   it('skips dispatch, refcount helpers and allocators on the way to the implementation', () => {
@@ -47,36 +61,44 @@ describe('crash families', () => {
     expect(implementationSite(stack('do_richcompare@Objects/object.c', 'PyObject_RichCompare@Objects/object.c', 'atexit_unregister@Modules/atexitmodule.c'))?.file).toBe('Modules/atexitmodule.c');
     // A freed block walked by mimalloc under array.tolist: the array's code asked for it.
     expect(implementationSite(stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'PyList_New@Objects/listobject.c', 'array_array_tolist_impl@Modules/arraymodule.c'))?.file).toBe('Modules/arraymodule.c');
-    // A fault inside the allocator: the object whose code asked for memory, not the list code that served it.
-    expect(implementationSite(stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'list_allocate_array@Objects/listobject.c', 'PyList_New@Objects/listobject.c', 'array_array_tolist_impl@Modules/arraymodule.c', 'array_array_tolist@Modules/clinic/arraymodule.c.h'))?.file).toBe('Modules/arraymodule.c');
     // ... unless the list's own code is all there is before Python code.
     expect(implementationSite(stack('_mi_page_malloc@Objects/mimalloc/alloc.c', 'list_resize@Objects/listobject.c', '_PyList_AppendTakeRef@Objects/listobject.c', 'list_append@Objects/listobject.c'))?.file).toBe('Objects/listobject.c');
-    // Argument Clinic's wrappers are their file's.
+    // Argument Clinic's wrappers are their file's, and the entry of a clinic method is its wrapper.
     expect(implementationSite(stack('list_sort@Objects/clinic/listobject.c.h'))?.file).toBe('Objects/listobject.c');
+    expect(entrySite(stack('list_sort_impl@Objects/listobject.c', 'list_sort@Objects/clinic/listobject.c.h'))?.func).toBe('list_sort');
     // A use after free inside an inline refcount helper is its caller's.
-    expect(implementationSite(stack('_Py_atomic_load_uint32_relaxed@Include/cpython/pyatomic_gcc.h', 'Py_INCREF@Include/refcount.h', 'element_getitem@Modules/_elementtree.c'))?.file).toBe('Modules/_elementtree.c');
+    expect(entrySite(stack('_Py_atomic_load_uint32_relaxed@Include/cpython/pyatomic_gcc.h', 'Py_INCREF@Include/refcount.h', 'element_getitem@Modules/_elementtree.c', 'element_subscr@Modules/_elementtree.c', 'PyObject_GetItem@Objects/abstract.c'))?.func).toBe('element_subscr');
     // A static function gdb names with the line of a header inlined into it: the header is not the site.
     expect(implementationSite(stack('do_richcompare@Include/object.h', 'PyObject_RichCompare@Objects/object.c', 'PyObject_RichCompareBool@Objects/object.c', 'atexit_unregister@Modules/atexitmodule.c'))?.file).toBe('Modules/atexitmodule.c');
     // The signal plumbing of a crash is never the site.
     const faulted: NativeFrame[] = [{ func: '__pthread_kill_implementation', file: null, line: 0, lib: '/lib/x86_64-linux-gnu/libc.so.6' }, { func: '<signal handler called>', file: null, line: 0, lib: null }, ...stack('list_resize@Objects/listobject.c', '_PyList_AppendTakeRef@Objects/listobject.c')];
     expect(implementationSite(faulted)?.file).toBe('Objects/listobject.c');
     // The tracemalloc crashes: a thread primitive called by tracemalloc is tracemalloc's.
-    const tss = familyOf(crash(stack('PyThread_tss_get@Python/thread_pthread.h', 'get_reentrant@Python/tracemalloc.c', 'tracemalloc_alloc_gil@Python/tracemalloc.c')));
-    const lock = familyOf(crash(stack('PyThread_acquire_lock_timed@Python/thread_pthread.h', '_PyTraceMalloc_TraceRef@Python/tracemalloc.c')));
-    expect(tss.key).toBe(lock.key);
-    expect(tss.key).toBe('crash|Python/tracemalloc.c');
+    expect(familyOf(crash(stack('PyThread_tss_get@Python/thread_pthread.h', 'get_reentrant@Python/tracemalloc.c', 'tracemalloc_alloc_gil@Python/tracemalloc.c'))).key).toBe('crash|Python/tracemalloc.c|tracemalloc_alloc_gil');
   });
 
-  it('files a fault inside the allocator under the object the thread operated on, else the program\'s only object', () => {
+  it('files a heap corruption under the kinds the program shared and mutated, never the op a victim thread ran', () => {
     const heapFault = stack('mi_block_nextx@Include/internal/mimalloc/mimalloc/internal.h', '_mi_page_malloc@Objects/mimalloc/alloc.c', 'PyUnicode_New@Objects/unicodeobject.c', 'unicode_repr@Objects/unicodeobject.c');
-    // The allocation came from a str repr, but the thread ran bytearray.repr: the heap is the bytearray's doing.
-    expect(familyOf(crash(heapFault, 'bytearray.repr on bytearray')).key).toBe('crash|Objects/bytearrayobject.c');
-    // No op (the fault came outside the program's ops): the program's only shared object.
-    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'array', ops: ['array.tolist'] } } }).key).toBe('crash|Modules/arraymodule.c');
-    // ... which is where the array's own crashes are.
-    expect(familyOf(crash(stack('array_array_tolist_impl@Modules/arraymodule.c'))).key).toBe('crash|Modules/arraymodule.c');
-    // Nothing to go by: the code that asked for memory.
-    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'Mock', ops: [] }, o1: { kind: 'list', ops: [] } } }).key).toBe('crash|Objects/unicodeobject.c');
+    const objects = { o0: { kind: 'bytearray', ops: ['bytearray.extend', 'bytearray.find'] }, o1: { kind: 'deque', ops: ['deque.copy'] } };
+    // The faulting thread ran deque.copy (a read): the heap is the bytearray's doing.
+    const f = familyOf({ ...crash(heapFault, 'deque.copy on deque'), objects });
+    expect(f.key).toBe('heap|bytearray');
+    expect(f.rule).toBe('heap');
+    expect(f.label).toMatch(/heap corruption .* by a shared bytearray via bytearray.extend/);
+    // The same damage found by a thread tearing down, or by a hang in the allocator: the same family.
+    const teardown = stack('PyThreadState_Clear@Python/pystate.c', 'thread_run@Modules/_threadmodule.c');
+    expect(familyOf({ ...crash(teardown), objects }).key).toBe('heap|bytearray');
+    const spin = thread(2, '_mi_page_free_collect@Include/internal/mimalloc/mimalloc/internal.h', 'mi_heap_page_collect@Objects/mimalloc/heap.c', '_PyThreadState_ClearMimallocHeaps@Python/pystate.c', 'PyThreadState_Clear@Python/pystate.c');
+    expect(familyOf({ kind: 'hang', signature: 'hang|c:_mi_page_free_collect|heap:bytearray+deque', hangThreads: [spin], objects }).key).toBe('heap|bytearray');
+    // A surface program's one shared type.
+    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'collections.deque', ops: ['copy', 'append'] } } }).key).toBe('heap|collections.deque');
+    // Another thread caught inside the bytearray's code when it faulted: the bytearray, not every mutated kind.
+    const two = { o0: { kind: 'bytearray', ops: ['bytearray.extend'] }, o1: { kind: 'list', ops: ['list.append'] } };
+    expect(familyOf({ ...crash(heapFault), objects: two }).key).toBe('heap|bytearray+list');
+    const writer: NativeThread = { lwp: 9, name: null, frames: stack('bytearray_setslice_linear@Objects/bytearrayobject.c', 'bytearray_ass_subscript@Objects/bytearrayobject.c') };
+    expect(familyOf({ ...crash(heapFault), objects: two, otherThreads: [writer] }).key).toBe('heap|bytearray');
+    // Nothing shared known (a hand-written program): where the allocating code was entered.
+    expect(familyOf(crash(heapFault)).key).toBe('crash|Objects/unicodeobject.c|unicode_repr');
   });
 
   it('keeps different objects apart', () => {
@@ -90,12 +112,13 @@ describe('crash families', () => {
   it('takes the signature\'s own frames when the stored evidence is another run\'s crash', () => {
     const meta = { kind: 'crash' as const, signature: 'crash|SIGSEGV|SIGSEGV|c:atexit_delete_cb < atexit_unregister|op:atexit.x on atexit', native: { frames: ['atexit_delete_cb (Modules/atexitmodule.c:62)', 'atexit_unregister (Modules/atexitmodule.c:295)'], op: 'atexit.x on atexit' } };
     const other = { termination: { kind: 'signal' as const, signal: 'SIGSEGV' }, modeRequested: 'gil-off' as const, programPath: '/p.py', stderrTail: '', native: { source: 'core' as const, faultingLwp: 1, signal: 11, clkTck: 100, raw: '', samples: [{ threads: [{ lwp: 1, name: null, frames: stack('list_resize@Objects/listobject.c') }], ticks: {}, python: {}, at: null }] } };
-    expect(familyOf(factsOf(meta, { evidence: other })).key).toBe('crash|Modules/atexitmodule.c');
+    expect(familyOf(factsOf(meta, { evidence: other })).key).toBe('crash|Modules/atexitmodule.c|atexit_unregister');
   });
 
   it('without C frames: the object the thread operated on', () => {
     const f = familyOf({ kind: 'crash', signature: 'crash|SIGSEGV|SIGSEGV|py:worker < <program>|op:deque.pop on deque', op: 'deque.pop on deque' });
     expect(f.key).toBe('crash|py|SIGSEGV|deque');
+    expect(f.rule).toBe('no-stack');
   });
 });
 
@@ -108,21 +131,23 @@ describe('hang families', () => {
     const spinning = thread(3, '_Py_yield@Python/lock.c', '_PyMutex_LockTimed@Python/lock.c', '_PyMutex_LockSlow@Python/lock.c', 'deque_copy@Modules/_collectionsmodule.c');
     const deadlock = familyOf({ kind: 'hang', signature: 'hang|c:deque_copy', hangThreads: [waiting, selfWait] });
     const spin = familyOf({ kind: 'hang', signature: 'hang|c:deque_copy < x', hangThreads: [waiting, spinning] });
-    expect(deadlock.key).toBe('hang|Modules/_collectionsmodule.c');
+    expect(deadlock.key).toBe('hang|deque_copy (Modules/_collectionsmodule.c)');
     expect(spin.key).toBe(deadlock.key);
   });
-});
 
-describe('hang families: the service a thread spins in is its caller\'s', () => {
-  it('a lock retry loop under tracemalloc is tracemalloc\'s; a heap walk at thread exit is mimalloc\'s', () => {
+  it('a lock retry loop under tracemalloc is tracemalloc\'s', () => {
     const spin = thread(2, 'py_get_monotonic_clock@Python/pytime.c', 'PyTime_MonotonicRaw@Python/pytime.c', 'PyThread_acquire_lock_timed@Python/thread_pthread.h', 'tracemalloc_free@Python/tracemalloc.c', 'dict_repr@Objects/dictobject.c');
-    expect(familyOf({ kind: 'hang', signature: 'hang|c:py_get_monotonic_clock', hangThreads: [spin] }).key).toBe('hang|Python/tracemalloc.c');
+    expect(familyOf({ kind: 'hang', signature: 'hang|c:py_get_monotonic_clock', hangThreads: [spin] }).key).toBe('hang|tracemalloc_free (Python/tracemalloc.c)');
+  });
+
+  it('a heap walk spinning at thread exit is the shared objects\' heap corruption, never mimalloc\'s', () => {
     const walk = (lwp: number, inner: string) => thread(lwp, inner, 'mi_heap_page_collect@Objects/mimalloc/heap.c', 'mi_heap_collect_ex@Objects/mimalloc/heap.c', '_PyThreadState_ClearMimallocHeaps@Python/pystate.c', 'PyThreadState_Clear@Python/pystate.c', 'thread_run@Modules/_threadmodule.c');
-    const a = familyOf({ kind: 'hang', signature: 'hang|c:_mi_page_free_collect', hangThreads: [walk(2, '_mi_page_free_collect@Include/internal/mimalloc/mimalloc/internal.h')] });
-    const b = familyOf({ kind: 'hang', signature: 'hang|c:mi_slice_first', hangThreads: [walk(3, 'mi_slice_first@Include/internal/mimalloc/mimalloc/internal.h')] });
-    expect(a.key).toBe('hang|Objects/mimalloc');
+    const objects = { o0: { kind: 'array', ops: ['array.append', 'array.tolist'] } };
+    const a = familyOf({ kind: 'hang', signature: 'hang|c:_mi_page_free_collect|heap:array', hangThreads: [walk(2, '_mi_page_free_collect@Include/internal/mimalloc/mimalloc/internal.h')], objects });
+    const b = familyOf({ kind: 'hang', signature: 'hang|c:mi_slice_first|heap:array', hangThreads: [walk(3, 'mi_slice_first@Include/internal/mimalloc/mimalloc/internal.h')], objects });
+    expect(a.key).toBe('heap|array');
     expect(b.key).toBe(a.key);
-    expect(a.label).toBe('hang in mimalloc (Objects/mimalloc)');
+    expect(a.key).not.toMatch(/mimalloc/);
   });
 });
 
@@ -180,18 +205,19 @@ SUMMARY: ThreadSanitizer: data race
 });
 
 describe('written-result families', () => {
-  it('a differential is its object kind and what broke, never a variable index or a catch-all', () => {
+  it('a differential is its object kind, op and exception type, never a variable index or a catch-all', () => {
     const a = familyOf({ kind: 'differential', signature: 'differential|unexpected|deque.pop|TypeError|prediction' });
     const b = familyOf({ kind: 'differential', signature: 'differential|unexpected|list.pop|TypeError|prediction' });
     const c = familyOf({ kind: 'differential', signature: 'differential|unexpected|deque.pop|TypeError|cross-run' });
     expect(a.key).not.toBe(b.key);
     expect(a.key).toBe(c.key);
-    expect(a.label).toBe('unexpected exceptions from deque (TypeError from deque.pop, ...)');
-    // One bug raising from several ops, or several exception types (gh-155606, gh-141141): one family.
+    expect(a.label).toBe('unexpected TypeError from deque.pop');
+    expect(a.rule).toBe('op-exception');
+    // Another op or another exception type is another family: only a bisected fix joins them.
     const mv = (op: string, exc: string) => familyOf({ kind: 'differential', signature: `differential|unexpected|memoryview.${op}|${exc}|prediction` }).key;
-    expect(mv('tobytes', 'ValueError')).toBe(mv('len', 'ValueError'));
+    expect(mv('tobytes', 'ValueError')).not.toBe(mv('len', 'ValueError'));
     const b85 = (exc: string) => familyOf({ kind: 'differential', signature: `differential|unexpected|base64.b85decode|${exc}|prediction` }).key;
-    expect(b85('TypeError')).toBe(b85('ValueError'));
+    expect(b85('TypeError')).not.toBe(b85('ValueError'));
     // A wrong read is another symptom than an exception.
     expect(familyOf({ kind: 'differential', signature: 'differential|pure_mismatch|base64.b85decode|result|prediction' }).key).not.toBe(b85('TypeError'));
     const len = (kind: string) => familyOf({ kind: 'differential', signature: `differential|${kind}.len_consistent|${kind}|${kind}.append|prediction` }).key;

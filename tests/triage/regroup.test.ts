@@ -65,9 +65,33 @@ describe('re-grouping a store into families', () => {
     expect(await regroupStore(store)).toBe(0);
     expect(await snapshot(store.root)).toEqual(after);
     const rows = groupFamilies((await store.list()).buckets);
-    expect(rows.map((r) => [r.key, r.buckets.length, r.hits])).toEqual([['crash|Python/legacy_tracing.c', 2, 11], ['crash|Modules/itertoolsmodule.c', 1, 7]]);
-    // Its combined rate: every trial of its buckets (3/10 and 4/10).
-    expect(rows[0]?.rate).toEqual({ hits: 7, trials: 20 });
+    // A family is where the stack entered the object's code: two legacy_tracing.c entries are two families
+    // (until a bisection finds they share a fix: below).
+    expect(rows.map((r) => [r.key, r.buckets.length, r.hits, r.rule])).toEqual([
+      ['crash|Modules/itertoolsmodule.c|groupby_next', 1, 7, 'entry'],
+      ['crash|Python/legacy_tracing.c|sys_trace_start', 1, 6, 'entry'],
+      ['crash|Python/legacy_tracing.c|_PyEval_SetTrace', 1, 5, 'entry'],
+    ]);
+    expect(rows[0]?.rate).toEqual({ hits: 5, trials: 10 });
+  });
+
+  it('joins families whose bisections end at the same fix, and says so; a tie between candidates joins nothing', async () => {
+    const store = await olderStore();
+    await regroupStore(store);
+    const { buckets } = await store.list();
+    const bisected = (gh: number, runnerUp?: number) => ({
+      from: '3.13.5', to: '3.13.15', lastAffected: '3.13.6', firstFixed: '3.13.7', steps: [], why: 'first fixed in 3.13.7', measuredAt: '',
+      candidates: [{ gh, score: 5, matched: [], text: '' }, ...(runnerUp ? [{ gh: runnerUp, score: 5, matched: [], text: '' }] : [])],
+    });
+    const tracing = buckets.filter((b) => b.meta.family?.key.startsWith('crash|Python/legacy_tracing.c'));
+    const joined = groupFamilies(buckets.map((b) => (tracing.includes(b) ? { ...b, meta: { ...b.meta, bisection: bisected(137400) } } : b)));
+    expect(joined).toHaveLength(2);
+    const row = joined.find((r) => r.buckets.length === 2);
+    expect(row?.rule).toBe('same bisected fix (3.13.7, gh-137400)');
+    expect(row?.joined).toHaveLength(1);
+    expect(row?.hits).toBe(11);
+    // Two entries scoring the same: the bisection does not say which fix it is; nothing is joined.
+    expect(groupFamilies(buckets.map((b) => (tracing.includes(b) ? { ...b, meta: { ...b.meta, bisection: bisected(137400, 137401) } } : b)))).toHaveLength(3);
   });
 
   it('interrupted after any number of buckets, a second run gives the same store as one uninterrupted run', async () => {
