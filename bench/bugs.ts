@@ -19,12 +19,12 @@ import { UsageError } from '../src/errors.js';
 import { installPython } from '../src/runtime/provision.js';
 import { writeFileAtomic } from '../src/atomicWrite.js';
 import { CrashStore, type BucketMeta } from '../src/store/crashStore.js';
-import { fixedBetween, rateLowerBound, recordedCount, trialsNeeded, type BetweenClaim, type Count } from '../src/trials/claims.js';
+import { fixedBetween, rateLowerBound, recordedCount, type BetweenClaim, type Count } from '../src/trials/claims.js';
 import { groupFamilies, regroupStore, type FamilyRow } from '../src/triage/families.js';
 import { KNOWN_BUGS, STILL_OPEN_UPSTREAM, formatLink, inNews, type UpstreamLink } from '../src/triage/knownBugs.js';
 import { familyLinks, upstreamLinksOf } from '../src/triage/triage.js';
-import { reproducerOf } from '../src/trials/rate.js';
-import { bucketTrialLimit, runTrials, trialModes } from '../src/trials/trials.js';
+import { measureRate, reproducerOf } from '../src/trials/rate.js';
+import { DEFAULT_MAX_ROUNDS, interleavedTrials } from '../src/trials/between.js';
 import type { Executor } from '../src/runtime/executor.js';
 import type { GenOptions } from '../src/generators/scenario.js';
 import type { Target } from '../src/types.js';
@@ -107,34 +107,6 @@ function bestBucket(row: FamilyRow): { bucket: string; meta: BucketMeta; recorde
   return best;
 }
 
-const MIN_ROUNDS = 10;
-/** Enough for an absence against a recorded 3/10 (its lower bound, 8.7%, takes 33 clean trials). */
-const DEFAULT_MAX_TRIALS = 40;
-
-/**
- * Old and new trials interleaved (new, old, new, old, ...), so that load drifts alike on both: as many
- * rounds as an absence claim against the recorded rate needs (at least 10, at most `max`), fewer once the
- * new release showed the bug in 3 rounds.
- */
-async function interleavedTrials(file: string, meta: BucketMeta, recorded: Count, old: Target, neu: Target, max: number): Promise<{ old: Count; new: Count }> {
-  // At least 10 rounds: with fewer, even a perfect separation is not significant at a 50% old rate
-  // (Fisher's p for 5/10 against 0/10 is 0.016; for 3/6 against 0/6, 0.09).
-  const rounds = Math.max(MIN_ROUNDS, Math.min(max, trialsNeeded(recorded)));
-  const o = { hits: 0, trials: 0 };
-  const n = { hits: 0, trials: 0 };
-  const one = async (target: Target, into: Count) => {
-    const r = await runTrials({ file, target, modes: trialModes(target, meta.modes, meta.signature), signature: meta.signature, family: meta.family?.key, trials: 1, timeoutMs: bucketTrialLimit(meta, 30_000) });
-    into.trials += r.trials;
-    into.hits += r.hits;
-  };
-  for (let i = 0; i < rounds; i++) {
-    await one(neu, n);
-    await one(old, o);
-    if (n.hits > 0 && i >= 2) break;
-  }
-  return { old: o, new: n };
-}
-
 export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   const log = o.log ?? (() => undefined);
   await freshOutDir(o.dir);
@@ -197,6 +169,15 @@ export async function gradeFamilies(g: { crashDir: string; dir: string; stats: C
   log(`grading ${rows.length} famil${rows.length === 1 ? 'y' : 'ies'} (${stats.buckets.length} buckets) on ${neu.label}, old and new trials interleaved`);
   const families: GradedFamily[] = [];
   for (const row of rows) {
+    // The campaign measures rates within a share of its time: a family none of whose buckets it measured
+    // gets its first bucket measured now, alone and sequentially, as `ftfuzz triage --measure` would.
+    if (!row.buckets.some((b) => recordedCount(b.meta, 'repro.py') !== null)) {
+      const first = row.buckets[0];
+      if (first) {
+        first.meta = await measureRate(store, first.bucket, first.meta, old, { trials: 10, timeoutMs: 30_000, flakyBelow: 0.5, sequential: true });
+        log(`  ${row.id}: measured ${first.bucket} after the campaign: ${first.meta.reproduction ? `${first.meta.reproduction.hits}/${first.meta.reproduction.trials}` : 'cancelled'}`);
+      }
+    }
     const best = bestBucket(row);
     const links = familyLinks(await Promise.all(row.buckets.map((b) => upstreamLinksOf(store, b.bucket, b.meta))));
     let grade: Grade = 'not-reproduced';
@@ -204,7 +185,7 @@ export async function gradeFamilies(g: { crashDir: string; dir: string; stats: C
     let counts = { old: { hits: 0, trials: 0 }, new: { hits: 0, trials: 0 } };
     let p: number | null = null;
     if (best) {
-      counts = await interleavedTrials(await reproducerOf(store, best.bucket), best.meta, best.recorded, old, neu, o.maxTrials ?? DEFAULT_MAX_TRIALS);
+      counts = await interleavedTrials(await reproducerOf(store, best.bucket), best.meta, best.recorded, old, neu, o.maxTrials ?? DEFAULT_MAX_ROUNDS);
       const claim = fixedBetween(counts.old, counts.new, best.recorded);
       grade = claim.claim;
       why = claim.why;

@@ -39,6 +39,34 @@ export interface BucketMeta {
   timeoutMs?: number;
   /** The suspected bug this bucket is one signature of (triage/family.ts); absent: `triage` computes it. */
   family?: BucketFamily;
+  /** `ftfuzz triage --bisect`: the first patch release that fixes it, found by bisection (triage/bisect.ts). */
+  bisection?: Bisection;
+}
+
+/** One release tested in a bisection, against the release the bug was found on (the control). */
+export interface BisectStep {
+  release: string;
+  old: { hits: number; trials: number };
+  new: { hits: number; trials: number };
+  /** Fisher's one-sided p-value (control above this release), when there was something to compare. */
+  p: number | null;
+  claim: 'fixed-between' | 'still-present' | 'inconclusive';
+  why: string;
+}
+
+export interface Bisection {
+  /** The release it was found on (the control of every step) and the newest release tested. */
+  from: string;
+  to: string;
+  /** The newest release shown to have the bug, and the first shown fixed; null when bisection stopped short. */
+  lastAffected: string | null;
+  firstFixed: string | null;
+  steps: BisectStep[];
+  /** Why it ended where it did. */
+  why: string;
+  /** The fixing release's NEWS entries, ranked by the crash site's words. */
+  candidates: { gh: number; score: number; matched: string[]; text: string }[];
+  measuredAt: string;
 }
 
 /** A family as a bucket records it: its key (the identity), a line for people, and the shape of the key. */
@@ -46,6 +74,8 @@ export interface BucketFamily {
   key: string;
   label: string;
   format: number;
+  /** The rule that joined it (trials/family.ts `FamilyJoin`); absent in stores written before. */
+  rule?: string;
 }
 
 export interface Promotion {
@@ -233,5 +263,9 @@ function malformedNested(m: Record<string, unknown>): string[] {
   if (m.minimized !== undefined) check(isObject(m.minimized) && ['linesAfter', 'bytesAfter', 'linesBefore'].every((k) => isCount((m.minimized as Record<string, unknown>)[k])), 'minimized');
   if (m.family !== undefined) check(isObject(m.family) && typeof m.family.key === 'string' && typeof m.family.label === 'string', 'family');
   if (m.native !== undefined) check(isObject(m.native) && isStrings(m.native.frames), 'native');
+  if (m.bisection !== undefined) {
+    const b = m.bisection as unknown;
+    check(isObject(b) && typeof b.from === 'string' && typeof b.to === 'string' && Array.isArray(b.steps) && Array.isArray(b.candidates) && (b.firstFixed === null || typeof b.firstFixed === 'string'), 'bisection');
+  }
   return bad;
 }

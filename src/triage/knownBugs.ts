@@ -13,7 +13,7 @@
 // `npm run bench -- bugs` grades against the same recognisers; the issues after 3.13.15 (3.13.16+, 3.14.x)
 // are not among them on purpose: they measure what the generator reaches without being designed for it.
 import type { BucketMeta } from '../store/crashStore.js';
-import { compareReleases, seriesOfRelease, type NewsIndex } from './news.js';
+import { compareReleases, rankFixes, seriesOfRelease, type NewsIndex } from './news.js';
 import { findingKind } from '../findingKinds.js';
 import { parseSignature } from '../signature.js';
 
@@ -121,39 +121,51 @@ export function faultingThreadFunctions(stackText: string): string[] {
   return [...block.matchAll(/^#\d+\s+(?:0x[0-9a-f]+ in )?([A-Za-z_][\w.]*) \(/gm)].map((m) => (m[1] as string).replace(/\..*$/, ''));
 }
 
-export function bucketFacts(meta: BucketMeta, _reproSource = '', stackText = ''): BucketFacts {
+/**
+ * What a bucket offers for matching, read at its crash site only (issue "every word true"): the innermost
+ * meaningful C frames its signature keeps (a crash's faulting thread, a hang's culprits, a race's two
+ * accesses) and the function where the stack entered the object (its family's), never a frame further out
+ * (an unrelated list crash with `_Py_dict_lookup` further out is not the dict.clear fix). The op is the
+ * faulting thread's, and none for a heap corruption (whoever tripped over the damage is a victim).
+ */
+export function bucketFacts(meta: BucketMeta, _reproSource = '', _stackText = ''): BucketFacts {
   const ops = new Set<string>();
   const add = (text: string) => {
     for (const m of text.matchAll(/\b([A-Za-z_]\w*\.[a-z_]\w*)\b/g)) if (m[1]) ops.add(m[1]);
   };
+  const heap = /\|heap:([^|]*)/.exec(meta.signature)?.[1];
   if (findingKind(meta.kind)?.stacks === 'gdb') {
     // The op the faulting thread ran, when the crash oracle could tell: never another thread's op.
-    if (meta.native?.op) add(meta.native.op.replace(/ on \S+$/, ''));
+    if (meta.native?.op && !heap) add(meta.native.op.replace(/ on \S+$/, ''));
   } else if (['lost-write', 'differential'].includes(parseSignature(meta.signature).kind ?? '')) {
     // Their signatures name the ops that wrote the lost tokens, or the op an exception escaped from.
     add(parseSignature(meta.signature).parts.slice(1).join('|'));
   }
-  // A crash is matched on its faulting thread's whole stack (the signature keeps the innermost frames,
-  // where the allocator often is; the object's own function is further out); a hang on its threads'.
-  // A hang is matched on its culprit threads' frames (the signature's): every other thread of a hung
-  // process waits in lock and wake-up code that says nothing of the bug.
-  const stackFunctions = meta.kind === 'crash' ? faultingThreadFunctions(stackText) : [];
   const sigFrames = /\|c:([^|]*)/.exec(meta.signature)?.[1]?.split(/ [<|] /).map((f) => f.trim()) ?? [];
-  const frames = [...new Set([...(meta.native?.frames ?? []).map((f) => f.split(' ')[0] ?? f), ...sigFrames, ...stackFunctions])].filter(Boolean);
+  const racePair = meta.kind === 'race' ? (parseSignature(meta.signature).parts[1] ?? '').split(' ~ ').map((f) => f.replace(/ \[.*$/, '').trim()) : [];
+  const family = meta.family?.key ?? '';
+  const entry = /^crash\|[^|]+\|(\w+)$/.exec(family)?.[1];
+  const hangEntries = family.startsWith('hang|') ? [...family.matchAll(/(\w+) \([^)]*\)/g)].map((m) => m[1] as string) : [];
+  const frames = [...new Set([...(meta.native?.frames ?? []).map((f) => f.split(' ')[0] ?? f), ...sigFrames, ...racePair, ...(entry ? [entry] : []), ...hangEntries])].filter(Boolean);
   const objects = new Set<string>();
   const opKind = / on (\S+)$/.exec(meta.native?.op ?? '')?.[1];
-  if (opKind) objects.add(opKind);
+  if (opKind && !heap) objects.add(opKind);
   for (const op of ops) objects.add(op.split('.')[0] as string);
-  const module = /\(([^()]+)\)$/.exec(meta.family?.label ?? '')?.[1];
-  if (module) objects.add((module.split('/').pop() ?? module).replace(/\.c$/, '').replace(/(module|object)$/, ''));
+  for (const k of heap?.split('+') ?? []) objects.add(k.split('.').pop() ?? k);
+  const file = /\(((?:Objects|Modules|Python)\/[^()]+)\)/.exec(meta.family?.label ?? '')?.[1] ?? /^(?:crash|race\|\w+)\|((?:Objects|Modules|Python)\/[^|~ ]+)/.exec(family)?.[1];
+  if (file) objects.add((file.split('/').pop() ?? file).replace(/\.c$/, '').replace(/(module|object)$/, '').replace(/^_/, ''));
   return { kind: meta.kind, frames, signature: meta.signature, ops: [...ops], version: meta.interpreter?.version, objects: [...objects] };
 }
 
 /** A link from a bucket to an upstream issue, with what it rests on. */
 export interface UpstreamLink {
   bug: KnownBug;
-  /** `match`: a frame and an op both agree; `candidate`: one of them, or the changelog's text. */
-  strength: 'match' | 'candidate';
+  /**
+   * `bisected`: an entry of the release that bisection found fixes the bug (triage/bisect.ts), ranked by the
+   * crash site's words; `match`: a frame at the site and the op both agree; `candidate`: a frame at the site
+   * (or, for a lost write or differential, the op its signature names), or the changelog's text.
+   */
+  strength: 'bisected' | 'match' | 'candidate';
   /** What matched: `frame groupby_next`, `op groupby.next`, `NEWS text names groupby`. */
   matched: string[];
   /** The releases that list the fix (from the changelogs when read, else the table). */
@@ -186,9 +198,6 @@ function statusOf(bug: KnownBug, fixedIn: string[], version: string | undefined)
   return `fixed in ${fixedIn.join(', ')} only${version ? ` (not in ${series})` : ''}`;
 }
 
-/** Concurrency fixes in a changelog: what a fuzzer of free-threaded Python can hit. */
-const CONCURRENCY = /free[- ]thread|thread[- ]safe|thread safety|data race|\brace\b|races\b|concurrent(ly)? (mutat|modif|call|access|use)|concurrently|multiple threads|several threads|use-after-free|use after free/i;
-const NEWS_SECTIONS = /^(Library|Core and Builtins|C API)$/;
 /** Names too common in changelog text to say which entry a bucket is. */
 const COMMON_NAMES = new Set(['list', 'dict', 'set', 'str', 'int', 'bytes', 'tuple', 'type', 'object', 'float', 'frozenset', 'range', 'instance', 'slots', 'import', 'module', 'thread', 'lock', 'threading', 'sys', 'os', 'io', 'gc', 'mimalloc', 'pystate', 'ceval']);
 
@@ -198,12 +207,16 @@ const COMMON_NAMES = new Set(['list', 'dict', 'set', 'str', 'int', 'bytes', 'tup
  */
 export function upstreamLinks(facts: BucketFacts, news?: NewsIndex, table: readonly KnownBug[] = [...KNOWN_BUGS, ...STILL_OPEN_UPSTREAM]): UpstreamLink[] {
   const links: UpstreamLink[] = [];
+  // A crash, hang or race is linked by a frame at its site; its op alone is no evidence (a gh-137400 crash
+  // whose faulting thread happened to run base64.b85decode is not the b85decode fix).
+  const needsFrame = findingKind(facts.kind)?.stacks !== 'none';
   for (const bug of table) {
     if (bug.kinds && !bug.kinds.includes(facts.kind)) continue;
     const frame = firstMatch(facts.frames, bug.frames);
     const op = firstMatch(facts.ops, bug.ops);
     if (!frame && !op) continue;
     if (bug.both && !(frame && op)) continue;
+    if (needsFrame && !frame) continue;
     if (alreadyFixed(bug, facts.version, news)) continue;
     const fixedIn = bug.fixedIn === 'open' ? [] : (news?.get(bug.gh)?.releases ?? [bug.fixedIn]);
     links.push({
@@ -214,21 +227,44 @@ export function upstreamLinks(facts: BucketFacts, news?: NewsIndex, table: reado
       status: statusOf(bug, fixedIn, facts.version),
     });
   }
-  // Changelog entries the table has no recogniser for: a concurrency fix whose text names the bucket's
-  // object. Text is weak evidence: always a candidate, and it says so.
+  // Changelog entries the table has no recogniser for, ranked by the site's words (news.ts rankFixes: the
+  // object named and the site's function words, never an op's name alone). Text is weak evidence: always a
+  // candidate, and it says what matched.
   if (news) {
     const known = new Set(table.map((b) => b.gh));
-    const names = (facts.objects ?? []).filter((n) => n.length >= 4 && !COMMON_NAMES.has(n.toLowerCase()));
-    for (const fix of news.all()) {
-      if (known.has(fix.gh) || !NEWS_SECTIONS.test(fix.section) || !CONCURRENCY.test(fix.text.replace(/concurrent\.futures/g, ''))) continue;
-      const name = names.find((n) => new RegExp(`(^|[^\\w])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w]|$)`).test(fix.text));
-      if (!name) continue;
-      const bug: KnownBug = { gh: fix.gh, fixedIn: fix.releases[0] ?? '?', area: name, news: fix.text.slice(0, 160) };
+    const names = (facts.objects ?? []).filter((n) => !COMMON_NAMES.has(n.toLowerCase()));
+    const fixes = news.all().filter((f) => !known.has(f.gh));
+    for (const r of rankFixes(fixes, { functions: facts.frames, names })) {
+      const bug: KnownBug = { gh: r.fix.gh, fixedIn: r.fix.releases[0] ?? '?', area: names[0] ?? '?', news: r.fix.text.slice(0, 160) };
       if (alreadyFixed(bug, facts.version, news)) continue;
-      links.push({ bug, strength: 'candidate', matched: [`NEWS text names ${name}`], fixedIn: fix.releases, status: statusOf(bug, fix.releases, facts.version) });
+      links.push({ bug, strength: 'candidate', matched: r.matched.map((m) => `NEWS text ${m}`), fixedIn: r.fix.releases, status: statusOf(bug, r.fix.releases, facts.version) });
     }
   }
-  return links.sort((a, b) => (a.strength === b.strength ? 0 : a.strength === 'match' ? -1 : 1));
+  return links.sort(byStrength);
+}
+
+const STRENGTH_ORDER: UpstreamLink['strength'][] = ['bisected', 'match', 'candidate'];
+
+/** Strongest first: bisected, then match, then candidate. */
+export function byStrength(a: UpstreamLink, b: UpstreamLink): number {
+  return STRENGTH_ORDER.indexOf(a.strength) - STRENGTH_ORDER.indexOf(b.strength);
+}
+
+/**
+ * The links a bisection makes: each ranked entry of the first fixing release's NEWS, said to be bisected,
+ * before (and instead of) any resemblance-based link to the same issue.
+ */
+export function withBisection(links: readonly UpstreamLink[], bisection: BucketMeta['bisection'], version: string | undefined): UpstreamLink[] {
+  if (!bisection?.firstFixed) return [...links];
+  const fixed = bisection.firstFixed;
+  const bisected: UpstreamLink[] = bisection.candidates.map((c) => ({
+    bug: { gh: c.gh, fixedIn: fixed, area: links.find((l) => l.bug.gh === c.gh)?.bug.area ?? '?', news: c.text },
+    strength: 'bisected',
+    matched: [`bisected: first fixed in ${fixed}`, ...c.matched.map((m) => `NEWS ${m}`)],
+    fixedIn: [fixed],
+    status: `fixed in ${fixed}${version ? `, after ${version}` : ''} (bisected)`,
+  }));
+  return [...bisected, ...links.filter((l) => !bisected.some((b) => b.bug.gh === l.bug.gh))].sort(byStrength);
 }
 
 /** One line per link: `gh-146613 (itertools.groupby, fixed in 3.13.13, after 3.13.5) match: frame groupby_next, op groupby.next`. */

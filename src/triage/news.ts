@@ -94,6 +94,8 @@ export interface FixRecord {
   releases: string[];
   text: string;
   section: string;
+  /** Each listing: the release whose section lists it, and the series whose NEWS file it was read from. */
+  listings: { release: string; file: string }[];
 }
 
 /** The changelogs ftfuzz has, merged: per gh issue, every release that lists a fix for it. */
@@ -102,16 +104,25 @@ export class NewsIndex {
   /** Per series, the newest release whose NEWS was read (a fix missing from it is not in that series yet). */
   readonly newestRead = new Map<string, string>();
 
+  /** `entries` read from the NEWS file of `readReleases` (one release: its series is the file's). */
   constructor(entries: readonly NewsEntry[] = [], readReleases: readonly string[] = []) {
-    for (const e of entries) this.add(e);
+    const series = [...new Set(readReleases.map(seriesOfRelease))];
+    for (const e of entries) this.add(e, series.length === 1 ? series[0] : undefined);
     for (const r of readReleases) this.noteRead(r);
   }
 
-  add(e: NewsEntry): void {
-    const known = this.byGh.get(e.gh);
-    if (!known) this.byGh.set(e.gh, { gh: e.gh, releases: [e.release], text: e.text, section: e.section });
-    else if (!known.releases.includes(e.release)) known.releases.push(e.release);
-    this.byGh.get(e.gh)?.releases.sort(compareReleases);
+  /** An entry read from the NEWS file of `file` (a series; default: the series of the entry's own release). */
+  add(e: NewsEntry, file = seriesOfRelease(e.release)): void {
+    let known = this.byGh.get(e.gh);
+    if (!known) this.byGh.set(e.gh, (known = { gh: e.gh, releases: [], text: e.text, section: e.section, listings: [] }));
+    if (!known.releases.includes(e.release)) known.releases.push(e.release);
+    if (!known.listings.some((l) => l.release === e.release && l.file === file)) known.listings.push({ release: e.release, file });
+    known.releases.sort(compareReleases);
+  }
+
+  /** The entries a release's own section lists (`3.13.12`: what that release fixed). */
+  listedIn(release: string): FixRecord[] {
+    return this.all().filter((f) => f.releases.includes(release));
   }
 
   noteRead(release: string): void {
@@ -133,19 +144,24 @@ export class NewsIndex {
   }
 
   /**
-   * Whether an interpreter of `version` (`3.13.15`) has every fix listed for `gh` in its own series:
-   * true / false, or null when the changelogs read do not cover that series.
+   * Whether an interpreter of `version` (`3.13.15`) has the fix for `gh`, from the changelogs only: true /
+   * false, or null when they cannot tell. Containment is read from `version`'s own series' NEWS file, never
+   * assumed across series: a fix in 3.13.12 is in 3.14.0 only if 3.14's NEWS lists it (in a 3.14 release up to
+   * that version, or in an earlier series' section of 3.14's own file: merged before 3.14 branched). Fixed
+   * twice in a series (gh-137400: 3.13.7 and 3.13.10): only the last one makes the interpreter whole.
    */
   contains(gh: number, version: string): boolean | null {
     const series = seriesOfRelease(version);
-    const fix = this.byGh.get(gh);
-    // Fixed in an earlier series (3.13's NEWS repeats 3.12's alphas): every later series branched after it.
-    if (fix?.releases.some((r) => compareReleases(`${seriesOfRelease(r)}.0`, `${series}.0`) < 0)) return true;
-    const inSeries = fix?.releases.filter((r) => seriesOfRelease(r) === series) ?? [];
-    if (inSeries.length === 0) return this.newestRead.has(series) ? false : null;
-    // Fixed twice (gh-137400: 3.13.7 and 3.13.10): only the last one makes the interpreter whole.
-    const last = inSeries[inSeries.length - 1] as string;
-    return compareReleases(version, last) >= 0;
+    const newest = this.newestRead.get(series);
+    // This series' changelog was never read: it cannot tell (3.14 is the default install on a user's machine).
+    if (!newest) return null;
+    const listings = (this.byGh.get(gh)?.listings ?? []).filter((l) => l.file === series);
+    if (listings.length === 0) return compareReleases(version, newest) <= 0 ? false : null;
+    // Listed under an earlier series in this series' own file: on the main branch before this one branched.
+    if (listings.some((l) => compareReleases(`${seriesOfRelease(l.release)}.0`, `${series}.0`) < 0)) return true;
+    const own = listings.map((l) => l.release).filter((r) => seriesOfRelease(r) === series).sort(compareReleases);
+    const last = own[own.length - 1];
+    return last === undefined ? null : compareReleases(version, last) >= 0;
   }
 
   /** The releases of `version`'s series (else any) that list `gh`, for people: `3.13.7 and 3.13.10`. */
@@ -186,7 +202,7 @@ export function loadNews(cacheRoot: string): Promise<NewsIndex> {
       }
       const out = new NewsIndex();
       for (const f of newest.values()) {
-        for (const e of parseNews(await fs.readFile(f.file, 'utf8'))) out.add(e);
+        for (const e of parseNews(await fs.readFile(f.file, 'utf8'))) out.add(e, seriesOfRelease(f.release));
         out.noteRead(f.release);
       }
       return out;
@@ -194,4 +210,56 @@ export function loadNews(cacheRoot: string): Promise<NewsIndex> {
     indexes.set(cacheRoot, index);
   }
   return index;
+}
+
+/** What a bucket's crash site offers a changelog: the functions there, and the objects and modules at fault. */
+export interface SiteWords {
+  /** C functions at the crash site (the innermost meaningful frames and where the stack entered the object). */
+  functions: string[];
+  /** Object kinds and module names (`bytearray`, `elementtree`, `atexit`). */
+  names: string[];
+}
+
+/** Parts of C function names that say nothing of which fix it is. */
+const FUNCTION_STOP = new Set(['impl', 'internal', 'lock', 'held', 'locked', 'unlocked', 'get', 'set', 'new', 'obj', 'object', 'objects', 'py', 'pyobject', 'type', 'call', 'func', 'wrapper', 'fast', 'slow', 'generic', 'self', 'args', 'arg', 'tp', 'the', 'and', 'with', 'from', 'ex', 'item', 'items', 'next', 'data', 'ptr', 'size', 'len', 'free', 'alloc', 'init', 'dealloc', 'clear', 'fastcall', 'vectorcall', 'meth', 'method']);
+const CONCURRENT_WORDS = /free[- ]thread|thread[- ]safe|thread safety|data race|\brace\b|races\b|concurrent|multiple threads|several threads|use-after-free|use after free/i;
+const NEWS_FIX_SECTIONS = /^(Library|Core and Builtins|C API)$/;
+
+function wordIn(text: string, word: string): boolean {
+  return new RegExp(`(^|[^a-z0-9])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9]|$)`, 'i').test(text);
+}
+
+/** `_elementtree_Element_findtext_impl` -> `elementtree`, `element`, `findtext`. */
+export function functionWords(func: string): string[] {
+  return func.split(/_+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase()).filter((w) => w.length >= 3 && !FUNCTION_STOP.has(w));
+}
+
+export interface RankedFix {
+  fix: FixRecord;
+  score: number;
+  /** What matched: `names bytearray`, `functions find`, `concurrency`. */
+  matched: string[];
+}
+
+/**
+ * The changelog entries that may be the fix of a bug, ranked by the crash site's words: the object or module
+ * named (+2), each function word of the site the text names (+2: `find` for bytearray_find, `unregister` for
+ * atexit_unregister), a concurrency fix (+1). An entry needs 3 or more, and a name or two function words:
+ * never the text's resemblance to an op alone.
+ */
+export function rankFixes(fixes: readonly FixRecord[], site: SiteWords): RankedFix[] {
+  const names = [...new Set(site.names.map((n) => n.toLowerCase().replace(/^_+/, '')).filter((n) => n.length >= 3))];
+  const words = [...new Set(site.functions.flatMap(functionWords))].filter((w) => !names.includes(w));
+  const out: RankedFix[] = [];
+  for (const fix of fixes) {
+    if (!NEWS_FIX_SECTIONS.test(fix.section)) continue;
+    const text = fix.text.replace(/concurrent\.futures/g, '');
+    const name = names.find((n) => wordIn(text, n));
+    const hit = words.filter((w) => wordIn(text, w));
+    const concurrent = CONCURRENT_WORDS.test(text);
+    const score = (name ? 2 : 0) + 2 * hit.length + (concurrent ? 1 : 0);
+    if (score < 3 || (!name && hit.length < 2)) continue;
+    out.push({ fix, score, matched: [...(name ? [`names ${name}`] : []), ...(hit.length ? [`functions ${hit.join(', ')}`] : []), ...(concurrent ? ['concurrency'] : [])] });
+  }
+  return out.sort((a, b) => b.score - a.score || a.fix.gh - b.fix.gh);
 }

@@ -11,6 +11,11 @@ import type { UpstreamLink } from './knownBugs.js';
 import { resignStore } from './resign.js';
 import { measureRate } from '../trials/rate.js';
 import { familyLinks, measureVersions, plainTwin, promoteRace, shortLabel, upstreamLinksOf } from './triage.js';
+import { bisectFamilies, type BisectStoreOptions } from './bisect.js';
+import { bucketFacts } from './knownBugs.js';
+import { loadNews } from './news.js';
+import { cacheDir } from '../runtime/paths.js';
+import { promises as fs } from 'node:fs';
 
 /** Triage's defaults, defined once: the library applies them, and the CLI shows them (`ftfuzz triage --help`). */
 export const TRIAGE_DEFAULTS = { trials: 10, maxTrials: 30, timeoutMs: 30_000, flakyBelow: 0.5 } as const;
@@ -36,6 +41,11 @@ export interface TriageOptions {
   resignAll?: boolean;
   /** The interpreter buckets are re-signed on (default: each bucket's own, when it still exists). */
   python?: Target;
+  /**
+   * Bisect each family between the release it was found on and the newest of its series (bisect.ts):
+   * how to have the interpreter of a release (built and cached on first use) and the newest of a series.
+   */
+  bisect?: Pick<BisectStoreOptions, 'targetFor' | 'newestOf' | 'maxTrials'>;
   log?: (line: string) => void;
 }
 
@@ -101,6 +111,17 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
   }
   // One whose family is stored counts for that family.
   const unconfirmed = (await unconfirmedStore.list()).buckets;
+  if (o.bisect) {
+    await bisectFamilies(groupFamilies(chosen, unconfirmed), (b) => fs.access(path.join(store.dir(b), 'repro.py')).then(() => path.join(store.dir(b), 'repro.py')), (b, bisection) => store.update(b, (m) => ({ ...m, bisection })), {
+      ...o.bisect, ownTarget, news: await loadNews(cacheDir()), log,
+      siteOf: (meta) => {
+        const facts = bucketFacts(meta);
+        return { functions: facts.frames, names: facts.objects ?? [] };
+      },
+    });
+    // The metas as the bisection left them (its result is in them).
+    for (const b of chosen) b.meta = (await store.read(b.bucket)) ?? b.meta;
+  }
   const slow = (await new CrashStore(path.join(store.root, '.slow')).list()).buckets;
   const gilOn = (await new CrashStore(path.join(store.root, '.gil-on')).list()).buckets;
   const links = new Map<string, UpstreamLink[]>();

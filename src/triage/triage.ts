@@ -8,8 +8,9 @@ import { hangOracle } from '../oracles/hangOracle.js';
 import { type BucketMeta, type CrashStore, type Promotion, type Reproduction, type VersionTrial } from '../store/crashStore.js';
 import { familyRate, type FamilyRow } from './families.js';
 import type { Target } from '../types.js';
-import { formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded, versionStatus } from '../trials/claims.js';
-import { bucketFacts, formatLink, upstreamLinks, type UpstreamLink } from './knownBugs.js';
+import { absenceImpossible, formatRate, inconclusiveWhy, recordedCount, ruledOut, trialsNeeded, versionStatus } from '../trials/claims.js';
+import { bucketFacts, byStrength, formatLink, upstreamLinks, withBisection, type UpstreamLink } from './knownBugs.js';
+import { formatBisection } from './bisect.js';
 import { loadNews } from './news.js';
 import { cacheDir } from '../runtime/paths.js';
 import { bucketTrialLimit, runTrials, trialModes } from '../trials/trials.js';
@@ -29,17 +30,18 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
   const recorded = recordedCount(meta, reproducerKind(file));
   for (const target of targets) {
     const label = shortLabel(target);
-    // A bug that needs the GIL off cannot show on a GIL-only build: nothing to run, nothing to claim.
-    if (versionStatus(target, meta.modes, 0, 0, recorded) === 'not-applicable') {
-      versions[label] = { path: target.path, version: target.version, modes: [], trials: 0, hits: 0, affected: false, status: 'not-applicable', measuredAt: new Date().toISOString() };
-      log?.(`${bucket}: ${label} not applicable (GIL-only build; the bug needs the GIL off)`);
+    // A bug that needs the GIL off cannot show on a GIL-only build, nor a race without TSan: nothing to claim.
+    const impossible = absenceImpossible(target, meta);
+    if (impossible) {
+      versions[label] = { path: target.path, version: target.version, modes: [], trials: 0, hits: 0, affected: false, status: 'not-applicable', why: impossible, measuredAt: new Date().toISOString() };
+      log?.(`${bucket}: ${label} not applicable (${impossible})`);
       continue;
     }
     const modes = trialModes(target, meta.modes, meta.signature);
     const extendTo = Math.min(s.maxTrials ?? 30, trialsNeeded(recorded));
-    const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo });
+    const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo, hangHits: meta.kind === 'hang' });
     if (r.cancelled) break;
-    const status = versionStatus(target, meta.modes, r.hits, r.trials, recorded);
+    const status = versionStatus(target, meta, r.hits, r.trials, recorded);
     const why = status === 'inconclusive' ? inconclusiveWhy(r.trials, recorded) : status === 'not-affected' ? ruledOut(r.trials, recorded) : status === 'affected' ? formatRate(r) + (r.familyHits ? ` (${r.familyHits} by another signature of the family)` : '') : undefined;
     versions[label] = { path: target.path, version: target.version, modes, trials: r.trials, hits: r.hits, affected: r.hits > 0, status, ...(why ? { why } : {}), measuredAt: new Date().toISOString() };
     log?.(`${bucket}: ${label} ${r.hits}/${r.trials} ${status}${why && status !== 'affected' ? ` (${why})` : ''}`);
@@ -80,7 +82,7 @@ export function plainTwin(version: string, targets: readonly Target[]): Target |
 export async function upstreamLinksOf(store: CrashStore, bucket: string, meta: BucketMeta, cacheRoot = cacheDir()): Promise<UpstreamLink[]> {
   const dir = store.dir(bucket);
   const stacks = await fs.readFile(path.join(dir, 'stack.txt'), 'utf8').catch(() => '');
-  return upstreamLinks(bucketFacts(meta, '', stacks), await loadNews(cacheRoot));
+  return withBisection(upstreamLinks(bucketFacts(meta, '', stacks), await loadNews(cacheRoot)), meta.bisection, meta.interpreter?.version);
 }
 
 function describeHow(r: Reproduction): string {
@@ -116,6 +118,7 @@ export function formatTriageRow(bucket: string, m: BucketMeta, known: readonly U
     ...(frames ? [`    C: ${frames}${m.native?.hangClass ? ` [${m.native.hangClass}]` : ''}`] : []),
     ...(m.native?.op ? [`    op: ${m.native.op}`] : []),
     ...(versions ? [`    versions: ${versions}`] : []),
+    ...(m.bisection ? [`    ${formatBisection(m.bisection)}`] : []),
     ...(m.promotion ? [`    promoted: on ${m.promotion.interpreter} ${m.promotion.hits}/${m.promotion.trials} crashed or hung${m.promotion.findings.length ? ` (${m.promotion.findings.map((f) => terminalSafe(f.title.slice(0, 80))).join('; ')})` : ''}`] : []),
     ...known.map((k) => `    upstream: ${formatLink(k)} — ${k.bug.news.slice(0, 90)}`),
     ...(typeof signer === 'string' ? [`    written by: ${terminalSafe(signer.slice(0, 80))} (fleet)`] : []),
@@ -130,12 +133,15 @@ export function familyLinks(perBucket: readonly (readonly UpstreamLink[])[]): Up
       const known = byGh.get(l.bug.gh);
       if (!known) byGh.set(l.bug.gh, { ...l, matched: [...l.matched] });
       else {
-        if (l.strength === 'match') known.strength = 'match';
+        if (byStrength(l, known) < 0) {
+          known.strength = l.strength;
+          known.status = l.status;
+        }
         for (const m of l.matched) if (!known.matched.includes(m)) known.matched.push(m);
       }
     }
   }
-  return [...byGh.values()].sort((a, b) => (a.strength === b.strength ? 0 : a.strength === 'match' ? -1 : 1));
+  return [...byGh.values()].sort(byStrength);
 }
 
 /** A family's heading line and its summary lines (its buckets follow, indented, with formatTriageRow). */
@@ -145,8 +151,8 @@ export function formatFamilyRow(row: FamilyRow, links: readonly UpstreamLink[] =
     .map(([label, v]) => `${label}: ${v.status.replace('-', ' ')} ${v.hits}/${v.trials}`)
     .join(', ');
   return [
-    `${row.id}  ${row.label}`,
-    `  ${row.kind}, ${row.verdict}; ${row.buckets.length} bucket(s), hits ${row.hits}${row.unconfirmed ? ` (+${row.unconfirmed} unconfirmed sighting(s))` : ''}; rate ${familyRate(row)}; first seen ${row.firstSeen}`,
+    `${row.id}  ${row.label}${row.alsoWithGil ? ' (also with the GIL: a bug of the build, not a free-threading race)' : ''}`,
+    `  ${row.kind}, ${row.verdict}; joined by ${row.rule}${row.joined.length ? ` (with ${row.joined.length} more famil${row.joined.length === 1 ? 'y' : 'ies'})` : ''}; ${row.buckets.length} bucket(s), hits ${row.hits}${row.unconfirmed ? ` (+${row.unconfirmed} unconfirmed sighting(s))` : ''}; rate ${familyRate(row)}; first seen ${row.firstSeen}`,
     ...(versions ? [`  versions: ${versions}`] : []),
     ...links.map((k) => `  upstream: ${formatLink(k)} — ${k.bug.news.slice(0, 90)}`),
   ].join('\n');

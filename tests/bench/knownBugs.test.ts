@@ -111,11 +111,20 @@ describe('upstream recognisers', () => {
     expect(upstreamLinks(bucketFacts(h, "_SLOTS = {1: 't0 deque.copy', 2: 't1 base64.b85decode'}"))).toEqual([]);
   });
 
-  it('reads the faulting thread of a crash stack, not the others', () => {
+  it('matches frames at the crash site only, never a frame further out, and never an op alone', () => {
     expect(faultingThreadFunctions(STACK)).toEqual(['mi_slice_first', '_mi_free_delayed_block', 'resize_buffer', '_io_BytesIO_write']);
-    expect(faultingThreadFunctions('no header')).toEqual([]);
+    // The faulting thread's innermost frames are the allocator's; the BytesIO functions further out say nothing.
     const c = meta({ native: { frames: ['mi_slice_first (internal.h:423)'], op: 'BytesIO.write on BytesIO' } });
-    expect(gh(upstreamLinks(bucketFacts(c, '', STACK)))).toEqual([143378]);
+    expect(gh(upstreamLinks(bucketFacts(c, '', STACK)))).toEqual([]);
+    // Where the stack entered BytesIO (its family's entry) is at the site.
+    const entered = meta({ native: { frames: ['resize_buffer (Modules/_io/bytesio.c:150)'], op: 'BytesIO.write on BytesIO' }, family: { key: 'crash|Modules/_io/bytesio.c|_io_BytesIO_write', label: 'crash in _io_BytesIO_write', format: 6 } });
+    expect(upstreamLinks(bucketFacts(entered, '', STACK)).find((l) => l.bug.gh === 143378)).toMatchObject({ strength: 'match' });
+    // An unrelated list crash with _Py_dict_lookup further out is not the dict.clear fix.
+    const list = meta({ signature: 'crash|SIGSEGV|SIGSEGV|c:list_resize < list_append|op:dict.get on dict', native: { frames: ['list_resize (Objects/listobject.c:1)', 'list_append (Objects/listobject.c:2)'], op: 'dict.get on dict' } });
+    expect(gh(upstreamLinks(bucketFacts(list, '', 'faulting thread: LWP 1\nThread 1 (Thread 0x1 (LWP 1)):\n#0  list_resize (x=1) at a.c:1\n#1  _Py_dict_lookup (x=1) at b.c:2\n')))).not.toContain(140551);
+    // A heap corruption's op is a victim's: never linked by it.
+    const heap = meta({ signature: 'crash|SIGSEGV|SIGSEGV|c:mi_block_nextx|heap:bytearray', native: { frames: ['mi_block_nextx (internal.h:640)'], op: 'base64.b85decode on base64' } });
+    expect(gh(upstreamLinks(bucketFacts(heap)))).not.toContain(141141);
   });
 
   it('keeps array and bytearray apart from 3.13 NEWS: fixed in 3.14 only', () => {
@@ -203,7 +212,7 @@ describe('links read from the changelog', () => {
   it('offers a newer release\'s fix without a code change, as a candidate that says why', () => {
     const facts = { ...hang(['dequeiter_next'], '3.13.5'), objects: ['deque'] };
     const links = upstreamLinks(facts, news);
-    expect(links.map((l) => [l.bug.gh, l.strength, l.matched])).toEqual([[160001, 'candidate', ['NEWS text names deque']]]);
+    expect(links.map((l) => [l.bug.gh, l.strength, l.matched])).toEqual([[160001, 'candidate', ['NEWS text names deque', 'NEWS text concurrency']]]);
     expect(upstreamLinks({ ...facts, version: '3.13.15' }, news)).toEqual([]);
   });
 });

@@ -5,13 +5,39 @@ import { resolveTargets } from '../../check.js';
 import { CrashStore } from '../../store/crashStore.js';
 import { formatFamilyRow, formatTriageRow } from '../../triage/triage.js';
 import { familyJson } from '../../triage/families.js';
-import { TRIAGE_DEFAULTS, triageStore } from '../../triage/session.js';
+import { TRIAGE_DEFAULTS, triageStore, type TriageOptions } from '../../triage/session.js';
+import { installPython, type Variant } from '../../runtime/provision.js';
+import { isTsan } from '../../runtime/tsan.js';
+import type { Target } from '../../types.js';
 import path from 'node:path';
 import { discoverTargets } from '../../runtime/targets.js';
 import { ExitCode } from '../../types.js';
 import { redactUrl } from '../../fleet/trust.js';
 import { duration, positiveInt, say, withRedis, withRedisOptions, withTargetOptions } from '../options.js';
 import { formatDuration } from '../../units.js';
+
+/** How `--bisect` has the interpreter of a release: built from source and cached, like `ftfuzz python install`. */
+function bisectInstalls(): NonNullable<TriageOptions['bisect']> {
+  const variantOf = (t: Target): Variant => (isTsan(t) ? 'tsan' : t.debug ? 'debug' : 'release');
+  return {
+    targetFor: async (release, found) => {
+      try {
+        return (await installPython({ version: release, variant: variantOf(found), log: say })).target;
+      } catch (error) {
+        say(`bisect: ${release} (${variantOf(found)}) cannot be had: ${(error as Error).message.split('\n')[0] ?? ''}; passed over`);
+        return null;
+      }
+    },
+    newestOf: async (series) => {
+      try {
+        return (await installPython({ version: series, log: say })).target.version;
+      } catch (error) {
+        say(`bisect: no release of ${series} can be had: ${(error as Error).message.split('\n')[0] ?? ''}`);
+        return null;
+      }
+    },
+  };
+}
 
 export function triageCommand(y: Argv): Argv {
   return y
@@ -29,6 +55,7 @@ export function triageCommand(y: Argv): Argv {
         .option('timeout', { type: 'string', default: formatDuration(TRIAGE_DEFAULTS.timeoutMs), describe: 'per-run cap (a hang bucket uses its calibrated limit)' })
         .option('flaky-below', { type: 'number', default: TRIAGE_DEFAULTS.flakyBelow, describe: 'rate under which a bucket is marked flaky' })
         .option('promote', { type: 'boolean', default: false, describe: 'replay race buckets (ThreadSanitizer reports) on the plain free-threaded build of the same version (--python, else every known one) and record whether they crash or hang there' })
+        .option('bisect', { type: 'boolean', default: false, describe: 'for each family, find the first patch release that fixes it: between the release it was found on and the newest of its series, building the releases in between (cached), each step judged as fixed-between (trials interleaved with the found-on release, Fisher\'s test); its upstream candidates are that release\'s NEWS entries' })
         .option('resign', { type: 'boolean', default: false, describe: 're-sign every crash and hang bucket (buckets of an older signature format are always re-signed)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the buckets as JSON' }),
     async (args) =>
@@ -48,6 +75,7 @@ export function triageCommand(y: Argv): Argv {
         promoteOn: args.promote ? known : undefined,
         resignAll: args.resign,
         python: named?.[0],
+        bisect: args.bisect ? bisectInstalls() : undefined,
         log: say,
       });
       for (const name of missing) say(`no complete bucket ${name} in ${store.root}`);

@@ -1,0 +1,42 @@
+// Two releases compared in one session: the trials of a bucket's reproducer on an old release (where it was
+// found: the control) and a newer one, interleaved (new, old, new, old, ...) so that load drifts alike on
+// both. What `fixed-between` (claims.ts) is judged on, in the known-bug benchmark and in release bisection.
+import type { BucketMeta } from '../store/crashStore.js';
+import type { Target } from '../types.js';
+import { fixedBetween, trialsNeeded, type BetweenEvidence, type Count } from './claims.js';
+import { bucketTrialLimit, runTrials, trialModes } from './trials.js';
+
+/**
+ * At least 10 rounds: with fewer, even a perfect separation is not significant at a 50% old rate (Fisher's
+ * p for 5/10 against 0/10 is 0.016; for 3/6 against 0/6, 0.09).
+ */
+export const MIN_ROUNDS = 10;
+/** Enough for an absence against a recorded 3/10 (its lower bound, 8.7%, takes 33 clean trials). */
+export const DEFAULT_MAX_ROUNDS = 40;
+
+/**
+ * As many rounds as an absence claim against the recorded rate needs (at least 10, at most `max`), fewer
+ * once the new release showed the bug in 3 rounds. A hang hits when the program hangs past its limit.
+ */
+export async function interleavedTrials(file: string, meta: BucketMeta, recorded: Count, old: Target, neu: Target, max = DEFAULT_MAX_ROUNDS, timeoutMs = 30_000): Promise<{ old: Count; new: Count }> {
+  const rounds = Math.max(MIN_ROUNDS, Math.min(max, trialsNeeded(recorded)));
+  const o = { hits: 0, trials: 0 };
+  const n = { hits: 0, trials: 0 };
+  const one = async (target: Target, into: Count) => {
+    const r = await runTrials({ file, target, modes: trialModes(target, meta.modes, meta.signature), signature: meta.signature, family: meta.family?.key, trials: 1, timeoutMs: bucketTrialLimit(meta, timeoutMs), hangHits: meta.kind === 'hang' });
+    into.trials += r.trials;
+    into.hits += r.hits;
+  };
+  for (let i = 0; i < rounds; i++) {
+    await one(neu, n);
+    await one(old, o);
+    if (n.hits > 0 && i >= 2) break;
+  }
+  return { old: o, new: n };
+}
+
+/** The trials and the claim they support: fixed between the two releases, still present, or inconclusive. */
+export async function trialsBetween(file: string, meta: BucketMeta, recorded: Count, old: Target, neu: Target, max?: number): Promise<{ old: Count; new: Count } & BetweenEvidence> {
+  const counts = await interleavedTrials(file, meta, recorded, old, neu, max);
+  return { ...counts, ...fixedBetween(counts.old, counts.new, recorded) };
+}
