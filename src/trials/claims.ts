@@ -13,11 +13,13 @@
 //   recorded rate alone is no control.
 // - A crash or hang of the same family on the interpreter blocks any absence claim there: the bug moved,
 //   it did not go.
-// A bug that needs the GIL off cannot show on a GIL-only build: `not applicable`, never `not affected`.
+// A bug that needs the GIL off cannot show on a GIL-only build, and a race cannot show on a build without
+// ThreadSanitizer: `not applicable`, never `not affected` or `fixed`.
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import hypergeometricCdf from '@stdlib/stats-base-dists-hypergeometric-cdf';
 import type { BucketMeta } from '../store/crashStore.js';
 import type { GilMode, Target } from '../types.js';
+import { findingKind } from '../findingKinds.js';
 
 export const CONFIDENCE = 0.95;
 
@@ -83,6 +85,17 @@ export function recordedCount(meta: Pick<BucketMeta, 'reproduction' | 'minimized
 export function recordedRate(meta: Pick<BucketMeta, 'reproduction' | 'minimized'>): number {
   const c = recordedCount(meta);
   return c ? c.hits / c.trials : 0;
+}
+
+/**
+ * Sequential rate trials (a campaign's, within its budget): the hits so far answer the question a rate is
+ * measured for, whether the bucket reproduces at `flakyBelow` or more, once the one-sided 95% interval lies
+ * wholly on one side of it (5/5 and 0/5 decide at 0.5; 1/6 goes on). At least `minTrials` either way.
+ */
+export function rateDecided(hits: number, trials: number, flakyBelow: number, minTrials = 3): boolean {
+  if (trials < minTrials) return false;
+  const c = { hits, trials };
+  return rateLowerBound(c) >= flakyBelow || rateUpperBound(c) < flakyBelow;
 }
 
 export type AbsenceClaim = 'shown' | 'absent' | 'inconclusive';
@@ -154,9 +167,20 @@ export function fixedBetween(oldRun: Count, newRun: Count & { sameFamily?: boole
 
 export type VersionStatus = 'affected' | 'not-affected' | 'inconclusive' | 'not-applicable';
 
+/**
+ * Why no absence can be claimed for a bucket on an interpreter whatever its trials show, or null: a bug that
+ * needs the GIL off on a GIL-only build, and a race (a ThreadSanitizer report) on a build without TSan, which
+ * cannot see races at all.
+ */
+export function absenceImpossible(target: Pick<Target, 'freeThreaded' | 'sanitizers'>, bucket: { kind: string; modes: readonly GilMode[] }): string | null {
+  if (!target.freeThreaded && bucket.modes.length > 0 && bucket.modes.every((m) => m === 'gil-off')) return 'a GIL-only build cannot run it without the GIL';
+  if (findingKind(bucket.kind)?.stacks === 'tsan' && !target.sanitizers.includes('thread')) return 'a race is seen only by ThreadSanitizer: replay it on a TSan build of that version (triage --promote tells whether it crashes a plain build)';
+  return null;
+}
+
 /** The status of one interpreter in `triage --versions`. */
-export function versionStatus(target: Pick<Target, 'freeThreaded'>, bucketModes: readonly GilMode[], hits: number, trials: number, recorded: Count | null, sameFamily = false): VersionStatus {
+export function versionStatus(target: Pick<Target, 'freeThreaded' | 'sanitizers'>, bucket: { kind: string; modes: readonly GilMode[] }, hits: number, trials: number, recorded: Count | null, sameFamily = false): VersionStatus {
   if (hits > 0 || sameFamily) return 'affected';
-  if (!target.freeThreaded && bucketModes.length > 0 && bucketModes.every((m) => m === 'gil-off')) return 'not-applicable';
+  if (absenceImpossible(target, bucket)) return 'not-applicable';
   return absenceClaim(0, trials, recorded) === 'absent' ? 'not-affected' : 'inconclusive';
 }

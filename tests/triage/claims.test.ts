@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { absenceClaim, fisherGreater, fixedBetween, formatRate, rateInterval, rateLowerBound, rateUpperBound, recordedCount, trialsNeeded, trialsToRuleOut, versionStatus } from '../../src/trials/claims.js';
+import { absenceClaim, absenceImpossible, fisherGreater, fixedBetween, formatRate, rateInterval, rateLowerBound, rateUpperBound, recordedCount, trialsNeeded, trialsToRuleOut, versionStatus } from '../../src/trials/claims.js';
+import type { GilMode } from '../../src/types.js';
 
 describe('rates are intervals (Clopper-Pearson)', () => {
   it('matches the closed forms at the edges and known values inside', () => {
@@ -42,14 +43,25 @@ describe('rates are intervals (Clopper-Pearson)', () => {
     // A crash of the same family under another signature is the bug, not its absence.
     expect(absenceClaim(0, 50, { hits: 2, trials: 2 }, true)).toBe('shown');
     expect(absenceClaim(0, 1000, { hits: 0, trials: 10 })).toBe('inconclusive');
-    expect(versionStatus({ freeThreaded: true }, ['gil-off'], 0, 3, { hits: 2, trials: 10 })).toBe('inconclusive');
-    expect(versionStatus({ freeThreaded: true }, ['gil-off'], 0, 12, { hits: 10, trials: 10 })).toBe('not-affected');
-    expect(versionStatus({ freeThreaded: true }, ['gil-off'], 0, 12, { hits: 10, trials: 10 }, true)).toBe('affected');
+    const plain = { freeThreaded: true, sanitizers: [] };
+    const crash = (modes: GilMode[]) => ({ kind: 'crash', modes });
+    expect(versionStatus(plain, crash(['gil-off']), 0, 3, { hits: 2, trials: 10 })).toBe('inconclusive');
+    expect(versionStatus(plain, crash(['gil-off']), 0, 12, { hits: 10, trials: 10 })).toBe('not-affected');
+    expect(versionStatus(plain, crash(['gil-off']), 0, 12, { hits: 10, trials: 10 }, true)).toBe('affected');
   });
 
   it('calls a gil-off bug on a GIL-only build not applicable, never not affected', () => {
-    expect(versionStatus({ freeThreaded: false }, ['gil-off'], 0, 50, { hits: 9, trials: 10 })).toBe('not-applicable');
-    expect(versionStatus({ freeThreaded: false }, ['gil-off', 'gil-on'], 0, 50, { hits: 9, trials: 10 })).toBe('not-affected');
+    const gilOnly = { freeThreaded: false, sanitizers: [] };
+    expect(versionStatus(gilOnly, { kind: 'crash', modes: ['gil-off'] }, 0, 50, { hits: 9, trials: 10 })).toBe('not-applicable');
+    expect(versionStatus(gilOnly, { kind: 'crash', modes: ['gil-off', 'gil-on'] }, 0, 50, { hits: 9, trials: 10 })).toBe('not-affected');
+  });
+
+  it('never claims a race absent on a build without ThreadSanitizer: it cannot see races', () => {
+    const race = { kind: 'race', modes: ['gil-off' as const] };
+    expect(versionStatus({ freeThreaded: true, sanitizers: [] }, race, 0, 100, { hits: 10, trials: 10 })).toBe('not-applicable');
+    expect(absenceImpossible({ freeThreaded: true, sanitizers: [] }, race)).toMatch(/only by ThreadSanitizer/);
+    expect(versionStatus({ freeThreaded: true, sanitizers: ['thread'] }, race, 0, 12, { hits: 10, trials: 10 })).toBe('not-affected');
+    expect(absenceImpossible({ freeThreaded: true, sanitizers: ['thread'] }, race)).toBeNull();
   });
 
   it('claims about a minimized bucket rest on repro.min.py\'s own rate', () => {

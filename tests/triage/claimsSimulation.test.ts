@@ -30,7 +30,7 @@ async function falseFixedRate(rate: number, buckets: number, seed: string, rule:
     const r = await trialLoop({ trials: 3, extendTo: Math.min(MAX_TRIALS, rule(recorded)) }, simulatedTrial(rate, rng));
     // The claim is decided by the same rule the trials were extended by.
     const claimed = r.hits > 0 ? 'affected' : r.trials >= rule(recorded) ? 'not-affected' : 'inconclusive';
-    if (rule === trialsNeeded) expect(claimed).toBe(versionStatus({ freeThreaded: true }, ['gil-off'], r.hits, r.trials, recorded));
+    if (rule === trialsNeeded) expect(claimed).toBe(versionStatus({ freeThreaded: true, sanitizers: [] }, { kind: 'crash', modes: ['gil-off'] }, r.hits, r.trials, recorded));
     if (claimed === 'not-affected') wrong += 1;
   }
   return wrong / buckets;
@@ -68,7 +68,7 @@ describe('the false `fixed` rate stays at or below 5%', () => {
     for (let i = 0; i < 500; i++) {
       const recorded = await record(0.8, rng);
       const r = await trialLoop({ trials: 3, extendTo: Math.min(MAX_TRIALS, trialsNeeded(recorded)) }, simulatedTrial(0, rng));
-      if (versionStatus({ freeThreaded: true }, ['gil-off'], r.hits, r.trials, recorded) === 'not-affected') absent += 1;
+      if (versionStatus({ freeThreaded: true, sanitizers: [] }, { kind: 'crash', modes: ['gil-off'] }, r.hits, r.trials, recorded) === 'not-affected') absent += 1;
     }
     expect(absent / 500).toBeGreaterThan(0.95);
   });
