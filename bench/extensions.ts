@@ -136,7 +136,7 @@ export function formatExtensionRow(r: ExtensionRow): { name: string; value: stri
   if (!rd) return { name: `${r.pkg} ${r.version}`, value: 'not run', note: r.error ?? '' };
   const hasC = rd.targets.some((t) => t.extensions.length > 0);
   const tsan = rd.targets.flatMap((t) => t.extensions).some((e) => e.tsanInstrumented === true);
-  const gil = !hasC ? 'pure Python' : rd.gilKeptOff ? 'GIL stays off' : 'GIL turned on';
+  const gil = !hasC ? 'pure Python' : rd.gilKeptOff === null ? 'GIL on before the import' : rd.gilKeptOff ? 'GIL stays off' : 'GIL turned on';
   const families = rd.families.map((f) => `${f.kind} ${f.where}: ${f.frames.slice(0, 2).join(' ~ ') || f.title.slice(0, 60)}`).join('; ');
   return {
     name: `${r.pkg} ${r.version} (${rd.module})`,

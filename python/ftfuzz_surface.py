@@ -44,16 +44,81 @@ SKIP_MODULES = {
     "mmap", "_io_FileIO",
 }
 
-# Calls that wait for another party, or end or reconfigure the process: never generated.
-BLOCKING = {
-    "wait", "join", "acquire", "get", "put", "recv", "recv_into", "recvfrom", "accept", "sleep", "serve_forever",
-    "run", "start", "mainloop", "input", "select", "poll", "communicate", "wait_for", "interact", "pause",
-    "sigwait", "fork", "system", "exit", "abort", "fileno", "detach", "isatty", "readline", "readlines",
-    "read", "readinto", "truncate", "close", "settrace", "setprofile", "setrecursionlimit", "setswitchinterval",
-    "set_int_max_str_digits", "_exit", "register", "unregister", "enable", "disable", "interrupt",
-    "set_authorizer", "set_progress_handler", "set_trace_callback", "load_extension", "enable_load_extension",
-    "backup", "serialize", "deserialize", "iterdump", "blobopen", "getlimit", "setlimit", "create_window_function",
+# Calls that end or reconfigure the process, or act on it as a whole: never generated (the interpreter-wide
+# registries have a shape of their own, registries.ts).
+PROCESS_WIDE = {
+    "sleep", "serve_forever", "mainloop", "input", "interact", "pause", "sigwait", "fork", "system", "exit",
+    "abort", "_exit", "settrace", "setprofile", "setrecursionlimit", "setswitchinterval", "set_int_max_str_digits",
+    "register", "unregister", "enable", "disable", "interrupt", "set_authorizer", "set_progress_handler",
+    "set_trace_callback", "load_extension", "enable_load_extension", "backup", "serialize", "deserialize",
+    "iterdump", "blobopen", "getlimit", "setlimit", "create_window_function", "run", "start", "communicate",
 }
+
+# Names of calls that may wait for another party. Such a method is generated only when it did not block
+# when it was learned (dict.get, BytesIO.read), or when it takes a timeout (SimpleQueue.get: called with
+# timeout=0.001, it returns or raises Empty); one that blocked and takes no timeout is left out.
+MAY_BLOCK = {
+    "wait", "join", "acquire", "get", "put", "recv", "recv_into", "recvfrom", "accept", "select", "poll",
+    "wait_for", "read", "readinto", "readline", "readlines",
+}
+
+# The timeout a may-block call that takes one is given: short enough that an empty queue costs nothing.
+BLOCK_TIMEOUT = "timeout=0.001"
+
+# Slot methods a program calls by name (`obj.__getitem__(k)`): a type's own dunders count, less those that
+# make or destroy the object, reach its class, or have a shape of their own (re-initialisation, setstate).
+DUNDER_SKIP = {
+    "__new__", "__init__", "__del__", "__init_subclass__", "__subclasshook__", "__class_getitem__",
+    "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "__dir__", "__setstate__", "__class__",
+    "__subclasses__", "__instancecheck__", "__subclasscheck__", "__prepare__", "__set_name__", "__get__",
+    "__set__", "__delete__", "__release_buffer__", "__buffer__", "__doc__", "__module__", "__dict__",
+    "__weakref__", "__slots__", "__text_signature__", "__qualname__", "__name__", "__call__",
+    # Growth or work without bound when called a few hundred times with the pool's values (x.__imul__(65536)
+    # on a list, (2 ** 70).__pow__(10 ** 30)): a crawl or a memory cap, never a race.
+    "__imul__", "__pow__", "__rpow__", "__ipow__",
+}
+
+# Types no module exposes by name, made by a factory a user calls: `M` is the module the key names.
+FACTORIES = {
+    "re.Pattern": "M.compile('a(b|c)*d', 0)",
+    "re.Match": "M.compile('(a)(b|c)*d').match('abcbd')",
+    "_sre.SRE_Scanner": "__import__('re').compile('a|b').scanner('abab' * 64)",
+    "builtins.list_iterator": "iter(list(range(5000)))",
+    "builtins.list_reverseiterator": "reversed(list(range(5000)))",
+    "builtins.dict_keys": "dict.fromkeys(range(64), 0).keys()",
+    "builtins.dict_values": "dict.fromkeys(range(64), 0).values()",
+    "builtins.dict_items": "dict.fromkeys(range(64), 0).items()",
+    "builtins.dict_keyiterator": "iter(dict.fromkeys(range(5000), 0))",
+    "builtins.dict_valueiterator": "iter(dict.fromkeys(range(5000), 0).values())",
+    "builtins.dict_itemiterator": "iter(dict.fromkeys(range(5000), 0).items())",
+    "builtins.set_iterator": "iter(set(range(5000)))",
+    "builtins.tuple_iterator": "iter(tuple(range(5000)))",
+    "builtins.range_iterator": "iter(range(5000))",
+    "builtins.str_ascii_iterator": "iter('ftfuzz' * 800)",
+    "builtins.bytes_iterator": "iter(b'ftfuzz' * 800)",
+    "builtins.bytearray_iterator": "iter(bytearray(b'ftfuzz' * 800))",
+    "builtins.mappingproxy": "type('T', (), {'a': 1}).__dict__",
+    "builtins.generator": "(x for x in range(5000))",
+}
+
+
+def factory_types(requested):
+    """The types FACTORIES makes (of the requested modules; all of them for the whole interpreter)."""
+    found = []
+    for key, expr in sorted(FACTORIES.items()):
+        module_name, _, attr = key.rpartition(".")
+        if requested and module_name not in requested:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+            cls = type(eval(expr, {"M": module, "__builtins__": __builtins__}))
+        except Exception:
+            continue
+        if cls.__name__ != attr or id(cls) in SEEN or not is_c_type(cls):
+            continue
+        SEEN.add(id(cls))
+        found.append(describe_type(module_name, attr, cls, module))
+    return found
 
 # How a user makes one where no argument or a generic one does not do: Python expressions over the
 # module's own name (`M`) and the standard library, evaluated here to check them and in programs as written.
@@ -286,8 +351,8 @@ def arity(func):
 def ctor_expr(module_name, attr, cls, module):
     """An expression that makes one, checked here: (expression, instance), or (None, None)."""
     key = "%s.%s" % (module_name, attr)
-    if key in CONSTRUCTORS:
-        expr = CONSTRUCTORS[key]
+    if key in CONSTRUCTORS or key in FACTORIES:
+        expr = CONSTRUCTORS.get(key) or FACTORIES.get(key)
         if expr is None:
             return None, None
         try:
@@ -344,9 +409,11 @@ def _candidates(name, span):
     return out
 
 
-def learn_args(expr, module, name, span):
-    """Up to LEARN_KEEP argument tuples (expressions) the method accepts, each on a fresh instance."""
+def learn_args(expr, module, name, span, kwargs=None):
+    """Up to LEARN_KEEP argument tuples (expressions) the method accepts, each on a fresh instance; and
+    whether a call was cut short by the alarm (it blocked, or looped)."""
     found = []
+    blocked = False
     for args in _candidates(name, span):
         try:
             instance = fresh(expr, module)
@@ -356,8 +423,11 @@ def learn_args(expr, module, name, span):
             continue
         signal.setitimer(signal.ITIMER_REAL, LEARN_SECONDS)
         try:
-            getattr(instance, name)(*values)
+            getattr(instance, name)(*values, **(kwargs or {}))
             ok = True
+        except _Slow:
+            ok = False
+            blocked = True
         except BaseException:
             ok = False
         finally:
@@ -366,7 +436,7 @@ def learn_args(expr, module, name, span):
             found.append(list(args))
             if len(found) >= LEARN_KEEP:
                 break
-    return found
+    return found, blocked
 
 
 def reinit_candidates(attr, expr):
@@ -420,6 +490,46 @@ def protocols(cls, instance):
     return sorted(found)
 
 
+def callable_name(cls, m):
+    """Whether a member is one programs call: a public name, or a dunder slot of the type's own (not object's)."""
+    if m in PROCESS_WIDE:
+        return False
+    if m.startswith("__") and m.endswith("__"):
+        if m in DUNDER_SKIP:
+            return False
+        # The type's own slot (or a base's other than object): object's __eq__ or __hash__ say nothing of it.
+        return any(m in vars(base) for base in cls.__mro__ if base is not object)
+    return not m.startswith("_")
+
+
+def takes_timeout(bound):
+    try:
+        return "timeout" in inspect.signature(bound).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def describe_method(module_name, attr, expr, module, m, bound):
+    """A method's arity and learned argument tuples; None when it may block and takes no timeout."""
+    span = arity(bound)
+    if span is None:
+        span = [0, 2]
+    method = {"name": m, "arity": span}
+    timeout = m in MAY_BLOCK and takes_timeout(bound)
+    if timeout:
+        method["timeout"] = BLOCK_TIMEOUT
+    if probe("%s.%s.%s:call" % (module_name, attr, m)):
+        learned, blocked = learn_args(expr, module, m, span, {"timeout": 0.001} if timeout else None)
+        # A call that waited for another party when it was learned, and takes no timeout, would wait for
+        # ever in a program whose other threads never oblige.
+        if blocked and m in MAY_BLOCK and not timeout:
+            return None
+        method["args"] = learned
+    elif m in MAY_BLOCK and not timeout:
+        return None
+    return method
+
+
 def describe_type(module_name, attr, cls, module):
     if not probe("%s.%s:new" % (module_name, attr)):
         return {"module": module_name, "name": attr, "ctor": None, "methods": [], "properties": [], "protocols": []}
@@ -428,13 +538,15 @@ def describe_type(module_name, attr, cls, module):
     if instance is None:
         return entry
     for m in sorted(dir(cls)):
-        if m.startswith("_") or m in BLOCKING:
+        if not callable_name(cls, m):
             continue
         try:
             raw = inspect.getattr_static(cls, m)
         except AttributeError:
             continue
         if isinstance(raw, (types.GetSetDescriptorType, types.MemberDescriptorType, property)):
+            if m.startswith("_"):
+                continue
             prop = {"name": m, "get": False, "set": False, "del": False}
             try:
                 value = getattr(instance, m)
@@ -461,13 +573,8 @@ def describe_type(module_name, attr, cls, module):
             continue
         if not callable(bound) or inspect.isclass(bound):
             continue
-        span = arity(bound)
-        if span is None:
-            span = [0, 2]
-        if span[0] <= 3:
-            method = {"name": m, "arity": span}
-            if probe("%s.%s.%s:call" % (module_name, attr, m)):
-                method["args"] = learn_args(expr, module, m, span)
+        method = describe_method(module_name, attr, expr, module, m, bound)
+        if method is not None:
             entry["methods"].append(method)
     if probe("%s.%s:reinit" % (module_name, attr)):
         entry["reinit"] = first_working(expr, module, reinit_candidates(attr, expr))
@@ -508,9 +615,9 @@ def describe_module(name, with_functions):
                 continue
             SEEN.add(id(obj))
             found.append(describe_type(name, attr, obj, module))
-        elif with_functions and isinstance(obj, types.BuiltinFunctionType) and not attr.startswith("_") and attr not in BLOCKING:
+        elif with_functions and isinstance(obj, types.BuiltinFunctionType) and not attr.startswith("_") and attr not in PROCESS_WIDE and attr not in MAY_BLOCK:
             span = arity(obj)
-            if span is not None and span[0] <= 3:
+            if span is not None:
                 functions.append({"name": attr, "arity": span})
     return (found, functions), None
 
@@ -544,6 +651,8 @@ def main():
         result["modules"].append(name)
         result["types"].extend(found)
         result["functions"].extend(dict(f, module=name) for f in functions)
+    # Types a user only ever gets from a factory (re.compile, iter(list)): no module names them.
+    result["types"].extend(factory_types(requested))
     result["gil_before"] = before
     result["gil_after"] = gil_enabled()
     print(json.dumps(result))

@@ -8,7 +8,8 @@ import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { CrashStore } from '../store/crashStore.js';
 import { formatBucketRate } from './triage.js';
 import { terminalSafe } from '../text.js';
-import type { FindingKind, Target } from '../types.js';
+import type { FindingKind, NativeEvidence, Target } from '../types.js';
+import { parseTsanStacks } from '../oracles/raceOracle.js';
 import { extensionFiles, isTsanInstrumented } from '../runtime/venv.js';
 
 /** What readiness reads of a campaign's figures (campaign/stats.ts CampaignStats has them). */
@@ -41,8 +42,14 @@ export interface ReadinessFamily {
 
 export interface ReadinessReport {
   module: string;
-  /** true: importing it kept the GIL off (it declares Py_mod_gil_not_used, or is pure Python); false: the import turned the GIL on. */
+  /**
+   * true: importing it kept the GIL off (it was off before and is off after); false: the import turned it on;
+   * null: the GIL was already on before the import (nothing could be kept off), or it was not read.
+   */
   gilKeptOff: boolean | null;
+  /** `sys._is_gil_enabled()` just before and just after the import, as introspection saw them (null: not read). */
+  gilBefore: boolean | null;
+  gilAfter: boolean | null;
   targets: { label: string; extensions: { file: string; tsanInstrumented: boolean | null }[] }[];
   calls: { generated: number; exercised: number; notExercised: string[] };
   surface: { types: number; typesExercised: number; pairs: number; pairsExercised: number } | null;
@@ -72,16 +79,14 @@ export async function readinessOf(o: { surface: ModuleSurface; stats: ReadinessI
     targets.push({ label: t.label, extensions });
   }
   const names = [...new Set(targets.flatMap((t) => t.extensions.map((e) => path.basename(e.file).split('.')[0] as string)))];
+  const files = [...new Set(targets.flatMap((t) => t.extensions.map((e) => path.basename(e.file))))];
   const families: ReadinessFamily[] = [];
   for (const f of o.stats.families) {
     const bucket = f.buckets[0];
     const meta = bucket ? await o.store.read(bucket).catch(() => null) : null;
     const frames = meta?.native?.frames ?? [];
     let where = frameScope(frames.slice(0, 2), names);
-    if (where === 'cpython' && bucket) {
-      const stacks = await fs.readFile(path.join(o.store.dir(bucket), 'stack.txt'), 'utf8').catch(() => '');
-      if (names.some((n) => n && stacks.includes(`${n}.`))) where = 'via-extension';
-    }
+    if (where === 'cpython' && bucket && meta && (await passesThroughExtension(o.store.dir(bucket), meta.kind, files))) where = 'via-extension';
     families.push({
       label: f.label, kind: f.kind, buckets: f.buckets, frames, where, title: meta?.title ?? f.label,
       rate: meta ? formatBucketRate(meta) : 'not measured',
@@ -94,14 +99,41 @@ export async function readinessOf(o: { surface: ModuleSurface; stats: ReadinessI
   const exercised = calls.exercised.length + (s?.pairsExercised ?? 0);
   return {
     module: o.surface.module,
-    gilKeptOff: o.surface.gil_after === undefined ? null : !(o.surface.gil_after === true && o.surface.gil_before === false),
+    gilKeptOff: o.surface.gil_after === undefined || o.surface.gil_before !== false ? null : o.surface.gil_after === false,
+    gilBefore: o.surface.gil_before ?? null,
+    gilAfter: o.surface.gil_after ?? null,
     targets,
     calls: { generated: calls.generated.length, exercised: calls.exercised.length, notExercised: calls.generated.filter((c) => !calls.exercised.includes(c)) },
     surface: s ? { types: s.types, typesExercised: s.typesExercised, pairs: s.pairs, pairsExercised: s.pairsExercised } : null,
     families,
-    verdict: exercised === 0 ? 'nothing-exercised' : families.length ? 'found' : 'clean',
+    // A family found is a finding whatever else: exit 1, never "nothing exercised" (a crash on import is exercised enough).
+    verdict: families.length ? 'found' : exercised === 0 ? 'nothing-exercised' : 'clean',
     elapsedMs: o.stats.elapsedMs,
   };
+}
+
+/**
+ * Whether a bucket's stacks pass through the extension's code: a frame of its shared objects (by file name)
+ * in a race's access stacks (TSan names each frame's module), or in the crashed thread's (or a hung
+ * thread's) C stack (gdb names each frame's library). Frames, never the text of stack.txt (the module's
+ * name appears there in Python frames and paths).
+ */
+export async function passesThroughExtension(dir: string, kind: FindingKind, files: readonly string[]): Promise<boolean> {
+  if (files.length === 0) return false;
+  const ours = (object: string | null | undefined) => object !== null && object !== undefined && files.includes(path.basename(object));
+  if (kind === 'race') {
+    const stacks = parseTsanStacks(await fs.readFile(path.join(dir, 'stack.txt'), 'utf8').catch(() => ''));
+    return stacks.some((s) => s.frames.some((f) => ours(f.module)));
+  }
+  let evidence: { native?: NativeEvidence } | null = null;
+  try {
+    evidence = JSON.parse(await fs.readFile(path.join(dir, 'evidence.json'), 'utf8')) as { native?: NativeEvidence };
+  } catch {
+    return false;
+  }
+  const sample = evidence?.native?.samples.at(-1);
+  const threads = evidence?.native?.source === 'core' ? sample?.threads.filter((t) => t.lwp === evidence?.native?.faultingLwp) : sample?.threads;
+  return (threads ?? []).some((t) => t.frames.some((f) => ours(f.lib)));
 }
 
 const WHERE: Record<ReadinessFamily['where'], string> = { extension: 'in the extension', cpython: 'in CPython', both: 'extension and CPython', 'via-extension': 'CPython, via extension', python: 'Python level' };
@@ -109,7 +141,9 @@ const WHERE: Record<ReadinessFamily['where'], string> = { extension: 'in the ext
 /** The report as an author reads it in a terminal. */
 export function formatReadiness(r: ReadinessReport): string {
   const hasC = r.targets.some((t) => t.extensions.length > 0);
-  const gil = r.gilKeptOff === null ? 'unknown' : !r.gilKeptOff ? 'turned ON by the import: a C module of it does not declare Py_mod_gil_not_used (fuzzed with PYTHON_GIL=0 anyway)' : hasC ? 'kept off on import: its C modules declare Py_mod_gil_not_used' : 'kept off on import: no C module (pure Python)';
+  const state = (on: boolean | null) => (on === null ? 'not read' : on ? 'on' : 'off');
+  const what = r.gilKeptOff === null ? (r.gilBefore === true ? 'already on before the import, so the import cannot be judged' : 'unknown') : !r.gilKeptOff ? 'turned ON by the import: a C module of it does not declare Py_mod_gil_not_used (fuzzed with PYTHON_GIL=0 anyway)' : hasC ? 'kept off on import: its C modules declare Py_mod_gil_not_used' : 'kept off on import: no C module (pure Python)';
+  const gil = `${what} (before the import: ${state(r.gilBefore)}; after: ${state(r.gilAfter)})`;
   const lines = [
     `readiness of ${r.module}: ${r.verdict === 'clean' ? 'CLEAN (nothing found)' : r.verdict === 'found' ? `FOUND ${r.families.length} famil${r.families.length === 1 ? 'y' : 'ies'}` : 'NOTHING EXERCISED (no call returned: nothing was tested)'} in ${(r.elapsedMs / 1000).toFixed(0)} s`,
     `  GIL: ${gil}`,

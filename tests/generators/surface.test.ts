@@ -35,7 +35,8 @@ describe('surface programs', () => {
     const pairs = coverablePairs(surface);
     expect(pairs).toContain('_collections.deque.__iter__');
     expect(pairs).toContain('_elementtree.Element.__setstate__');
-    expect(pairs).toContain('_collections.deque.__class__');
+    // class-write writes to the program's own subclass: no member of the shared object's type.
+    expect(pairs).not.toContain('_collections.deque.__class__');
     expect(generateSurfaceProgram(surface, 'cw', { shape: 'class-write' }).source).toContain('class _Sub(M.deque):');
     expect(pairs.some((p) => p.startsWith('x.Opaque'))).toBe(false);
   });
@@ -50,7 +51,24 @@ describe('surface programs', () => {
       for (const m of p.members) reached.add(`${p.type}.${m}`);
     }
     expect(coverablePairs(wide).filter((pair) => !reached.has(pair))).toEqual([]);
-    expect(coverablePairs(wide)).toEqual(expect.arrayContaining(['_ast.Add.__copy__', '_ast.Add.__class__', 'builtins.enumerate.__iter__', 'builtins.enumerate.__next__']));
+    expect(coverablePairs(wide)).toEqual(expect.arrayContaining(['_ast.Add.__copy__', '_ast.Add.__hash__', 'builtins.enumerate.__iter__', 'builtins.enumerate.__next__']));
+  });
+
+  it('report a member only when two or more threads returned from it, and label steps that call no member of the type', () => {
+    const p = generateSurfaceProgram(surface, 'report', { type: '_collections.deque', shape: 'shared-iterator' });
+    expect(p.source).toMatch(/_OK\.add\(\(0, /);
+    expect(p.source).toContain("'exercised': sorted(m for m, ts in _BY.items() if len(ts) >= 2)");
+    // The iterable's shared iterator is another type's object: its next() is labelled to count for nothing.
+    expect(p.source).toContain('<next of a shared iterator>');
+    const cw = generateSurfaceProgram(surface, 'cw2', { type: '_collections.deque', shape: 'class-write' });
+    expect(cw.members).not.toContain('__class__');
+    expect(cw.source).toContain('<class write>');
+  });
+
+  it('give a call that may block its timeout', () => {
+    const q: SurfaceType = { module: '_queue', name: 'SimpleQueue', ctor: 'M.SimpleQueue()', methods: [{ name: 'get', arity: [0, 2], args: [[]], timeout: 'timeout=0.001' }], properties: [], protocols: [] };
+    const src = generateSurfaceProgram({ types: [q] }, 'q', { shape: 'method-pair' }).source;
+    expect(src).toMatch(/obj\.get\((.*, )?timeout=0\.001\)/);
   });
 
   it('call a method mostly with the arguments the surface learned it accepts', () => {

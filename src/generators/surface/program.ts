@@ -5,8 +5,11 @@
 // races are the findings. A surface program must pass with the GIL on: the campaign keeps a failure that
 // also shows there apart, as a generator mistake or a GIL-independent bug, never among the races.
 //
-// Each program reports which members ran without an exception at least once (`surface` record): the
-// campaign's coverage counts (type, member, shape) triples that really ran concurrently on a shared object.
+// Each program reports which members two or more of its threads returned from on the shared object
+// (`surface` record); the campaign counts them from GIL-off runs only: (type, member, shape) triples that
+// really ran concurrently on a shared object. A step that does not call a member of the shared object's
+// type (next() of an iterator built before the threads, a write to the program's own subclass) is
+// labelled so that it counts for nothing (`<...>`).
 import { Rng } from '../rng.js';
 import { closingLines, headerLines, q as py, REPORT_DEF, threadLines } from './scaffold.js';
 import { membersOf, typeKey, type Surface, type SurfaceMethod, type SurfaceType } from './types.js';
@@ -62,18 +65,25 @@ export function subclassCtor(t: SurfaceType): string | null {
   return t.subclassable && t.ctor?.startsWith(head) ? `_Sub(${t.ctor.slice(head.length)}` : null;
 }
 
-/** The members a shape exercises beyond the type's own methods (protocol slots), for coverage. */
+/**
+ * The members a shape exercises beyond the type's own methods (protocol slots), for coverage. Each is called
+ * on the shared object itself: `__class__` is not (class-write writes to the program's own subclass).
+ */
 export function protocolMembers(t: SurfaceType): string[] {
   const out = ['__repr__'];
   if (t.protocols.includes('iteration')) out.push('__iter__');
   if (t.protocols.includes('iterator')) out.push('__next__');
   if (t.protocols.includes('pickling')) out.push('__reduce__');
   if (t.protocols.includes('copying')) out.push('__copy__');
+  if (t.protocols.includes('hashing')) out.push('__hash__');
+  if (t.protocols.includes('comparison')) out.push('__lt__');
   if (t.init) out.push('__init__');
   if (t.protocols.includes('setstate')) out.push('__setstate__');
-  if (subclassCtor(t) !== null) out.push('__class__');
   return out;
 }
+
+/** A step label coverage never counts: what it calls is not a member of the shared object's type. */
+const UNCOUNTED = (what: string): string => `<${what}>`;
 
 /** Every (type, member) pair a surface program can exercise: members and protocol slots of constructible types. */
 export function coverablePairs(surface: Pick<Surface, 'types'>): string[] {
@@ -85,10 +95,12 @@ const LEARNED_SHARE = 0.75;
 
 /** One call of a method on the thread's `obj`: mostly with arguments it is known to accept, else from the pool. */
 function callOf(rng: Rng, m: SurfaceMethod): string {
-  if (m.args?.length && rng.bool(LEARNED_SHARE)) return `obj.${m.name}(${rng.pick(m.args).join(', ')})`;
+  // A call that may wait for another party is given a timeout (SimpleQueue.get: it returns or raises Empty).
+  const extra = m.timeout ? [m.timeout] : [];
+  if (m.args?.length && rng.bool(LEARNED_SHARE)) return `obj.${m.name}(${[...rng.pick(m.args), ...extra].join(', ')})`;
   const [low, high] = m.arity;
   const n = rng.int(low, Math.min(high, low + 1));
-  return `obj.${m.name}(${Array.from({ length: n }, () => rng.pick(POOL)).join(', ')})`;
+  return `obj.${m.name}(${[...Array.from({ length: n }, () => rng.pick(POOL)), ...extra].join(', ')})`;
 }
 
 /** A member's action on the shared object: a method call, or a property's read or write. */
@@ -125,13 +137,15 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
     }
     case 'shared-iterator': {
       const isIterator = t.protocols.includes('iterator');
-      const iterate: [string, string] = [isIterator ? '__next__' : '__iter__', 'next(_IT, None)'];
-      // An iterator's own __iter__ (it returns itself) taken while others advance it.
-      const again: [string, string][] = isIterator && t.protocols.includes('iteration') ? [['__iter__', 'iter(obj)']] : [];
+      // An iterator's __next__ is the shared object's own; an iterable's shared iterator (built before the
+      // threads) is another type's object, so its next() counts for nothing here.
+      const iterate: [string, string] = [isIterator ? '__next__' : UNCOUNTED('next of a shared iterator'), 'next(_IT, None)'];
+      // The object's own __iter__, taken by every thread while others advance the shared iterator.
+      const again: [string, string][] = t.protocols.includes('iteration') ? [['__iter__', 'iter(obj)']] : [];
       const mutator = members.length && rng.bool(0.5) ? pickMember() : null;
       const act = mutator ? actionOf(rng, t, mutator) : null;
       return {
-        threads: byThread((tid) => (tid === 0 && mutator && act ? [[mutator, act], iterate] : tid === 1 ? [...again, iterate] : [iterate])),
+        threads: byThread((tid) => (tid === 0 && mutator && act ? [[mutator, act], ...again, iterate] : [...again, iterate])),
         members: [iterate[0], ...again.map((s) => s[0]), ...(mutator ? [mutator] : [])],
       };
     }
@@ -162,8 +176,8 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
       const views: [string, string][] = [['__repr__', 'repr(obj)']];
       if (t.protocols.includes('copying')) views.push(['__copy__', 'copy.copy(obj)']);
       if (t.protocols.includes('pickling')) views.push(['__reduce__', 'pickle.dumps(obj)'], ['__reduce__', 'obj.__reduce_ex__(2)']);
-      if (t.protocols.includes('hashing')) views.push(['__repr__', 'hash(obj)']);
-      if (t.protocols.includes('comparison')) views.push(['__repr__', 'obj < _other()']);
+      if (t.protocols.includes('hashing')) views.push(['__hash__', 'hash(obj)']);
+      if (t.protocols.includes('comparison')) views.push(['__lt__', 'obj < _other()']);
       return { threads: byThread((tid) => (tid === 0 ? [[mutator, act]] : rng.shuffle(views))), members: [mutator, ...new Set(views.map((v) => v[0]))] };
     }
     case 'class-write': {
@@ -171,13 +185,14 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
       // while the others call the type's methods on it: type caches, slot updates, MRO walks under use.
       const user = members.length ? pickMember() : '__repr__';
       const act = actionOf(rng, t, user);
+      const write = UNCOUNTED('class write');
       const writes: [string, string][] = [
-        ['__class__', `setattr(_Sub, 'ftfuzz_%d' % (i % 8), i)`],
-        ['__class__', `_Sub.__repr__ = _alt_repr`],
-        ['__class__', `delattr(_Sub, '__repr__')`],
-        ['__class__', `delattr(_Sub, 'ftfuzz_%d' % (i % 8))`],
+        [write, `setattr(_Sub, 'ftfuzz_%d' % (i % 8), i)`],
+        [write, `_Sub.__repr__ = _alt_repr`],
+        [write, `delattr(_Sub, '__repr__')`],
+        [write, `delattr(_Sub, 'ftfuzz_%d' % (i % 8))`],
       ];
-      return { threads: byThread((tid) => (tid === 0 ? writes : [[user, act], ['__repr__', 'repr(obj)']])), members: ['__class__', user, '__repr__'] };
+      return { threads: byThread((tid) => (tid === 0 ? writes : [[user, act], ['__repr__', 'repr(obj)']])), members: [user, '__repr__'] };
     }
     case 'property-race': {
       const settable = t.properties.filter((p) => p.set).map((p) => p.name);
@@ -280,13 +295,13 @@ function shapeMembers(t: SurfaceType, shape: TypeShape): string[] {
   const slots = protocolMembers(t);
   switch (shape) {
     case 'snapshot':
-      return slots.filter((m) => m === '__repr__' || m === '__copy__' || m === '__reduce__');
+      return slots.filter((m) => m === '__repr__' || m === '__copy__' || m === '__reduce__' || m === '__hash__' || m === '__lt__');
     case 'shared-iterator':
       return slots.filter((m) => m === '__iter__' || m === '__next__');
     case 'reinit':
       return slots.filter((m) => m === '__init__' || m === '__setstate__');
     case 'class-write':
-      return ['__class__'];
+      return membersOf(t).length ? membersOf(t) : ['__repr__'];
     case 'property-race':
       return t.properties.filter((p) => p.set).map((p) => p.name);
     default:

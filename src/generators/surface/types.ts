@@ -10,6 +10,8 @@ export interface SurfaceMethod {
    * on a throw-away instance, when the surface was introspected: a program calls it the way it runs.
    */
   args?: string[][];
+  /** A call that may wait for another party gets this keyword argument (`timeout=0.001`) every time. */
+  timeout?: string;
 }
 
 export interface SurfaceProperty {
