@@ -7,6 +7,7 @@ import { EnvironmentError, InputError } from './errors.js';
 import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
 import { finishWindowMs, type TimeoutCalibrator } from './runtime/calibration.js';
 import { samplesVerdict } from './oracles/hangOracle.js';
+import { findingKind } from './findingKinds.js';
 import { planRuns, runMatrix, type PlannedRun } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
 import { createExecutor } from './runtime/forkServerExecutor.js';
@@ -78,7 +79,12 @@ export interface CheckOptions {
    * (`stacks`: another program's, a shorter window). `minMs`: the shortest window instead of 60 s (tests of
    * programs known to hang; a user wanting proof waits the full window).
    */
-  finishWindow?: false | { knownHang?: (signature: string) => 'signature' | 'stacks' | false; minMs?: number };
+  finishWindow?: false | { knownHang?: (signature: string) => 'signature' | 'stacks' | false; minMs?: number; onWait?: (waiting: boolean) => void };
+  /**
+   * Signatures of bugs already confirmed in fresh processes (a campaign's buckets): seen again in a reused
+   * worker, they are not re-run and come back as sightings (`unconfirmed.notAgain`), never as findings.
+   */
+  knownFinding?: (signature: string) => boolean;
   onRun?: (run: RunResult) => void;
 }
 
@@ -89,17 +95,21 @@ export interface CheckOptions {
  * (the allocator spin of a heap corruption is the same C stacks whichever objects corrupted the heap: the
  * signature's objects differ, the stacks were proved not to finish).
  */
-function finishWindowOf(options: CheckOptions, program: ProgramRef, capMs: number): ((limitMs: number) => FinishWindow) | undefined {
+function finishWindowOf(options: CheckOptions, program: ProgramRef, capMs: number, provedHere: ReadonlySet<string>): ((limitMs: number) => FinishWindow) | undefined {
   if (options.finishWindow === false || options.plain) return undefined;
-  const known = options.finishWindow?.knownHang;
+  // A hang this program's other mode already proved is not waited on again (its signature is the same bug).
+  const known = (signature: string) => (provedHere.has(signature) ? 'signature' : (options.finishWindow ? options.finishWindow.knownHang?.(signature) : undefined) ?? false);
   const minMs = options.finishWindow?.minMs;
   return (limitMs) => {
     const full = finishWindowMs(limitMs, capMs, minMs);
     return {
       maxMs: full,
+      onWait: options.finishWindow ? options.finishWindow.onWait : undefined,
       windowFor: (native) => {
         const v = samplesVerdict(native, program);
-        if (v.state === 'progress') return null;
+        // A crawl (progress), or a hang the samples prove themselves (an allocator free-list walk spinning
+        // through both of them): no window.
+        if (v.state === 'progress' || (v.state === 'stuck' && v.proved)) return null;
         const proved = v.state === 'stuck' && v.signature !== null ? known?.(v.signature) : false;
         if (proved === 'signature') return null;
         if (proved === 'stacks') return Math.min(full, Math.max(PROVED_PATTERN_WINDOW.minMs, PROVED_PATTERN_WINDOW.factor * limitMs));
@@ -142,6 +152,15 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
   }
   const executor = options.executor ?? createExecutor();
   const oracles = options.oracles ?? selectOracles('all');
+  const provedHere = new Set<string>();
+  const onRun = (run: RunResult) => {
+    const t = run.termination;
+    if (t.kind === 'timeout' && t.waitedMs !== undefined) {
+      const v = samplesVerdict(run.native, program);
+      if (v.state === 'stuck' && v.signature) provedHere.add(v.signature);
+    }
+    options.onRun?.(run);
+  };
   const matrix = (fresh: boolean, runs: readonly PlannedRun[] = planned) =>
     runMatrix({
       program,
@@ -154,8 +173,8 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       signal: options.signal,
       plain: options.plain,
       fresh,
-      finishWindow: finishWindowOf(options, program, options.timeoutMs ?? 30_000),
-      onRun: options.onRun,
+      finishWindow: finishWindowOf(options, program, options.timeoutMs ?? 30_000, provedHere),
+      onRun,
     });
   try {
     const first = options.fresh === true;
@@ -168,9 +187,16 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
     }
     const findings = applyOracles(oracles, runs);
     if (findings.length === 0 || !runs.some((r) => r.reusedProcess)) return { program, targets: options.targets, modes, runs, findings, notices };
-    // Something an earlier program left in the process could have caused it: only fresh processes report.
+    // A known bug seen again in a reused worker is not worth a fresh re-run: it stays a sighting (notAgain).
+    const unknown = findings.filter((f) => options.knownFinding?.(f.signature) !== true);
+    if (unknown.length === 0) return { program, targets: options.targets, modes, runs, findings: [], notices, unconfirmed: { runs, findings, notAgain: findings }, confirmMs: 0 };
+    // Something an earlier program left in the process could have caused it: only fresh processes report. A
+    // crash, hang or race is confirmed in the modes and targets it showed in; anything judged against other
+    // runs (a differential's GIL-on reference) on all of them.
+    const alone = unknown.every((f) => findingKind(f.kind)?.stacks !== 'none');
+    const confirming = alone ? planned.filter((p) => unknown.some((f) => f.modes.includes(p.mode) && f.targets.some((t) => t.path === p.target.path))) : planned;
     const confirmStart = performance.now();
-    const freshRuns = await matrix(true);
+    const freshRuns = await matrix(true, confirming);
     const confirmMs = performance.now() - confirmStart;
     if (options.signal?.aborted) return { program, targets: options.targets, modes, runs: freshRuns, findings: [], notices, cancelled: true };
     const confirmed = applyOracles(oracles, freshRuns);

@@ -189,10 +189,12 @@ export interface Finding {
   /** The C frames that sign it and the op it was executing (crashes and hangs with native stacks). */
   native?: { frames: string[]; op: string | null; hangClass?: HangClass };
   /**
-   * Hangs: whether the run was waited on through its finish window and still did not end (a hang, proved);
-   * false when it was killed at its limit (a reused worker's, a known hang's sighting, a plain trial).
+   * Hangs: whether not finishing is proved: the run was waited on through its finish window and did not end,
+   * or it spun in the allocator's free-list walk through both samples (which never takes a second: a cycle in
+   * a corrupted list). False when it was killed at its limit unproved (a reused worker's run, a proved hang's
+   * new sighting, a plain trial).
    */
-  waited?: boolean;
+  proved?: boolean;
 }
 
 export type HangClass = 'deadlock' | 'spin' | 'slow';

@@ -63,14 +63,18 @@ export class CampaignCorpus {
     return true;
   }
 
-  /** Keep a program (once per content); it is a parent for mutation in this same campaign. True when written. */
-  async keep(source: string): Promise<boolean> {
+  /**
+   * Keep a program (once per content); it is a parent for mutation in this same campaign unless `parent` is
+   * false (a program that went past its limit: its mutants would too, and that costs a slot its limit and its
+   * samples each time). True when written.
+   */
+  async keep(source: string, parent = true): Promise<boolean> {
     const digest = createHash('sha256').update(source).digest('hex');
     if (this.seenContent.has(digest)) return false;
     this.seenContent.add(digest);
     const file = path.join(this.dir, `${digest.slice(0, 16)}.py`);
     await writeFileAtomic(file, source);
-    if (!this.moduleMode) {
+    if (!this.moduleMode && parent) {
       const read = readScenario(source, file);
       if (read) this.parents.push(read);
     }

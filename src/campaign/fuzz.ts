@@ -27,7 +27,8 @@ import { mapConcurrent } from '../runtime/matrix.js';
 import { isTsan } from '../runtime/tsan.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
 import { TimelineWriter } from '../store/timeline.js';
-import { measureRate, type RateSettings } from '../trials/rate.js';
+import { measureFileRate, reproducerOf, type RateSettings } from '../trials/rate.js';
+import { rateDecided } from '../trials/claims.js';
 import { samplesVerdict } from '../oracles/hangOracle.js';
 import type { Finding, GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
@@ -140,6 +141,13 @@ interface ProgramContext {
   moduleCalls: ModuleCallCoverage | undefined;
   /** Where each slot's time goes (slots.ts). */
   clock: SlotClock;
+  /** Runs waiting out a finish window right now (a rate batch does not start meanwhile). */
+  windows: { count: number };
+}
+
+/** A run that went past its limit and then finished, or kept making progress: a crawl. */
+function crawled(r: RunResult): boolean {
+  return r.late !== undefined || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress');
 }
 
 /** Findings of a surface program that also showed with the GIL on and may be a generator mistake (not a crash or a race). */
@@ -150,7 +158,9 @@ function mistakeWithGil(f: Finding): boolean {
 /** Program `index`: planned, judged, its findings recorded, its yield fed back; false when the budget ended under it. */
 async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   const { o, stats, recorder, executor, spawnExecutor, oracles, plan, gate, work, limits, calibrator, signal, account, coverage, moduleCalls, clock } = c;
+  const planned = performance.now();
   const program = plan.program(index);
+  clock.add('plan', performance.now() - planned);
   if (program.leak) stats.leakPrograms += 1;
   const file = path.join(work, `prog-${index}.py`);
   await fs.writeFile(file, program.source);
@@ -158,18 +168,24 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? CAMPAIGN_DEFAULTS.spawnShare);
   if (inSpawn) stats.spawnPrograms += 1;
   let attempts = 0;
-  const finishWindow = { knownHang: (signature: string) => recorder.knownHang(signature) };
-  const check = (extra: { runs?: number; fresh?: boolean } = {}) =>
-    gate.withShared(async () => {
+  const known = (signature: string) => recorder.knownBucket(signature);
+  const finishWindow = { knownHang: (signature: string) => recorder.knownHang(signature), onWait: (waiting: boolean) => (c.windows.count += waiting ? 1 : -1) };
+  const check = (extra: { runs?: number; fresh?: boolean; modes?: GilMode[] } = {}) => {
+    const asked = performance.now();
+    return gate.withShared(async () => {
       const t0 = performance.now();
-      const report = await checkProgram({ file, targets: o.targets, modes: o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow });
-      // The first check is the program's first attempt (but for the fresh re-run inside it); later ones re-run it.
+      clock.add('waiting', t0 - asked);
+      const report = await checkProgram({ file, targets: o.targets, modes: extra.modes ?? o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow, knownFinding: known });
+      // The first check is the program's first attempt (but for the fresh re-run inside it); later ones re-run it:
+      // the evidence re-runs of a lost write or differential, or the fresh retries of an unconfirmed sighting.
       const confirmMs = report.confirmMs ?? 0;
-      clock.charge(attempts++ === 0 ? 'first' : 'confirm', performance.now() - t0 - confirmMs, report.unconfirmed?.runs ?? report.runs);
-      if (confirmMs > 0) clock.charge('confirm', confirmMs, report.runs);
+      const first = attempts++ === 0;
+      clock.charge(first ? 'first' : 'confirm', performance.now() - t0 - confirmMs, report.unconfirmed?.runs ?? report.runs, extra.runs !== undefined ? 'evidence' : 'retries');
+      if (confirmMs > 0) clock.charge('confirm', confirmMs, report.runs, 'fresh');
       return report;
     });
-  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? CAMPAIGN_DEFAULTS.unconfirmedRetries });
+  };
+  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? CAMPAIGN_DEFAULTS.unconfirmedRetries, known });
   if (!judged) {
     await fs.rm(file, { force: true });
     stats.cancelledPrograms += 1;
@@ -178,6 +194,9 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   stats.programs += 1;
   if (program.mutated) stats.mutated += 1;
   stats.promoted += judged.promoted;
+  // Findings of bugs the store did not have before this program: what the scheduler rewards (a known crash
+  // seen again tells it nothing new, and on 3.13.5t the same ones recur every few programs).
+  const novel = judged.findings.filter((f) => !known(f.signature)).length;
   const newBuckets = await clock.time('record', () => recordProgram(c, program, judged));
   await fs.rm(file, { force: true });
   const { runs } = judged;
@@ -187,8 +206,9 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   const contended = runs.some((r) => r.threadExceptions.length > 0 || Number(r.observables?.allowed_exceptions ?? 0) > 0);
   const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
   // Time past the limit in runs that then finished (crawls): what the scheduler steers away from.
-  const crawlMs = runs.reduce((t, r) => t + (r.late || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress') ? r.durationMs : 0), 0);
-  c.scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, newBuckets, contended, crawlMs });
+  const crawlMs = runs.reduce((t, r) => t + (crawled(r) ? r.durationMs : 0), 0);
+  const pastLimitMs = runs.reduce((t, r) => t + (r.late || r.termination.kind === 'timeout' ? r.durationMs : 0), 0);
+  c.scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, novelFindings: novel, newBuckets, contended, crawlMs, pastLimitMs });
   // TSan targets always run in fresh processes (the fork server hands them to spawn).
   const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
   const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
@@ -230,9 +250,11 @@ async function recordProgram(c: ProgramContext, program: Candidate, judged: Judg
     ...program.features,
     ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
   ];
-  // Surface programs count their novelty as coverage (coverage.ts), not in the corpus: kept only with a new bucket.
-  const novel = !program.surface && corpus.novel(features);
-  if ((newBuckets > 0 || novel) && (await corpus.keep(program.source))) stats.corpusAdded += 1;
+  // Surface programs count their novelty as coverage (coverage.ts), not in the corpus: kept only with a new
+  // bucket. A program that crawled is kept only with a new bucket too: its mutants would crawl as well.
+  const novel = !program.surface && !runs.some(crawled) && corpus.novel(features);
+  const pastLimit = runs.some((r) => r.late !== undefined || r.termination.kind === 'timeout');
+  if ((newBuckets > 0 || novel) && (await corpus.keep(program.source, !pastLimit))) stats.corpusAdded += 1;
   return newBuckets;
 }
 
@@ -252,8 +274,7 @@ class RunLedger {
         stats.timeoutRuns += 1;
         // A crawl: it finished in its finish window, or its samples saw a thread move. Else a hang (proved
         // by its window, or a sighting of one killed at its limit).
-        const crawl = r.late !== undefined || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress');
-        if (crawl) stats.crawlWallMs += r.durationMs;
+        if (crawled(r)) stats.crawlWallMs += r.durationMs;
         else stats.hangWallMs += r.durationMs;
       }
       if (r.timeoutMs !== undefined && this.limits.length < 100_000) this.limits.push(r.timeoutMs);
@@ -274,8 +295,11 @@ class RunLedger {
 async function measureQueued(store: CrashStore, job: RateJob, settings: RateSettings, overBudget: () => boolean): Promise<Reproduction | undefined> {
   const meta = await store.read(job.bucket);
   if (!meta) return undefined;
-  const measured = await measureRate(store, job.bucket, meta, job.target, { ...settings, overBudget });
-  return measured.reproduction && measured.reproduction !== meta.reproduction ? measured.reproduction : undefined;
+  const r = await measureFileRate(await reproducerOf(store, job.bucket), meta, job.target, { ...settings, overBudget });
+  // Stopped short by the budget before anything showed (0/3 says nothing): back in the queue, measured in full later.
+  if (!r || (r.hits === 0 && !rateDecided(0, r.trials, settings.flakyBelow))) return undefined;
+  await store.update(job.bucket, (m) => ({ ...m, reproduction: r }));
+  return r;
 }
 
 /**
@@ -321,7 +345,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
 
   const settings: RateSettings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0, sequential: true };
   const clock = new SlotClock();
+  const windows = { count: 0 };
   const rates = new RateQueue({
+    held: () => windows.count > 0,
     share: o.rateShare ?? CAMPAIGN_DEFAULTS.rateShare, expectedTrials: Math.min(reproTrials, 5), gate, clock, elapsedMs: () => performance.now() - started, signal: deadline.signal,
     measure: (job, overBudget) => measureQueued(store, job, settings, overBudget),
   });
@@ -340,6 +366,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     (job) => rates.enqueue(job),
     o.onBucket,
     before.filter((b) => b.meta.kind === 'hang').map((b) => b.meta.signature),
+    before.map((b) => b.meta.signature),
   );
 
   const snapshot = (): CampaignStats => {
@@ -356,7 +383,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
-  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls, clock };
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls, clock, windows };
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once;

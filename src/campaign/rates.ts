@@ -40,6 +40,11 @@ export interface RateQueueOptions {
   signal: AbortSignal;
   /** The clock measurements are timed by (default `performance.now`). */
   now?: () => number;
+  /**
+   * A program is waiting out a finish window (up to a minute): a batch asked for now would hold every slot
+   * idle until it ends, so none starts (the next program's end asks again).
+   */
+  held?: () => boolean;
 }
 
 export class RateQueue {
@@ -77,14 +82,17 @@ export class RateQueue {
 
   /** Between programs: when there is work and the budget allows it, measure a batch with the other slots paused. */
   async runDue(all = false): Promise<void> {
-    if (this.busy || this.o.signal.aborted) return;
+    if (this.busy || this.o.signal.aborted || (!all && this.o.held?.() === true)) return;
     const affordable = (job: RateJob, inBatchMs = 0) => all || this.affordable(job, inBatchMs);
     const first = this.next();
     if (!first || !affordable(first)) return;
     this.busy = true;
+    const asked = this.now();
     try {
       await this.o.gate.withExclusive(async () => {
         const t0 = this.now();
+        // Waiting for the other slots' programs in flight to end.
+        this.o.clock.add('waiting', t0 - asked);
         for (let job = this.next(); job && !this.o.signal.aborted && affordable(job, this.now() - t0); job = this.next()) {
           this.queue.splice(this.queue.indexOf(job), 1);
           const started = this.now();

@@ -64,12 +64,23 @@ export class Recorder {
     private readonly onBucket?: (bucket: BucketSummary) => void,
     /** Hang signatures the store held before this campaign: their sightings are not waited for again. */
     hangsBefore: Iterable<string> = [],
+    /** Every signature the store held before this campaign. */
+    storedBefore: Iterable<string> = [],
   ) {
     this.hangs = new Set(hangsBefore);
+    this.stored = new Set(storedBefore);
   }
+
+  /** Signatures with a bucket in the store. */
+  private readonly stored: Set<string>;
 
   /** Hangs proved (a run waited on through its finish window never ended), by signature. */
   private readonly hangs: Set<string>;
+
+  /** Whether a signature's bucket is in the store (confirmed in fresh processes, before or during this campaign). */
+  knownBucket(signature: string): boolean {
+    return this.stored.has(signature);
+  }
 
   /**
    * Whether a hang signature is proved already (a new sighting of it is not waited on), or its C stacks are
@@ -131,7 +142,7 @@ export class Recorder {
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
     // A run past its limit that was not waited on (a proved hang's new sighting) proves nothing new: it
     // counts for its family as a sighting, never as a hit of a hang bucket (it might have finished).
-    if (finding.kind === 'hang' && finding.waited === false) {
+    if (finding.kind === 'hang' && finding.proved === false) {
       await this.unconfirmed(finding, program, run, target, false);
       return false;
     }
@@ -139,7 +150,7 @@ export class Recorder {
     // its finish window is the runtime's. (Not a deadlock on the program's own Python-level waits: that one
     // has no C culprit frames.)
     if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
-    if (finding.kind === 'hang' && finding.waited) this.hangs.add(finding.signature);
+    if (finding.kind === 'hang' && finding.proved) this.hangs.add(finding.signature);
     const input = this.input(finding, program, run, target);
     const where = FINDING_KINDS[finding.kind].store;
     if (where === 'slow') {
@@ -160,6 +171,7 @@ export class Recorder {
     }
     const { bucket, isNew, meta } = await this.stores.store.record(input);
     this.buckets.add(bucket);
+    this.stored.add(finding.signature);
     this.countFamily(meta.family, finding.kind, bucket, isNew);
     const row = meta.family ? this.families.get(meta.family.key) : undefined;
     if (row && (finding.kind === 'crash' || finding.kind === 'race') && finding.modes.includes('gil-on')) row.alsoWithGil = true;

@@ -27,6 +27,8 @@ export interface Yield {
   contended: number;
   /** Wall time of runs that went past their limit and then finished, or kept making progress (crawls), ms. */
   crawlMs: number;
+  /** Programs that crawled (absent in yields of an older campaign). */
+  crawls?: number;
 }
 
 export interface YieldReport {
@@ -38,10 +40,14 @@ export interface YieldReport {
 export interface Outcome {
   runMs: number;
   findings: number;
+  /** Findings of bugs the store did not have (the reward counts these, not every known crash seen again). */
+  novelFindings?: number;
   newBuckets: number;
   contended: boolean;
   /** Time of the program's runs that crawled past their limit (0: none did). */
   crawlMs?: number;
+  /** Time of the program's runs that went past their limit, hangs and crawls (0: none did). */
+  pastLimitMs?: number;
 }
 
 export interface SchedulerOptions {
@@ -55,16 +61,16 @@ export interface SchedulerOptions {
 
 const REWARD = { newBucket: 1, finding: 0.2, contended: 0.05 };
 /**
- * A program that crawled past its limit cost a slot many programs' time for nothing a fuzzer wants (a crawl
- * is never a bug): its kind loses what a finding would have earned it, so the bandit moves off kinds whose
- * programs' cost explodes (growth of a shared container under copy, repr or sort, under a GIL-on convoy).
+ * A program that went past its limit (a crawl, or a hang the store knows) cost a slot many programs' time
+ * for nothing new: it earns nothing, so the bandit moves off kinds whose programs' cost explodes (growth of a
+ * shared container under copy, repr or sort, a GIL-on convoy) or that keep hanging the same known way.
  */
-const CRAWL_PENALTY = 0.2;
-const empty = (): Yield => ({ programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0, crawlMs: 0 });
+const empty = (): Yield => ({ programs: 0, runMs: 0, findings: 0, newBuckets: 0, contended: 0, crawlMs: 0, crawls: 0 });
 
 export function reward(o: Outcome): number {
-  const r = Math.min(1, o.newBuckets * REWARD.newBucket + (o.findings > 0 ? REWARD.finding : 0) + (o.contended ? REWARD.contended : 0));
-  return Math.max(0, r - ((o.crawlMs ?? 0) > 0 && o.newBuckets === 0 ? CRAWL_PENALTY : 0));
+  if (o.newBuckets === 0 && ((o.crawlMs ?? 0) > 0 || (o.pastLimitMs ?? 0) > 0)) return 0;
+  const novel = o.novelFindings ?? o.findings;
+  return Math.min(1, o.newBuckets * REWARD.newBucket + (novel > 0 ? REWARD.finding : 0) + (o.contended ? REWARD.contended : 0));
 }
 
 export class Scheduler {
@@ -79,9 +85,27 @@ export class Scheduler {
     this.arms = new Map(kinds.map((k) => [k, { n: 0, total: 0 }]));
   }
 
+  /**
+   * Ops whose programs crawl: in two programs or more, a third or more of those that used them, and never a
+   * new bucket. A crawl is never a bug and costs a slot its limit, its samples and often its finish window;
+   * generation leaves these ops out (its options' `excludeOps`), as the bandit moves off crawling kinds.
+   */
+  crawlingOps(): string[] {
+    return Object.entries(this.report.byOp)
+      .filter(([, y]) => y.newBuckets === 0 && (y.crawls ?? 0) >= 2 && (y.crawls ?? 0) * 3 >= y.programs)
+      .map(([op]) => op)
+      .sort();
+  }
+
   /** The next program's shape, and the generator options that make it. */
   plan(rng: Rng, base: Partial<GenOptions>): { shape: Shape; kind: string | null; options: Partial<GenOptions> } {
-    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare)) return { shape: 'broad', kind: null, options: base };
+    const crawling = this.crawlingOps();
+    const avoid = (options: Partial<GenOptions>, kind: string | null): Partial<GenOptions> => {
+      // Never every op of a focused program's kind: it would have nothing to run.
+      const excluded = crawling.filter((op) => !base.excludeOps?.includes(op) && (kind === null || (OPS_BY_KIND.get(kind) ?? []).some((x) => x.id !== op && !crawling.includes(x.id))));
+      return excluded.length ? { ...options, excludeOps: [...(base.excludeOps ?? []), ...excluded] } : options;
+    };
+    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare)) return { shape: 'broad', kind: null, options: avoid(base, null) };
     const kind = rng.bool(this.o.explore ?? 0.25) ? rng.pick([...this.arms.keys()]) : this.best(rng);
     const cores = Math.max(1, this.o.cores);
     // One op with no checked outcome (a repr, a serializer) lowers the whole object to crash-only, and a
@@ -97,7 +121,7 @@ export class Scheduler {
         iterations: [200, 1000],
         threads: [Math.max(2, cores), Math.min(16, Math.max(2, 2 * cores))],
         ...(checked ? { effects: ['exact' as const] } : {}),
-        ...base,
+        ...avoid(base, kind),
         kinds: [kind],
       },
     };
@@ -129,6 +153,7 @@ export class Scheduler {
       y.newBuckets += outcome.newBuckets;
       y.contended += outcome.contended ? 1 : 0;
       y.crawlMs += outcome.crawlMs ?? 0;
+      y.crawls = (y.crawls ?? 0) + ((outcome.crawlMs ?? 0) > 0 ? 1 : 0);
     };
     add(this.report.byShape[shape]);
     for (const k of new Set(kinds)) add((this.report.byKind[k] ??= empty()));

@@ -8,14 +8,20 @@
 //   rates      reproduction trials of new buckets (plain `python repro.py`, with the other slots paused)
 //   sampling   gdb: the samples of a run past its limit, and the stacks of a crash's core
 //   record     writing buckets, the corpus and the crawl store
-//   idle       the rest: waiting for a rate measurement to end, the campaign's start and end, Node itself
+//   plan       generating or mutating the next program
+//   waiting    a program held at the gate while the other slots' rate batch runs (or is about to)
+//   idle       the rest: the campaign's start and end, Node itself
 //
 // The summary, `--json` (`slots`) and the timeline report the shares (issue "every word true": a campaign
 // that spends a quarter of its slots on first attempts finds bugs at a quarter of the speed it could).
 import type { RunResult } from '../types.js';
 
-export const SLOT_USES = ['first', 'confirm', 'rates', 'sampling', 'record', 'idle'] as const;
+export const SLOT_USES = ['first', 'confirm', 'rates', 'sampling', 'record', 'plan', 'waiting', 'idle'] as const;
 export type SlotUse = (typeof SLOT_USES)[number];
+
+/** What confirmation time was spent on. */
+export const CONFIRM_KINDS = ['window', 'fresh', 'evidence', 'retries'] as const;
+export type ConfirmKind = (typeof CONFIRM_KINDS)[number];
 
 export interface SlotStats {
   /** elapsed × jobs, ms. */
@@ -23,9 +29,14 @@ export interface SlotStats {
   ms: Record<SlotUse, number>;
   /** Each use's share of totalMs (idle: what no other use accounts for). */
   shares: Record<SlotUse, number>;
+  /**
+   * Confirmation time by what it confirmed: finish windows past a limit, the fresh re-run of a reused worker's
+   * finding, the evidence re-runs of a lost write or differential, the retries of an unconfirmed sighting (ms).
+   */
+  confirm: Record<ConfirmKind, number>;
 }
 
-const zero = (): Record<SlotUse, number> => ({ first: 0, confirm: 0, rates: 0, sampling: 0, record: 0, idle: 0 });
+const zero = (): Record<SlotUse, number> => ({ first: 0, confirm: 0, rates: 0, sampling: 0, record: 0, plan: 0, waiting: 0, idle: 0 });
 
 /** Time a run spent past its limit while it was waited on (its finish window): confirmation, not a first attempt. */
 export function windowMs(run: RunResult): number {
@@ -36,9 +47,12 @@ export function windowMs(run: RunResult): number {
 
 export class SlotClock {
   private readonly ms = zero();
+  private readonly confirmed: Record<ConfirmKind, number> = { window: 0, fresh: 0, evidence: 0, retries: 0 };
 
-  add(use: SlotUse, ms: number): void {
-    if (Number.isFinite(ms) && ms > 0) this.ms[use] += ms;
+  add(use: SlotUse, ms: number, confirm?: ConfirmKind): void {
+    if (!Number.isFinite(ms) || ms <= 0) return;
+    this.ms[use] += ms;
+    if (use === 'confirm' && confirm) this.confirmed[confirm] += ms;
   }
 
   /** Run `fn`, charging its wall time to `use`. */
@@ -55,13 +69,13 @@ export class SlotClock {
    * A span of `wallMs` in which `runs` ran as `use`: their gdb time is sampling, and the part of their
    * finish windows past the limit is confirmation; the rest is `use`.
    */
-  charge(use: SlotUse, wallMs: number, runs: readonly RunResult[]): void {
+  charge(use: SlotUse, wallMs: number, runs: readonly RunResult[], confirm?: ConfirmKind): void {
     const gdb = runs.reduce((t, r) => t + (r.gdbMs ?? 0), 0);
-    const window = use === 'first' ? runs.reduce((t, r) => t + windowMs(r), 0) : 0;
+    const window = runs.reduce((t, r) => t + windowMs(r), 0);
     const rest = Math.max(0, wallMs - gdb - window);
     this.add('sampling', Math.min(gdb, wallMs));
-    this.add('confirm', Math.min(window, Math.max(0, wallMs - gdb)));
-    this.add(use, rest);
+    this.add('confirm', Math.min(window, Math.max(0, wallMs - gdb)), 'window');
+    this.add(use, rest, confirm);
   }
 
   stats(elapsedMs: number, jobs: number): SlotStats {
@@ -71,11 +85,13 @@ export class SlotClock {
     ms.idle = Math.max(0, totalMs - used);
     const shares = zero();
     for (const u of SLOT_USES) shares[u] = totalMs > 0 ? ms[u] / totalMs : 0;
-    return { totalMs, ms, shares };
+    return { totalMs, ms, shares, confirm: { ...this.confirmed } };
   }
 }
 
-/** `first 71%, confirm 9%, rates 8%, sampling 6%, record 1%, idle 5%`. */
+/** `first 71%, confirm 9% (window 5%, fresh 3%, …), rates 8%, …, idle 5%`. */
 export function formatSlots(s: SlotStats): string {
-  return SLOT_USES.map((u) => `${u} ${Math.round(s.shares[u] * 100)}%`).join(', ');
+  const pct = (ms: number) => `${Math.round((100 * ms) / Math.max(1, s.totalMs))}%`;
+  const confirm = s.confirm ? ` (${CONFIRM_KINDS.map((k) => `${k} ${pct(s.confirm[k])}`).join(', ')})` : '';
+  return SLOT_USES.map((u) => `${u} ${Math.round(s.shares[u] * 100)}%${u === 'confirm' ? confirm : ''}`).join(', ');
 }

@@ -54,7 +54,7 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
   for (const r of s.resources) out.push(`resource ${r.signature.replace(/^resource\|/, '')}: ${r.hits} program(s), e.g. ${r.example} (not a crash bucket)`);
   for (const w of s.environmentWarnings) out.push(`environment: ${w}`);
   const unconfirmed = Object.entries(s.unconfirmedByKind).map(([k, n]) => `${k}:${n}`).join(' ');
-  if (unconfirmed) out.push(`seen only in a reused worker, not in fresh retries: ${unconfirmed} (kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
+  if (unconfirmed) out.push(`seen only in a reused worker (not in fresh retries; a stored bug's sightings are not re-run): ${unconfirmed} (new ones kept in ${path.join(crashDir, '.unconfirmed')}; see ftfuzz triage)`);
   if (s.promoted) out.push(`${s.promoted} finding(s) first seen in a reused worker were confirmed by a fresh retry`);
   if (s.slow) out.push(`${s.slow} crawl(s): past the limit but making progress, or finished in their finish window (kept in ${path.join(crashDir, '.slow')}, not hang buckets)`);
   const shapes = Object.entries<Yield>(s.yield.byShape).filter(([, y]) => y.programs > 0);

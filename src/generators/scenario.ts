@@ -34,6 +34,11 @@ export interface GenOptions {
   effects: EffectClass[];
   /** Restrict object kinds (ids from `ftfuzz ops`); empty means all. */
   kinds: string[];
+  /**
+   * Ops never chosen (ids): a campaign's feedback leaves out ops whose programs crawled (schedule.ts). Not
+   * recorded in a program's options when empty, so the same seed gives the same bytes as before it existed.
+   */
+  excludeOps?: string[];
   /** Leak rounds: run the scenario this many times in one process (1: no leak harness). */
   rounds: number;
   /** Rounds not measured by the leak oracle (caches and per-thread heaps fill first). */
@@ -99,6 +104,8 @@ export function resolveGenOptions(partial: Partial<GenOptions> = {}): GenOptions
   check(o.switchIntervals.length > 0 && o.switchIntervals.every((x) => x > 0), 'switch intervals must be positive');
   check(o.effects.length > 0, 'at least one effect class');
   for (const k of o.kinds) check(KINDS.some((kind) => kind.id === k), `unknown kind ${k}`);
+  for (const id of o.excludeOps ?? []) check(OP_BY_ID.has(id), `unknown op ${id}`);
+  if (o.excludeOps?.length === 0) delete o.excludeOps;
   check(Number.isInteger(o.rounds) && o.rounds >= 1 && o.rounds <= 50, 'rounds must be within 1..50');
   check(Number.isInteger(o.warmupRounds) && o.warmupRounds >= 0 && (o.rounds === 1 || o.warmupRounds < o.rounds), 'warm-up rounds must be fewer than rounds');
   return o;
@@ -128,7 +135,7 @@ export function randomThreadOps(rng: Rng, o: GenOptions, objects: Scenario['obje
   const ops: Scenario['threadOps'][number]['ops'] = [];
   for (let k = 0; k < count; k++) {
     const obj = rng.pick(objects);
-    const candidates = (OPS_BY_KIND.get(obj.kind) ?? []).filter((op) => o.effects.includes(op.effect));
+    const candidates = (OPS_BY_KIND.get(obj.kind) ?? []).filter((op) => o.effects.includes(op.effect) && !o.excludeOps?.includes(op.id));
     if (candidates.length === 0) continue;
     ops.push({ op: rng.pick(candidates).id, obj: obj.v, sleepAfter: rng.bool(o.sleepProbability) });
   }

@@ -9,7 +9,7 @@
 // Without samples (no gdb), the signature is the sorted set of each thread's innermost Python frames.
 import type { NativeEvidence, ProgramRef, RunResult } from '../types.js';
 import { innermostFrames, parseFatalReport } from './faulthandler.js';
-import { blockedFrames, classifyHang, describeFrame, frameNames, hangCulprits, hangFrames, onlyPythonWaits, SYNC_WAIT, type HangVerdict } from './nativeSignature.js';
+import { blockedFrames, classifyHang, describeFrame, frameNames, hangCulprits, hangFrames, heapFrame, onlyPythonWaits, SYNC_WAIT, type HangVerdict } from './nativeSignature.js';
 import { heapCulprits } from './crashOracle.js';
 import { mergeBySignature, type Oracle } from './oracle.js';
 
@@ -17,14 +17,29 @@ import { mergeBySignature, type Oracle } from './oracle.js';
  * What the samples of a run at its limit say: `progress` (a thread moved: a crawl), or `stuck` with the
  * signature a hang of theirs would have (null when only Python frames could sign it), or `unknown`.
  */
-export function samplesVerdict(native: NativeEvidence | undefined, program?: ProgramRef): { state: 'progress' } | { state: 'stuck'; signature: string | null } | { state: 'unknown' } {
+export function samplesVerdict(native: NativeEvidence | undefined, program?: ProgramRef): { state: 'progress' } | { state: 'stuck'; signature: string | null; proved: boolean } | { state: 'unknown' } {
   const verdict = native ? classifyHang(native) : null;
   if (!verdict) return { state: 'unknown' };
   if (verdict.hangClass === 'slow') return { state: 'progress' };
+  const proved = verdict.hangClass === 'spin' && allocatorSpin(verdict);
   const frames = hangFrames(verdict);
-  if (onlyPythonWaits(verdict) || frames.length === 0) return { state: 'stuck', signature: null };
+  if (onlyPythonWaits(verdict) || frames.length === 0) return { state: 'stuck', signature: null, proved: false };
   const heap = program ? heapOf(verdict, program) : null;
-  return { state: 'stuck', signature: `hang|c:${frames.join(' | ')}${heap ? `|heap:${heap}` : ''}` };
+  return { state: 'stuck', signature: `hang|c:${frames.join(' | ')}${heap ? `|heap:${heap}` : ''}`, proved };
+}
+
+/**
+ * Every spinning culprit is in the allocator's own code (mimalloc's free-list and page collection walks):
+ * such a walk visits a page's blocks or a heap's pages, microseconds to milliseconds, never a second.
+ * Seen spinning there through two samples a second apart, it is walking a cycle: the program cannot finish,
+ * and no finish window is needed to prove it.
+ */
+export function allocatorSpin(verdict: HangVerdict): boolean {
+  const spinning = verdict.threads.filter((t) => (verdict.cpu[String(t.lwp)] ?? 0) > 0);
+  return spinning.length > 0 && spinning.every((t) => {
+    const first = blockedFrames(t, 1)[0];
+    return first !== undefined && heapFrame(first);
+  });
 }
 
 /** A culprit spinning or stuck in the allocator (a corrupted free list walked at thread exit): the shared objects behind it. */
@@ -68,7 +83,7 @@ export const hangOracle: Oracle = {
         details: run.stderrTail.split('\n').slice(-80).join('\n'),
         program: run.program,
         reproduceCommand: run.reproduceCommand,
-        waited: run.termination.waitedMs !== undefined,
+        proved: run.termination.waitedMs !== undefined,
       };
       const { afterMs, waitedMs } = run.termination;
       // Waited on through its finish window: it did not end, so it does not finish.
@@ -99,16 +114,19 @@ export const hangOracle: Oracle = {
         const cls = verdict.hangClass;
         // A heap corruption, the shared objects' doing, signed by them as a crash there is.
         const heap = heapOf(verdict, run.program);
+        // An allocator free-list walk never takes a second: spinning in it through both samples is a cycle.
+        const proved = base.proved || (cls === 'spin' && allocatorSpin(verdict));
         // The innermost meaningful frame of each culprit thread, with file and line: triage's "top C frames".
         const shown = hangCulprits(verdict).map((frames) => describeFrame(frames[0] as (typeof frames)[number]));
         const cpu = cls === 'spin' ? ` burning ${Math.max(...Object.values(verdict.cpu)).toFixed(2)} CPU-s per sample interval` : '';
         return {
           ...base,
+          proved,
           kind: 'hang' as const,
           // The class (deadlock or spin) is what the samples saw, not the bug: it is in the title and
           // meta.json, not in the signature.
           signature: `hang|c:${frames.join(' | ')}${heap ? `|heap:${heap}` : ''}`,
-          title: `hang (${cls}): no exit ${after}; ${verdict.threads.length} thread(s) in ${frames.join(' | ').slice(0, 140)}${cpu}${heap ? `: heap corruption, the program shares ${heap.replace(/\+/g, ', ')}` : ''}`,
+          title: `hang (${cls}): no exit ${after}${proved && !base.proved ? ' (spinning in the allocator\'s free-list walk through both samples: a cycle)' : ''}; ${verdict.threads.length} thread(s) in ${frames.join(' | ').slice(0, 140)}${cpu}${heap ? `: heap corruption, the program shares ${heap.replace(/\+/g, ', ')}` : ''}`,
           // Generated programs cannot deadlock or spin by construction; the campaign upgrades the verdict
           // for them. A hand-written program can (lock-order inversion): unknown until looked at.
           verdict: 'unknown' as const,

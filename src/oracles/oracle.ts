@@ -34,7 +34,7 @@ export function mergeBySignature(
       }
       existing.hits += 1;
       // A hang proved by one run's finish window is proved.
-      if (f.waited) existing.waited = true;
+      if (f.proved) existing.proved = true;
       if (!existing.targets.some((t) => t.path === target.path)) existing.targets.push(target);
       if (!existing.modes.includes(run.modeRequested)) existing.modes.push(run.modeRequested);
     }

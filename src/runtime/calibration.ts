@@ -21,13 +21,13 @@ export interface CalibrationOptions {
 }
 
 /**
- * A reference run's limit is 5x its mode's p95, at least 3 s; before a mode has 8 references, 10 s (at most
- * the cap). A limit is no longer what separates a hang from a crawl (the finish window is): a crawl past it
- * costs what it would have cost anyway, plus its samples, while a hang costs its limit and its window. With
- * 10x the p95 and a 5 s floor, a 3.13.5t campaign's median limit was 7 s and its first program, a hang,
- * waited the whole 30 s cap before its window.
+ * A reference run's limit is 10x its mode's p95, at least 3 s; before a mode has 8 references, 10 s (at most
+ * the cap). The limit no longer separates a hang from a crawl (the finish window does), but a program past
+ * it costs its samples and, crawling, is killed with its work lost: with 5x the p95, 36 runs of a 10-minute
+ * 3.13.5t campaign went past their limits, 62% of its run time. A real hang is cheap to prove either way (an
+ * allocator spin proves itself in its samples; a proved signature is not waited on again).
  */
-export const DEFAULT_CALIBRATION: CalibrationOptions = { multiplier: 10, floorMs: 2000, refMultiplier: 5, refFloorMs: 3000, minHistory: 8, initialRefMs: 10_000 };
+export const DEFAULT_CALIBRATION: CalibrationOptions = { multiplier: 10, floorMs: 2000, refMultiplier: 10, refFloorMs: 3000, minHistory: 8, initialRefMs: 10_000 };
 
 const HISTORY = 512;
 

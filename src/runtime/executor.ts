@@ -53,6 +53,8 @@ export interface FinishWindow {
    * its limit), or null to kill it now (its samples saw progress, or it is a hang known already).
    */
   windowFor: (native: NativeEvidence | undefined) => number | null;
+  /** Told when the run starts waiting in its window (true) and when that wait ends, however it ends (false). */
+  onWait?: (waiting: boolean) => void;
 }
 
 export interface Executor {

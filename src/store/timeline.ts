@@ -33,6 +33,8 @@ export interface TimelineLine {
   byOp: Record<string, CompactYield>;
   /** Surface coverage so far: [pairs exercised, coverable pairs, triples] (absent: no surface programs). */
   surface?: [number, number, number];
+  /** Where the slots' time went so far: each use's share (first, confirm, rates, sampling, record, idle). */
+  slots?: Record<string, number>;
   final?: boolean;
 }
 
@@ -51,6 +53,7 @@ export interface TimelineSnapshot {
   corpusAdded: number;
   yield: { byKind: YieldCounts; byOp: YieldCounts };
   surface?: { pairs: number; pairsExercised: number; triples: number };
+  slots?: { shares: Record<string, number> };
 }
 
 export class TimelineWriter {
@@ -75,7 +78,8 @@ export class TimelineWriter {
       execsPerSec: dt > 0 ? Number(((s.executions - this.last.executions) / dt).toFixed(2)) : 0,
       findingsByKind: s.findingsByKind, buckets: s.buckets.length, families: s.families.length, newBuckets: s.newBuckets.length, corpus: s.corpusAdded,
       byKind: compact(s.yield.byKind), byOp: compact(s.yield.byOp),
-      ...(s.surface ? { surface: [s.surface.pairsExercised, s.surface.pairs, s.surface.triples] as [number, number, number] } : {}), ...(final ? { final } : {}),
+      ...(s.surface ? { surface: [s.surface.pairsExercised, s.surface.pairs, s.surface.triples] as [number, number, number] } : {}),
+      ...(s.slots ? { slots: Object.fromEntries(Object.entries(s.slots.shares).map(([k, v]) => [k, Number(v.toFixed(4))])) } : {}), ...(final ? { final } : {}),
     };
     this.last = { time: now, executions: s.executions };
     const text = `${JSON.stringify(line)}\n`;

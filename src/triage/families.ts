@@ -77,14 +77,17 @@ export function shownWithGil(meta: Pick<BucketMeta, 'kind' | 'modes'>): boolean 
 const VERDICT_ORDER: Verdict[] = ['runtime-bug', 'unknown', 'program-race', 'slow', 'environment'];
 
 /**
- * The fix a bucket's bisection found, when it names one entry above the rest: `3.13.12|gh-142560`. Families
- * whose bisections end at the same fix are one bug (the evidence, not their resemblance, joins them).
+ * The fix a bucket's bisection found: its first fixing release and the NEWS entries that rank highest by the
+ * crash site's words (`3.13.12|gh-112127,gh-142881`: two atexit.unregister fixes of one release tie).
+ * Families whose bisections end at the same fix are one bug (the evidence, not their resemblance, joins them);
+ * none without a ranked entry (a release fixes many things).
  */
 export function bisectedFix(meta: Pick<BucketMeta, 'bisection'>): string | null {
   const b = meta.bisection;
-  const [top, next] = b?.candidates ?? [];
-  if (!b?.firstFixed || !top || (next && next.score >= top.score)) return null;
-  return `${b.firstFixed}|gh-${top.gh}`;
+  const top = b?.candidates[0]?.score;
+  if (!b?.firstFixed || top === undefined) return null;
+  const best = b.candidates.filter((c) => c.score === top).map((c) => `gh-${c.gh}`).sort();
+  return `${b.firstFixed}|${best.join(',')}`;
 }
 
 /** Family keys joined by a bisected fix: each joined key -> the key of the family it joins (the first seen). */

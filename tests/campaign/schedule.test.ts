@@ -66,3 +66,23 @@ describe('the kind scheduler', () => {
     expect(reward(base)).toBe(0);
   });
 });
+
+describe('steering away from crawls', () => {
+  it('leaves out ops whose programs crawl, never all of a focused kind\'s, and penalises the kind', () => {
+    const s = new Scheduler(['deque', 'list'], { cores: 2, focusedShare: 1, explore: 0 });
+    const crawl = { runMs: 20_000, findings: 0, newBuckets: 0, contended: false, crawlMs: 15_000 };
+    const fine = { runMs: 200, findings: 0, newBuckets: 0, contended: false };
+    s.update('focused', ['deque'], ['deque.copy', 'deque.append'], crawl);
+    expect(s.crawlingOps()).toEqual([]);
+    s.update('focused', ['deque'], ['deque.copy', 'deque.append'], crawl);
+    s.update('focused', ['deque'], ['deque.append', 'deque.pop'], fine);
+    // deque.copy crawled in both its programs; deque.append in 2 of 3 (a third or more): both left out.
+    expect(s.crawlingOps()).toEqual(['deque.append', 'deque.copy']);
+    expect(reward(crawl)).toBe(0);
+    const plan = s.plan(new Rng('crawl'), {});
+    expect(plan.options.excludeOps).toEqual(expect.arrayContaining(['deque.copy']));
+    // A new bucket from an op keeps it in, crawl or not.
+    s.update('focused', ['deque'], ['deque.copy'], { ...crawl, newBuckets: 1 });
+    expect(s.crawlingOps()).not.toContain('deque.copy');
+  });
+});

@@ -16,7 +16,7 @@ describe('slot time', () => {
     expect(windowMs(hung)).toBe(60_000);
     expect(windowMs(crawled)).toBe(8000);
     clock.charge('first', 80_000, [hung, crawled]);
-    clock.charge('confirm', 1000, []);
+    clock.charge('confirm', 1000, [], 'fresh');
     clock.add('rates', 4000);
     const s = clock.stats(50_000, 2);
     expect(s.totalMs).toBe(100_000);
@@ -25,7 +25,8 @@ describe('slot time', () => {
     expect(s.ms.first).toBe(80_000 - 3000 - 68_000);
     expect(s.ms.idle).toBe(100_000 - 80_000 - 1000 - 4000);
     expect(Object.values(s.shares).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
-    expect(formatSlots(s)).toBe('first 9%, confirm 69%, rates 4%, sampling 3%, record 0%, idle 15%');
+    expect(s.confirm).toEqual({ window: 68_000, fresh: 1000, evidence: 0, retries: 0 });
+    expect(formatSlots(s)).toBe('first 9%, confirm 69% (window 68%, fresh 1%, evidence 0%, retries 0%), rates 4%, sampling 3%, record 0%, plan 0%, waiting 0%, idle 15%');
   });
 });
 

@@ -69,6 +69,8 @@ describe('surface programs', () => {
     const q: SurfaceType = { module: '_queue', name: 'SimpleQueue', ctor: 'M.SimpleQueue()', methods: [{ name: 'get', arity: [0, 2], args: [[]], timeout: 'timeout=0.001' }], properties: [], protocols: [] };
     const src = generateSurfaceProgram({ types: [q] }, 'q', { shape: 'method-pair' }).source;
     expect(src).toMatch(/obj\.get\((.*, )?timeout=0\.001\)/);
+    // A zero-argument call of first-access too: a fresh queue is empty, and get() would wait for ever.
+    expect(generateSurfaceProgram({ types: [q] }, 'q2', { shape: 'first-access' }).source).toContain('obj.get(timeout=0.001)');
   });
 
   it('call a method mostly with the arguments the surface learned it accepts', () => {

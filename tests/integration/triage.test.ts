@@ -10,6 +10,7 @@ import { probeTarget } from '../../src/runtime/targets.js';
 import { CrashStore, type BucketMeta } from '../../src/store/crashStore.js';
 import type { ReplayEntry } from '../../src/triage/replay.js';
 import { measureRate } from '../../src/trials/rate.js';
+import { triageStore } from '../../src/triage/session.js';
 import { ExitCode, type Target } from '../../src/types.js';
 
 const fixture = (name: string) => path.join(import.meta.dirname, '..', 'fixtures', name);
@@ -126,6 +127,32 @@ describe('replay, triage and minimize', () => {
     expect(r.stdout).toMatch(/^fam-[0-9a-f]{8} {2}crash /m);
     expect(r.stdout).toMatch(/malformed crash-0000deadbeef: .*not valid JSON/);
   });
+
+  it('triage --bisect: fixed between the release it was found on and the newest, each step judged with trials and a p-value, the untested releases named', async () => {
+    const name = buckets.old as string;
+    // The found-on release shows it every time (the rate the steps' absence claims rest on).
+    await measureRate(store, name, (await store.read(name)) as BucketMeta, oldT, { trials: 5, timeoutMs: 30_000, flakyBelow: 0.5 });
+    const tried: string[] = [];
+    const { buckets: after } = await triageStore(store, {
+      only: [name],
+      // Only the two releases installed here: 3.13.6 ... 3.13.14 cannot be had (building them is minutes each).
+      bisect: { newestOf: () => Promise.resolve(newT.version), targetFor: (release) => { tried.push(release); return Promise.resolve(release === newT.version ? newT : null); }, maxTrials: 12 },
+    });
+    const b = after.find((x) => x.bucket === name)?.meta.bisection;
+    expect(b).toBeDefined();
+    expect(b?.from).toBe(oldT.version);
+    expect(b?.to).toBe(newT.version);
+    // The newest first: fixed there, significantly (10 or more rounds, each release interleaved with the control).
+    expect(b?.steps[0]).toMatchObject({ release: newT.version, claim: 'fixed-between' });
+    expect(b?.steps[0]?.old.hits).toBeGreaterThanOrEqual(10);
+    expect(b?.steps[0]?.new.hits).toBe(0);
+    expect(b?.steps[0]?.p ?? 1).toBeLessThan(0.05);
+    // Every release in between was asked for, none could be had: the first fix is one of them, not claimed.
+    expect(tried).toContain('3.13.6');
+    expect(b?.firstFixed).toBeNull();
+    expect(b?.lastAffected).toBe(oldT.version);
+    expect(b?.why).toMatch(/could not be obtained, so the first fix is one of 3\.13\.6, .*3\.13\.15/);
+  }, 300_000);
 
   it('minimize shrinks a reproducer by AST reduction; repro.min.py still crashes with plain python', async () => {
     const r = ftfuzz(['minimize', buckets.padded as string, '--trials', '1', '--budget', '5m'], dir);

@@ -90,8 +90,13 @@ describe('re-grouping a store into families', () => {
     expect(row?.rule).toBe('same bisected fix (3.13.7, gh-137400)');
     expect(row?.joined).toHaveLength(1);
     expect(row?.hits).toBe(11);
-    // Two entries scoring the same: the bisection does not say which fix it is; nothing is joined.
-    expect(groupFamilies(buckets.map((b) => (tracing.includes(b) ? { ...b, meta: { ...b.meta, bisection: bisected(137400, 137401) } } : b)))).toHaveLength(3);
+    // Two entries of the fixing release scoring the same (two atexit.unregister fixes): families naming the
+    // same pair join; a family naming another set does not.
+    const pair = groupFamilies(buckets.map((b) => (tracing.includes(b) ? { ...b, meta: { ...b.meta, bisection: bisected(137400, 137401) } } : b)));
+    expect(pair.find((r) => r.buckets.length === 2)?.rule).toBe('same bisected fix (3.13.7, gh-137400,gh-137401)');
+    const [first, second] = tracing;
+    const apart = groupFamilies(buckets.map((b) => (b === first ? { ...b, meta: { ...b.meta, bisection: bisected(137400, 137401) } } : b === second ? { ...b, meta: { ...b.meta, bisection: bisected(137400) } } : b)));
+    expect(apart).toHaveLength(3);
   });
 
   it('interrupted after any number of buckets, a second run gives the same store as one uninterrupted run', async () => {

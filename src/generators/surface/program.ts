@@ -154,7 +154,11 @@ function planShape(rng: Rng, t: SurfaceType, shape: TypeShape, threads: number, 
       const reads = [...t.properties.filter((p) => p.get).map((p) => p.name), ...t.methods.filter((m) => m.arity[0] === 0).map((m) => m.name)];
       const chosen = reads.length ? reads : [pickMember()];
       return {
-        threads: byThread(() => rng.shuffle(chosen).map((m): [string, string] => [m, t.methods.some((x) => x.name === m) ? `obj.${m}()` : `getattr(obj, ${py(m)})`])),
+        // A call that may wait for another party gets its timeout here too (SimpleQueue.get on a fresh, empty queue).
+        threads: byThread(() => rng.shuffle(chosen).map((m): [string, string] => {
+          const method = t.methods.find((x) => x.name === m);
+          return [m, method ? `obj.${m}(${method.timeout ?? ''})` : `getattr(obj, ${py(m)})`];
+        })),
         members: chosen,
       };
     }
