@@ -35,7 +35,8 @@ export function sharedObjects(source: string): SharedObject[] | null {
     const out = [...byVar.values()].map((o) => ({ kind: o.kind, ops: [...new Set(o.ops)].sort() }));
     return out.length ? out : null;
   }
-  const surface = /^# ftfuzz surface program: (.+?) on ([^;]+);/.exec(head[0] ?? '');
+  // A bucket's repro.py has its own header lines first: the program's comes after them.
+  const surface = head.map((l) => /^# ftfuzz surface program: (.+?) on ([^;]+);/.exec(l)).find((m) => m !== null);
   if (surface) {
     const members = /^# members: (.*)$/m.exec(head.join('\n'))?.[1]?.split(', ').filter(Boolean) ?? [];
     return [{ kind: (surface[2] as string).trim(), ops: members }];

@@ -6,7 +6,8 @@
 //              worker, the evidence re-runs of a lost write or differential, the retries of an unconfirmed
 //              sighting, and the finish window of a run past its limit (hang or crawl?)
 //   rates      reproduction trials of new buckets (plain `python repro.py`, with the other slots paused)
-//   sampling   gdb: the samples of a run past its limit, and the stacks of a crash's core
+//   sampling   gdb attached to a run past its limit (its two samples)
+//   cores      gdb reading a crashed run's core (the C stacks that sign the crash)
 //   record     writing buckets, the corpus and the crawl store
 //   plan       generating or mutating the next program
 //   waiting    a program held at the gate while the other slots' rate batch runs (or is about to)
@@ -16,7 +17,7 @@
 // that spends a quarter of its slots on first attempts finds bugs at a quarter of the speed it could).
 import type { RunResult } from '../types.js';
 
-export const SLOT_USES = ['first', 'confirm', 'rates', 'sampling', 'record', 'plan', 'waiting', 'idle'] as const;
+export const SLOT_USES = ['first', 'confirm', 'rates', 'sampling', 'cores', 'record', 'plan', 'waiting', 'idle'] as const;
 export type SlotUse = (typeof SLOT_USES)[number];
 
 /** What confirmation time was spent on. */
@@ -36,7 +37,7 @@ export interface SlotStats {
   confirm: Record<ConfirmKind, number>;
 }
 
-const zero = (): Record<SlotUse, number> => ({ first: 0, confirm: 0, rates: 0, sampling: 0, record: 0, plan: 0, waiting: 0, idle: 0 });
+const zero = (): Record<SlotUse, number> => ({ first: 0, confirm: 0, rates: 0, sampling: 0, cores: 0, record: 0, plan: 0, waiting: 0, idle: 0 });
 
 /** Time a run spent past its limit while it was waited on (its finish window): confirmation, not a first attempt. */
 export function windowMs(run: RunResult): number {
@@ -70,10 +71,13 @@ export class SlotClock {
    * finish windows past the limit is confirmation; the rest is `use`.
    */
   charge(use: SlotUse, wallMs: number, runs: readonly RunResult[], confirm?: ConfirmKind): void {
-    const gdb = runs.reduce((t, r) => t + (r.gdbMs ?? 0), 0);
+    const sampled = runs.reduce((t, r) => t + (r.termination.kind === 'signal' ? 0 : (r.gdbMs ?? 0)), 0);
+    const cores = runs.reduce((t, r) => t + (r.termination.kind === 'signal' ? (r.gdbMs ?? 0) : 0), 0);
+    const gdb = Math.min(wallMs, sampled + cores);
     const window = runs.reduce((t, r) => t + windowMs(r), 0);
     const rest = Math.max(0, wallMs - gdb - window);
-    this.add('sampling', Math.min(gdb, wallMs));
+    this.add('sampling', Math.min(sampled, gdb));
+    this.add('cores', Math.max(0, gdb - Math.min(sampled, gdb)));
     this.add('confirm', Math.min(window, Math.max(0, wallMs - gdb)), 'window');
     this.add(use, rest, confirm);
   }

@@ -34,7 +34,7 @@ export function onlySignalNames(line: string): boolean {
 }
 
 /** Bumped when crash and hang signatures change shape: `triage` re-signs buckets of older formats. */
-export const SIGNATURE_FORMAT = 8;
+export const SIGNATURE_FORMAT = 9;
 
 /**
  * The shared objects behind a heap corruption (a fault in the allocator, a thread's teardown or the

@@ -120,9 +120,20 @@ export function heapCorruption(frames: readonly NativeFrame[]): boolean {
   const meaningful = frames.filter((f) => named(f) !== null && !isSystem(f) && !CRASH_PLUMBING.test(named(f) ?? '') && !REFCOUNT_INLINE.test(named(f) ?? '') && !WAIT_PLUMBING.test(named(f) ?? ''));
   const first = meaningful[0];
   if (!first) return false;
-  if (heapFrame(first)) return true;
+  if (heapFrame(first)) {
+    // Entered through a free its caller made (groupby_step freeing a block in mi_free): the caller handed
+    // the allocator a bad pointer, its own bug (a double free, a block it no longer owned); not a victim.
+    const allocator = meaningful.slice(0, meaningful.findIndex((f) => !heapFrame(f)) >>> 0);
+    return !(allocator.length < meaningful.length && allocator.every((f) => FREE_PATH.test(named(f) ?? '')));
+  }
   return HEAP_WALK.test(named(first) ?? '');
 }
+
+/**
+ * A free's own path, from the API an object's code calls down to reading the block's page: a fault there is
+ * the freed pointer's (not a corrupted list walked later, as `_mi_page_free_collect` under a free is).
+ */
+const FREE_PATH = /^(mi_free\w*|_mi_free_(generic|block\w*)|mi_free_block\w*|mi_page_usable\w*|_mi_ptr_\w+|_mi_segment_page_of|mi_checked_ptr_segment|_PyObject_MiFree|_PyMem_MiFree|_PyObject_Free|PyObject_Free|_?PyMem_(Raw)?Free|PyObject_GC_Del|_PyObject_GC_Del)$/;
 
 export function frameNames(frames: readonly NativeFrame[]): string[] {
   return frames.map((f) => named(f) ?? '??');

@@ -210,10 +210,16 @@ export async function sampleProcess(executable: string, pid: number, options: { 
   return parseGdbOutput(out, 'attach');
 }
 
+/**
+ * Half a second between a hung run's two samples: a Python loop moves its position many times in that, and a
+ * spinning thread burns a measurable 0.1 CPU-s; a second cost every run past its limit 0.5 s more of gdb.
+ */
+export const HANG_SAMPLE_INTERVAL_MS = 500;
+
 /** A run past its time limit, sampled before the executor stops it; undefined without gdb. */
 export async function sampleHungRun(executable: string, pid: number, signal?: AbortSignal): Promise<NativeEvidence | undefined> {
   if (!nativeSupport().gdb) return undefined;
-  return (await sampleProcess(await realExecutable(executable), pid, { signal })) ?? undefined;
+  return (await sampleProcess(await realExecutable(executable), pid, { signal, intervalMs: HANG_SAMPLE_INTERVAL_MS })) ?? undefined;
 }
 
 /** Stacks from a core file; the core is deleted afterwards (it can be large). Null without gdb. */

@@ -117,6 +117,8 @@ export interface BisectStoreOptions {
   news?: NewsIndex;
   /** The site words of a bucket (knownBugs.ts bucketFacts). */
   siteOf: (meta: BucketMeta) => SiteWords;
+  /** Measures a bucket's rate on its own interpreter (a family none of whose buckets has one is measured first). */
+  measure?: (bucket: string, meta: BucketMeta, found: Target) => Promise<BucketMeta>;
   maxTrials?: number;
   log?: (line: string) => void;
 }
@@ -133,6 +135,12 @@ export async function bisectFamilies(
   o: BisectStoreOptions,
 ): Promise<void> {
   for (const row of rows) {
+    // A family never measured: its first bucket is measured now (sequential trials, on its own interpreter).
+    const first = row.buckets[0];
+    if (o.measure && first && !row.buckets.some((b) => (recordedCount(b.meta, 'repro.py')?.hits ?? 0) > 0)) {
+      const found = await o.ownTarget(first.meta);
+      if (found) first.meta = await o.measure(first.bucket, first.meta, found);
+    }
     // The bucket whose recorded rate promises the most (the highest 95% lower bound): the fewest trials per step.
     const best = row.buckets
       .map((b) => ({ ...b, recorded: recordedCount(b.meta, 'repro.py') }))

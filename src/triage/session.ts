@@ -114,6 +114,7 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
   if (o.bisect) {
     await bisectFamilies(groupFamilies(chosen, unconfirmed), (b) => fs.access(path.join(store.dir(b), 'repro.py')).then(() => path.join(store.dir(b), 'repro.py')), (b, bisection) => store.update(b, (m) => ({ ...m, bisection })), {
       ...o.bisect, ownTarget, news: await loadNews(cacheDir()), log,
+      measure: (bucket, meta, found) => measureRate(store, bucket, meta, found, { ...settings, flakyBelow: o.flakyBelow ?? TRIAGE_DEFAULTS.flakyBelow, sequential: true }),
       siteOf: (meta) => {
         const facts = bucketFacts(meta);
         return { functions: facts.frames, names: facts.objects ?? [] };

@@ -26,7 +26,11 @@ describe('slot time', () => {
     expect(s.ms.idle).toBe(100_000 - 80_000 - 1000 - 4000);
     expect(Object.values(s.shares).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
     expect(s.confirm).toEqual({ window: 68_000, fresh: 1000, evidence: 0, retries: 0 });
-    expect(formatSlots(s)).toBe('first 9%, confirm 69% (window 68%, fresh 1%, evidence 0%, retries 0%), rates 4%, sampling 3%, record 0%, plan 0%, waiting 0%, idle 15%');
+    expect(formatSlots(s)).toBe('first 9%, confirm 69% (window 68%, fresh 1%, evidence 0%, retries 0%), rates 4%, sampling 3%, cores 0%, record 0%, plan 0%, waiting 0%, idle 15%');
+    // gdb reading a crash's core is accounted apart from a hang's samples.
+    const crash = new SlotClock();
+    crash.charge('first', 2000, [fakeRun('gil-off', { termination: { kind: 'signal', signal: 'SIGSEGV' }, gdbMs: 800 })]);
+    expect(crash.stats(2000, 1).ms).toMatchObject({ first: 1200, cores: 800, sampling: 0 });
   });
 });
 

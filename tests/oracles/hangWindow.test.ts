@@ -103,6 +103,8 @@ describe('heap corruption, signed by the shared objects', () => {
     expect(heapKinds(sharedObjects(SCENARIO) ?? [])).toBe('bytearray+deque');
     const surface = '# ftfuzz surface program: method-pair on collections.deque; every exception is caught\n# generator: ftfuzz-surface/6\n# seed: s\n# members: append, copy\n';
     expect(sharedObjects(surface)).toEqual([{ kind: 'collections.deque', ops: ['append', 'copy'] }]);
+    // In a bucket's repro.py, after the reproducer's own header lines.
+    expect(sharedObjects(`# ftfuzz reproducer: crash\n# signature: x\n${surface}`)).toEqual([{ kind: 'collections.deque', ops: ['append', 'copy'] }]);
     expect(sharedObjects('print(1)\n')).toBeNull();
   });
 
@@ -111,6 +113,9 @@ describe('heap corruption, signed by the shared objects', () => {
     expect(heapCorruption(frames('<signal handler called>', '_Py_atomic_load_uint32_relaxed@Include/cpython/pyatomic_gcc.h', 'PyThreadState_Clear@Python/pystate.c'))).toBe(true);
     expect(heapCorruption(frames('gc_visit_heaps_lock_held@Python/gc_free_threading.c', 'gc_collect_main@Python/gc_free_threading.c'))).toBe(true);
     expect(heapCorruption(frames('bytearray_find_internal@Objects/bytearrayobject.c'))).toBe(false);
+    // A free the object's own code made with a bad pointer is that object's bug, not a victim's fault.
+    expect(heapCorruption(frames('mi_free@Objects/mimalloc/alloc.c', 'groupby_step@Modules/itertoolsmodule.c', 'groupby_next@Modules/itertoolsmodule.c'))).toBe(false);
+    expect(heapCorruption(frames('_mi_page_free_collect@Include/internal/mimalloc/mimalloc/internal.h', 'mi_heap_page_collect@Objects/mimalloc/heap.c', '_mi_heap_collect_retired@Objects/mimalloc/heap.c', 'mi_free@Objects/mimalloc/alloc.c', 'list_dealloc@Objects/listobject.c'))).toBe(true);
   });
 
   it('signs a heap-corruption crash by the shared objects, not the op the faulting thread ran', () => {
