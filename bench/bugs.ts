@@ -24,7 +24,7 @@ import { groupFamilies, regroupStore, type FamilyRow } from '../src/triage/famil
 import { KNOWN_BUGS, STILL_OPEN_UPSTREAM, formatLink, inNews, type UpstreamLink } from '../src/triage/knownBugs.js';
 import { familyLinks, upstreamLinksOf } from '../src/triage/triage.js';
 import { measureRate, reproducerOf } from '../src/trials/rate.js';
-import { DEFAULT_MAX_ROUNDS, interleavedTrials } from '../src/trials/between.js';
+import { DEFAULT_MAX_ROUNDS, interleavedTrials, type InterleavedCounts } from '../src/trials/between.js';
 import type { Executor } from '../src/runtime/executor.js';
 import type { GenOptions } from '../src/generators/scenario.js';
 import type { Target } from '../src/types.js';
@@ -182,11 +182,11 @@ export async function gradeFamilies(g: { crashDir: string; dir: string; stats: C
     const links = familyLinks(await Promise.all(row.buckets.map((b) => upstreamLinksOf(store, b.bucket, b.meta))));
     let grade: Grade = 'not-reproduced';
     let why = 'no bucket of the family reproduced when the campaign measured its rate';
-    let counts = { old: { hits: 0, trials: 0 }, new: { hits: 0, trials: 0 } };
+    let counts: InterleavedCounts = { old: { hits: 0, trials: 0 }, new: { hits: 0, trials: 0 }, newOthers: { trials: 0, titles: [] } };
     let p: number | null = null;
     if (best) {
       counts = await interleavedTrials(await reproducerOf(store, best.bucket), best.meta, best.recorded, old, neu, o.maxTrials ?? DEFAULT_MAX_ROUNDS);
-      const claim = fixedBetween(counts.old, counts.new, best.recorded);
+      const claim = fixedBetween(counts.old, { ...counts.new, otherFailures: counts.newOthers }, best.recorded);
       grade = claim.claim;
       why = claim.why;
       p = claim.p;

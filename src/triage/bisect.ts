@@ -87,7 +87,7 @@ export async function bisectBucket(o: BisectOptions): Promise<Bisection> {
   }
   const lastAffected = lo >= 0 ? (releases[lo] as string) : from;
   const firstFixed = releases[hi] as string;
-  const gaps = skipped.filter((r) => compareVersions(r, lastAffected) > 0 && compareVersions(r, firstFixed) < 0);
+  const gaps = skipped.filter((r) => compareVersions(r, lastAffected) > 0 && compareVersions(r, firstFixed) < 0).sort(compareVersions);
   const why = gaps.length
     ? `fixed between ${lastAffected} and ${firstFixed}; ${gaps.join(', ')} could not be obtained, so the first fix is one of ${[...gaps, firstFixed].join(', ')}`
     : `first fixed in ${firstFixed} (last affected ${lastAffected})`;

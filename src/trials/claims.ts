@@ -153,12 +153,17 @@ export interface BetweenEvidence {
  * against the recorded rate (and no crash or hang of its family there), and shown on the old one
  * significantly more often.
  */
-export function fixedBetween(oldRun: Count, newRun: Count & { sameFamily?: boolean }, recorded: Count | null): BetweenEvidence {
+export function fixedBetween(oldRun: Count, newRun: Count & { sameFamily?: boolean; otherFailures?: { trials: number; titles: string[] } }, recorded: Count | null): BetweenEvidence {
   const absence = absenceClaim(newRun.hits, newRun.trials, recorded, newRun.sameFamily);
   if (absence === 'shown') {
     return { claim: 'still-present', p: null, why: newRun.hits > 0 ? `new ${newRun.hits}/${newRun.trials}` : `new release crashed or hung in the same family (${newRun.trials} trials)` };
   }
   const p = fisherGreater(oldRun, newRun);
+  // The program still crashes or hangs on the new release, with other frames: the bug may have moved, not gone.
+  const other = newRun.otherFailures;
+  if (other && other.trials > 0) {
+    return { claim: 'inconclusive', p, why: `the new release crashed or hung otherwise in ${other.trials} of ${newRun.trials} trials (${other.titles.slice(0, 2).map((t) => t.slice(0, 120)).join('; ')}): the bug may have moved, no absence is claimed` };
+  }
   if (absence === 'inconclusive') return { claim: 'inconclusive', p, why: inconclusiveWhy(newRun.trials, recorded) };
   if (oldRun.hits === 0) return { claim: 'inconclusive', p, why: `the old release did not show it either in this session (0/${oldRun.trials}): no control` };
   if (p >= SIGNIFICANCE) return { claim: 'inconclusive', p, why: `old ${oldRun.hits}/${oldRun.trials} against new 0/${newRun.trials}: Fisher's p = ${p.toFixed(3)} is not below ${SIGNIFICANCE}` };

@@ -30,7 +30,7 @@ import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, heapCorruption, REFCOUNT_I
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 8;
+export const FAMILY_FORMAT = 9;
 
 /** Which evidence put a bucket in its family (the rules above). */
 export type FamilyJoin = 'entry' | 'heap' | 'race-files' | 'op-exception' | 'writers' | 'leak-writers' | 'no-stack' | 'signature';
@@ -241,12 +241,23 @@ function inKindCode(thread: NativeThread, kind: string): boolean {
 }
 
 /**
+ * The kinds implemented in C, when there are any: a class written in Python (queue.Queue, Counter, a
+ * Semaphore) writes to the C heap only through the builtins it holds, so beside a C-implemented kind the
+ * program also mutated, it is not the one that damaged the heap. A surface program's types (`module.Type`)
+ * are C types.
+ */
+function inC(kinds: string[]): string[] {
+  const native = kinds.filter((k) => KIND_IMPL.has(k) || k.includes('.'));
+  return native.length ? native : kinds;
+}
+
+/**
  * A heap corruption's family: the mutated shared objects' kinds, whatever faulted or spun on the damage.
  * When other threads were caught inside some of those objects' code at that moment, those kinds only: the
  * evidence the core (or the hang's samples) gives of who was writing to the heap, never the victim's op.
  */
 function heapFamily(f: FamilyFacts, bystanders: readonly NativeThread[] = []): Family | null {
-  const mutated = mutatedKinds(f.objects);
+  const mutated = inC(mutatedKinds(f.objects));
   const caught = mutated.filter((k) => bystanders.some((t) => inKindCode(t, k)));
   const kinds = caught.length ? caught : mutated;
   if (kinds.length === 0) return null;

@@ -90,7 +90,7 @@ function simulated(rate: (version: string) => number, seed: string) {
       if (rng.bool(rate(old.version))) o.hits += 1;
       if (n.hits > 0 && i >= 2) break;
     }
-    return Promise.resolve({ old: o, new: n, ...fixedBetween(o, n, recorded) });
+    return Promise.resolve({ old: o, new: n, newOthers: { trials: 0, titles: [] }, ...fixedBetween(o, n, recorded) });
   };
 }
 

@@ -95,5 +95,9 @@ describe('fixed between two releases', () => {
     expect(fixedBetween({ hits: 3, trials: 3 }, { hits: 0, trials: 3 }, { hits: 2, trials: 10 }).claim).toBe('inconclusive');
     expect(fixedBetween({ hits: 7, trials: 12 }, { hits: 1, trials: 12 }, recorded).claim).toBe('still-present');
     expect(fixedBetween({ hits: 7, trials: 12 }, { hits: 0, trials: 12, sameFamily: true }, recorded).claim).toBe('still-present');
+    // Clean of this bug, but crashing or hanging otherwise on the new release: the bug may have moved.
+    const moved = fixedBetween({ hits: 7, trials: 12 }, { hits: 0, trials: 12, otherFailures: { trials: 2, titles: ['hang (spin): no exit after 30000 ms'] } }, recorded);
+    expect(moved.claim).toBe('inconclusive');
+    expect(moved.why).toMatch(/crashed or hung otherwise in 2 of 12 trials \(hang \(spin\)/);
   });
 });

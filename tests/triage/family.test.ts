@@ -97,6 +97,11 @@ describe('crash families', () => {
     expect(familyOf({ ...crash(heapFault), objects: two }).key).toBe('heap|bytearray+list');
     const writer: NativeThread = { lwp: 9, name: null, frames: stack('bytearray_setslice_linear@Objects/bytearrayobject.c', 'bytearray_ass_subscript@Objects/bytearrayobject.c') };
     expect(familyOf({ ...crash(heapFault), objects: two, otherThreads: [writer] }).key).toBe('heap|bytearray');
+    // A class written in Python beside a C-implemented kind: the C kind (a Queue writes to the heap only through its deque).
+    const withQueue = { o0: { kind: 'array', ops: ['array.extend'] }, o1: { kind: 'Queue', ops: ['Queue.put'] } };
+    expect(familyOf({ ...crash(heapFault), objects: withQueue }).key).toBe('heap|array');
+    // Python-implemented kinds alone stay what they are.
+    expect(familyOf({ ...crash(heapFault), objects: { o1: { kind: 'Queue', ops: ['Queue.put'] } } }).key).toBe('heap|Queue');
     // Nothing shared known (a hand-written program): where the allocating code was entered.
     expect(familyOf(crash(heapFault)).key).toBe('crash|Objects/unicodeobject.c|unicode_repr');
   });
