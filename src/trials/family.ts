@@ -30,7 +30,7 @@ import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, heapCorruption, REFCOUNT_I
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 9;
+export const FAMILY_FORMAT = 10;
 
 /** Which evidence put a bucket in its family (the rules above). */
 export type FamilyJoin = 'entry' | 'heap' | 'race-files' | 'op-exception' | 'writers' | 'leak-writers' | 'no-stack' | 'signature';
@@ -148,6 +148,7 @@ function siteAt(frames: readonly NativeFrame[], waiting: boolean): { site: Site;
   // The Objects/ file that served an allocation which faulted (its frames are passed over, outward).
   let serviceFile: string | null = null;
   let leading = true;
+  let passedPython = false;
   for (let index = start; index < frames.length; index++) {
     const f = frames[index] as NativeFrame;
     const site = frameSite(f);
@@ -155,7 +156,15 @@ function siteAt(frames: readonly NativeFrame[], waiting: boolean): { site: Site;
     if ((f.lib !== null && SYSTEM_LIB.test(f.lib)) || SANITIZER_RUNTIME.test(site.func)) continue;
     if (leading && CRASH_PLUMBING.test(site.func)) continue;
     leading = false;
-    if (EVAL_LOOP.test(site.func)) break;
+    if (EVAL_LOOP.test(site.func)) {
+      // A free that faulted in Python code (a key function's Py_DECREF) run by an object's C code
+      // (groupby_step calling the key): nothing but the allocator below, so the C code that ran it is the lead.
+      if (allocator && service === null && !passedPython && anything?.index === allocator.index) {
+        passedPython = true;
+        continue;
+      }
+      break;
+    }
     if (REFCOUNT_INLINE.test(site.func)) continue;
     anything ??= { site, index };
     if (ALLOCATOR_FILE.test(site.file) || ALLOC_PLUMBING.test(site.func)) {
@@ -252,22 +261,75 @@ function inC(kinds: string[]): string[] {
 }
 
 /**
+ * One name per type, whichever generator shared it: a surface program's `_io.BytesIO` or `array.array` is
+ * the op table's `BytesIO` or `array`.
+ */
+function typeName(kind: string): string {
+  return kind.includes('.') ? (kind.split('.').pop() as string) : kind;
+}
+
+/**
  * A heap corruption's family: the mutated shared objects' kinds, whatever faulted or spun on the damage.
  * When other threads were caught inside some of those objects' code at that moment, those kinds only: the
  * evidence the core (or the hang's samples) gives of who was writing to the heap, never the victim's op.
  */
-function heapFamily(f: FamilyFacts, bystanders: readonly NativeThread[] = []): Family | null {
+function heapFamily(f: FamilyFacts, bystanders: readonly NativeThread[] = [], found = 'a fault or spin in the allocator found the heap damaged'): Family | null {
   const mutated = inC(mutatedKinds(f.objects));
   const caught = mutated.filter((k) => bystanders.some((t) => inKindCode(t, k)));
   const kinds = caught.length ? caught : mutated;
   if (kinds.length === 0) return null;
   const ops = [...new Set(Object.values(f.objects ?? {}).filter((o) => kinds.includes(o.kind)).flatMap((o) => o.ops.filter(writes)))].sort();
+  const names = [...new Set(kinds.map(typeName))].sort();
   return {
-    key: `heap|${kinds.join('+')}`,
-    label: `heap corruption (a fault or spin in the allocator found the heap damaged) by a shared ${kinds.join(', ')}${ops.length ? ` via ${ops.slice(0, 6).join(', ')}${ops.length > 6 ? ', …' : ''}` : ''}`,
+    key: `heap|${names.join('+')}`,
+    label: `heap corruption (${found}) by a shared ${names.join(', ')}${ops.length ? ` via ${ops.slice(0, 6).join(', ')}${ops.length > 6 ? ', …' : ''}` : ''}`,
     format: FAMILY_FORMAT,
     rule: 'heap',
   };
+}
+
+/**
+ * The runtime's services every generated program runs outside its shared objects: tracemalloc's hooks (the
+ * leak rounds), locks and their waits (barriers, joins), sleeps, writes of its report, thread states.
+ */
+const RUNTIME_SERVICE_SITE = /^(Python\/(tracemalloc|parking_lot|lock|thread|fileutils|pystate|brc|ceval_gil|critical_section)\.c|Python\/thread_pthread\.h|Modules\/(timemodule|_threadmodule|faulthandler)\.c)$/;
+
+/** The C files of the program's shared kinds (a surface type's module is not known as a file: none). */
+function sharedImplFiles(objects: FamilyFacts['objects']): Set<string> {
+  return new Set(Object.values(objects ?? {}).flatMap((o) => {
+    const impl = KIND_IMPL.get(o.kind);
+    return impl ? [impl] : [];
+  }));
+}
+
+/**
+ * Where the faulting thread entered the code of the kind its op ran on, when that code is on the stack
+ * further out than the innermost site (`list_repr_impl < ... < array_repr`: array.repr entered at array_repr,
+ * which gdb may name with the line of a header inlined into it). Null when the kind's code is not there.
+ */
+/** The module an extension library holds: `…/lib-dynload/array.cpython-313t-x86_64-linux-gnu.so` -> `array`. */
+function libModule(lib: string): string {
+  return (lib.split('/').pop() as string).split('.')[0] as string;
+}
+
+function kindEntry(frames: readonly NativeFrame[], kind: string | null): Site | null {
+  const impl = kind ? KIND_IMPL.get(kind) : undefined;
+  if (!impl) return null;
+  const stem = (impl.split('/').pop() as string).replace(/\.c$/, '').replace(/(module|object)$/, '').replace(/^_/, '');
+  const handler = frames.slice(0, 40).map((fr) => fr.func).lastIndexOf('<signal handler called>');
+  let entry: Site | null = null;
+  for (const fr of frames.slice(handler + 1)) {
+    const site = frameSite(fr);
+    if (!site) continue;
+    if (EVAL_LOOP.test(site.func)) break;
+    // The kind's own file; or, named with a header's line, a function of its extension module's library
+    // (array.cpython-313t-….so), or of its file's prefix when the module is built in.
+    const header = site.file.startsWith('Include/');
+    const own = site.file === impl || (header && (fr.lib !== null ? libModule(fr.lib) === moduleOfFile(impl) : site.func.startsWith(`${stem}_`)));
+    if (own) entry = { file: impl, func: site.func };
+    else if (entry) break;
+  }
+  return entry;
 }
 
 function crashFamily(f: FamilyFacts): Family {
@@ -277,8 +339,16 @@ function crashFamily(f: FamilyFacts): Family {
     const heap = heapFamily(f, f.otherThreads);
     if (heap) return heap;
   }
-  const site = f.faultingFrames ? entrySite(f.faultingFrames) : null;
   const kind = opKind(f.op);
+  const inner = f.faultingFrames ? entrySite(f.faultingFrames) : null;
+  const site = f.faultingFrames && inner && inner.file !== (kind ? KIND_IMPL.get(kind) : undefined) ? (kindEntry(f.faultingFrames, kind) ?? inner) : inner;
+  // A fault in a runtime service no shared object's code runs (tracemalloc's hooks, a lock wait, a sleep, a
+  // write to a file) while the program shared C objects it mutated: the heap under the service was damaged.
+  if (site && RUNTIME_SERVICE_SITE.test(site.file) && !sharedImplFiles(f.objects).has(site.file)) {
+    const native = mutatedKinds(f.objects).filter((k) => KIND_IMPL.has(k) || k.includes('.'));
+    const heap = native.length ? heapFamily(f, f.otherThreads, `a fault in ${site.func} (${site.file}), runtime code no shared object runs`) : null;
+    if (heap) return heap;
+  }
   if (site) return { key: `crash|${site.file}|${site.func}`, label: `crash in ${site.func} (${site.file})${kind ? ` on ${kind}` : ''}`, format: FAMILY_FORMAT, rule: 'entry' };
   // No C stack: the object the faulting thread was operating on, and how it died.
   const parts = f.signature.split('|');
@@ -393,8 +463,10 @@ function differentialFamily(f: FamilyFacts): Family {
 function lostWriteFamily(f: FamilyFacts): Family {
   const [, subtype = '?', kind = '?', ops = '?'] = f.signature.split('|');
   // Lost and duplicated tokens of the same writers are one race; a phantom (a value nobody wrote) is another symptom.
-  const what = subtype === 'phantom' ? 'phantom' : 'lost';
-  return { key: `lost-write|${what}|${kind}|${ops}`, label: `${what === 'phantom' ? 'phantom values' : 'lost or duplicated writes'} in ${kind} via ${ops}`, format: FAMILY_FORMAT, rule: 'writers' };
+  // A phantom is the object's storage read after it moved (its writers are whichever ops the program
+  // happened to use): the kind's, whatever wrote.
+  if (subtype === 'phantom') return { key: `lost-write|phantom|${kind}`, label: `phantom values (read from storage nobody wrote) in ${kind}, seen via ${ops}`, format: FAMILY_FORMAT, rule: 'writers' };
+  return { key: `lost-write|lost|${kind}|${ops}`, label: `lost or duplicated writes in ${kind} via ${ops}`, format: FAMILY_FORMAT, rule: 'writers' };
 }
 
 function leakFamily(f: FamilyFacts): Family {

@@ -91,7 +91,10 @@ describe('crash families', () => {
     const spin = thread(2, '_mi_page_free_collect@Include/internal/mimalloc/mimalloc/internal.h', 'mi_heap_page_collect@Objects/mimalloc/heap.c', '_PyThreadState_ClearMimallocHeaps@Python/pystate.c', 'PyThreadState_Clear@Python/pystate.c');
     expect(familyOf({ kind: 'hang', signature: 'hang|c:_mi_page_free_collect|heap:bytearray+deque', hangThreads: [spin], objects }).key).toBe('heap|bytearray');
     // A surface program's one shared type.
-    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'collections.deque', ops: ['copy', 'append'] } } }).key).toBe('heap|collections.deque');
+    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'collections.deque', ops: ['copy', 'append'] } } }).key).toBe('heap|deque');
+    // One name per type, whichever generator shared it: a surface program's _io.BytesIO is the op table's BytesIO.
+    expect(familyOf({ ...crash(heapFault), objects: { o0: { kind: '_io.BytesIO', ops: ['write', '__setstate__'] } } }).key)
+      .toBe(familyOf({ ...crash(heapFault), objects: { o0: { kind: 'BytesIO', ops: ['BytesIO.write'] } } }).key);
     // Another thread caught inside the bytearray's code when it faulted: the bytearray, not every mutated kind.
     const two = { o0: { kind: 'bytearray', ops: ['bytearray.extend'] }, o1: { kind: 'list', ops: ['list.append'] } };
     expect(familyOf({ ...crash(heapFault), objects: two }).key).toBe('heap|bytearray+list');
@@ -102,8 +105,36 @@ describe('crash families', () => {
     expect(familyOf({ ...crash(heapFault), objects: withQueue }).key).toBe('heap|array');
     // Python-implemented kinds alone stay what they are.
     expect(familyOf({ ...crash(heapFault), objects: { o1: { kind: 'Queue', ops: ['Queue.put'] } } }).key).toBe('heap|Queue');
+    // A fault in a runtime service no shared object runs (tracemalloc's lock), in a program sharing a mutated
+    // C object: the heap under it was damaged.
+    const inTracemalloc = stack('PyThread_acquire_lock_timed@Python/thread_pthread.h', 'tracemalloc_realloc@Python/tracemalloc.c', 'tracemalloc_realloc_gil@Python/tracemalloc.c', 'PyMem_Realloc@Objects/obmalloc.c', 'resize_buffer@Modules/_io/bytesio.c');
+    const bytesio = { o0: { kind: 'BytesIO', ops: ['BytesIO.write', 'BytesIO.truncate'] } };
+    const victim = familyOf({ ...crash(inTracemalloc), objects: bytesio });
+    expect(victim.key).toBe('heap|BytesIO');
+    expect(victim.label).toMatch(/a fault in tracemalloc_realloc_gil \(Python\/tracemalloc.c\), runtime code no shared object runs/);
+    // ... but with only Python-implemented kinds shared, tracemalloc's own crash stays where it entered.
+    expect(familyOf({ ...crash(inTracemalloc), objects: { o0: { kind: 'Queue', ops: ['Queue.put'] } } }).key).toBe('crash|Python/tracemalloc.c|tracemalloc_realloc_gil');
     // Nothing shared known (a hand-written program): where the allocating code was entered.
     expect(familyOf(crash(heapFault)).key).toBe('crash|Objects/unicodeobject.c|unicode_repr');
+  });
+
+  it('enters where the op\'s kind code was entered, even when gdb names it with an inlined header\'s line', () => {
+    // array.repr: list_repr_impl faulted, called from array_repr (named with Include/object.h's line).
+    const repr = stack('Py_INCREF@Include/object.h', 'list_repr_impl@Objects/listobject.c', 'list_repr@Objects/listobject.c', 'PyObject_Repr@Objects/object.c', 'unicode_fromformat_arg@Objects/unicodeobject.c', 'PyUnicode_FromFormat@Objects/unicodeobject.c', 'array_repr@Include/object.h', 'PyObject_Repr@Objects/object.c');
+    expect(familyOf(crash(repr, 'array.repr on array')).key).toBe('crash|Modules/arraymodule.c|array_repr');
+    // ... and in a shared build, the frame is the extension library's.
+    const shared = repr.map((fr) => (fr.func === 'array_repr' ? { ...fr, lib: '/p/lib/python3.13t/lib-dynload/array.cpython-313t-x86_64-linux-gnu.so' } : fr));
+    expect(familyOf(crash(shared, 'array.repr on array')).key).toBe('crash|Modules/arraymodule.c|array_repr');
+    // Without the op, where the stack says.
+    expect(familyOf(crash(repr)).key).toBe('crash|Objects/listobject.c|list_repr');
+    // A free that faulted in a key function's Python code, run by groupby_step: groupby's.
+    const free = [
+      { func: 'mi_free', file: 'Objects/mimalloc/alloc.c', line: 576, lib: null },
+      { func: 'Py_DECREF', file: 'Include/object.h', line: 1, lib: null },
+      { func: '_PyEval_EvalFrameDefault', file: 'Python/generated_cases.c.h', line: 1, lib: null },
+      ...stack('PyObject_CallOneArg@Objects/call.c', 'groupby_step@Modules/itertoolsmodule.c', 'groupby_next@Modules/itertoolsmodule.c', 'builtin_next@Python/bltinmodule.c'),
+    ];
+    expect(familyOf(crash(free, 'groupby.next on groupby')).key).toBe('crash|Modules/itertoolsmodule.c|groupby_next');
   });
 
   it('keeps different objects apart', () => {
@@ -245,5 +276,12 @@ describe('written-result families', () => {
     const lost = familyOf({ kind: 'lost-write', signature: 'lost-write|lost|Mock|Mock.call' });
     const dup = familyOf({ kind: 'lost-write', signature: 'lost-write|duplicated|Mock|Mock.call' });
     expect(lost.key).toBe(dup.key);
+  });
+
+  it('a phantom value is its kind\'s, whichever ops the program used', () => {
+    const a = familyOf({ kind: 'lost-write', signature: 'lost-write|phantom|array|array.append,array.extend' });
+    const b = familyOf({ kind: 'lost-write', signature: 'lost-write|phantom|array|array.getitem_last,array.insert0,array.pop' });
+    expect(a.key).toBe(b.key);
+    expect(a.key).not.toBe(familyOf({ kind: 'lost-write', signature: 'lost-write|lost|array|array.append' }).key);
   });
 });
