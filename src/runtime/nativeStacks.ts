@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NativeEvidence, NativeSample, NativeThread } from '../types.js';
-import { packageRoot } from './paths.js';
+import { cacheDir, packageRoot } from './paths.js';
 import { whichOnPathSync } from './targets.js';
 
 export const gdbScriptPath = path.join(packageRoot, 'python', 'ftfuzz_gdb.py');
@@ -183,13 +183,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * gdb's index cache: the symbol index of the interpreter, libc and the extension modules is built once and
+ * kept (in ftfuzz's cache), so each later gdb skips reading their DWARF. Measured on a 3.13.5t core: 0.76 s
+ * per core without it, 0.44 s with it. Never a network lookup of debug info (debuginfod).
+ */
+const GDB_SETTINGS = (): string[] => ['-iex', 'set index-cache enabled on', '-iex', `set index-cache directory ${path.join(cacheDir(), 'gdb-index')}`, '-iex', 'set debuginfod enabled off'];
+
 function runGdb(args: string[], env: Record<string, string>, signal?: AbortSignal): Promise<string> {
   const gdb = nativeSupport().gdb;
   if (!gdb) return Promise.resolve('');
   return new Promise((resolve) => {
     execFile(
       gdb,
-      ['-batch', '-nx', '-q', ...args],
+      ['-batch', '-nx', '-q', ...GDB_SETTINGS(), ...args],
       { env: { ...process.env, ...env }, timeout: GDB_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL', signal },
       (_error, stdout) => resolve(typeof stdout === 'string' ? stdout : ''),
     );
