@@ -105,18 +105,43 @@ function joinedByFix(buckets: readonly { meta: BucketMeta }[]): Map<string, { in
   return out;
 }
 
+/**
+ * A heap corruption of a program that shared several mutated kinds (`heap|StringIO+array`) joins the family
+ * of the one kind among them that corrupted the heap alone in this store (`heap|array`): the store's own
+ * evidence of which object damages the heap. Two such kinds, or none, and it stays as it is.
+ */
+function joinedByCorrupter(buckets: readonly { meta: BucketMeta }[]): Map<string, { into: string; why: string }> {
+  const keys = new Set(buckets.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined && k.startsWith('heap|')));
+  const out = new Map<string, { into: string; why: string }>();
+  for (const key of keys) {
+    const kinds = key.slice('heap|'.length).split('+');
+    if (kinds.length < 2) continue;
+    const alone = kinds.filter((k) => keys.has(`heap|${k}`));
+    if (alone.length === 1) out.set(key, { into: `heap|${alone[0] as string}`, why: `heap: of the kinds shared, only ${alone[0] as string} corrupted the heap alone in this store` });
+  }
+  return out;
+}
+
 /** The families of a store's buckets, most hits first; unconfirmed sightings count for families already stored. */
 export function groupFamilies(buckets: readonly { bucket: string; meta: BucketMeta }[], unconfirmed: readonly { bucket: string; meta: BucketMeta }[] = []): FamilyRow[] {
   const rows = new Map<string, FamilyRow>();
-  const joins = joinedByFix(buckets);
+  const joins = new Map<string, { into: string; why: string }>();
+  for (const [key, j] of joinedByCorrupter(buckets)) joins.set(key, j);
+  for (const [key, j] of joinedByFix(buckets)) joins.set(key, { into: joins.get(j.into)?.into ?? j.into, why: `same bisected fix (${j.fix.replace('|', ', ')})` });
+  // A bucket's own family, then any join (a corrupter's family can itself be joined by a fix).
+  const target = (own: string) => {
+    const first = joins.get(own);
+    return first ? (joins.get(first.into)?.into ?? first.into) : own;
+  };
+  // Rows are made under the key they end in; a bucket of another key opening it must not name itself.
+  const pending = new Map<string, string[]>();
   for (const b of buckets) {
     const own = b.meta.family?.key ?? `${b.meta.kind}|${b.meta.signature}`;
     const join = joins.get(own);
-    const key = join?.into ?? own;
+    const key = target(own);
     let row = rows.get(key);
-    if (join && row && !row.joined.includes(own)) {
-      row.joined.push(own);
-      row.rule = `same bisected fix (${join.fix.replace('|', ', ')})`;
+    if (join && !(pending.get(key) ?? []).includes(own)) {
+      pending.set(key, [...(pending.get(key) ?? []), own]);
     }
     if (!row) {
       row = {
@@ -124,6 +149,13 @@ export function groupFamilies(buckets: readonly { bucket: string; meta: BucketMe
         firstSeen: b.meta.firstSeen, lastSeen: b.meta.lastSeen, verdict: b.meta.verdict ?? 'unknown', rate: null, unconfirmed: 0, versions: {}, alsoWithGil: false,
       };
       rows.set(key, row);
+    }
+    const joinedHere = pending.get(key) ?? [];
+    for (const k of joinedHere) {
+      if (k !== row.key && !row.joined.includes(k)) {
+        row.joined.push(k);
+        row.rule = joins.get(k)?.why ?? row.rule;
+      }
     }
     row.buckets.push(b);
     row.hits += b.meta.hits;
@@ -145,8 +177,13 @@ export function groupFamilies(buckets: readonly { bucket: string; meta: BucketMe
       }
     }
   }
+  // A row opened by a joined bucket takes the label of its own family's buckets.
+  for (const row of rows.values()) {
+    const own = row.buckets.find((b) => b.meta.family?.key === row.key);
+    if (own?.meta.family) row.label = own.meta.family.label;
+  }
   for (const u of unconfirmed) {
-    const row = u.meta.family ? rows.get(joins.get(u.meta.family.key)?.into ?? u.meta.family.key) : undefined;
+    const row = u.meta.family ? rows.get(target(u.meta.family.key)) : undefined;
     if (row) row.unconfirmed += u.meta.hits;
   }
   return [...rows.values()].sort((a, b) => b.hits - a.hits || a.firstSeen.localeCompare(b.firstSeen));

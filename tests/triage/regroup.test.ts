@@ -99,6 +99,30 @@ describe('re-grouping a store into families', () => {
     expect(apart).toHaveLength(3);
   });
 
+  it('files a heap corruption of several shared kinds under the one that corrupted the heap alone in the store', () => {
+    const meta = (key: string, hits: number): BucketMeta => ({
+      version: 1, id: key, signature: key, kind: 'hang', oracle: 'hang', title: key, verdict: 'runtime-bug', origin: { generator: 'g', seed: 's', mutations: [] },
+      interpreter: { label: 'CPython 3.13.5t', path: '/p', version: '3.13.5', freeThreaded: true, debug: false, sanitizers: [] }, modes: ['gil-off'], reproduce: '',
+      firstSeen: '2026-12-01T00:00:00Z', lastSeen: '2026-12-01T00:00:00Z', hits, family: { key, label: `label of ${key}`, format: 10, rule: 'heap' },
+    } as BucketMeta);
+    const rows = groupFamilies([
+      { bucket: 'hang-a', meta: meta('heap|StringIO+array', 3) },
+      { bucket: 'hang-b', meta: meta('heap|array', 2) },
+      { bucket: 'hang-c', meta: meta('heap|BytesIO+array', 1) },
+      { bucket: 'hang-d', meta: meta('heap|BytesIO', 1) },
+    ]);
+    // StringIO never corrupted the heap alone, array did: array's. BytesIO and array both did: left as it is.
+    expect(rows.map((r) => [r.key, r.buckets.map((b) => b.bucket).sort()])).toEqual([
+      ['heap|array', ['hang-a', 'hang-b']],
+      ['heap|BytesIO+array', ['hang-c']],
+      ['heap|BytesIO', ['hang-d']],
+    ]);
+    const array = rows[0];
+    expect(array?.label).toBe('label of heap|array');
+    expect(array?.rule).toBe('heap: of the kinds shared, only array corrupted the heap alone in this store');
+    expect(array?.joined).toEqual(['heap|StringIO+array']);
+  });
+
   it('interrupted after any number of buckets, a second run gives the same store as one uninterrupted run', async () => {
     const reference = await olderStore();
     await regroupStore(reference);
