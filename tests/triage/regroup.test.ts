@@ -102,9 +102,9 @@ describe('re-grouping a store into families', () => {
   it('files a heap corruption of several shared kinds under the one that corrupted the heap alone in the store', () => {
     const meta = (key: string, hits: number): BucketMeta => ({
       version: 1, id: key, signature: key, kind: 'hang', oracle: 'hang', title: key, verdict: 'runtime-bug', origin: { generator: 'g', seed: 's', mutations: [] },
-      interpreter: { label: 'CPython 3.13.5t', path: '/p', version: '3.13.5', freeThreaded: true, debug: false, sanitizers: [] }, modes: ['gil-off'], reproduce: '',
+      interpreter: { label: 'CPython 3.13.5t', path: '/p', version: '3.13.5', freeThreaded: true, debug: false, sanitizers: [], configArgs: '' }, modes: ['gil-off'], reproduce: '',
       firstSeen: '2026-12-01T00:00:00Z', lastSeen: '2026-12-01T00:00:00Z', hits, family: { key, label: `label of ${key}`, format: 10, rule: 'heap' },
-    } as BucketMeta);
+    });
     const rows = groupFamilies([
       { bucket: 'hang-a', meta: meta('heap|StringIO+array', 3) },
       { bucket: 'hang-b', meta: meta('heap|array', 2) },
