@@ -13,11 +13,15 @@
 //   heap          a heap corruption (a fault or a spin in the allocator, a thread's teardown, the
 //                 collector's walk): the kinds of the objects the program shared and mutated, never
 //                 Objects/mimalloc and never the op a victim thread was running.
+//   tracing       crash: a fault in the tracing and profiling machinery (legacy_tracing.c, instrumentation.c)
+//                 of a program whose threads set or clear tracing for all threads: the interpreter's
+//                 tracing state is the object shared and mutated, whichever hook or op the thread was in.
 //   race-files    race: the source files of the two accesses (and the global they touch, when it is one).
 //   op-exception  differential: object kind, op and exception type (what the README promises).
 //   writers       lost-write: object kind and the ops that wrote the lost tokens (lost or duplicated).
 //   leak-writers  leak: object kinds and the ops that write to them (a read does not leak).
 //   no-stack      crash without C frames: how it died and the object the thread operated on.
+//                 (entry and no-stack: a crash that also shows with the GIL on is a family of its own.)
 //   signature     internal-error, refcount, and anything without more to go by: one family per signature.
 // Families measured against bugs: `npm run bench -- families` scores these rules on a labelled set.
 import type { BucketEvidence, BucketMeta } from '../store/crashStore.js';
@@ -30,10 +34,10 @@ import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, heapCorruption, REFCOUNT_I
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 10;
+export const FAMILY_FORMAT = 11;
 
 /** Which evidence put a bucket in its family (the rules above). */
-export type FamilyJoin = 'entry' | 'heap' | 'race-files' | 'op-exception' | 'writers' | 'leak-writers' | 'no-stack' | 'signature';
+export type FamilyJoin = 'entry' | 'heap' | 'tracing' | 'race-files' | 'op-exception' | 'writers' | 'leak-writers' | 'no-stack' | 'signature';
 
 export interface Family {
   /** The identity: buckets with the same key are one family. */
@@ -63,6 +67,8 @@ export interface FamilyFacts {
   hangThreads?: NativeThread[];
   /** Race: the report's stacks (both accesses, the location, thread creation). */
   tsanStacks?: TsanStack[];
+  /** Crash: it also showed with the GIL on (a bug the GIL does not hide: re-entrancy, a use after free). */
+  withGil?: boolean;
   /** The program's shared objects: variable -> kind and the ops applied to it (programHeader.ts). */
   objects?: Record<string, { kind: string; ops: string[] }>;
 }
@@ -332,6 +338,41 @@ function kindEntry(frames: readonly NativeFrame[], kind: string | null): Site | 
   return entry;
 }
 
+/** The suffix of a crash family that also shows with the GIL on. */
+export const WITH_GIL = '|with the GIL';
+
+/** A family key without its GIL suffix: a trial run in one mode sees the same bug under either. */
+export function familyBase(key: string): string {
+  return key.endsWith(WITH_GIL) ? key.slice(0, -WITH_GIL.length) : key;
+}
+
+/** The interpreter's tracing and profiling machinery: the hooks it calls, the instrumentation it installs. */
+const TRACING_SITE = /^Python\/(legacy_tracing|instrumentation)\.c$/;
+
+/** Ops that set or clear tracing or profiling for every thread while the others run (threading.settrace_all_threads). */
+const SETS_TRACING = /(^|\.)(settrace|setprofile)(_all)?$/;
+
+/**
+ * A fault in the tracing machinery of a program whose threads switch tracing or profiling on and off for
+ * all threads: the interpreter's tracing state is the shared object being changed under the others, so
+ * the family is that, whichever trampoline faulted (call_trace_func, sys_profile_start, setup_tracing,
+ * a line event) and whichever op the thread was in (a list.clear, a b85decode: the hook fires anywhere).
+ */
+function tracingFamily(f: FamilyFacts): Family | null {
+  const setters = [...new Set(Object.values(f.objects ?? {}).flatMap((o) => o.ops.filter((op) => SETS_TRACING.test(op))))].sort();
+  if (setters.length === 0) return null;
+  const frames = f.faultingFrames ?? [];
+  const handler = frames.slice(0, 40).map((fr) => fr.func).lastIndexOf('<signal handler called>');
+  const site = frames.slice(handler + 1, handler + 13).map(frameSite).find((s): s is Site => s !== null && TRACING_SITE.test(s.file));
+  if (!site) return null;
+  return {
+    key: 'crash|tracing|set for all threads',
+    label: `crash in the tracing machinery (${site.func}, ${site.file}) while threads set or clear tracing for all threads (${setters.join(', ')})`,
+    format: FAMILY_FORMAT,
+    rule: 'tracing',
+  };
+}
+
 function crashFamily(f: FamilyFacts): Family {
   // A fault inside the allocator (or a thread's teardown, or the collector's walk) says only that the heap
   // was already corrupt: the objects the program shared and mutated did it.
@@ -339,6 +380,8 @@ function crashFamily(f: FamilyFacts): Family {
     const heap = heapFamily(f, f.otherThreads);
     if (heap) return heap;
   }
+  const tracing = f.faultingFrames ? tracingFamily(f) : null;
+  if (tracing) return tracing;
   const kind = opKind(f.op);
   const inner = f.faultingFrames ? entrySite(f.faultingFrames) : null;
   const site = f.faultingFrames && inner && inner.file !== (kind ? KIND_IMPL.get(kind) : undefined) ? (kindEntry(f.faultingFrames, kind) ?? inner) : inner;
@@ -349,12 +392,15 @@ function crashFamily(f: FamilyFacts): Family {
     const heap = native.length ? heapFamily(f, f.otherThreads, `a fault in ${site.func} (${site.file}), runtime code no shared object runs`) : null;
     if (heap) return heap;
   }
-  if (site) return { key: `crash|${site.file}|${site.func}`, label: `crash in ${site.func} (${site.file})${kind ? ` on ${kind}` : ''}`, format: FAMILY_FORMAT, rule: 'entry' };
+  // A crash that also shows with the GIL on is not the free-threading race at the same site: the GIL does
+  // not hide it (a re-entrant change under a hostile argument, a use after free), and its fix is another.
+  const gil = f.withGil ? WITH_GIL : '';
+  if (site) return { key: `crash|${site.file}|${site.func}${gil}`, label: `crash in ${site.func} (${site.file})${kind ? ` on ${kind}` : ''}${f.withGil ? ', also with the GIL' : ''}`, format: FAMILY_FORMAT, rule: 'entry' };
   // No C stack: the object the faulting thread was operating on, and how it died.
   const parts = f.signature.split('|');
   const how = parts[1] ?? '?';
   const what = kind ?? (/\|py:([^|]*)/.exec(f.signature)?.[1] ?? '?');
-  return { key: `crash|py|${how}|${what}`, label: `crash (${how}, no C stack) during ${what}`, format: FAMILY_FORMAT, rule: 'no-stack' };
+  return { key: `crash|py|${how}|${what}${gil}`, label: `crash (${how}, no C stack) during ${what}${f.withGil ? ', also with the GIL' : ''}`, format: FAMILY_FORMAT, rule: 'no-stack' };
 }
 
 function hangFamily(f: FamilyFacts): Family {
@@ -516,8 +562,8 @@ function objectsOf(source: string | null | undefined): FamilyFacts['objects'] {
 }
 
 /** The facts of a bucket (or of a finding about to become one: the same files, before they are written). */
-export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'>, files: BucketFiles): FamilyFacts {
-  const facts: FamilyFacts = { kind: meta.kind, signature: meta.signature, op: meta.native?.op ?? null, objects: objectsOf(files.source) };
+export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'> & { modes?: readonly string[] }, files: BucketFiles): FamilyFacts {
+  const facts: FamilyFacts = { kind: meta.kind, signature: meta.signature, op: meta.native?.op ?? null, objects: objectsOf(files.source), withGil: meta.kind === 'crash' && (meta.modes ?? []).includes('gil-on') };
   const native = files.evidence?.native;
   if (meta.kind === 'crash') {
     const sample = native?.source === 'core' ? native.samples[0] : undefined;

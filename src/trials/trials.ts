@@ -6,7 +6,7 @@
 // report the same bug (same signature, up to interpreter versions) from that trial's runs.
 import { promises as fs } from 'node:fs';
 import { checkProgram } from '../check.js';
-import { familyOfFinding } from './family.js';
+import { familyBase, familyOfFinding } from './family.js';
 import { trialLimit } from '../runtime/calibration.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
@@ -192,7 +192,7 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
     const others: Finding[] = [];
     for (const f of report.findings) {
       const signed = wanted === undefined || sameBug(f.signature, wanted);
-      const kin = !signed && ((o.hangHits === true && f.kind === 'hang') || (o.family !== undefined && familyOfFinding(f, report.runs, source).key === o.family));
+      const kin = !signed && ((o.hangHits === true && f.kind === 'hang') || (o.family !== undefined && familyBase(familyOfFinding(f, report.runs, source).key) === familyBase(o.family)));
       if (signed || kin) {
         hit = true;
         bySignature ||= signed;

@@ -2,7 +2,7 @@
 // class the hang samples showed; and never two bugs in one (differentials by object kind, op and exception).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { entrySite, factsOf, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/trials/family.js';
+import { entrySite, factsOf, familyBase, familyOf, implementationSite, moduleOfFile, type FamilyFacts } from '../../src/trials/family.js';
 import { parseTsanReports } from '../../src/oracles/raceOracle.js';
 import type { NativeFrame, NativeThread } from '../../src/types.js';
 
@@ -34,6 +34,34 @@ describe('crash families', () => {
       'crash|Python/legacy_tracing.c|sys_trace_start', 'crash|Python/legacy_tracing.c|sys_profile_start',
     ]);
     expect(familyOf(crash(tracing[0] as NativeFrame[])).rule).toBe('entry');
+  });
+
+  it('a fault in the tracing machinery of a program that sets tracing for all threads is one family, whatever faulted', () => {
+    const sites = [
+      stack('setup_tracing@Python/legacy_tracing.c', '_PyEval_SetTrace@Python/legacy_tracing.c', 'PyEval_SetTraceAllThreads@Python/ceval.c'),
+      stack('call_trace_func@Python/legacy_tracing.c', 'sys_trace_start@Python/legacy_tracing.c', 'call_instrumentation_vector@Python/instrumentation.c'),
+      stack('call_profile_func@Python/legacy_tracing.c', 'sys_profile_return@Python/legacy_tracing.c'),
+      stack('_Py_call_instrumentation_line@Python/instrumentation.c'),
+    ];
+    const objects = { o0: { kind: 'hooks', ops: ['settrace_all', 'setprofile_all'] }, o1: { kind: 'list', ops: ['clear', 'append'] } };
+    const families = sites.map((s, i) => familyOf({ ...crash(s, i % 2 ? 'list.clear on list' : 'hooks.settrace_all on hooks'), objects }));
+    expect(new Set(families.map((f) => f.key))).toEqual(new Set(['crash|tracing|set for all threads']));
+    expect(families[1]?.rule).toBe('tracing');
+    expect(families[1]?.label).toContain('call_trace_func');
+    // Without a thread that switches tracing, the site is the family; a list crash beside the setters is the list's.
+    expect(familyOf({ ...crash(sites[1] as NativeFrame[]), objects: { o1: { kind: 'list', ops: ['clear'] } } }).key).toBe('crash|Python/legacy_tracing.c|sys_trace_start');
+    expect(familyOf({ ...crash(stack('list_clear_impl@Objects/listobject.c'), 'list.clear on list'), objects }).key).toBe('crash|Objects/listobject.c|list_clear_impl');
+  });
+
+  it('a crash that also shows with the GIL on is not the free-threading crash at the same site', () => {
+    const frames = stack('_odict_find_node_hash@Objects/odictobject.c', 'OrderedDict_popitem_impl@Objects/odictobject.c', 'OrderedDict_popitem@Objects/clinic/odictobject.c.h');
+    const meta = (modes: string[]) => ({ kind: 'crash' as const, signature: 'crash|SIGSEGV|SIGSEGV|c:x', native: { frames: [], op: 'OrderedDict.popitem on OrderedDict' } as never, modes });
+    const off = familyOf({ ...factsOf(meta(['gil-off']), {}), faultingFrames: frames });
+    const on = familyOf({ ...factsOf(meta(['gil-off', 'gil-on']), {}), faultingFrames: frames });
+    expect(off.key).toBe('crash|Objects/odictobject.c|OrderedDict_popitem');
+    expect(on.key).toBe('crash|Objects/odictobject.c|OrderedDict_popitem|with the GIL');
+    expect(on.label).toContain('also with the GIL');
+    expect(familyBase(on.key)).toBe(off.key);
   });
 
   it('separate fixes in one file are separate families: bytearray\'s search, extend and item assignment', () => {
