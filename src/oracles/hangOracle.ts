@@ -7,7 +7,7 @@
 // finish window (executor.ts, at least 60 s) and one that ends within it is a `slow` finding too, with its
 // limit and the time it took (a GIL-on convoy samples exactly like a deadlock).
 // Without samples (no gdb), the signature is the sorted set of each thread's innermost Python frames.
-import type { NativeEvidence, ProgramRef, RunResult } from '../types.js';
+import type { NativeEvidence, NativeThread, ProgramRef, RunResult } from '../types.js';
 import { innermostFrames, parseFatalReport } from './faulthandler.js';
 import { blockedFrames, classifyHang, describeFrame, frameNames, hangCulprits, hangFrames, heapFrame, onlyPythonWaits, SYNC_WAIT, type HangVerdict } from './nativeSignature.js';
 import { heapCulprits } from './crashOracle.js';
@@ -21,7 +21,7 @@ export function samplesVerdict(native: NativeEvidence | undefined, program?: Pro
   const verdict = native ? classifyHang(native) : null;
   if (!verdict) return { state: 'unknown' };
   if (verdict.hangClass === 'slow') return { state: 'progress' };
-  const proved = verdict.hangClass === 'spin' && allocatorSpin(verdict);
+  const proved = verdict.hangClass === 'spin' && allocatorSpin(verdict, native);
   const frames = hangFrames(verdict);
   if (onlyPythonWaits(verdict) || frames.length === 0) return { state: 'stuck', signature: null, proved: false };
   const heap = program ? heapOf(verdict, program) : null;
@@ -29,16 +29,30 @@ export function samplesVerdict(native: NativeEvidence | undefined, program?: Pro
 }
 
 /**
- * Every spinning culprit is in the allocator's own code (mimalloc's free-list and page collection walks):
- * such a walk visits a page's blocks or a heap's pages, microseconds to milliseconds, never a second.
- * Seen spinning there through two samples a second apart, it is walking a cycle: the program cannot finish,
- * and no finish window is needed to prove it.
+ * mimalloc's walks over a free list or a heap's pages (thread-exit collection, delayed frees): each visits a
+ * page's blocks or a heap's pages, microseconds to milliseconds, never a second. A plain `mi_free` or a
+ * page lookup is not a walk: a program freeing a big structure is in them at any moment.
  */
-export function allocatorSpin(verdict: HangVerdict): boolean {
+const FREE_LIST_WALK = /^(_?mi_page_free_collect|_?mi_page_thread_free_collect|_?mi_free_delayed_block|_?mi_heap_delayed_free_(all|partial)|_?mi_heap_page_collect|mi_heap_page_collect|_?mi_heap_visit_pages|_?mi_heap_collect_ex|_?mi_heap_collect_retired|_?mi_page_free_list_extend\w*|_?mi_abandoned_collect|_?mi_segment_try_reclaim\w*)$/;
+
+/** A thread whose innermost allocator frames include a free-list or page walk. */
+function inWalk(t: NativeThread | undefined): boolean {
+  return t !== undefined && frameNames(t.frames.slice(0, 8)).some((name) => FREE_LIST_WALK.test(name));
+}
+
+/**
+ * Every spinning culprit is inside one of the allocator's walks (FREE_LIST_WALK), in the first sample and
+ * in the last: such a walk never takes a second, so seen in it through two samples it is walking a cycle
+ * (a corrupted free list): the program cannot finish, and no finish window is needed to prove it. A thread
+ * merely freeing (`_mi_segment_page_of < mi_free` while json.dumps drops a big dict) proves nothing.
+ */
+export function allocatorSpin(verdict: HangVerdict, native?: NativeEvidence): boolean {
   const spinning = verdict.threads.filter((t) => (verdict.cpu[String(t.lwp)] ?? 0) > 0);
+  const first = native?.samples[0];
   return spinning.length > 0 && spinning.every((t) => {
-    const first = blockedFrames(t, 1)[0];
-    return first !== undefined && heapFrame(first);
+    const innermost = blockedFrames(t, 1)[0];
+    if (innermost === undefined || !heapFrame(innermost) || !inWalk(t)) return false;
+    return first === undefined || inWalk(first.threads.find((x) => x.lwp === t.lwp));
   });
 }
 
@@ -115,7 +129,7 @@ export const hangOracle: Oracle = {
         // A heap corruption, the shared objects' doing, signed by them as a crash there is.
         const heap = heapOf(verdict, run.program);
         // An allocator free-list walk never takes a second: spinning in it through both samples is a cycle.
-        const proved = base.proved || (cls === 'spin' && allocatorSpin(verdict));
+        const proved = base.proved || (cls === 'spin' && allocatorSpin(verdict, run.native));
         // The innermost meaningful frame of each culprit thread, with file and line: triage's "top C frames".
         const shown = hangCulprits(verdict).map((frames) => describeFrame(frames[0] as (typeof frames)[number]));
         const cpu = cls === 'spin' ? ` burning ${Math.max(...Object.values(verdict.cpu)).toFixed(2)} CPU-s per sample interval` : '';

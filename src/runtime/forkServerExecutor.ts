@@ -250,7 +250,7 @@ class ForkServerPool implements LossyExecutor {
         {
           program: request.program.path,
           ...files,
-          env: { ...limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs), request.target), ...coreLimitEnv(), ...wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs), ...request.env },
+          env: { ...limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs, request.timeoutMs), request.target), ...coreLimitEnv(), ...wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs), ...request.env },
           cwd,
           fresh: request.fresh === true,
         },

@@ -62,11 +62,14 @@ export function wallEnv(timeoutMs: number): Record<string, string> {
 }
 
 /**
- * The caps of a run that may be waited on past its limit (a finish window, executor.ts): the CPU cap must
- * stay out of reach for the whole window, as it is for the limit, so that a spin is still a hang with stacks.
+ * The caps of a run that may be waited on past its limit (a finish window, executor.ts): a CPU cap out of
+ * reach for the limit (the default, cores x the cap on the time limit) stays out of reach for the whole
+ * window, so that a spin is still a hang with stacks. A cap within reach of the limit is the user's choice
+ * (`--cpu-limit 2s`: a CPU burner is stopped there), and stays.
  */
-export function windowLimits(limits: ResourceLimits | undefined, windowMs: number | undefined, cores = os.availableParallelism()): ResourceLimits | undefined {
+export function windowLimits(limits: ResourceLimits | undefined, windowMs: number | undefined, limitMs: number, cores = os.availableParallelism()): ResourceLimits | undefined {
   if (!limits?.cpuSeconds || windowMs === undefined) return limits;
+  if (limits.cpuSeconds * 1000 < cores * limitMs) return limits;
   return { ...limits, cpuSeconds: Math.max(limits.cpuSeconds, Math.ceil((cores * windowMs) / 1000) + 10) };
 }
 

@@ -42,7 +42,7 @@ function childEnv(request: ExecRequest, tsanEnv: Record<string, string> | undefi
   return {
     ...process.env,
     ...modeEnv(request.mode),
-    ...(request.plain ? {} : limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs), request.target)),
+    ...(request.plain ? {} : limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs, request.timeoutMs), request.target)),
     ...(request.plain ? {} : wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs)),
     FTFUZZ_REPORT_FD: '3',
     PYTHONFAULTHANDLER: '1',

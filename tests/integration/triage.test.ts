@@ -80,7 +80,7 @@ describe('replay, triage and minimize', () => {
     expect(errors.map((e) => path.basename(path.dirname(e.file)) + '/' + path.basename(e.file)).sort()).toEqual(['corpus/bad_header.py', 'crash-0000deadbeef/meta.json']);
     expect(errors.find((e) => e.file.endsWith('bad_header.py'))?.detail).toMatch(/bad_header\.py: has a malformed scenario header/);
     expect(errors.find((e) => e.file.endsWith('meta.json'))?.detail).toMatch(/not valid JSON/);
-    expect(r.stderr).toMatch(/still-failing 1, new-failure 2, flaky 2, fixed 1, inconclusive 0, pass 2, error 2/);
+    expect(r.stderr).toMatch(/still-failing 1, new-failure 2, flaky 2, fixed 1, inconclusive 0, not-applicable 0, pass 2, error 2/);
     const xml = await fs.readFile(path.join(dir, 'replay.xml'), 'utf8');
     expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.5t" time="[\d.]+" tests="6" failures="3" errors="2"/);
     expect(xml).toMatch(/<testsuite name="ftfuzz replay on CPython 3\.13\.15t" time="[\d.]+" tests="4" failures="2" errors="0"/);

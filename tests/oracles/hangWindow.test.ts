@@ -38,7 +38,9 @@ describe('the finish window', () => {
     expect(finishWindowMs(30_000, 30_000)).toBe(60_000);
     expect(finishWindowMs(20_000, 120_000)).toBe(200_000);
     // The CPU cap covers the window as it covered the limit (a spin must stay a hang with stacks).
-    expect(windowLimits({ memoryBytes: 1, cpuSeconds: 70 }, 60_000, 2)).toEqual({ memoryBytes: 1, cpuSeconds: 130 });
+    expect(windowLimits({ memoryBytes: 1, cpuSeconds: 70 }, 60_000, 30_000, 2)).toEqual({ memoryBytes: 1, cpuSeconds: 130 });
+    // A cap within reach of the limit is the user's (--cpu-limit 2s): it stays.
+    expect(windowLimits({ cpuSeconds: 2 }, 120_000, 60_000, 2)).toEqual({ cpuSeconds: 2 });
   });
 
   it('reads the samples: progress is a crawl, no progress is stuck with the signature a hang would have', () => {
@@ -75,6 +77,10 @@ describe('the finish window', () => {
     expect(samplesVerdict(samples([walk, waiter], 0.9), program)).toMatchObject({ state: 'stuck', proved: true });
     // Stuck in the allocator without burning CPU is not a walk in a cycle: it still needs its window.
     expect(samplesVerdict(samples([walk, waiter], 0), program)).toMatchObject({ state: 'stuck', proved: false });
+    // A thread freeing (json.dumps dropping a big dict, twice caught in mi_free) is in the allocator but in no
+    // walk: a crawl looks like that; it gets its window (repr_growth.py with the GIL on).
+    const freeing = thread(2, '_mi_segment_page_of@Include/internal/mimalloc/mimalloc/internal.h', 'mi_free@Objects/mimalloc/alloc.c', 'dict_dealloc@Objects/dictobject.c');
+    expect(samplesVerdict(samples([freeing, waiter], 0.9), program)).toMatchObject({ state: 'stuck', proved: false });
     const killed = fakeRun('gil-off', { program, termination: { kind: 'timeout', afterMs: 3000 }, native: samples([walk, waiter], 0.9), durationMs: 6000 });
     const [hang] = hangOracle.check([killed]);
     expect(hang?.proved).toBe(true);
