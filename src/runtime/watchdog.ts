@@ -89,7 +89,6 @@ export class RunWatchdog {
           // No progress in the samples: a hang, or one long C call or convoy that will end. Wait and see.
           this.waiting = true;
           request.finishWindow?.onWait?.(true);
-          if (process.env.FTFUZZ_DEBUG_WINDOWS) process.stderr.write(`[window] ${request.program.name} ${request.mode} limit ${request.timeoutMs} window ${windowMs}\n`);
           this.termination = { kind: 'timeout', afterMs: request.timeoutMs, waitedMs: windowMs };
           this.windowTimer = setTimeout(() => this.kill(), left);
           return;
@@ -121,7 +120,6 @@ export class RunWatchdog {
     if (this.termination?.kind === 'timeout' && !this.stopping) {
       // Ended on its own inside the finish window: a crawl, with both times.
       if (this.waiting) this.late = { limitMs: this.request.timeoutMs, finishedMs: Math.round(performance.now() - this.started), ...(this.native ? { native: this.native } : {}) };
-      if (this.waiting && process.env.FTFUZZ_DEBUG_WINDOWS) process.stderr.write(`[window] ${this.request.program.name} finished late after ${Math.round(performance.now() - this.started)} ms\n`);
       this.termination = null;
       this.native = undefined;
     }
