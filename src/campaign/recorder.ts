@@ -110,6 +110,8 @@ export class Recorder {
     }
     row.hits += 1;
     if (!row.buckets.includes(bucket)) row.buckets.push(bucket);
+    // A bucket whose family moved (a crash now seen with the GIL on: familyGil.ts) leaves its old row.
+    for (const other of this.families.values()) if (other !== row) other.buckets = other.buckets.filter((b) => b !== bucket);
     if (isNewBucket) row.newBuckets += 1;
   }
 

@@ -13,6 +13,7 @@ import { reproduceCommand } from '../reproduce.js';
 import type { Finding, GilMode, Target } from '../types.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { FINDING_KINDS } from '../findingKinds.js';
+import { gilFamily } from '../familyGil.js';
 import { mergeSightings, META_VERSION, parseMeta, type BucketMeta, type RecordInput } from './bucket.js';
 
 export * from './bucket.js';
@@ -92,10 +93,12 @@ export class CrashStore {
       const now = (input.now ?? new Date()).toISOString();
       const existing = await this.readMeta(dir);
       if (existing) {
-        const meta: BucketMeta = {
+        const merged: BucketMeta = {
           ...mergeSightings(existing, [{ hits: finding.hits, lastSeen: now, modes: finding.modes, verdict: finding.verdict }]),
           ...(existing.family === undefined && input.family ? { family: input.family } : {}),
         };
+        // A crash seen with the GIL on now: its family is the GIL one (familyGil.ts).
+        const meta: BucketMeta = merged.family ? { ...merged, family: gilFamily(merged.family, merged.kind, merged.modes) } : merged;
         if (input.stacks && !(await exists(path.join(dir, 'stack.txt')))) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);
         await writeFileAtomic(path.join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
         return { bucket: name, isNew: false, meta };

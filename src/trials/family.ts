@@ -29,6 +29,8 @@ import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from 
 import { KINDS, OPS } from '../generators/ops.js';
 import { sharedObjects } from '../programHeader.js';
 import { signatureId } from '../signature.js';
+import { WITH_GIL } from '../familyGil.js';
+export { familyBase, WITH_GIL } from '../familyGil.js';
 import { findingKind, type FamilyRule } from '../findingKinds.js';
 import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, heapCorruption, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
 import { ALLOC_PLUMBING, isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
@@ -338,14 +340,6 @@ function kindEntry(frames: readonly NativeFrame[], kind: string | null): Site | 
   return entry;
 }
 
-/** The suffix of a crash family that also shows with the GIL on. */
-export const WITH_GIL = '|with the GIL';
-
-/** A family key without its GIL suffix: a trial run in one mode sees the same bug under either. */
-export function familyBase(key: string): string {
-  return key.endsWith(WITH_GIL) ? key.slice(0, -WITH_GIL.length) : key;
-}
-
 /** The interpreter's tracing and profiling machinery: the hooks it calls, the instrumentation it installs. */
 const TRACING_SITE = /^Python\/(legacy_tracing|instrumentation)\.c$/;
 
@@ -395,12 +389,12 @@ function crashFamily(f: FamilyFacts): Family {
   // A crash that also shows with the GIL on is not the free-threading race at the same site: the GIL does
   // not hide it (a re-entrant change under a hostile argument, a use after free), and its fix is another.
   const gil = f.withGil ? WITH_GIL : '';
-  if (site) return { key: `crash|${site.file}|${site.func}${gil}`, label: `crash in ${site.func} (${site.file})${kind ? ` on ${kind}` : ''}${f.withGil ? ', also with the GIL' : ''}`, format: FAMILY_FORMAT, rule: 'entry' };
+  if (site) return { key: `crash|${site.file}|${site.func}${gil}`, label: `crash in ${site.func} (${site.file})${kind ? ` on ${kind}` : ''}`, format: FAMILY_FORMAT, rule: 'entry' };
   // No C stack: the object the faulting thread was operating on, and how it died.
   const parts = f.signature.split('|');
   const how = parts[1] ?? '?';
   const what = kind ?? (/\|py:([^|]*)/.exec(f.signature)?.[1] ?? '?');
-  return { key: `crash|py|${how}|${what}${gil}`, label: `crash (${how}, no C stack) during ${what}${f.withGil ? ', also with the GIL' : ''}`, format: FAMILY_FORMAT, rule: 'no-stack' };
+  return { key: `crash|py|${how}|${what}${gil}`, label: `crash (${how}, no C stack) during ${what}`, format: FAMILY_FORMAT, rule: 'no-stack' };
 }
 
 function hangFamily(f: FamilyFacts): Family {

@@ -57,6 +57,18 @@ describe('CrashStore', () => {
     expect(await fs.readFile(path.join(store.root, first.bucket, 'repro.py'), 'utf8')).toContain('first');
   });
 
+  it('moves a crash\'s family under its GIL key when a sighting with the GIL on arrives, and only a crash\'s', async () => {
+    const store = new CrashStore(await tmp());
+    const family = { key: 'crash|Objects/odictobject.c|OrderedDict_popitem', label: 'crash in OrderedDict_popitem', format: 11, rule: 'entry' as const };
+    await store.record({ finding: finding(), source: 'x\n', target: fakeTarget(), stderrTail: '', family });
+    const seen = await store.record({ finding: finding({ modes: ['gil-on'] }), source: 'x\n', target: fakeTarget(), stderrTail: '', family });
+    expect(seen.meta.family?.key).toBe('crash|Objects/odictobject.c|OrderedDict_popitem|with the GIL');
+    const heap = { key: 'heap|array', label: 'heap corruption by a shared array', format: 11, rule: 'heap' as const };
+    await store.record({ finding: finding({ signature: 'crash|SIGSEGV|x|mi_free' }), source: 'x\n', target: fakeTarget(), stderrTail: '', family: heap });
+    const again = await store.record({ finding: finding({ signature: 'crash|SIGSEGV|x|mi_free', modes: ['gil-on'] }), source: 'x\n', target: fakeTarget(), stderrTail: '', family: heap });
+    expect(again.meta.family?.key).toBe('heap|array');
+  });
+
   it('loses no hit when 20 writers record the same signature at once, and leaves no temp or lock files', async () => {
     const store = new CrashStore(await tmp());
     await Promise.all(Array.from({ length: 20 }, () => store.record({ finding: finding(), source: 'x\n', target: fakeTarget(), stderrTail: '' })));
