@@ -86,13 +86,18 @@ export class Scheduler {
   }
 
   /**
-   * Ops whose programs crawl: in two programs or more, a third or more of those that used them, and never a
-   * new bucket. A crawl is never a bug and costs a slot its limit, its samples and often its finish window;
+   * Ops whose programs crawl: in two programs or more, and either a third or more of those that used them or
+   * half or more of their run time, with more than twice as many crawls as new buckets. A crawl is never a
+   * bug and costs a slot its limit, its samples and often its finish window (a json.dumps of a growing
+   * defaultdict crawled in one program of eight, but that one took longer than the other seven together);
    * generation leaves these ops out (its options' `excludeOps`), as the bandit moves off crawling kinds.
    */
   crawlingOps(): string[] {
     return Object.entries(this.report.byOp)
-      .filter(([, y]) => y.newBuckets === 0 && (y.crawls ?? 0) >= 2 && (y.crawls ?? 0) * 3 >= y.programs)
+      .filter(([, y]) => {
+        const crawls = y.crawls ?? 0;
+        return crawls >= 2 && crawls > 2 * y.newBuckets && (crawls * 3 >= y.programs || y.crawlMs * 2 >= y.runMs);
+      })
       .map(([op]) => op)
       .sort();
   }
