@@ -29,7 +29,7 @@ import type { Finding, FindingKind, NativeFrame, NativeThread, RunResult } from 
 import { KINDS, OPS } from '../generators/ops.js';
 import { sharedObjects } from '../programHeader.js';
 import { signatureId } from '../signature.js';
-import { WITH_GIL } from '../familyGil.js';
+import { gilFamily, WITH_GIL } from '../familyGil.js';
 export { familyBase, WITH_GIL } from '../familyGil.js';
 import { findingKind, type FamilyRule } from '../findingKinds.js';
 import { CALL_PLUMBING, CRASH_PLUMBING, foldFunction, heapCorruption, REFCOUNT_INLINE, SANITIZER_RUNTIME, SYNC_WAIT, SYSTEM_LIB, WAIT_PLUMBING, blockedFrames } from '../oracles/nativeSignature.js';
@@ -582,8 +582,9 @@ function parseShownFrame(shown: string): NativeFrame {
 }
 
 /** Whether a bucket's recorded family is current (else `triage` computes it again). */
-export function familyCurrent(meta: Pick<BucketMeta, 'family'>): boolean {
-  return meta.family !== undefined && meta.family.format === FAMILY_FORMAT;
+export function familyCurrent(meta: Pick<BucketMeta, 'family' | 'kind' | 'modes'>): boolean {
+  // A crash seen with the GIL on since its family was written (by a store that did not move it) is stale too.
+  return meta.family !== undefined && meta.family.format === FAMILY_FORMAT && gilFamily(meta.family, meta.kind, meta.modes).key === meta.family.key;
 }
 
 /**

@@ -99,6 +99,19 @@ describe('re-grouping a store into families', () => {
     expect(apart).toHaveLength(3);
   });
 
+  it('moves a crash seen with the GIL on since its family was written under the GIL key', async () => {
+    const store = await olderStore();
+    await regroupStore(store);
+    const { buckets } = await store.list();
+    const groupby = buckets.find((b) => b.meta.family?.key === 'crash|Modules/itertoolsmodule.c|groupby_next') as (typeof buckets)[number];
+    // A store that did not move families (an older ftfuzz) recorded a sighting with the GIL on.
+    await store.update(groupby.bucket, (m) => ({ ...m, modes: ['gil-off', 'gil-on'] }));
+    expect(await regroupStore(store)).toBe(1);
+    const moved = (await store.list()).buckets.find((b) => b.bucket === groupby.bucket);
+    expect(moved?.meta.family?.key).toBe('crash|Modules/itertoolsmodule.c|groupby_next|with the GIL');
+    expect(await regroupStore(store)).toBe(0);
+  });
+
   it('files a heap corruption of several shared kinds under the one that corrupted the heap alone in the store', () => {
     const meta = (key: string, hits: number): BucketMeta => ({
       version: 1, id: key, signature: key, kind: 'hang', oracle: 'hang', title: key, verdict: 'runtime-bug', origin: { generator: 'g', seed: 's', mutations: [] },
