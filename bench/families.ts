@@ -84,17 +84,18 @@ export function scoreFamilies(set: LabelledSet): FamilyScore {
   );
   const bugOf = new Map(set.buckets.map((b) => [b.bucket, b.bug]));
   const impure: FamilyScore['impure'] = [];
-  const familiesOfBug = new Map<string, Set<string>>();
+  // By key: two families may share a label (a crash site with and without the GIL).
+  const familiesOfBug = new Map<string, Map<string, string>>();
   for (const row of rows) {
     const bugs = [...new Set(row.buckets.map((b) => bugOf.get(b.bucket) ?? '?'))].sort();
     if (bugs.length > 1) impure.push({ family: row.label, rule: row.rule, bugs });
     for (const bug of bugs) {
-      const families = familiesOfBug.get(bug) ?? new Set<string>();
-      families.add(row.label);
+      const families = familiesOfBug.get(bug) ?? new Map<string, string>();
+      families.set(row.key, `${row.label}${row.alsoWithGil ? ' (also with the GIL)' : ''}`);
       familiesOfBug.set(bug, families);
     }
   }
-  const split = [...familiesOfBug].filter(([, f]) => f.size > 1).map(([bug, f]) => ({ bug, families: [...f].sort() }));
+  const split = [...familiesOfBug].filter(([, f]) => f.size > 1).map(([bug, f]) => ({ bug, families: [...f.values()].sort() }));
   const perBug = [...familiesOfBug.values()].map((f) => f.size);
   return {
     buckets: set.buckets.length, bugs: familiesOfBug.size, families: rows.length,

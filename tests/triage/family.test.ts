@@ -63,6 +63,14 @@ describe('crash families', () => {
     expect(familyBase(on.key)).toBe(off.key);
   });
 
+  it('a service\'s static helpers under its API function belong to the caller (a stale expat message formatted by _elementtree)', () => {
+    const frames = stack('unicode_fromformat_write_cstr@Objects/unicodeobject.c', 'unicode_fromformat_arg@Objects/unicodeobject.c', 'PyUnicode_FromFormatV@Objects/unicodeobject.c', 'PyUnicode_FromFormat@Objects/unicodeobject.c',
+      'expat_set_error@Modules/_elementtree.c', 'expat_parse@Modules/_elementtree.c', '_elementtree_XMLParser_close_impl@Modules/_elementtree.c', '_elementtree_XMLParser_close@Modules/clinic/_elementtree.c.h', 'method_vectorcall_NOARGS@Objects/descrobject.c');
+    expect(familyOf(crash(frames)).key).toBe('crash|Modules/_elementtree.c|_elementtree_XMLParser_close');
+    // The same helpers reached from the interpreter's dispatch are the object's own code.
+    expect(familyOf(crash(stack('list_repr_impl@Objects/listobject.c', 'list_repr@Objects/listobject.c', 'PyObject_Repr@Objects/object.c'))).key).toBe('crash|Objects/listobject.c|list_repr');
+  });
+
   it('separate fixes in one file are separate families: bytearray\'s search, extend and item assignment', () => {
     const keys = new Set([
       stack('bytearray_find_internal@Objects/bytearrayobject.c', 'bytearray_find@Objects/clinic/bytearrayobject.c.h', 'method_vectorcall_FASTCALL@Objects/descrobject.c'),
@@ -154,6 +162,8 @@ describe('crash families', () => {
     expect(familyOf(crash(shared, 'array.repr on array')).key).toBe('crash|Modules/arraymodule.c|array_repr');
     // Without the op, where the stack says.
     expect(familyOf(crash(repr)).key).toBe('crash|Objects/listobject.c|list_repr');
+    // A surface program's op names no kind (`thread_N: obj.__repr__()`): its one shared type does.
+    expect(familyOf({ ...crash(shared, 'thread_N: obj.__repr__()'), objects: { o0: { kind: 'array.ArrayType', ops: ['__repr__', 'pop'] } } }).key).toBe('crash|Modules/arraymodule.c|array_repr');
     // A free that faulted in a key function's Python code, run by groupby_step: groupby's.
     const free = [
       { func: 'mi_free', file: 'Objects/mimalloc/alloc.c', line: 576, lib: null },
