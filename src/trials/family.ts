@@ -38,7 +38,7 @@ import { foldFunction, heapCorruption, SYNC_WAIT, blockedFrames } from '../oracl
 import { isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
 /** Bumped when family keys change shape: `triage` re-groups buckets whose family is older. */
-export const FAMILY_FORMAT = 11;
+export const FAMILY_FORMAT = 12;
 
 /** Which evidence put a bucket in its family (the rules above). */
 export type FamilyJoin = 'entry' | 'heap' | 'tracing' | 'race-files' | 'op-exception' | 'writers' | 'leak-writers' | 'no-stack' | 'signature';
