@@ -110,8 +110,17 @@ export class Recorder {
     }
     row.hits += 1;
     if (!row.buckets.includes(bucket)) row.buckets.push(bucket);
-    // A bucket whose family moved (a crash now seen with the GIL on: familyGil.ts) leaves its old row.
-    for (const other of this.families.values()) if (other !== row) other.buckets = other.buckets.filter((b) => b !== bucket);
+    // A bucket whose family moved (a crash now seen with the GIL on: familyGil.ts) leaves its old row, and a
+    // bucket this campaign made is counted, and listed, under the row it is in now.
+    for (const other of this.families.values()) {
+      if (other === row || !other.buckets.includes(bucket)) continue;
+      other.buckets = other.buckets.filter((b) => b !== bucket);
+      const made = this.stats.newBuckets.find((b) => b.bucket === bucket);
+      if (!made) continue;
+      other.newBuckets -= 1;
+      row.newBuckets += 1;
+      made.family = { id: row.id, key: row.key, label: row.label };
+    }
     if (isNewBucket) row.newBuckets += 1;
   }
 

@@ -87,7 +87,8 @@ const UNCOUNTED = (what: string): string => `<${what}>`;
 
 /** Every (type, member) pair a surface program can exercise: members and protocol slots of constructible types. */
 export function coverablePairs(surface: Pick<Surface, 'types'>): string[] {
-  return surface.types.filter((t) => shapesFor(t).length > 0).flatMap((t) => [...membersOf(t), ...protocolMembers(t)].map((m) => `${typeKey(t)}.${m}`));
+  // A dunder a type lists among its methods is one of its protocol slots too: each pair once.
+  return [...new Set(surface.types.filter((t) => shapesFor(t).length > 0).flatMap((t) => [...membersOf(t), ...protocolMembers(t)].map((m) => `${typeKey(t)}.${m}`)))];
 }
 
 /** Share of calls made with an argument tuple the surface learned, when it learned one (the rest: random from the pool). */
