@@ -13,7 +13,7 @@
 // designed from, so only the second group measures reach beyond it.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CAMPAIGN_DEFAULTS, runCampaign, type CampaignStats } from '../src/campaign/fuzz.js';
+import { resolveSettings, runCampaign, type CampaignStats } from '../src/campaign/fuzz.js';
 import { introspectSurface } from '../src/runtime/surface.js';
 import { UsageError } from '../src/errors.js';
 import { installPython } from '../src/runtime/provision.js';
@@ -115,12 +115,12 @@ export async function bugsBenchmark(o: BugsOptions): Promise<BugsReport> {
   const crashDir = path.join(o.dir, 'crashes');
   const corpusDir = path.join(o.dir, 'corpus');
   const started = Date.now();
-  const surfaceShare = o.surfaceShare ?? CAMPAIGN_DEFAULTS.surfaceShare;
+  const settings = resolveSettings({ seed: o.seed, durationMs: o.budgetMs, timeoutMs: 30_000, genOptions: o.genOptions ?? {}, spawnShare: o.spawnShare, surfaceShare: o.surfaceShare });
+  const { surfaceShare } = settings;
   const surface = surfaceShare > 0 ? await introspectSurface(old, { log }) : undefined;
   log(`campaign: ${Math.round(o.budgetMs / 60_000)} min on ${old.label}, seed ${o.seed}, ${o.jobs} jobs, surface share ${surfaceShare}; crashes -> ${crashDir}`);
   const stats = await runCampaign({
-    targets: [old], modes: ['gil-off', 'gil-on'], seed: o.seed, durationMs: o.budgetMs, jobs: o.jobs, timeoutMs: 30_000,
-    crashDir, corpusDir, genOptions: o.genOptions, executor: o.executor, spawnShare: o.spawnShare, surface, surfaceShare,
+    settings, targets: [old], jobs: o.jobs, crashDir, corpusDir, executor: o.executor, surface,
     timelineFile: path.join(crashDir, '.timeline', `${o.seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`),
     onBucket: (b) =>
       log(b.reproduction

@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { runCampaign } from '../src/campaign/fuzz.js';
+import { resolveSettings, runCampaign } from '../src/campaign/fuzz.js';
 import { bullPrefix, QUEUE, runCoordinator, type SliceResult } from '../src/fleet/fleet.js';
 import { startRedis } from '../src/fleet/localRedis.js';
 import { connectRedis, ensureConnected, RedisStore } from '../src/fleet/store.js';
@@ -40,14 +40,13 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
   const redis = await startRedis();
   const rows: FleetBenchRow[] = [];
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-bench-fleet-'));
-  const plan = { modes: ['gil-off', 'gil-on'] as const, timeoutMs: 30_000, reproTrials: 0, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0, mutateShare: 0, calibrate: true };
+  // Feedback-focused and mutated programs off, so program i is the same everywhere; no rate trials.
+  const settings = resolveSettings({ seed, maxPrograms: programs, reproTrials: 0, focusedShare: 0, mutateShare: 0 });
   try {
     // The local reference: the same programs, one at a time, in one process.
     const t0 = performance.now();
     const local = await runCampaign({
-      targets: [target], modes: [...plan.modes], seed, maxPrograms: programs, jobs: 1, timeoutMs: plan.timeoutMs,
-      crashDir: path.join(scratch, 'local', 'crashes'), corpusDir: path.join(scratch, 'local', 'corpus'),
-      reproTrials: plan.reproTrials, leakShare: plan.leakShare, spawnShare: plan.spawnShare, focusedShare: plan.focusedShare, mutateShare: plan.mutateShare,
+      settings, targets: [target], jobs: 1, crashDir: path.join(scratch, 'local', 'crashes'), corpusDir: path.join(scratch, 'local', 'corpus'),
     });
     const localMs = performance.now() - t0;
     const localRate = (local.programs / localMs) * 60_000;
@@ -83,8 +82,7 @@ export async function fleetSection(target: Target, o: { programs?: number; slice
       await Promise.all(procs.map((p) => p.ready));
       const t1 = performance.now();
       const summary = await runCoordinator({
-        store, connection: bull, trust: store.trust, seed, runs: programs, sliceRuns, sliceMs: 0,
-        plan: { ...plan, modes: [...plan.modes], genOptions: {}, oracles: 'all' }, log: () => undefined, progressEveryMs: 60_000,
+        store, connection: bull, trust: store.trust, settings, sliceRuns, sliceMs: 0, log: () => undefined, progressEveryMs: 60_000,
       });
       const wallMs = performance.now() - t1;
       await Promise.all(procs.map((p) => p.exited));

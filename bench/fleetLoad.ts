@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { resolveSettings } from '../src/campaign/settings.js';
 import { bullPrefix, QUEUE, runCoordinator, verifyJob, type SlicePayload } from '../src/fleet/fleet.js';
 import { startRedis } from '../src/fleet/localRedis.js';
 import { connectRedis, contributionOf, ensureConnected, RedisStore } from '../src/fleet/store.js';
@@ -164,8 +165,8 @@ export async function fleetLoadBenchmark(o: FleetLoadOptions): Promise<FleetLoad
   }
   const started = performance.now();
   const summary = await runCoordinator({
-    store, connection: await connect(true), trust: store.trust, seed: campaign, runs: o.slices, sliceRuns: 1, sliceMs: o.sliceMs,
-    plan: { modes: ['gil-off'], timeoutMs: 30_000, genOptions: {}, oracles: 'all', reproTrials: 0, flakyBelow: 0.5, leakShare: 0, spawnShare: 0, focusedShare: 0, calibrate: false },
+    store, connection: await connect(true), trust: store.trust, sliceRuns: 1, sliceMs: o.sliceMs,
+    settings: resolveSettings({ seed: campaign, maxPrograms: o.slices, modes: ['gil-off'], reproTrials: 0, leakShare: 0, spawnShare: 0, focusedShare: 0, calibrate: false }),
     log: (line) => log(line), progressEveryMs: 10_000,
   });
   const wallMs = performance.now() - started;

@@ -27,7 +27,8 @@ export { generateProgram, type GeneratedProgram } from './generators/program.js'
 export { mutateProgram, readScenario } from './generators/mutators.js';
 export { GENERATOR_VERSION, resolveGenOptions, type GenOptions } from './generators/scenario.js';
 export { KINDS, OPS, type KindSpec, type OpSpec } from './generators/ops.js';
-export { CAMPAIGN_DEFAULTS, runCampaign, type CampaignOptions, type CampaignStats, type CampaignFamily, type BucketSummary } from './campaign/fuzz.js';
+export { resolveSettings, SETTINGS, type CampaignSettings, type SettingsInput } from './campaign/settings.js';
+export { runCampaign, type CampaignOptions, type CampaignStats, type CampaignFamily, type BucketSummary } from './campaign/fuzz.js';
 export { CrashStore, mergeSightings, parseMeta, type BucketMeta, type Sighting } from './store/crashStore.js';
 export { TRIAGE_DEFAULTS, triageStore, type TriageOptions, type TriageResult } from './triage/session.js';
 export { groupFamilies, type FamilyRow } from './triage/families.js';

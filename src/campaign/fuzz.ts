@@ -17,7 +17,7 @@ import type { Surface } from '../generators/surface/types.js';
 import { shapesFor } from '../generators/surface/program.js';
 import { ModuleCallCoverage, SurfaceCoverage } from './coverage.js';
 import { Rng } from '../generators/rng.js';
-import { eligibleKinds, resolveGenOptions, type GenOptions } from '../generators/scenario.js';
+import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
 import { selectOracles, type Oracle } from '../oracles/index.js';
 import { TimeoutCalibrator } from '../runtime/calibration.js';
 import type { Executor } from '../runtime/executor.js';
@@ -32,10 +32,10 @@ import { rateDecided } from '../trials/claims.js';
 import { samplesVerdict } from '../oracles/hangOracle.js';
 import type { Finding, GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
-import { CAMPAIGN_DEFAULTS } from './defaults.js';
 import { ExclusiveGate } from './gate.js';
+import type { CampaignSettings } from './settings.js';
 
-export { CAMPAIGN_DEFAULTS } from './defaults.js';
+export { resolveSettings, type CampaignSettings, type SettingsInput } from './settings.js';
 import { judgeProgram, type Judged } from './judge.js';
 import { ProgramPlan, type Candidate } from './plan.js';
 import { RateQueue, type RateJob } from './rates.js';
@@ -43,42 +43,23 @@ import { SlotClock } from './slots.js';
 import { evidenceRun, Recorder } from './recorder.js';
 import { Scheduler } from './schedule.js';
 
+/** A campaign: its settings (settings.ts, resolved), and where and on what this machine runs it. */
 export interface CampaignOptions {
+  /** Every campaign setting, resolved once by resolveSettings: read here with no fallback. */
+  settings: CampaignSettings;
   targets: Target[];
-  modes: GilMode[];
-  seed: string;
-  /** Stop after this long (ms); at least one of durationMs and maxPrograms must be set. */
-  durationMs?: number;
-  maxPrograms?: number;
-  /**
-   * Index of the first program (default 0): programs `firstProgram …` of the seed, so that a fleet slice
-   * runs exactly the programs a local campaign of the same seed would at those indices.
-   */
-  firstProgram?: number;
+  /** Programs in parallel on this machine. */
   jobs: number;
-  timeoutMs: number;
   crashDir: string;
   corpusDir: string;
   /** Resource findings (oom, cpu, output) go here, not among the crash buckets. Default `<crashDir>/.resource`. */
   resourceDir?: string;
-  genOptions?: Partial<GenOptions>;
   /** Module mode: programs make concurrent calls on this introspected module instead. */
   module?: ModuleSurface;
   /** The first target's C surface (runtime/surface.ts): a share of programs are generic shapes on its types. */
   surface?: Surface;
-  /** Share of programs that are surface programs when `surface` is given. Default 0.5. */
-  surfaceShare?: number;
-  /** Share of programs made by mutating a corpus program rather than generating afresh. */
-  mutateShare?: number;
-  oracles?: Oracle[];
-  /** Caps per target process; default `defaultLimits(jobs, timeoutMs)`. */
+  /** Caps per target process on this machine; default `defaultLimits(jobs, timeoutMs)`. */
   limits?: ResourceLimits;
-  /** Most re-runs of each new bucket's reproducer (0: do not measure); sequential, they stop once the interval decides. Default 10. */
-  reproTrials?: number;
-  /** Share of the campaign's elapsed time that rate measurements (alone, the other jobs paused) may take. Default 0.1. */
-  rateShare?: number;
-  /** A bucket reproducing in fewer than this share of its trials is marked flaky. Default 0.5. */
-  flakyBelow?: number;
   signal?: AbortSignal;
   /** Runs the programs; default `createExecutor()` (closed at the end). Passed in: the caller closes it. */
   executor?: Executor;
@@ -90,20 +71,6 @@ export interface CampaignOptions {
   timelineEveryMs?: number;
   /** Called as each new bucket is saved (and again once its rate is measured). */
   onBucket?: (bucket: BucketSummary) => void;
-  /** Calibrated time limits (default on): `timeoutMs` is then the cap (runtime/calibration.ts). */
-  calibrate?: boolean;
-  /** Share of generated programs run with the leak harness (rounds > 1). Default 0.1. */
-  leakShare?: number;
-  /** Fresh re-runs of a finding seen only in a reused worker before it is kept as unconfirmed. Default 3. */
-  unconfirmedRetries?: number;
-  /** Share of generated programs that are focused (schedule.ts; 0: broad programs only). Default 0.5. */
-  focusedShare?: number;
-  /**
-   * Share of programs run in fresh processes (the spawn executor) rather than the fork server, whose
-   * pre-imported modules and reused workers hide first-import and lazy-initialisation races. Default 0.1;
-   * ignored when the campaign's executor is spawn already.
-   */
-  spawnShare?: number;
 }
 
 import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
@@ -112,9 +79,9 @@ export type { BucketSummary, CampaignFamily, CampaignStats };
 /** A campaign's figures before its first program. */
 function emptyStats(o: CampaignOptions, limits: ResourceLimits, scheduler: Scheduler): CampaignStats {
   return {
-    seed: o.seed, elapsedMs: 0, programs: 0, executions: 0, findingsByKind: {}, buckets: [], families: [], newBuckets: [], resources: [],
+    seed: o.settings.seed, elapsedMs: 0, programs: 0, executions: 0, findingsByKind: {}, buckets: [], families: [], newBuckets: [], resources: [],
     corpusAdded: 0, mutated: 0, cancelledPrograms: 0, unconfirmedByKind: {}, promoted: 0, slow: 0, timeoutWallMs: 0, crawlWallMs: 0, hangWallMs: 0, runWallMs: 0,
-    medianLimitMs: 0, calibrated: o.calibrate !== false, timeoutRuns: 0, leakPrograms: 0, spawnPrograms: 0, byExecutor: {}, verdicts: {},
+    medianLimitMs: 0, calibrated: o.settings.calibrate, timeoutRuns: 0, leakPrograms: 0, spawnPrograms: 0, byExecutor: {}, verdicts: {},
     environmentWarnings: [], limits, stoppedBy: 'running', yield: scheduler.yields(),
   };
 }
@@ -165,7 +132,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   const file = path.join(work, `prog-${index}.py`);
   await fs.writeFile(file, program.source);
   // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
-  const inSpawn = spawnExecutor !== executor && new Rng(`${o.seed}:executor:${index}`).bool(o.spawnShare ?? CAMPAIGN_DEFAULTS.spawnShare);
+  const inSpawn = spawnExecutor !== executor && new Rng(`${o.settings.seed}:executor:${index}`).bool(o.settings.spawnShare);
   if (inSpawn) stats.spawnPrograms += 1;
   let attempts = 0;
   const known = (signature: string) => recorder.knownBucket(signature);
@@ -175,7 +142,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     return gate.withShared(async () => {
       const t0 = performance.now();
       clock.add('waiting', t0 - asked);
-      const report = await checkProgram({ file, targets: o.targets, modes: extra.modes ?? o.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow, knownFinding: known });
+      const report = await checkProgram({ file, targets: o.targets, modes: extra.modes ?? o.settings.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.settings.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow, knownFinding: known });
       // The first check is the program's first attempt (but for the fresh re-run inside it); later ones re-run it:
       // the evidence re-runs of a lost write or differential, or the fresh retries of an unconfirmed sighting.
       const confirmMs = report.confirmMs ?? 0;
@@ -185,7 +152,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
       return report;
     });
   };
-  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.unconfirmedRetries ?? CAMPAIGN_DEFAULTS.unconfirmedRetries, known });
+  const judged = await judgeProgram({ check, account, oracles, signal: signal, unconfirmedRetries: o.settings.unconfirmedRetries, known });
   if (!judged) {
     await fs.rm(file, { force: true });
     stats.cancelledPrograms += 1;
@@ -307,13 +274,13 @@ async function measureQueued(store: CrashStore, job: RateJob, settings: RateSett
  * to the scheduler, and those with new behaviour kept in the corpus, until the budget ends.
  */
 export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
-  if (o.durationMs === undefined && o.maxPrograms === undefined) throw new RangeError('a campaign needs --duration or --runs');
+  const s = o.settings;
+  if (s.durationMs === undefined && s.maxPrograms === undefined) throw new RangeError('a campaign needs a budget: resolve its settings with resolveSettings');
   const started = performance.now();
   const store = new CrashStore(o.crashDir);
-  const calibrator = o.calibrate === false ? undefined : new TimeoutCalibrator(o.timeoutMs);
-  const oracles = o.oracles ?? selectOracles('all');
-  const limits = o.limits ?? defaultLimits(o.jobs, o.timeoutMs);
-  const reproTrials = o.reproTrials ?? CAMPAIGN_DEFAULTS.reproTrials;
+  const calibrator = s.calibrate ? new TimeoutCalibrator(s.timeoutMs) : undefined;
+  const oracles = selectOracles(s.oracles);
+  const limits = o.limits ?? defaultLimits(o.jobs, s.timeoutMs);
   const gate = new ExclusiveGate();
   // Opened before the work directory, executors and tickers exist: a bad path fails the campaign at once
   // (it once printed the error, then ticked "programs 0" forever with the tickers and fork server alive).
@@ -326,10 +293,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
   // Feedback: focused programs on the kinds that yield (schedule.ts).
-  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(o.genOptions)).map((k) => k.id), { focusedShare: o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare, cores: os.availableParallelism() });
+  const scheduler = new Scheduler(o.module ? [] : eligibleKinds(resolveGenOptions(s.genOptions)).map((k) => k.id), { focusedShare: s.focusedShare, cores: os.availableParallelism() });
   const coverage = o.surface && o.surface.types.some((t) => shapesFor(t).length > 0) ? new SurfaceCoverage(o.surface) : undefined;
   const moduleCalls = o.module ? new ModuleCallCoverage() : undefined;
-  const plan = new ProgramPlan({ ...o, surface: coverage ? o.surface : undefined, surfaceWeight: coverage?.weight }, corpus, scheduler);
+  const plan = new ProgramPlan({ settings: s, module: o.module, surface: coverage ? o.surface : undefined, surfaceWeight: coverage?.weight }, corpus, scheduler);
   const stats = emptyStats(o, limits, scheduler);
   const ledger = new RunLedger(stats);
 
@@ -338,18 +305,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const onOuter = () => deadline.abort();
   o.signal?.addEventListener('abort', onOuter, { once: true });
   if (o.signal?.aborted) deadline.abort();
-  const timer = o.durationMs !== undefined ? setTimeout(() => deadline.abort(), Math.max(0, o.durationMs)) : undefined;
-  const first = o.firstProgram ?? 0;
+  const timer = s.durationMs !== undefined ? setTimeout(() => deadline.abort(), Math.max(0, s.durationMs)) : undefined;
+  const first = s.firstProgram;
   let next = first;
-  const outOfBudget = () => deadline.signal.aborted || (o.maxPrograms !== undefined && next >= first + o.maxPrograms);
+  const outOfBudget = () => deadline.signal.aborted || (s.maxPrograms !== undefined && next >= first + s.maxPrograms);
 
-  const settings: RateSettings = { trials: reproTrials, timeoutMs: o.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: o.flakyBelow ?? CAMPAIGN_DEFAULTS.flakyBelow, besideJobs: 0, sequential: true };
+  const rateSettings: RateSettings = { trials: s.reproTrials, timeoutMs: s.timeoutMs, limits, oracles, signal: deadline.signal, flakyBelow: s.flakyBelow, besideJobs: 0, sequential: true };
   const clock = new SlotClock();
   const windows = { count: 0 };
   const rates = new RateQueue({
     held: () => windows.count > 0,
-    share: o.rateShare ?? CAMPAIGN_DEFAULTS.rateShare, expectedTrials: Math.min(reproTrials, 5), gate, clock, elapsedMs: () => performance.now() - started, signal: deadline.signal,
-    measure: (job, overBudget) => measureQueued(store, job, settings, overBudget),
+    share: s.rateShare, expectedTrials: Math.min(s.reproTrials, 5), gate, clock, elapsedMs: () => performance.now() - started, signal: deadline.signal,
+    measure: (job, overBudget) => measureQueued(store, job, rateSettings, overBudget),
   });
   const before = (await store.list()).buckets;
   const recorder = new Recorder(
@@ -395,7 +362,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
       }
     });
     // A campaign of a number of programs has no deadline: what the budget left unmeasured is measured now.
-    if (o.durationMs === undefined && !deadline.signal.aborted) await rates.drain();
+    if (s.durationMs === undefined && !deadline.signal.aborted) await rates.drain();
   } finally {
     if (ticker) clearInterval(ticker);
     if (timelineTicker) clearInterval(timelineTicker);

@@ -11,7 +11,6 @@
 import { OPS_BY_KIND } from '../generators/ops.js';
 import type { GenOptions } from '../generators/scenario.js';
 import type { Rng } from '../generators/rng.js';
-import { CAMPAIGN_DEFAULTS } from './defaults.js';
 
 export type Shape = 'broad' | 'focused' | 'mutated' | 'surface';
 
@@ -51,8 +50,8 @@ export interface Outcome {
 }
 
 export interface SchedulerOptions {
-  /** Share of generated programs that are focused (default 0.5). */
-  focusedShare?: number;
+  /** Share of generated programs that are focused (the campaign's `focusedShare` setting). */
+  focusedShare: number;
   /** Share of focused programs whose kind is picked at random rather than by the bandit (default 0.25). */
   explore?: number;
   /** Cores of the machine: a focused program runs cores .. 2 x cores threads. */
@@ -110,7 +109,7 @@ export class Scheduler {
       const excluded = crawling.filter((op) => !base.excludeOps?.includes(op) && (kind === null || (OPS_BY_KIND.get(kind) ?? []).some((x) => x.id !== op && !crawling.includes(x.id))));
       return excluded.length ? { ...options, excludeOps: [...(base.excludeOps ?? []), ...excluded] } : options;
     };
-    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare ?? CAMPAIGN_DEFAULTS.focusedShare)) return { shape: 'broad', kind: null, options: avoid(base, null) };
+    if (this.arms.size === 0 || !rng.bool(this.o.focusedShare)) return { shape: 'broad', kind: null, options: avoid(base, null) };
     const kind = rng.bool(this.o.explore ?? 0.25) ? rng.pick([...this.arms.keys()]) : this.best(rng);
     const cores = Math.max(1, this.o.cores);
     // One op with no checked outcome (a repr, a serializer) lowers the whole object to crash-only, and a

@@ -1,37 +1,29 @@
-// What the commands share: option groups (targets, generator knobs, Redis), their parsers, and the
-// campaign helpers (stop signals, the fleet coordinator). Defaults live in the library; these parse and check.
+// What the commands share: option groups (targets, generator knobs, campaign settings, Redis), their parsers,
+// and the campaign helpers (stop signals, the fleet coordinator). A campaign's settings are read, checked and
+// defaulted in campaign/settings.ts: here their flags are declared and mapped onto it, nothing more.
 import { terminalSafe } from '../text.js';
-import { checkSeed } from '../seed.js';
 import bytes from 'bytes';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { selectOracles } from '../oracles/index.js';
 import { resolveGenOptions, type GenOptions } from '../generators/scenario.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { promises as fs } from 'node:fs';
 import { InputError } from '../errors.js';
 import { EXECUTORS } from '../runtime/forkServerExecutor.js';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { EffectClass } from '../generators/ops.js';
-import { ExitCode, GIL_MODES, type GilMode } from '../types.js';
-import { parseDuration } from '../units.js';
+import { ExitCode } from '../types.js';
+import { formatDuration, parseDuration } from '../units.js';
 import { openFleet, withExported, type FleetKeys } from '../fleet/session.js';
 import { formatFleetSummary, runCoordinator } from '../fleet/fleet.js';
 import { redactUrl } from '../fleet/trust.js';
-import { CAMPAIGN_DEFAULTS } from '../campaign/defaults.js';
+import { genPartialFrom, resolveSettings, SETTING_FLAGS, type CampaignSettings, type GenArgs, type SettingsInput } from '../campaign/settings.js';
+
+export { genPartialFrom, parseRange, type GenArgs } from '../campaign/settings.js';
 
 /** A line for the user on stderr; text from targets and stores can hold escape sequences, shown as `?`. */
 export const say = (line: string) => process.stderr.write(`ftfuzz: ${terminalSafe(line)}\n`);
 
-export function parseModes(text: string): GilMode[] {
-  const modes = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const m of modes) {
-    if (!GIL_MODES.includes(m as GilMode)) throw new UsageError(`--modes ${text}: unknown mode "${m}"; use gil-off, gil-on or both`);
-  }
-  if (modes.length === 0) throw new UsageError('--modes is empty; use gil-off, gil-on or gil-off,gil-on');
-  return modes as GilMode[];
-}
+export { parseModes } from '../campaign/settings.js';
 
 export function positiveInt(value: number, option: string): number {
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} ${value}: expected a whole number ≥ 1`);
@@ -63,15 +55,6 @@ export async function resolveBucketDir(bucket: string, crashes: string): Promise
   throw new InputError(bucket, `is neither a bucket directory nor a bucket in ${crashes}; list them with ftfuzz triage`);
 }
 
-export function parseRange(text: string | undefined, option: string): [number, number] | undefined {
-  if (text === undefined) return undefined;
-  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${option} ${text}: expected a number or a range like 2..8`);
-  return [Number(m[1]), Number(m[2] ?? m[1])];
-}
-
-export const EFFECTS: EffectClass[] = ['exact', 'invariant-only', 'crash-only'];
-
 /** Generator knobs shared by `gen` (and later `fuzz`). */
 export function withGenOptions<T>(y: Argv<T>) {
   return y
@@ -83,8 +66,7 @@ export function withGenOptions<T>(y: Argv<T>) {
     .option('options', { type: 'string', describe: 'all generator options as JSON (as a program header records them)' });
 }
 
-export type GenArgs = { threads?: string; iterations?: string; objects?: string; effects?: string; kinds?: string; options?: string };
-
+/** Generator options from the flags `withGenOptions` declares, the defaults applied (`ftfuzz gen`). */
 export function genOptionsFrom(args: GenArgs): GenOptions {
   try {
     return resolveGenOptions(genPartialFrom(args));
@@ -93,34 +75,19 @@ export function genOptionsFrom(args: GenArgs): GenOptions {
   }
 }
 
-/** The generator options a user gave (validated), without the defaults: a campaign's focused programs set the rest. */
-export function genPartialFrom(args: GenArgs): Partial<GenOptions> {
-  let partial: Partial<GenOptions> = {};
-  if (args.options) {
-    try {
-      partial = JSON.parse(args.options) as Partial<GenOptions>;
-    } catch {
-      throw new UsageError(`--options: not valid JSON; pass the object a program header records after "options:"`);
-    }
-  }
-  const threads = parseRange(args.threads, '--threads');
-  const iterations = parseRange(args.iterations, '--iterations');
-  const objects = parseRange(args.objects, '--objects');
-  if (threads) partial.threads = threads;
-  if (iterations) partial.iterations = iterations;
-  if (objects) partial.objects = objects;
-  if (args.effects) {
-    const effects = args.effects.split(',').map((e) => e.trim());
-    for (const e of effects) if (!EFFECTS.includes(e as EffectClass)) throw new UsageError(`--effects: unknown effect class "${e}"; use ${EFFECTS.join(', ')}`);
-    partial.effects = effects as EffectClass[];
-  }
-  if (args.kinds) partial.kinds = args.kinds.split(',').map((k) => k.trim());
-  try {
-    resolveGenOptions(partial);
-  } catch (error) {
-    throw new UsageError(`generator options: ${(error as Error).message}`);
-  }
-  return partial;
+/** The campaign settings' flags, one per row of SETTINGS (campaign/settings.ts): declared here, read there. */
+export function withCampaignSettings<T>(y: Argv<T>): Argv<T & GenArgs> {
+  const out = withGenOptions(y) as unknown as Argv<T & GenArgs>;
+  for (const f of SETTING_FLAGS) out.option(f.flag, { type: f.type, describe: f.describe });
+  return out;
+}
+
+/** The campaign settings a command line gives: each row's flag mapped onto it, the generator flags onto genOptions. */
+export function settingsFromArgs(args: GenArgs): CampaignSettings {
+  const input: SettingsInput = { genOptions: genPartialFrom(args) };
+  const given = args as Record<string, unknown>;
+  for (const f of SETTING_FLAGS) if (given[f.flag] !== undefined) (input as Record<string, unknown>)[f.key] = given[f.flag];
+  return resolveSettings(input);
 }
 
 export function withTargetOptions<T>(y: Argv<T>) {
@@ -162,42 +129,12 @@ export async function withRedis<T>(args: RedisArgs, opts: { writeBack: boolean; 
   }
 }
 
-export interface FleetFuzzArgs extends RedisArgs, GenArgs {
-  redis?: string;
-  duration?: string;
-  runs?: number;
-  seed?: string;
-  modes: string;
-  timeout: string;
-  calibrate: boolean;
-  'leak-share': number;
-  'spawn-share': number;
-  'focused-share': number;
-  'surface-share'?: number;
-  module?: string;
-  oracles: string;
-  'repro-trials': number;
-  'flaky-below': number;
+export interface FleetFuzzArgs extends RedisArgs {
   'progress-every': string;
   'slice-runs': number;
   slice: string;
   json?: string;
-}
-
-/**
- * `--surface-share`: as given, else the default, else 0 when --kinds or --effects narrows the programs (a
- * campaign narrowed to some kinds or effects is about them: surface programs only when asked for).
- */
-export function surfaceShareFrom(args: { 'surface-share'?: number }, genOptions: Partial<GenOptions>): number {
-  const given = args['surface-share'];
-  if (given === undefined) return genOptions.kinds || genOptions.effects ? 0 : CAMPAIGN_DEFAULTS.surfaceShare;
-  return share(given, '--surface-share');
-}
-
-/** A share option: a number in [0, 1]. */
-export function share(value: number, option: string): number {
-  if (!(value >= 0 && value <= 1)) throw new UsageError(`${option} ${value}: expected a share between 0 and 1`);
-  return value;
+  module?: string;
 }
 
 /** `--timeline FILE`: a bare `--timeline` (yargs gives '') is a usage error, not the current directory. */
@@ -232,31 +169,17 @@ export function onStopSignals(message: string | undefined, log: (line: string) =
 }
 
 /** `ftfuzz fuzz --redis URL`: the campaign as slices on the fleet's queue; progress until every slice ran. */
-export async function fleetCoordinator(args: FleetFuzzArgs): Promise<void> {
+export async function fleetCoordinator(args: FleetFuzzArgs, settings: CampaignSettings): Promise<void> {
   if (args.module) throw new UsageError('--module with --redis: module mode is not run on a fleet yet; run it locally without --redis');
-  if (args.duration !== undefined && args.runs !== undefined) throw new UsageError('with --redis give one budget: --runs N (program-range slices) or --duration D (time slices)');
-  const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
-  const runs = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
-  selectOracles(args.oracles); // validated here, applied by the workers
-  const shares = { 'leak-share': args['leak-share'], 'spawn-share': args['spawn-share'], 'focused-share': args['focused-share'], 'flaky-below': args['flaky-below'] };
-  for (const [name, v] of Object.entries(shares)) share(v, `--${name}`);
-  if (!Number.isInteger(args['repro-trials']) || args['repro-trials'] < 0) throw new UsageError(`--repro-trials ${args['repro-trials']}: expected a whole number ≥ 0`);
-  const surfaceShare = surfaceShareFrom(args, genPartialFrom(args));
-  const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
+  if (settings.durationMs !== undefined && settings.maxPrograms !== undefined) throw new UsageError('with --redis give one budget: --runs N (program-range slices) or --duration D (time slices)');
+  const sliceRuns = positiveInt(args['slice-runs'], '--slice-runs');
+  const sliceMs = duration(args.slice, '--slice');
+  const progressEveryMs = duration(args['progress-every'], '--progress-every');
   const fleet = await openFleet(args.redis as string, fleetKeys(args));
   const stopping = onStopSignals('coordinator stopping; the slices on the queue stay there for the workers (run the same command again to follow them)', say);
   try {
-    say(`fleet campaign ${seed} on ${redactUrl(fleet.url)}: ${runs !== undefined ? `${runs} programs in slices of ${positiveInt(args['slice-runs'], '--slice-runs')}` : `${args.duration} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
-    const summary = await runCoordinator({
-      store: fleet.store, connection: await fleet.bull(), trust: fleet.store.trust, seed, runs, durationMs,
-      sliceRuns: positiveInt(args['slice-runs'], '--slice-runs'), sliceMs: duration(args.slice, '--slice'),
-      plan: {
-        modes: parseModes(args.modes), timeoutMs: duration(args.timeout, '--timeout'), genOptions: genPartialFrom(args), oracles: args.oracles,
-        reproTrials: args['repro-trials'], flakyBelow: args['flaky-below'], leakShare: args['leak-share'], spawnShare: args['spawn-share'],
-        focusedShare: args['focused-share'], surfaceShare, calibrate: args.calibrate,
-      },
-      log: say, progressEveryMs: duration(args['progress-every'], '--progress-every'), signal: stopping.signal,
-    });
+    say(`fleet campaign ${settings.seed} on ${redactUrl(fleet.url)}: ${settings.maxPrograms !== undefined ? `${settings.maxPrograms} programs in slices of ${sliceRuns}` : `${formatDuration(settings.durationMs ?? 0)} in slices of ${args.slice}`}; start workers with: ftfuzz worker --redis URL`);
+    const summary = await runCoordinator({ store: fleet.store, connection: await fleet.bull(), trust: fleet.store.trust, settings, sliceRuns, sliceMs, log: say, progressEveryMs, signal: stopping.signal });
     process.stdout.write(`${formatFleetSummary(summary)}\n`);
     if (args.json) await writeFileAtomic(args.json, `${JSON.stringify(summary, null, 2)}\n`);
     process.exitCode = summary.refused.length ? ExitCode.Refused : summary.failed.length ? ExitCode.Internal : summary.buckets.length ? ExitCode.Findings : ExitCode.Clean;

@@ -6,20 +6,19 @@ import { type RedisStore } from './store.js';
 import type { FleetTrust } from './trust.js';
 import { QUEUE, SLICE_ATTEMPTS, SLICE_FORMAT, SlicePayload, SignedJob, SliceResult, signJob, jobId, bullPrefix, onceEach, verifyJob } from './jobs.js';
 import { UsageError } from '../errors.js';
+import type { CampaignSettings } from '../campaign/settings.js';
 
 export interface CoordinatorOptions {
   store: RedisStore;
   connection: Redis;
   /** The fleet's trust; this machine's key must be the coordinator's (it signs the jobs). */
   trust: FleetTrust;
-  seed: string;
-  runs?: number;
-  durationMs?: number;
+  /** The campaign's settings (campaign/settings.ts): its seed names the campaign, its budget is cut into slices. */
+  settings: CampaignSettings;
   /** Programs per slice (--runs campaigns). */
   sliceRuns: number;
   /** Time budget per slice (--duration campaigns). */
   sliceMs: number;
-  plan: Omit<SlicePayload, 'format' | 'campaign' | 'slice' | 'seed' | 'firstProgram' | 'programs' | 'budgetMs' | 'deadline' | 'corpusUpTo'>;
   log: (line: string) => void;
   progressEveryMs: number;
   signal?: AbortSignal;
@@ -46,12 +45,14 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
   const started = Date.now();
   const queue = new Queue(QUEUE, { connection: o.connection, prefix: bullPrefix(o.store) });
   queue.on('error', onceEach((m) => o.log(`queue error: ${m}`)));
-  const campaign = o.seed;
-  const deadline = o.durationMs !== undefined ? new Date(started + o.durationMs).toISOString() : undefined;
-  await o.store.client.hset(o.store.campaignKey(campaign), 'plan', JSON.stringify({ ...o.plan, runs: o.runs, durationMs: o.durationMs, sliceRuns: o.sliceRuns, sliceMs: o.sliceMs }), 'started', new Date(started).toISOString());
+  const campaign = o.settings.seed;
+  // One budget: program-range slices (--runs) or time slices (--duration).
+  const runs = o.settings.durationMs === undefined ? o.settings.maxPrograms : undefined;
+  const deadline = o.settings.durationMs !== undefined ? new Date(started + o.settings.durationMs).toISOString() : undefined;
+  await o.store.client.hset(o.store.campaignKey(campaign), 'plan', JSON.stringify({ ...o.settings, sliceRuns: o.sliceRuns, sliceMs: o.sliceMs }), 'started', new Date(started).toISOString());
   const enqueued: number[] = [];
-  const add = async (slice: number, extra: Partial<SlicePayload>) => {
-    const payload: SlicePayload = { format: SLICE_FORMAT, campaign, slice, seed: o.seed, corpusUpTo: await o.store.corpusLength(), ...o.plan, ...extra };
+  const add = async (slice: number, budget: Pick<CampaignSettings, 'firstProgram' | 'maxPrograms' | 'durationMs'>, sliceDeadline?: string) => {
+    const payload: SlicePayload = { format: SLICE_FORMAT, campaign, slice, settings: { ...o.settings, ...budget }, corpusUpTo: await o.store.corpusLength(), ...(sliceDeadline ? { deadline: sliceDeadline } : {}) };
     const id = jobId(campaign, slice);
     // A job of an earlier run of this campaign that failed (or completed without committing) keeps its
     // id: BullMQ would ignore the new one, and the slice would never run again.
@@ -85,16 +86,16 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
       const p = job.progress as { programs?: number } | number;
       if (typeof p === 'object' && p && typeof p.programs === 'number') live += p.programs;
     }
-    const total = o.runs !== undefined ? String(Math.ceil(o.runs / o.sliceRuns)) : '?';
+    const total = runs !== undefined ? String(Math.ceil(runs / o.sliceRuns)) : '?';
     o.log(`fleet ${campaign}: ${Math.round((Date.now() - started) / 1000)} s, slices ${t.slices}/${total} done (${counts.active ?? 0} running, ${counts.waiting ?? 0} waiting), workers ${workers < 0 ? '?' : workers}, programs ${t.programs + live} (${t.programs} committed), executions ${t.executions}, findings ${t.findings}`);
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
-    if (o.runs !== undefined) {
-      const n = Math.ceil(o.runs / o.sliceRuns);
+    if (runs !== undefined) {
+      const n = Math.ceil(runs / o.sliceRuns);
       for (let i = 0; i < n; i++) {
         if (await o.store.sliceDone(campaign, String(i))) continue;
-        await add(i, { firstProgram: i * o.sliceRuns, programs: Math.min(o.sliceRuns, o.runs - i * o.sliceRuns) });
+        await add(i, { firstProgram: i * o.sliceRuns, maxPrograms: Math.min(o.sliceRuns, runs - i * o.sliceRuns), durationMs: undefined });
       }
       o.log(`fleet ${campaign}: ${n} slice(s) of ${o.sliceRuns} program(s) on the queue (${n - enqueued.length} committed already)`);
       for (;;) {
@@ -107,7 +108,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
         await sleep(500);
       }
     } else {
-      const end = started + (o.durationMs ?? 0);
+      const end = started + (o.settings.durationMs ?? 0);
       let slice = 0;
       const prior = await o.store.sliceResults(campaign);
       while (prior.has(String(slice))) slice += 1;
@@ -115,7 +116,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
         const counts = await queue.getJobCounts('waiting');
         const workers = Math.max(1, await queue.getWorkersCount().catch(() => 1));
         if ((counts.waiting ?? 0) < workers) {
-          await add(slice, { budgetMs: Math.min(o.sliceMs, end - Date.now()), deadline });
+          await add(slice, { firstProgram: 0, maxPrograms: undefined, durationMs: Math.min(o.sliceMs, end - Date.now()) }, deadline);
           slice += 1;
         }
         await watchFailures();
@@ -143,7 +144,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<FleetSummar
   const totals = { slices: results.length, programs: sum((r) => r.programs), executions: sum((r) => r.executions), findings: sum((r) => r.findings) };
   const buckets = await bucketsOf(o.store, campaign);
   return {
-    campaign, slices: o.runs !== undefined ? Math.ceil(o.runs / o.sliceRuns) : totals.slices, slicesDone: totals.slices, programs: totals.programs, executions: totals.executions, findings: totals.findings,
+    campaign, slices: runs !== undefined ? Math.ceil(runs / o.sliceRuns) : totals.slices, slicesDone: totals.slices, programs: totals.programs, executions: totals.executions, findings: totals.findings,
     buckets, refused: [...refused], failed: [...failed].map(([s, r]) => `slice ${s}: ${r}`), elapsedMs: Date.now() - started, stoppedBy: aborted() ? 'signal' : 'done',
   };
 }

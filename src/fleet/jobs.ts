@@ -1,42 +1,26 @@
 // Fleet slices as queue jobs: their payload, result, signature (a forged job is refused) and ids.
 import { seedProblem } from '../seed.js';
-import type { GenOptions } from '../generators/scenario.js';
-import type { GilMode } from '../types.js';
+import { resolveSettings, type CampaignSettings } from '../campaign/settings.js';
 import { type RedisStore } from './store.js';
 import { verifyWith, type FleetTrust, type Signer } from './trust.js';
 
 export const QUEUE = 'slices';
-/** 2: jobs signed with the coordinator's Ed25519 key (1: a shared HMAC key). */
-export const SLICE_FORMAT = 2;
+/** 3: the campaign's settings as one value (campaign/settings.ts); 2: jobs signed with the coordinator's Ed25519 key (1: a shared HMAC key). */
+export const SLICE_FORMAT = 3;
 
-/** What a slice is: everything a worker needs to run it, signed by the coordinator. */
+/**
+ * What a slice is: the campaign's settings, with this slice's part of the budget (program range
+ * `firstProgram`/`maxPrograms`, or `durationMs`), and where it stands in the fleet; signed by the coordinator.
+ */
 export interface SlicePayload {
   format: number;
   campaign: string;
   slice: number;
-  seed: string;
-  /** Program range (--runs campaigns): programs firstProgram … firstProgram + programs - 1 of the seed. */
-  firstProgram?: number;
-  programs?: number;
-  /** Time budget (--duration campaigns), and the campaign's end: a slice taken after it does nothing. */
-  budgetMs?: number;
+  settings: CampaignSettings;
+  /** The campaign's end (--duration campaigns): a slice taken after it does nothing. */
   deadline?: string;
   /** The slice mutates the first corpusUpTo programs of the shared corpus (its order list). */
   corpusUpTo: number;
-  modes: GilMode[];
-  timeoutMs: number;
-  genOptions: Partial<GenOptions>;
-  oracles: string;
-  reproTrials: number;
-  flakyBelow: number;
-  leakShare: number;
-  spawnShare: number;
-  focusedShare: number;
-  /** Share of surface programs (generic shapes on the C types of the worker's first interpreter); absent: none. */
-  surfaceShare?: number;
-  /** Share of programs made by mutating a corpus program (default: the campaign's). */
-  mutateShare?: number;
-  calibrate: boolean;
 }
 
 export interface SignedJob {
@@ -82,12 +66,17 @@ export function verifyJob(trust: Pick<FleetTrust, 'coordinator'>, data: unknown)
   if (typeof d.sig !== 'string') return { refused: 'unsigned' };
   if (!verifyWith(trust.coordinator.key, { kind: 'ftfuzz-slice', payload: d.payload }, d.sig)) return { refused: `signature does not match the fleet coordinator's key ${trust.coordinator.id} (forged or altered, signed by a worker's key, or by another fleet's coordinator)` };
   if (d.payload.format !== SLICE_FORMAT) return { refused: `slice format ${String(d.payload.format)}; this ftfuzz reads ${SLICE_FORMAT} (upgrade the older side)` };
-  // Signed is not enough: a seed reaches program headers and file names, so it is checked as the command line checks it.
-  for (const [field, value] of [['seed', d.payload.seed], ['campaign', d.payload.campaign]] as const) {
-    const problem = typeof value === 'string' ? seedProblem(value) : 'it is not a string';
-    if (problem) return { refused: `its ${field} cannot be used: ${problem}` };
+  // Signed is not enough: a seed reaches program headers and file names, so it is checked as the command line
+  // checks it, and the settings are resolved again by the one code that resolves a local campaign's.
+  const problem = typeof d.payload.campaign === 'string' ? seedProblem(d.payload.campaign) : 'it is not a string';
+  if (problem) return { refused: `its campaign cannot be used: ${problem}` };
+  if (!Number.isInteger(d.payload.slice) || typeof d.payload.corpusUpTo !== 'number' || (d.payload.deadline !== undefined && typeof d.payload.deadline !== 'string')) return { refused: 'not an ftfuzz slice (slice, corpusUpTo or deadline malformed)' };
+  try {
+    const settings = resolveSettings(d.payload.settings);
+    return { payload: { ...d.payload, settings } };
+  } catch (error) {
+    return { refused: `its settings cannot be used: ${(error as Error).message}` };
   }
-  return { payload: d.payload };
 }
 
 /** A BullMQ job id: the campaign's seed with `:` (which BullMQ refuses in ids) and `%` escaped, then the slice. */

@@ -7,7 +7,6 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runCampaign, type CampaignStats } from '../campaign/fuzz.js';
 import type { Surface } from '../generators/surface/types.js';
-import { selectOracles } from '../oracles/index.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
 import { CrashStore, type BucketMeta } from '../store/crashStore.js';
 import { writeFileAtomic } from '../atomicWrite.js';
@@ -60,7 +59,8 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
   };
   const source = `${payload.campaign}#${payload.slice}`;
   const t0 = performance.now();
-  const budget = payload.deadline ? Math.min(payload.budgetMs ?? Infinity, Date.parse(payload.deadline) - Date.now()) : payload.budgetMs;
+  const { settings } = payload;
+  const budget = payload.deadline ? Math.min(settings.durationMs ?? Infinity, Date.parse(payload.deadline) - Date.now()) : settings.durationMs;
   if (budget !== undefined && budget <= 0) {
     const result: SliceResult = { ...base, programs: 0, executions: 0, findings: 0, hits: {}, newBuckets: [], corpusAdded: 0, expired: true, campaignMs: 0, overhead: { prepareMs: 0, commitMs: 0 }, committed: false };
     result.committed = await o.store.commit({ campaign: payload.campaign, slice: String(payload.slice), source, buckets: [], corpus: [], result });
@@ -90,16 +90,15 @@ export async function runSlice(o: WorkerOptions, payload: SlicePayload, onProgre
     const prepareMs = performance.now() - t0;
     const t1 = performance.now();
     // A surface that cannot be read costs the slice its surface programs, not the slice.
-    const surface = payload.surfaceShare && o.surface ? await o.surface().catch((error: unknown) => void o.log(`slice ${source}: ${(error as Error).message}; no surface programs`)) : undefined;
+    const surface = settings.surfaceShare && o.surface ? await o.surface().catch((error: unknown) => void o.log(`slice ${source}: ${(error as Error).message}; no surface programs`)) : undefined;
     const executor = o.executor ?? createExecutor();
     let stats: CampaignStats;
     try {
+      // The payload's settings as the coordinator resolved them (verifyJob resolved them again), the time
+      // budget cut to the campaign's deadline.
       stats = await runCampaign({
-        targets: o.targets, modes: payload.modes, seed: payload.seed, jobs: o.jobs, timeoutMs: payload.timeoutMs, crashDir, corpusDir,
-        ...(payload.programs !== undefined ? { firstProgram: payload.firstProgram ?? 0, maxPrograms: payload.programs } : { durationMs: budget }),
-        genOptions: payload.genOptions, oracles: selectOracles(payload.oracles), reproTrials: payload.reproTrials, flakyBelow: payload.flakyBelow,
-        leakShare: payload.leakShare, spawnShare: payload.spawnShare, focusedShare: payload.focusedShare, mutateShare: payload.mutateShare, calibrate: payload.calibrate,
-        surface, surfaceShare: payload.surfaceShare, executor, signal: o.signal, onProgress, progressEveryMs: 2000,
+        settings: { ...settings, ...(settings.maxPrograms === undefined ? { durationMs: budget } : {}) },
+        targets: o.targets, jobs: o.jobs, crashDir, corpusDir, surface, executor, signal: o.signal, onProgress, progressEveryMs: 2000,
       });
     } finally {
       if (!o.executor) await executor.close();
@@ -156,7 +155,8 @@ export async function runWorker(o: WorkerOptions): Promise<{ slices: number; ref
       o.log(`slice ${source}: committed already by another run; skipped`);
       return { campaign: payload.campaign, slice: payload.slice, duplicate: true };
     }
-    o.log(`slice ${source}: ${payload.programs !== undefined ? `programs ${payload.firstProgram ?? 0}..${(payload.firstProgram ?? 0) + payload.programs - 1}` : `${Math.round((payload.budgetMs ?? 0) / 1000)} s`} of seed ${payload.seed}`);
+    const s = payload.settings;
+    o.log(`slice ${source}: ${s.maxPrograms !== undefined ? `programs ${s.firstProgram}..${s.firstProgram + s.maxPrograms - 1}` : `${Math.round((s.durationMs ?? 0) / 1000)} s`} of seed ${s.seed}`);
     const result = await runSlice(slice, payload, (s) => void job.updateProgress({ programs: s.programs, executions: s.executions, buckets: s.buckets.length }).catch(() => undefined));
     slices += 1;
     o.log(`slice ${source}: ${result.programs} programs, ${result.executions} executions, ${Object.keys(result.hits).length} bucket(s) hit, ${result.newBuckets.length} new${result.committed ? '' : ' (another run committed first: counted once)'}`);

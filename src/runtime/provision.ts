@@ -103,9 +103,8 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
     }
   }
 
-  // The toolchain first (as root, from Debian's packages): a build that fails after minutes for want of
-  // clang, or silently leaves out _ctypes for want of libffi-dev, is worse than a clear line now.
-  await ensureBuildTools(variant, say);
+  // A --source that is not there is the user's to fix before anything is installed or fetched.
+  const userSource = options.source ? await userSourceCandidate(options.source) : undefined;
   await fs.mkdir(path.join(root, 'logs'), { recursive: true });
   await fs.mkdir(path.join(root, 'build'), { recursive: true });
   await fs.mkdir(path.join(root, 'pythons'), { recursive: true });
@@ -120,7 +119,7 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
   try {
     let candidates: SourceCandidate[];
     if (options.source) {
-      candidates = [await userSourceCandidate(options.source)];
+      candidates = [userSource as SourceCandidate];
     } else {
       const series = spec.kind === 'series' ? spec.series : [seriesOf(spec.version)];
       const fromDebian = await debianCandidates(series, root, say);
@@ -149,6 +148,10 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
       if (spec.kind === 'exact' && version !== spec.version) {
         throw new UsageError(`--source is CPython ${version}, but --version ${spec.version} was asked for`);
       }
+      // The toolchain before the build (as root, from Debian's packages), once the source is known to be
+      // CPython: a build that fails after minutes for want of clang, or silently leaves out _ctypes for want
+      // of libffi-dev, is worse than a clear line now.
+      await ensureBuildTools(variant, say);
       const result = await buildLocked(root, version, variant, candidate.description, srcDir, log, say, options);
       return result;
     }

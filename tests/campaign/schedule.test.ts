@@ -55,7 +55,7 @@ describe('the kind scheduler', () => {
     // What the user set stands: focused programs keep explicit iterations and fill only the rest.
     const always = new Scheduler(kinds, { focusedShare: 1, cores: 2 }).plan(rng, { iterations: [20, 60] });
     expect(always.options).toMatchObject({ iterations: [20, 60], objects: [1, 1], kinds: [always.kind] });
-    expect(new Scheduler([], { cores: 2 }).plan(rng, {}).shape).toBe('broad');
+    expect(new Scheduler([], { focusedShare: 0.5, cores: 2 }).plan(rng, {}).shape).toBe('broad');
   });
 
   it('rewards a new bucket most, a finding some, contention a little', () => {

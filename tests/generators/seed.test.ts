@@ -7,6 +7,7 @@ import { generateSurfaceProgram } from '../../src/generators/surface/program.js'
 import { checkSeed, seedProblem } from '../../src/seed.js';
 import { shellQuote, terminalSafe } from '../../src/text.js';
 import { FleetTrust, generateFleetKeys, signerFrom } from '../../src/fleet/trust.js';
+import { resolveSettings } from '../../src/campaign/settings.js';
 import { jobId, signJob, SLICE_FORMAT, verifyJob, type SlicePayload } from '../../src/fleet/jobs.js';
 
 const INJECTED = 'abc\nprint("INJECTED") #';
@@ -58,11 +59,12 @@ describe('seeds', () => {
   it('are checked in a signed fleet job too', () => {
     const me = signerFrom(generateFleetKeys().privatePem, 'test');
     const key = new FleetTrust(me, me.publicKey);
-    const payload: SlicePayload = {
-      format: SLICE_FORMAT, campaign: 'c', slice: 0, seed: INJECTED, firstProgram: 0, programs: 2, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
-      genOptions: {}, oracles: 'all', reproTrials: 1, flakyBelow: 0.5, leakShare: 0.1, spawnShare: 0.1, focusedShare: 0.5, calibrate: true,
-    };
-    expect(verifyJob(key, signJob(me, payload)).refused).toMatch(/its seed cannot be used: it holds "\\n"/);
-    expect(verifyJob(key, signJob(me, { ...payload, seed: 'ok:seed' })).payload?.seed).toBe('ok:seed');
+    const settings = resolveSettings({ seed: 'ok:seed', maxPrograms: 2, modes: ['gil-off'] });
+    const payload: SlicePayload = { format: SLICE_FORMAT, campaign: 'c', slice: 0, corpusUpTo: 0, settings: { ...settings, seed: INJECTED } };
+    expect(verifyJob(key, signJob(me, payload)).refused).toMatch(/its settings cannot be used: --seed .*it holds "\\n"/);
+    expect(verifyJob(key, signJob(me, { ...payload, campaign: INJECTED })).refused).toMatch(/its campaign cannot be used: it holds "\\n"/);
+    expect(verifyJob(key, signJob(me, { ...payload, settings })).payload?.settings.seed).toBe('ok:seed');
+    // A payload that resolves differently than its settings say (a share out of range) is refused by the same checks a flag gets.
+    expect(verifyJob(key, signJob(me, { ...payload, settings: { ...settings, leakShare: 2 } })).refused).toMatch(/--leak-share 2: expected a share between 0 and 1/);
   });
 });

@@ -15,8 +15,8 @@ describe('library API', () => {
     const crashDir = path.join(dir, 'crashes');
 
     const stats = await ftfuzz.runCampaign({
-      targets: [target], modes: ['gil-off'], jobs: 1, timeoutMs: 30_000, seed: 'api', maxPrograms: 3,
-      crashDir, corpusDir: path.join(dir, 'corpus'), genOptions: { kinds: ['list', 'dict'], effects: ['exact'], iterations: [20, 40] },
+      settings: ftfuzz.resolveSettings({ modes: ['gil-off'], seed: 'api', maxPrograms: 3, genOptions: { kinds: ['list', 'dict'], effects: ['exact'], iterations: [20, 40] } }),
+      targets: [target], jobs: 1, crashDir, corpusDir: path.join(dir, 'corpus'),
     });
     expect(stats).toMatchObject({ programs: 3, stoppedBy: 'budget' });
 

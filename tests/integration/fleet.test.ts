@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resolveSettings } from '../../src/campaign/settings.js';
 import { bullPrefix, QUEUE, signJob, SLICE_FORMAT, type SliceResult, type SlicePayload } from '../../src/fleet/fleet.js';
 import { connectRedis, ensureConnected, RedisStore } from '../../src/fleet/store.js';
 import { makeFleetKeys, registerWorkers, type LocalFleetKeys } from '../../src/fleet/keyring.js';
@@ -98,13 +99,13 @@ describe('fleet campaign on Redis and BullMQ', () => {
     const store = new RedisStore(client, keys.coordinator.trust);
     const queue = new Queue(QUEUE, { connection: connectRedis(redis.url, { bullmq: true }), prefix: bullPrefix(store) });
     const payload: SlicePayload = {
-      format: SLICE_FORMAT, campaign: SEED, slice: 99, seed: SEED, firstProgram: 0, programs: 1, corpusUpTo: 0, modes: ['gil-off'], timeoutMs: 30_000,
-      genOptions: {}, oracles: 'all', reproTrials: 0, flakyBelow: 0.5, leakShare: 0, spawnShare: 0, focusedShare: 0, calibrate: true,
+      format: SLICE_FORMAT, campaign: SEED, slice: 99, corpusUpTo: 0,
+      settings: resolveSettings({ seed: SEED, maxPrograms: 1, modes: ['gil-off'], reproTrials: 0, leakShare: 0, spawnShare: 0, focusedShare: 0 }),
     };
     const signed = signJob(store.trust.me, payload);
     // lifo: taken next, while the real slices still run. One altered after signing; one signed with a
     // registered worker's own key (a compromised worker trying to make the others run its code).
-    await queue.add('slice', { ...signed, payload: { ...payload, seed: 'attacker-chosen' } }, { jobId: 'forged-1', lifo: true, attempts: 1 });
+    await queue.add('slice', { ...signed, payload: { ...payload, settings: { ...payload.settings, seed: 'attacker-chosen' } } }, { jobId: 'forged-1', lifo: true, attempts: 1 });
     await queue.add('slice', signJob((keys.workers[3] as LocalFleetKeys['workers'][number]).trust.me, { ...payload, slice: 98 }), { jobId: 'forged-2', lifo: true, attempts: 1 });
     for (const id of ['forged-1', 'forged-2']) await until(`${id} to be refused`, async () => (await (await queue.getJob(id))?.getState()) === 'failed', 120_000);
 

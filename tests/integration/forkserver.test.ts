@@ -4,7 +4,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runCampaign } from '../../src/campaign/fuzz.js';
+import { resolveSettings, runCampaign } from '../../src/campaign/fuzz.js';
 import { checkProgram } from '../../src/check.js';
 import { KINDS, OPS } from '../../src/generators/ops.js';
 import { ForkServerExecutor } from '../../src/runtime/forkServerExecutor.js';
@@ -91,9 +91,8 @@ describe('fork-server executor', () => {
     }, 700);
     try {
       const stats = await runCampaign({
-        targets: [target], modes: ['gil-off', 'gil-on'], jobs: 2, timeoutMs: 30_000, seed: 'killed-server', maxPrograms: 40, executor: fork,
-        crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'),
-        genOptions: { kinds: ['list', 'dict', 'set'], effects: ['exact'], iterations: [20, 60] },
+        settings: resolveSettings({ seed: 'killed-server', maxPrograms: 40, genOptions: { kinds: ['list', 'dict', 'set'], effects: ['exact'], iterations: [20, 60] } }),
+        targets: [target], jobs: 2, executor: fork, crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'),
       });
       expect(kills).toBeGreaterThan(0);
       // Every program ran in both modes and nothing was reported for the servers' deaths.

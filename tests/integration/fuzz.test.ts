@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runCampaign } from '../../src/campaign/fuzz.js';
+import { resolveSettings, runCampaign } from '../../src/campaign/fuzz.js';
 import { probeTarget } from '../../src/runtime/targets.js';
 import { ExitCode } from '../../src/types.js';
 
@@ -14,15 +14,15 @@ describe('ftfuzz fuzz', () => {
   it('runs its program budget in both modes, keeps new behaviour in the corpus, then mutates it', async () => {
     const target = await probeTarget(inject('ftPython'), 'flag');
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
-    const common = { targets: [target], modes: ['gil-off', 'gil-on'] as const, jobs: 2, timeoutMs: 30_000, crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: exact };
-    const first = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-a', maxPrograms: 30 });
+    const common = { targets: [target], jobs: 2, crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus') };
+    const first = await runCampaign({ ...common, settings: resolveSettings({ seed: 'test-a', maxPrograms: 30, genOptions: exact }) });
     expect(first).toMatchObject({ programs: 30, executions: 60, stoppedBy: 'budget', buckets: [] });
     const corpus = await fs.readdir(path.join(dir, 'corpus'));
     expect(corpus.length).toBe(first.corpusAdded);
     expect(corpus.length).toBeGreaterThan(0);
     // Novelty is a new op: once the ops of these kinds are seen, programs stop being kept.
     expect(corpus.length).toBeLessThan(30);
-    const second = await runCampaign({ ...common, modes: [...common.modes], seed: 'test-b', maxPrograms: 6, mutateShare: 1 });
+    const second = await runCampaign({ ...common, settings: resolveSettings({ seed: 'test-b', maxPrograms: 6, mutateShare: 1, genOptions: exact }) });
     expect(second).toMatchObject({ programs: 6, mutated: 6 });
   });
 
@@ -32,8 +32,8 @@ describe('ftfuzz fuzz', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 1500);
     const stats = await runCampaign({
-      targets: [target], modes: ['gil-off'], jobs: 1, timeoutMs: 30_000, seed: 'abort', maxPrograms: 10_000,
-      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: exact, signal: controller.signal,
+      settings: resolveSettings({ modes: ['gil-off'], seed: 'abort', maxPrograms: 10_000, genOptions: exact }), targets: [target], jobs: 1,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), signal: controller.signal,
     });
     expect(stats.stoppedBy).toBe('signal');
     expect(stats.programs).toBeGreaterThan(0);
@@ -46,8 +46,8 @@ describe('ftfuzz fuzz', () => {
     // Programs far longer than the budget: without cancellation the campaign would overrun by minutes.
     const slow = { kinds: ['list'], effects: ['exact' as const], iterations: [100_000, 100_000] as [number, number], threads: [8, 8] as [number, number] };
     const stats = await runCampaign({
-      targets: [target], modes: ['gil-off'], jobs: 2, timeoutMs: 300_000, seed: 'deadline', durationMs: 2000,
-      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: slow,
+      settings: resolveSettings({ modes: ['gil-off'], timeoutMs: 300_000, seed: 'deadline', durationMs: 2000, genOptions: slow }), targets: [target], jobs: 2,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'),
     });
     expect(stats.stoppedBy).toBe('budget');
     expect(stats.cancelledPrograms).toBe(2);
@@ -62,8 +62,8 @@ describe('ftfuzz fuzz', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-fuzz-'));
     // 128 MiB of address space: the interpreter starts, its threads cannot.
     const stats = await runCampaign({
-      targets: [target], modes: ['gil-off'], jobs: 1, timeoutMs: 30_000, seed: 'cap', maxPrograms: 3,
-      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), genOptions: { ...exact, threads: [8, 8] }, limits: { memoryBytes: 128 * 1024 ** 2 },
+      settings: resolveSettings({ modes: ['gil-off'], seed: 'cap', maxPrograms: 3, genOptions: { ...exact, threads: [8, 8] } }), targets: [target], jobs: 1,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), limits: { memoryBytes: 128 * 1024 ** 2 },
     });
     expect(stats.findingsByKind).toEqual({ resource: 3 });
     expect(stats.buckets).toEqual([]);
@@ -74,6 +74,6 @@ describe('ftfuzz fuzz', () => {
   it('refuses to start without a budget (usage error)', () => {
     const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'ftfuzz.js'), 'fuzz'], { encoding: 'utf8' });
     expect(r.status).toBe(ExitCode.Usage);
-    expect(r.stderr).toMatch(/fuzz needs a budget: --duration D and\/or --runs N/);
+    expect(r.stderr).toMatch(/a campaign needs a budget: --duration D and\/or --runs N/);
   });
 });

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runCampaign } from '../../src/campaign/fuzz.js';
+import { resolveSettings, runCampaign } from '../../src/campaign/fuzz.js';
 import { checkProgram } from '../../src/check.js';
 import { generateSurfaceProgram, SURFACE_SHAPES } from '../../src/generators/surface/program.js';
 import type { Surface } from '../../src/generators/surface/types.js';
@@ -73,8 +73,8 @@ describe('the C surface', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-surface-camp-'));
     const target = await probeTarget(inject('ftPython'), 'flag');
     const stats = await runCampaign({
-      targets: [target], modes: ['gil-off', 'gil-on'], seed: 'surface-it', maxPrograms: 24, jobs: 1, timeoutMs: 30_000,
-      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), surface, surfaceShare: 1, reproTrials: 0,
+      settings: resolveSettings({ seed: 'surface-it', maxPrograms: 24, surfaceShare: 1, reproTrials: 0 }), targets: [target], jobs: 1,
+      crashDir: path.join(dir, 'crashes'), corpusDir: path.join(dir, 'corpus'), surface,
     });
     expect(stats.yield.byShape.surface.programs).toBe(24);
     expect(stats.surface).toMatchObject({ programs: 24, gilOnFailures: 0 });

@@ -1,15 +1,12 @@
 // `ftfuzz fuzz`.
-import { checkSeed } from '../../seed.js';
 import type { Argv } from 'yargs';
 import bytes from 'bytes';
 import os from 'node:os';
 import { resolveTargets } from '../../check.js';
-import { UsageError } from '../../errors.js';
-import { selectOracles } from '../../oracles/index.js';
 import { introspectModule } from '../../runtime/introspect.js';
 import { introspectSurface } from '../../runtime/surface.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
-import { CAMPAIGN_DEFAULTS, runCampaign } from '../../campaign/fuzz.js';
+import { runCampaign } from '../../campaign/fuzz.js';
 import { formatReadiness, readinessOf } from '../../triage/readiness.js';
 import { CrashStore } from '../../store/crashStore.js';
 import { minimizeBucket } from '../../triage/minimizeBucket.js';
@@ -19,10 +16,9 @@ import { formatBucket, formatStats, formatSummary } from '../campaignFormat.js';
 import { defaultLimits } from '../../runtime/limits.js';
 import { createExecutor } from '../../runtime/forkServerExecutor.js';
 import { nativeSupport } from '../../runtime/nativeStacks.js';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode, type Target } from '../../types.js';
-import { duration, fleetCoordinator, genPartialFrom, share, surfaceShareFrom, onStopSignals, parseBytes, parseModes, positiveInt, say, timelineArg, withExecutorOption, withGenOptions, withRedisOptions, withTargetOptions } from '../options.js';
+import { duration, fleetCoordinator, onStopSignals, parseBytes, positiveInt, say, settingsFromArgs, timelineArg, withCampaignSettings, withExecutorOption, withRedisOptions, withTargetOptions } from '../options.js';
 
 export function fuzzCommand(y: Argv): Argv {
   return y.command('fuzz', 'a fuzz campaign: generated and mutated programs in every mode; findings to the crash store', fuzzOptions, fuzz);
@@ -30,28 +26,16 @@ export function fuzzCommand(y: Argv): Argv {
 
 function fuzzOptions(y: Argv) {
   return (
-    withRedisOptions(withExecutorOption(withTargetOptions(withGenOptions(y))))
-      .option('duration', { type: 'string', describe: 'stop after this long (e.g. 60s, 10m, 8h)' })
-      .option('runs', { type: 'number', describe: 'stop after this many programs' })
-      .option('seed', { type: 'string', describe: 'campaign seed (default: random, printed at start)' })
-      .option('modes', { type: 'string', default: 'gil-off,gil-on', describe: 'GIL modes to run in' })
+    // The campaign's settings: one flag per row of campaign/settings.ts (--seed, --duration, --runs, --modes,
+    // --timeout, the shares, ...) and the generator flags; the rest are this machine's.
+    withRedisOptions(withExecutorOption(withTargetOptions(withCampaignSettings(y))))
       .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'programs in parallel' })
-      .option('timeout', { type: 'string', default: '30s', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run)' })
-      .option('calibrate', { type: 'boolean', default: true, describe: 'calibrated per-program time limits (each GIL mode on its own runs; a run past its limit with no progress is waited on through a finish window before it is a hang)' })
-      .option('leak-share', { type: 'number', default: CAMPAIGN_DEFAULTS.leakShare, describe: 'share of generated programs run with the leak harness (several rounds in one process)' })
-      .option('spawn-share', { type: 'number', default: CAMPAIGN_DEFAULTS.spawnShare, describe: 'share of programs run in fresh processes instead of the fork server (whose pre-imported modules and reused workers hide first-import and lazy-initialisation races)' })
-      .option('surface-share', { type: 'number', describe: `share of programs that are surface programs: a generic shape (method pairs, shared iterators, first access, re-initialisation, snapshots under mutation, property and class writes, registries) on any C type of the first interpreter (see \`ftfuzz surface\`; default ${CAMPAIGN_DEFAULTS.surfaceShare}, or 0 when --kinds or --effects narrows the programs; 0: none)` })
-      .option('focused-share', { type: 'number', default: CAMPAIGN_DEFAULTS.focusedShare, describe: 'share of generated programs that are focused: one shared object, 2-3 ops per thread, many iterations, its kind chosen by what kinds yielded so far (0: broad programs only)' })
       .option('module', { type: 'string', describe: 'module mode: concurrent calls on shared instances of this module (see `gen --module`)' })
       .option('readiness-minimize', { type: 'string', default: '2m', describe: 'module mode: after the campaign, minimize the first bucket of each family found for up to this long (0: not at all), so the readiness report points at repro.min.py' })
       .option('crashes', { type: 'string', default: 'crashes', describe: 'crash store directory' })
       .option('corpus', { type: 'string', default: 'corpus', describe: 'corpus directory (read for mutation, new behaviour added)' })
-      .option('oracles', { type: 'string', default: 'all', describe: 'oracles to apply' })
       .option('memory-limit', { type: 'string', describe: 'memory cap per target process, e.g. 4G (default: half the RAM / jobs)' })
       .option('cpu-limit', { type: 'string', describe: 'CPU-time cap per target process (default: cores x timeout + 10s)' })
-      .option('repro-trials', { type: 'number', default: CAMPAIGN_DEFAULTS.reproTrials, describe: 'most re-runs of each new bucket to measure its rate; they stop once the interval says whether it is flaky (0: skip)' })
-      .option('rate-share', { type: 'number', default: CAMPAIGN_DEFAULTS.rateShare, describe: 'share of the campaign that rate measurements (alone, in batches, the other jobs paused) may take; what it leaves unmeasured is listed for ftfuzz triage --measure' })
-      .option('flaky-below', { type: 'number', default: CAMPAIGN_DEFAULTS.flakyBelow, describe: 'a bucket reproducing less often than this is marked flaky' })
       .option('progress-every', { type: 'string', default: '30s', describe: 'interval of progress lines when stderr is not a terminal' })
       .option('timeline', { type: 'string', describe: 'append a line of statistics every few seconds to this JSONL file (default <crashes>/.timeline/<seed>.jsonl; read by ftfuzz report)' })
       .option('slice-runs', { type: 'number', default: 25, describe: 'with --redis and --runs: programs per slice of work' })
@@ -63,42 +47,26 @@ function fuzzOptions(y: Argv) {
 type FuzzArgs = Awaited<ReturnType<typeof fuzzOptions>['argv']>;
 
 async function fuzz(args: FuzzArgs): Promise<void> {
-  if (args.duration === undefined && args.runs === undefined) throw new UsageError('fuzz needs a budget: --duration D and/or --runs N');
+  // Every option is checked before an interpreter is resolved (which may build one): the settings first.
+  const settings = settingsFromArgs(args);
   if (args.redis) {
-    await fleetCoordinator(args);
+    await fleetCoordinator(args, settings);
     return;
   }
-  // Checked, as every option, before an interpreter is resolved.
-  const seed = args.seed === undefined ? randomBytes(4).toString('hex') : checkSeed(args.seed);
-  const durationMs = args.duration === undefined ? undefined : duration(args.duration, '--duration');
-  const maxPrograms = args.runs === undefined ? undefined : positiveInt(args.runs, '--runs');
-  const oracles = selectOracles(args.oracles);
-  const modes = parseModes(args.modes);
   const jobs = positiveInt(args.jobs, '--jobs');
-  const timeoutMs = duration(args.timeout, '--timeout');
-  const limits = defaultLimits(jobs, timeoutMs);
+  const limits = defaultLimits(jobs, settings.timeoutMs);
   if (args['memory-limit'] !== undefined) limits.memoryBytes = parseBytes(args['memory-limit'], '--memory-limit');
   if (args['cpu-limit'] !== undefined) limits.cpuSeconds = Math.ceil(duration(args['cpu-limit'], '--cpu-limit') / 1000);
-  const reproTrials = args['repro-trials'];
-  if (!Number.isInteger(reproTrials) || reproTrials < 0) throw new UsageError(`--repro-trials ${reproTrials}: expected a whole number ≥ 0`);
   const progressEveryMs = duration(args['progress-every'], '--progress-every');
-  // Every option is checked before an interpreter is resolved (which may build one).
-  const flakyBelow = share(args['flaky-below'], '--flaky-below');
-  const leakShare = share(args['leak-share'], '--leak-share');
-  const spawnShare = share(args['spawn-share'], '--spawn-share');
-  const focusedShare = share(args['focused-share'], '--focused-share');
-  const rateShare = share(args['rate-share'], '--rate-share');
-
-  const genOptions = genPartialFrom(args);
-  const surfaceShare = surfaceShareFrom(args, genOptions);
   // Read before the campaign: a bad value must not wait for its end to be reported.
   const readinessMinimizeMs = duration(args['readiness-minimize'], '--readiness-minimize');
+  const { seed, modes, timeoutMs } = settings;
   const targets = await resolveTargets({ python: args.python, log: say });
   const surface = args.module ? await introspectModule(targets[0] as Target, args.module) : undefined;
   // The C surface of the first interpreter; in module mode, of that module alone.
   // A surface that cannot be read (an interpreter that dies at every probe) costs the surface programs, not the campaign.
   const cSurface =
-    surfaceShare > 0
+    settings.surfaceShare > 0
       ? await introspectSurface(targets[0] as Target, { modules: args.module ? [args.module] : undefined, log: say }).catch((error: unknown) => {
           say(`${(error as Error).message}; this campaign runs without surface programs`);
           return undefined;
@@ -107,7 +75,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   if (cSurface) say(`surface of ${(targets[0] as Target).label}: ${cSurface.types.length} C types in ${cSurface.modules.length} modules${cSurface.crashes.length ? `; it died single-threaded under ${cSurface.crashes.map((c) => c.probe).join(', ')} while introspected (see ftfuzz surface)` : ''}`);
   const crashDir = path.resolve(args.crashes);
   say(`campaign seed ${seed} on ${targets.map((t) => t.label).join(', ')} (${modes.join(', ')}), ${jobs} job(s)${surface ? `, module ${surface.module}` : ''}; crashes -> ${crashDir}`);
-  say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${args.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
+  say(`caps per process: memory ${bytes.format(limits.memoryBytes, { unitSeparator: ' ' })}, CPU ${limits.cpuSeconds} s, time limit ${settings.calibrate ? `calibrated per program, at most ${timeoutMs / 1000} s` : `${timeoutMs / 1000} s`}`);
   const native = nativeSupport();
   say(native.note ?? `C stacks: gdb (${native.gdb ?? ''}), core files per kernel.core_pattern=${native.corePattern ?? ''}`);
   const stopping = onStopSignals('stopping: killing the runs in flight, keeping everything found (signal again to quit at once)', say);
@@ -119,8 +87,7 @@ async function fuzz(args: FuzzArgs): Promise<void> {
   const executor = createExecutor(args.executor);
   try {
     const stats = await runCampaign({
-      executor, targets, modes, seed, durationMs, maxPrograms, jobs, timeoutMs, crashDir, corpusDir: path.resolve(args.corpus), genOptions, module: surface,
-      oracles, limits, reproTrials, rateShare, flakyBelow, calibrate: args.calibrate, leakShare, focusedShare, spawnShare, surface: cSurface, surfaceShare, signal: stopping.signal,
+      settings, executor, targets, jobs, crashDir, corpusDir: path.resolve(args.corpus), module: surface, limits, surface: cSurface, signal: stopping.signal,
       progressEveryMs: live ? 1000 : progressEveryMs,
       timelineFile: path.resolve(timelineArg(args.timeline) ?? path.join(crashDir, '.timeline', `${seed.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`)),
       onProgress: (st) => status(formatStats(st)),
