@@ -21,9 +21,16 @@ import { surfaceCommand } from './commands/surface.js';
 
 const COMMANDS = [pythonCommand, setupCommand, genCommand, opsCommand, fuzzCommand, triageCommand, minimizeCommand, replayCommand, workerCommand, fleetCommand, syncCommand, reportCommand, runCommand, surfaceCommand];
 
-export function buildCli(argv: string[]) {
+/**
+ * The CLI. `inspect` (tests) receives each command's parsed arguments after validation instead of its handler
+ * running: how a command line reads, without doing anything.
+ */
+export function buildCli(argv: string[], inspect?: (parsed: Record<string, unknown>) => never) {
   const cli = COMMANDS.reduce((y, command) => command(y), yargs(argv).scriptName('ftfuzz').usage('$0 <command> [options]\n\nFuzz and stress-test free-threaded CPython.'));
+  if (inspect) cli.middleware((parsed) => inspect(parsed), false);
   return cli
+    // A repeatable option takes one value per flag: `python venv --python PY DIR` is DIR's, as in any order.
+    .parserConfiguration({ 'greedy-arrays': false })
     .demandCommand(1, 'choose a command')
     .strict()
     .help()
