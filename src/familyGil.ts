@@ -2,6 +2,7 @@
 // it, so it is not the free-threading crash at the same site. Whether a bucket showed with the GIL grows
 // with its sightings, so the store (crashStore.ts) moves a bucket's family under the GIL key when a
 // sighting with the GIL on arrives, and trials count either key as the bug.
+import { findingKind } from './findingKinds.js';
 
 /** The suffix of a crash family that also shows with the GIL on. */
 export const WITH_GIL = '|with the GIL';
@@ -19,6 +20,6 @@ const SPLIT_RULES = new Set(['entry', 'no-stack']);
  * unchanged: listings say "also with the GIL" from the bucket's modes). Any other family is returned as is.
  */
 export function gilFamily<F extends { key: string; rule?: string }>(family: F, kind: string, modes: readonly string[]): F {
-  if (kind !== 'crash' || !modes.includes('gil-on') || !SPLIT_RULES.has(family.rule ?? '') || family.key.endsWith(WITH_GIL)) return family;
+  if (findingKind(kind)?.gilSplit !== true || !modes.includes('gil-on') || !SPLIT_RULES.has(family.rule ?? '') || family.key.endsWith(WITH_GIL)) return family;
   return { ...family, key: `${family.key}${WITH_GIL}` };
 }

@@ -47,24 +47,40 @@ export interface FindingKindSpec {
    * kind, or `signature` (one family per signature).
    */
   family: FamilyRule;
+  /**
+   * What a sighting that also shows with the GIL on means: `family`, a symptom of the interpreter whatever
+   * the GIL does (a segfault from Python code, a TSan race): a family like any other, labelled "also with
+   * the GIL"; `set-aside`, possibly the program's own doing (a surface program's call that blocks for good):
+   * kept in `.gil-on`, never a bucket of the runtime.
+   */
+  withGil: 'family' | 'set-aside';
+  /** Its family key gains the GIL suffix once it shows with the GIL on (familyGil.ts): one bug the GIL does not hide stays apart from a free-threading one. */
+  gilSplit: boolean;
+  /**
+   * Its symptom is a run that outlives its limit: a first sighting is waited on through a finish window
+   * (proved, or a crawl), a trial runs to the limit, and a trial counts whatever frames it samples.
+   */
+  outlivesLimit: boolean;
+  /** It shows only on a ThreadSanitizer build: no absence claim from an interpreter without TSan; `triage --promote` replays it on a plain twin. */
+  needsTsan: boolean;
 }
 
 export type FamilyRule = 'crash' | 'hang' | 'race' | 'differential' | 'lost-write' | 'leak' | 'signature';
 
 export const FINDING_KINDS = {
-  crash: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'crash' },
-  hang: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'hang' },
-  'internal-error': { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: true, blocksAbsence: false, reproduce: 'python', family: 'signature' },
-  differential: { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'differential' },
-  'lost-write': { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'lost-write' },
-  refcount: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'signature' },
-  leak: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'leak' },
-  race: { store: 'bucket', stacks: 'tsan', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'race' },
+  crash: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'crash', withGil: 'family', gilSplit: true, outlivesLimit: false, needsTsan: false },
+  hang: { store: 'bucket', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'calibrated', symptomOnly: true, blocksAbsence: true, reproduce: 'python', family: 'hang', withGil: 'set-aside', gilSplit: false, outlivesLimit: true, needsTsan: false },
+  'internal-error': { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: true, blocksAbsence: false, reproduce: 'python', family: 'signature', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
+  differential: { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'differential', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
+  'lost-write': { store: 'bucket', stacks: 'none', judgedOnReruns: true, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'lost-write', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
+  refcount: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'signature', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
+  leak: { store: 'bucket', stacks: 'none', judgedOnReruns: false, trialLimit: 'calibrated-own', symptomOnly: false, blocksAbsence: false, reproduce: 'ftfuzz-run', family: 'leak', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
+  race: { store: 'bucket', stacks: 'tsan', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'race', withGil: 'family', gilSplit: false, outlivesLimit: false, needsTsan: true },
   // A run on the target whose GIL mode differs from the one requested: the machine's problem, not a bug.
-  'mode-mismatch': { store: 'warning', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },
-  resource: { store: 'resource', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+  'mode-mismatch': { store: 'warning', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
+  resource: { store: 'resource', stacks: 'none', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
   // A run that outlived its limit while its threads kept making progress: a crawl, reported apart.
-  slow: { store: 'slow', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature' },
+  slow: { store: 'slow', stacks: 'gdb', judgedOnReruns: false, trialLimit: 'cap', symptomOnly: false, blocksAbsence: false, reproduce: 'python', family: 'signature', withGil: 'set-aside', gilSplit: false, outlivesLimit: false, needsTsan: false },
 } as const satisfies Record<string, Readonly<FindingKindSpec>>;
 
 /** Every kind of finding an oracle can report: the rows of FINDING_KINDS. */

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkProgram } from '../check.js';
-import { FINDING_KINDS } from '../findingKinds.js';
+import { FINDING_KINDS, findingKind } from '../findingKinds.js';
 import { InputError } from '../errors.js';
 import type { ModuleSurface } from '../generators/moduleMode.js';
 import type { Surface } from '../generators/surface/types.js';
@@ -119,7 +119,7 @@ function crawled(r: RunResult): boolean {
 
 /** Findings of a surface program that also showed with the GIL on and may be a generator mistake (not a crash or a race). */
 function mistakeWithGil(f: Finding): boolean {
-  return f.modes.includes('gil-on') && FINDING_KINDS[f.kind].store === 'bucket' && f.kind !== 'crash' && f.kind !== 'race';
+  return f.modes.includes('gil-on') && FINDING_KINDS[f.kind].store === 'bucket' && FINDING_KINDS[f.kind].withGil === 'set-aside';
 }
 
 /** Program `index`: planned, judged, its findings recorded, its yield fed back; false when the budget ended under it. */
@@ -332,7 +332,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     new Set(before.map((b) => b.meta.family?.key).filter((k): k is string => k !== undefined)),
     (job) => rates.enqueue(job),
     o.onBucket,
-    before.filter((b) => b.meta.kind === 'hang').map((b) => b.meta.signature),
+    before.filter((b) => findingKind(b.meta.kind)?.outlivesLimit === true).map((b) => b.meta.signature),
     before.map((b) => b.meta.signature),
   );
 

@@ -153,15 +153,16 @@ export class Recorder {
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
     // A run past its limit that was not waited on (a proved hang's new sighting) proves nothing new: it
     // counts for its family as a sighting, never as a hit of a hang bucket (it might have finished).
-    if (finding.kind === 'hang' && finding.proved === false) {
+    const spec = FINDING_KINDS[finding.kind];
+    if (spec.outlivesLimit && finding.proved === false) {
       await this.unconfirmed(finding, program, run, target, false);
       return false;
     }
     // Generated programs cannot deadlock or spin by construction: a hang of theirs that did not finish in
     // its finish window is the runtime's. (Not a deadlock on the program's own Python-level waits: that one
     // has no C culprit frames.)
-    if (finding.kind === 'hang' && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
-    if (finding.kind === 'hang' && finding.proved) this.hangs.add(finding.signature);
+    if (spec.outlivesLimit && finding.native?.hangClass && finding.native.hangClass !== 'slow' && finding.native.frames.length > 0 && typeof program.origin.generator === 'string') finding.verdict = 'runtime-bug';
+    if (spec.outlivesLimit && finding.proved) this.hangs.add(finding.signature);
     const input = this.input(finding, program, run, target);
     const where = FINDING_KINDS[finding.kind].store;
     if (where === 'slow') {
@@ -185,7 +186,7 @@ export class Recorder {
     this.stored.add(finding.signature);
     this.countFamily(meta.family, finding.kind, bucket, isNew);
     const row = meta.family ? this.families.get(meta.family.key) : undefined;
-    if (row && (finding.kind === 'crash' || finding.kind === 'race') && finding.modes.includes('gil-on')) row.alsoWithGil = true;
+    if (row && spec.withGil === 'family' && finding.modes.includes('gil-on')) row.alsoWithGil = true;
     if (!isNew) return false;
     const family = meta.family ? { id: familyId(meta.family.key), key: meta.family.key, label: meta.family.label } : undefined;
     const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, ...(family ? { family } : {}), interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
@@ -194,7 +195,7 @@ export class Recorder {
     this.onBucket?.({ ...summary });
     this.queueRate({
       // A trial of a hang runs to its limit when it shows; anything else about as long as the program ran.
-      bucket, target, family: meta.family?.key ?? finding.signature, trialMs: (finding.kind === 'hang' ? (run?.timeoutMs ?? 30_000) : (run?.durationMs ?? 1000)) + 1000,
+      bucket, target, family: meta.family?.key ?? finding.signature, trialMs: (spec.outlivesLimit ? (run?.timeoutMs ?? 30_000) : (run?.durationMs ?? 1000)) + 1000,
       done: (r) => {
         summary.reproduction = r;
         this.onBucket?.({ ...summary });

@@ -2,6 +2,7 @@
 // Re-grouping a store writes each bucket's family into its meta.json, one atomic write per bucket under its
 // lock, and touches nothing else: a kill at any moment leaves every bucket whole, and a second run finishes
 // the rest and changes nothing already done (repro.min.py, versions, rates and hits are never rewritten).
+import { findingKind } from '../findingKinds.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { BucketEvidence, BucketMeta, CrashStore } from '../store/crashStore.js';
@@ -71,7 +72,7 @@ export interface FamilyRow {
 
 /** A bucket of a crash or race that showed with the GIL on too. */
 export function shownWithGil(meta: Pick<BucketMeta, 'kind' | 'modes'>): boolean {
-  return (meta.kind === 'crash' || meta.kind === 'race') && meta.modes.includes('gil-on');
+  return findingKind(meta.kind)?.withGil === 'family' && meta.modes.includes('gil-on');
 }
 
 const VERDICT_ORDER: Verdict[] = ['runtime-bug', 'unknown', 'program-race', 'slow', 'environment'];

@@ -137,12 +137,12 @@ export function bucketFacts(meta: BucketMeta, _reproSource = '', _stackText = ''
   if (findingKind(meta.kind)?.stacks === 'gdb') {
     // The op the faulting thread ran, when the crash oracle could tell: never another thread's op.
     if (meta.native?.op && !heap) add(meta.native.op.replace(/ on \S+$/, ''));
-  } else if (['lost-write', 'differential'].includes(parseSignature(meta.signature).kind ?? '')) {
+  } else if (['lost-write', 'differential'].includes(findingKind(parseSignature(meta.signature).kind ?? '')?.family ?? '')) {
     // Their signatures name the ops that wrote the lost tokens, or the op an exception escaped from.
     add(parseSignature(meta.signature).parts.slice(1).join('|'));
   }
   const sigFrames = /\|c:([^|]*)/.exec(meta.signature)?.[1]?.split(/ [<|] /).map((f) => f.trim()) ?? [];
-  const racePair = meta.kind === 'race' ? (parseSignature(meta.signature).parts[1] ?? '').split(' ~ ').map((f) => f.replace(/ \[.*$/, '').trim()) : [];
+  const racePair = findingKind(meta.kind)?.stacks === 'tsan' ? (parseSignature(meta.signature).parts[1] ?? '').split(' ~ ').map((f) => f.replace(/ \[.*$/, '').trim()) : [];
   const family = meta.family?.key ?? '';
   const entry = /^crash\|[^|]+\|(\w+)$/.exec(family)?.[1];
   const hangEntries = family.startsWith('hang|') ? [...family.matchAll(/(\w+) \([^)]*\)/g)].map((m) => m[1] as string) : [];

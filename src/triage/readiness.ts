@@ -2,6 +2,7 @@
 // an author acts on. Whether the extension declares it can run without the GIL (Py_mod_gil), what the
 // campaign exercised of it, and each family it found, with the pair of functions that raced or the frames
 // that crashed, where they lie (the extension, CPython, or both) and the reproducer to run.
+import { FINDING_KINDS, findingKind } from '../findingKinds.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ModuleSurface } from '../generators/moduleMode.js';
@@ -121,7 +122,7 @@ export async function readinessOf(o: { surface: ModuleSurface; stats: ReadinessI
 export async function passesThroughExtension(dir: string, kind: FindingKind, files: readonly string[]): Promise<boolean> {
   if (files.length === 0) return false;
   const ours = (object: string | null | undefined) => object !== null && object !== undefined && files.includes(path.basename(object));
-  if (kind === 'race') {
+  if (FINDING_KINDS[kind].stacks === 'tsan') {
     const stacks = parseTsanStacks(await fs.readFile(path.join(dir, 'stack.txt'), 'utf8').catch(() => ''));
     return stacks.some((s) => s.frames.some((f) => ours(f.module)));
   }
@@ -152,7 +153,7 @@ export function formatReadiness(r: ReadinessReport): string {
     ...(r.calls.notExercised.length ? [`  never returned: ${r.calls.notExercised.slice(0, 8).join(', ')}${r.calls.notExercised.length > 8 ? ', ...' : ''}`] : []),
     ...r.families.flatMap((f) => [
       `  ${f.kind.padEnd(10)} ${WHERE[f.where].padEnd(21)} ${terminalSafe(f.title.slice(0, 140))}`,
-      ...(f.frames.length ? [`             ${f.kind === 'race' ? 'racing' : 'frames'}: ${terminalSafe(f.frames.slice(0, 2).join(' ~ '))}`] : []),
+      ...(f.frames.length ? [`             ${findingKind(f.kind)?.stacks === 'tsan' ? 'racing' : 'frames'}: ${terminalSafe(f.frames.slice(0, 2).join(' ~ '))}`] : []),
       `             rate ${f.rate}; ${f.buckets.length} bucket(s); reproduce: cd ${path.dirname(f.reproducer)} && ${f.reproduce.replace(/repro\.py$/, path.basename(f.reproducer))}`,
     ]),
   ];

@@ -2,6 +2,7 @@
 // with a status, for CI. A reproducer (repro.py or repro.min.py beside a bucket's meta.json) is expected
 // to show its bucket's bug: still failing, fixed, flaky, or a new failure instead. A corpus program is
 // expected to pass. A file that cannot be read or is malformed is reported by name; the rest still run.
+import { findingKind } from '../findingKinds.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,7 +174,7 @@ async function replayOne(item: ReplayItem, target: Target, o: ResolvedReplay, al
     const timeoutMs = item.meta ? bucketTrialLimit(item.meta, o.timeoutMs) : o.timeoutMs;
     r = await runTrials({
       file: item.file, target, modes, signature: item.meta?.signature, family: item.meta?.family?.key, trials: o.trials, timeoutMs,
-      limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined, extendTo, hangHits: item.meta?.kind === 'hang',
+      limits: o.limits, oracles: o.oracles, plain: item.meta !== undefined, extendTo, hangHits: findingKind(item.meta?.kind ?? '')?.outlivesLimit === true,
     });
   } catch (error) {
     if (error instanceof FtfuzzError) return fail(error.message);

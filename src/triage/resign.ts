@@ -107,7 +107,7 @@ async function freshFinding(store: CrashStore, bucket: string, meta: BucketMeta,
   // (Buckets of format 2 recorded a hang's innermost raw frame: that one must be in the new run's stacks.)
   const known = meta.native?.frames[0]?.split(' ')[0];
   const sameBug = (f: Finding, raw: string) =>
-    f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known || (meta.kind === 'hang' && new RegExp(`\\b${known.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`).test(raw)));
+    f.kind === meta.kind && (!known || f.native?.frames[0]?.split(' ')[0] === known || (findingKind(meta.kind)?.outlivesLimit === true && new RegExp(`\\b${known.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`).test(raw)));
   const timeoutMs = bucketTrialLimit(meta, o.timeoutMs);
   for (let i = 0; i < o.trials; i++) {
     const report = await checkProgram({ file, targets: [o.target], modes, runs: 1, jobs: 1, timeoutMs, limits: o.limits, oracles: [...oracles], plain: true });

@@ -1,6 +1,7 @@
 // `ftfuzz triage` as a library call: re-sign what an older format signed, group every bucket into its
 // family, optionally measure rates, replay on other versions and promote races, then return the families
 // with their upstream links. The CLI only resolves options and formats what this returns.
+import { findingKind } from '../findingKinds.js';
 import path from 'node:path';
 import { probeTarget } from '../runtime/targets.js';
 import { defaultLimits } from '../runtime/limits.js';
@@ -98,7 +99,7 @@ export async function triageStore(store: CrashStore, o: TriageOptions = {}): Pro
     for (const b of chosen) b.meta = await measureVersions(store, b.bucket, b.meta, o.versions, settings, log);
   }
   if (o.promoteOn) {
-    const races = chosen.filter((b) => b.meta.kind === 'race');
+    const races = chosen.filter((b) => findingKind(b.meta.kind)?.needsTsan === true);
     if (races.length === 0) log('--promote: no race buckets (they come from campaigns on ThreadSanitizer builds)');
     for (const b of races) {
       const plain = plainTwin(b.meta.interpreter.version, o.promoteOn);

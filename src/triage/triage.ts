@@ -14,7 +14,7 @@ import { formatBisection } from './bisect.js';
 import { loadNews } from './news.js';
 import { cacheDir } from '../runtime/paths.js';
 import { bucketTrialLimit, runTrials, trialModes } from '../trials/trials.js';
-import { FINDING_KINDS } from '../findingKinds.js';
+import { FINDING_KINDS, findingKind } from '../findingKinds.js';
 import { familyKey, reproducerKind, reproducerOf, type TrialSettings } from '../trials/rate.js';
 
 /** "3.13.5t", "3.13.15td", "3.11.2": the short name of an interpreter in triage tables. */
@@ -39,7 +39,7 @@ export async function measureVersions(store: CrashStore, bucket: string, meta: B
     }
     const modes = trialModes(target, meta.modes, meta.signature);
     const extendTo = Math.min(s.maxTrials ?? 30, trialsNeeded(recorded));
-    const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo, hangHits: meta.kind === 'hang' });
+    const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs: bucketTrialLimit(meta, s.timeoutMs), limits: s.limits, oracles: s.oracles, signal: s.signal, extendTo, hangHits: findingKind(meta.kind)?.outlivesLimit === true });
     if (r.cancelled) break;
     const status = versionStatus(target, meta, r.hits, r.trials, recorded);
     const why = status === 'inconclusive' ? inconclusiveWhy(r.trials, recorded) : status === 'not-affected' ? ruledOut(r.trials, recorded) : status === 'affected' ? formatRate(r) + (r.familyHits ? ` (${r.familyHits} by another signature of the family)` : '') : undefined;

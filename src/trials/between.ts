@@ -1,6 +1,7 @@
 // Two releases compared in one session: the trials of a bucket's reproducer on an old release (where it was
 // found: the control) and a newer one, interleaved (new, old, new, old, ...) so that load drifts alike on
 // both. What `fixed-between` (claims.ts) is judged on, in the known-bug benchmark and in release bisection.
+import { findingKind } from '../findingKinds.js';
 import type { BucketMeta } from '../store/crashStore.js';
 import type { Target } from '../types.js';
 import { fixedBetween, trialsNeeded, type BetweenEvidence, type Count } from './claims.js';
@@ -36,7 +37,7 @@ export async function interleavedTrials(file: string, meta: BucketMeta, recorded
   const n = { hits: 0, trials: 0 };
   const newOthers = { trials: 0, titles: [] as string[] };
   const one = async (target: Target, into: Count) => {
-    const r = await runTrials({ file, target, modes: trialModes(target, meta.modes, meta.signature), signature: meta.signature, family: meta.family?.key, trials: 1, timeoutMs: bucketTrialLimit(meta, timeoutMs), hangHits: meta.kind === 'hang' });
+    const r = await runTrials({ file, target, modes: trialModes(target, meta.modes, meta.signature), signature: meta.signature, family: meta.family?.key, trials: 1, timeoutMs: bucketTrialLimit(meta, timeoutMs), hangHits: findingKind(meta.kind)?.outlivesLimit === true });
     into.trials += r.trials;
     into.hits += r.hits;
     return r;

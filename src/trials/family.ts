@@ -33,7 +33,7 @@ import { describeSite, entrySite, EVAL_LOOP, frameSite, moduleOfFile, treePath, 
 export { entrySite, implementationSite, moduleOfFile, treePath, type Site } from './entrySite.js';
 import { gilFamily, WITH_GIL } from '../familyGil.js';
 export { familyBase, WITH_GIL } from '../familyGil.js';
-import { findingKind, type FamilyRule } from '../findingKinds.js';
+import { FINDING_KINDS, findingKind, type FamilyRule } from '../findingKinds.js';
 import { foldFunction, heapCorruption, SYNC_WAIT, blockedFrames } from '../oracles/nativeSignature.js';
 import { isExtensionFrame, parseTsanStacks, signingFrame, signingStacks, type TsanFrame, type TsanStack } from '../oracles/raceOracle.js';
 
@@ -437,9 +437,12 @@ function objectsOf(source: string | null | undefined): FamilyFacts['objects'] {
 
 /** The facts of a bucket (or of a finding about to become one: the same files, before they are written). */
 export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'> & { modes?: readonly string[] }, files: BucketFiles): FamilyFacts {
-  const facts: FamilyFacts = { kind: meta.kind, signature: meta.signature, op: meta.native?.op ?? null, objects: objectsOf(files.source), withGil: meta.kind === 'crash' && (meta.modes ?? []).includes('gil-on') };
+  // What the kind's family rule reads (its row in findingKinds.ts): a new kind that picks the crash rule gets a crash's facts.
+  const spec = findingKind(meta.kind);
+  const rule = spec?.family ?? 'signature';
+  const facts: FamilyFacts = { kind: meta.kind, signature: meta.signature, op: meta.native?.op ?? null, objects: objectsOf(files.source), withGil: spec?.gilSplit === true && (meta.modes ?? []).includes('gil-on') };
   const native = files.evidence?.native;
-  if (meta.kind === 'crash') {
+  if (rule === 'crash') {
     const sample = native?.source === 'core' ? native.samples[0] : undefined;
     const thread = sample?.threads.find((t) => t.lwp === native?.faultingLwp) ?? sample?.threads[0];
     // The evidence must be the run that signed the bucket: its faulting thread holds the signature's
@@ -450,8 +453,8 @@ export function factsOf(meta: Pick<BucketMeta, 'kind' | 'signature' | 'native'> 
       facts.otherThreads = sample?.threads.filter((t) => t !== thread);
     } else if (meta.native?.frames.length) facts.faultingFrames = meta.native.frames.map(parseShownFrame);
   }
-  if (meta.kind === 'hang' && native && native.samples.length > 0) facts.hangThreads = native.samples[native.samples.length - 1]?.threads;
-  if (meta.kind === 'race' && files.stackText) facts.tsanStacks = parseTsanStacks(files.stackText);
+  if (rule === 'hang' && native && native.samples.length > 0) facts.hangThreads = native.samples[native.samples.length - 1]?.threads;
+  if (rule === 'race' && files.stackText) facts.tsanStacks = parseTsanStacks(files.stackText);
   return facts;
 }
 
@@ -473,10 +476,11 @@ export function familyCurrent(meta: Pick<BucketMeta, 'family' | 'kind' | 'modes'
  */
 export function familyOfFinding(finding: Pick<Finding, 'kind' | 'signature' | 'native' | 'modes' | 'details'>, runs: readonly RunResult[], source?: string): Family {
   const inModes = runs.filter((r) => finding.modes.includes(r.modeRequested));
+  const spec = FINDING_KINDS[finding.kind];
   const run =
-    finding.kind === 'crash' ? inModes.find((r) => r.native?.source === 'core') :
-    finding.kind === 'hang' ? inModes.find((r) => r.termination.kind === 'timeout' && r.native !== undefined) :
+    spec.family === 'crash' ? inModes.find((r) => r.native?.source === 'core') :
+    spec.outlivesLimit ? inModes.find((r) => r.termination.kind === 'timeout' && r.native !== undefined) :
     inModes[0];
   const evidence = run ? { termination: run.termination, modeRequested: run.modeRequested, programPath: run.program.path, stderrTail: run.stderrTail, native: run.native } : null;
-  return familyOf(factsOf(finding, { evidence, stackText: finding.kind === 'race' ? finding.details : null, source: source ?? run?.program.source ?? null }));
+  return familyOf(factsOf(finding, { evidence, stackText: spec.stacks === 'tsan' ? finding.details : null, source: source ?? run?.program.source ?? null }));
 }

@@ -1,6 +1,7 @@
 // A bucket's reproduction rate, measured as a maintainer will see it: plain `python repro.py` (or the
 // minimized reproducer, whose own rate later claims use), with how it was measured. Shared by the campaign
 // (rates measured while it runs, with its other jobs paused) and triage (measured again, afterwards).
+import { findingKind } from '../findingKinds.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Oracle } from '../oracles/index.js';
@@ -65,7 +66,7 @@ export async function measureFileRate(file: string, meta: BucketMeta, target: Ta
   const timeoutMs = bucketTrialLimit(meta, s.timeoutMs, target.path === meta.interpreter?.path);
   const loadAverage = os.loadavg()[0] ?? 0;
   const decided = s.sequential ? (hits: number, trials: number) => rateDecided(hits, trials, s.flakyBelow) || (trials >= 3 && s.overBudget?.() === true) : undefined;
-  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal, decided, hangHits: meta.kind === 'hang' });
+  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal, decided, hangHits: findingKind(meta.kind)?.outlivesLimit === true });
   if (r.cancelled) return undefined;
   return {
     interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString(),

@@ -11,7 +11,7 @@ import { trialLimit } from '../runtime/calibration.js';
 import type { Oracle } from '../oracles/index.js';
 import type { ResourceLimits } from '../runtime/limits.js';
 import type { Finding, GilMode, Target } from '../types.js';
-import { findingKind } from '../findingKinds.js';
+import { FINDING_KINDS, findingKind } from '../findingKinds.js';
 
 /** Interpreter versions in a signature ("3.13.15t/gil-off" in differential ones) do not change the bug. */
 export function versionless(signature: string): string {
@@ -192,7 +192,7 @@ export async function runTrials(o: TrialOptions): Promise<TrialResult> {
     const others: Finding[] = [];
     for (const f of report.findings) {
       const signed = wanted === undefined || sameBug(f.signature, wanted);
-      const kin = !signed && ((o.hangHits === true && f.kind === 'hang') || (o.family !== undefined && familyBase(familyOfFinding(f, report.runs, source).key) === familyBase(o.family)));
+      const kin = !signed && ((o.hangHits === true && FINDING_KINDS[f.kind].outlivesLimit) || (o.family !== undefined && familyBase(familyOfFinding(f, report.runs, source).key) === familyBase(o.family)));
       if (signed || kin) {
         hit = true;
         bySignature ||= signed;
