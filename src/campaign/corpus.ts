@@ -5,6 +5,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { readScenario } from '../generators/mutators.js';
+import type { RunResult } from '../types.js';
+import { crawled } from './ledger.js';
 
 /** A corpus program mutation can start from: its scenario, options and seed (mutators.ts readScenario). */
 export type Parent = NonNullable<ReturnType<typeof readScenario>>;
@@ -61,6 +63,23 @@ export class CampaignCorpus {
     if (features.every((f) => this.seenFeatures.has(f))) return false;
     for (const f of features) this.seenFeatures.add(f);
     return true;
+  }
+
+  /**
+   * A judged program into the corpus when it showed something new: a new bucket, or a feature (an op or
+   * module call, an exception kind) no kept program had. Surface programs count their novelty as coverage
+   * (coverage.ts), not here: kept only with a new bucket. A program that crawled is kept only with a new
+   * bucket too (its mutants would crawl as well), and one that went past its limit is never a parent.
+   * True when written.
+   */
+  async consider(program: { source: string; features: readonly string[]; surface?: unknown }, runs: readonly RunResult[], newBuckets: number): Promise<boolean> {
+    const features = [
+      ...program.features,
+      ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
+    ];
+    const novel = !program.surface && !runs.some(crawled) && this.novel(features);
+    const pastLimit = runs.some((r) => r.late !== undefined || r.termination.kind === 'timeout');
+    return (newBuckets > 0 || novel) && (await this.keep(program.source, !pastLimit));
   }
 
   /**

@@ -29,9 +29,9 @@ import { CrashStore, type Reproduction } from '../store/crashStore.js';
 import { TimelineWriter } from '../store/timeline.js';
 import { measureFileRate, reproducerOf, type RateSettings } from '../trials/rate.js';
 import { rateDecided } from '../trials/claims.js';
-import { samplesVerdict } from '../oracles/hangOracle.js';
 import type { Finding, GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
+import { crawled, emptyStats, RunLedger } from './ledger.js';
 import { ExclusiveGate } from './gate.js';
 import type { CampaignSettings } from './settings.js';
 
@@ -76,16 +76,6 @@ export interface CampaignOptions {
 import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
 export type { BucketSummary, CampaignFamily, CampaignStats };
 
-/** A campaign's figures before its first program. */
-function emptyStats(o: CampaignOptions, limits: ResourceLimits, scheduler: Scheduler): CampaignStats {
-  return {
-    seed: o.settings.seed, elapsedMs: 0, programs: 0, executions: 0, findingsByKind: {}, buckets: [], families: [], newBuckets: [], resources: [],
-    corpusAdded: 0, mutated: 0, cancelledPrograms: 0, unconfirmedByKind: {}, promoted: 0, slow: 0, timeoutWallMs: 0, crawlWallMs: 0, hangWallMs: 0, runWallMs: 0,
-    medianLimitMs: 0, calibrated: o.settings.calibrate, timeoutRuns: 0, leakPrograms: 0, spawnPrograms: 0, byExecutor: {}, verdicts: {},
-    environmentWarnings: [], limits, stoppedBy: 'running', yield: scheduler.yields(),
-  };
-}
-
 /** What one program's run needs from its campaign (runCampaign builds it once). */
 interface ProgramContext {
   o: CampaignOptions;
@@ -110,11 +100,6 @@ interface ProgramContext {
   clock: SlotClock;
   /** Runs waiting out a finish window right now (a rate batch does not start meanwhile). */
   windows: { count: number };
-}
-
-/** A run that went past its limit and then finished, or kept making progress: a crawl. */
-function crawled(r: RunResult): boolean {
-  return r.late !== undefined || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress');
 }
 
 /** Findings of a surface program that also showed with the GIL on and may be a generator mistake (not a crash or a race). */
@@ -212,46 +197,8 @@ async function recordProgram(c: ProgramContext, program: Candidate, judged: Judg
     const target = targetOf(run);
     if (target && (await recorder.record(f, program, run, target))) newBuckets += 1;
   }
-  // Corpus novelty: an op (or module call) no kept program used yet, a new bucket, or a new exception kind.
-  const features = [
-    ...program.features,
-    ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
-  ];
-  // Surface programs count their novelty as coverage (coverage.ts), not in the corpus: kept only with a new
-  // bucket. A program that crawled is kept only with a new bucket too: its mutants would crawl as well.
-  const novel = !program.surface && !runs.some(crawled) && corpus.novel(features);
-  const pastLimit = runs.some((r) => r.late !== undefined || r.termination.kind === 'timeout');
-  if ((newBuckets > 0 || novel) && (await corpus.keep(program.source, !pastLimit))) stats.corpusAdded += 1;
+  if (await corpus.consider(program, runs, newBuckets)) stats.corpusAdded += 1;
   return newBuckets;
-}
-
-/** Every run's cost, added to the stats; the runs' time limits sampled for their median. */
-class RunLedger {
-  private readonly limits: number[] = [];
-
-  constructor(private readonly stats: CampaignStats) {}
-
-  add(runs: readonly RunResult[]): void {
-    const stats = this.stats;
-    stats.executions += runs.length;
-    for (const r of runs) {
-      stats.runWallMs += r.durationMs;
-      if (r.termination.kind === 'timeout' || r.late) {
-        stats.timeoutWallMs += r.durationMs;
-        stats.timeoutRuns += 1;
-        // A crawl: it finished in its finish window, or its samples saw a thread move. Else a hang (proved
-        // by its window, or a sighting of one killed at its limit).
-        if (crawled(r)) stats.crawlWallMs += r.durationMs;
-        else stats.hangWallMs += r.durationMs;
-      }
-      if (r.timeoutMs !== undefined && this.limits.length < 100_000) this.limits.push(r.timeoutMs);
-    }
-  }
-
-  medianLimitMs(): number {
-    const sorted = [...this.limits].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? 0;
-  }
 }
 
 /**
@@ -297,7 +244,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   const coverage = o.surface && o.surface.types.some((t) => shapesFor(t).length > 0) ? new SurfaceCoverage(o.surface) : undefined;
   const moduleCalls = o.module ? new ModuleCallCoverage() : undefined;
   const plan = new ProgramPlan({ settings: s, module: o.module, surface: coverage ? o.surface : undefined, surfaceWeight: coverage?.weight }, corpus, scheduler);
-  const stats = emptyStats(o, limits, scheduler);
+  const stats = emptyStats(s.seed, s.calibrate, limits, scheduler.yields());
   const ledger = new RunLedger(stats);
 
   // One signal for everything in flight: the caller's, or the deadline.
