@@ -6,6 +6,7 @@
 // patch is applied); the python.org tarball. A version series ("3.13") resolves to the newest patch
 // release that can actually be downloaded: mirrors list versions they no longer serve (404), so each
 // candidate is tried newest first.
+import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
@@ -139,6 +140,10 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
         tried.push(`${candidate.description}: download failed`);
         continue;
       }
+      // What was built from, by digest: in the install marker and on the screen (a python.org download is not
+      // checked against a published checksum; compare it with the release page).
+      const sha256 = createHash('sha256').update(await fs.readFile(tarball)).digest('hex');
+      say(`${candidate.description}: sha256 ${sha256}`);
       const srcDir = await extract(tarball, path.join(workDir, 'src'), log);
       const version = srcDir ? await readPatchlevel(srcDir) : null;
       if (!srcDir || !version) {
@@ -152,7 +157,7 @@ export async function installPython(options: InstallOptions = {}): Promise<Insta
       // CPython: a build that fails after minutes for want of clang, or silently leaves out _ctypes for want
       // of libffi-dev, is worse than a clear line now.
       await ensureBuildTools(variant, say);
-      const result = await buildLocked(root, version, variant, candidate.description, srcDir, log, say, options);
+      const result = await buildLocked(root, version, variant, `${candidate.description} (sha256 ${sha256})`, srcDir, log, say, options);
       return result;
     }
     throw new EnvironmentError(

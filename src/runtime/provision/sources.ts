@@ -216,9 +216,20 @@ async function download(url: string, dest: string, log: Logged): Promise<boolean
   }
 }
 
-const PYTHON_ORG = 'https://www.python.org/ftp/python';
+/**
+ * python.org's release directory (`<base>/`: a listing of `3.X.Y/` directories, each with
+ * `Python-3.X.Y.tar.xz`); `FTFUZZ_PYTHON_ORG` points it at a mirror of the same layout (and the tests at a
+ * loopback server).
+ */
+export const pythonOrgBase = (): string => (process.env.FTFUZZ_PYTHON_ORG ?? 'https://www.python.org/ftp/python').replace(/\/+$/, '');
 
+/**
+ * python.org's tarballs, newest first. A download is not verified against a published checksum (python.org
+ * signs releases with Sigstore, which ftfuzz does not verify): its SHA-256 is printed and kept in the install
+ * marker for comparison with the release page, and the unpacked tree must declare the version asked for.
+ */
 export async function pythonOrgCandidates(spec: VersionSpec): Promise<SourceCandidate[]> {
+  const PYTHON_ORG = pythonOrgBase();
   const make = (version: string): SourceCandidate => ({
     version,
     description: `python.org tarball Python-${version}.tar.xz`,
