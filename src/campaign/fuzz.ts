@@ -19,10 +19,10 @@ import { ModuleCallCoverage, SurfaceCoverage } from './coverage.js';
 import { Rng } from '../generators/rng.js';
 import { eligibleKinds, resolveGenOptions } from '../generators/scenario.js';
 import { selectOracles, type Oracle } from '../oracles/index.js';
-import { TimeoutCalibrator } from '../runtime/calibration.js';
+import { FINISH_WINDOW_MIN_MS, TimeoutCalibrator } from '../runtime/calibration.js';
 import type { Executor } from '../runtime/executor.js';
 import { createExecutor } from '../runtime/forkServerExecutor.js';
-import { defaultLimits, type ResourceLimits } from '../runtime/limits.js';
+import { defaultLimits, windowLimits, type ResourceLimits } from '../runtime/limits.js';
 import { mapConcurrent } from '../runtime/matrix.js';
 import { isTsan } from '../runtime/tsan.js';
 import { CrashStore, type Reproduction } from '../store/crashStore.js';
@@ -143,6 +143,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     stats.cancelledPrograms += 1;
     return false;
   }
+  judged.findings = await aloneHangs(c, file, judged);
   stats.programs += 1;
   if (program.mutated) stats.mutated += 1;
   stats.promoted += judged.promoted;
@@ -169,6 +170,43 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   byExec.findings += findings.length;
   byExec.newBuckets += newBuckets;
   return true;
+}
+
+/**
+ * A new hang proved by waiting out its finish window beside the other jobs, outside the allocator (a heap
+ * corruption's free-list walk never ends), is run once more alone, the other jobs paused, in a fresh process
+ * with a limit of 10x its calibrated one (at least 60 s): one that finishes is a crawl (`.slow`, both times
+ * in its title), not a hang. On 3.13.5t a deque.copy of a deque other threads grow, 12 threads on 2 cores,
+ * waited 60 s beside another job and was filed as a hang; alone it finished in 39 s at most.
+ */
+async function aloneHangs(c: ProgramContext, file: string, judged: Judged): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const f of judged.findings) {
+    const run = judged.runs.find((r) => f.modes.includes(r.modeRequested) && r.termination.kind === 'timeout' && r.termination.waitedMs !== undefined);
+    if (!FINDING_KINDS[f.kind].outlivesLimit || !run || f.signature.includes('|heap:') || c.recorder.knownHang(f.signature) !== false || c.signal.aborted) {
+      out.push(f);
+      continue;
+    }
+    const limitMs = Math.max(FINISH_WINDOW_MIN_MS, 10 * (run.timeoutMs ?? c.o.settings.timeoutMs));
+    const t0 = performance.now();
+    const alone = await c.gate.withExclusive(() =>
+      checkProgram({ file, targets: [run.target], modes: [run.modeRequested], runs: 1, jobs: 1, timeoutMs: limitMs, oracles: c.oracles, limits: windowLimits(c.limits, limitMs, limitMs), signal: c.signal, executor: c.spawnExecutor, fresh: true }),
+    );
+    c.account(alone.runs);
+    c.clock.charge('confirm', performance.now() - t0, alone.runs, 'window');
+    // It exited (an error exit too: a check failing is not a hang); a crash alone keeps the hang (the heap it left may differ).
+    const finished = alone.runs.find((r) => r.termination.kind === 'exit');
+    if (alone.cancelled || !finished) {
+      out.push(f);
+      continue;
+    }
+    const waited = (run.termination.kind === 'timeout' ? run.termination.waitedMs : undefined) ?? run.durationMs;
+    out.push({
+      ...f, kind: 'slow', verdict: 'slow', signature: `slow|finished-alone|${f.signature.replace(/^hang\|/, '')}`,
+      title: `slow: no exit after ${Math.round(waited)} ms beside the other jobs (limit ${run.timeoutMs ?? '?'} ms), but alone it finished after ${Math.round(finished.durationMs)} ms; ${f.title.replace(/^hang \([a-z]+\): /, '')}`.slice(0, 400),
+    });
+  }
+  return out;
 }
 
 /** A judged program's findings into the stores, and the program into the corpus when it showed something new; its new buckets. */
