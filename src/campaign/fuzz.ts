@@ -77,7 +77,7 @@ import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
 export type { BucketSummary, CampaignFamily, CampaignStats };
 
 /** What one program's run needs from its campaign (runCampaign builds it once). */
-interface ProgramContext {
+export interface ProgramContext {
   o: CampaignOptions;
   plan: ProgramPlan;
   corpus: CampaignCorpus;
@@ -173,13 +173,13 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
 }
 
 /**
- * A new hang proved by waiting out its finish window beside the other jobs, outside the allocator (a heap
+ * (Exported for its test.) A new hang proved by waiting out its finish window beside the other jobs, outside the allocator (a heap
  * corruption's free-list walk never ends), is run once more alone, the other jobs paused, in a fresh process
  * with a limit of 10x its calibrated one (at least 60 s): one that finishes is a crawl (`.slow`, both times
  * in its title), not a hang. On 3.13.5t a deque.copy of a deque other threads grow, 12 threads on 2 cores,
  * waited 60 s beside another job and was filed as a hang; alone it finished in 39 s at most.
  */
-async function aloneHangs(c: ProgramContext, file: string, judged: Judged): Promise<Finding[]> {
+export async function aloneHangs(c: ProgramContext, file: string, judged: Judged): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const f of judged.findings) {
     const run = judged.runs.find((r) => f.modes.includes(r.modeRequested) && r.termination.kind === 'timeout' && r.termination.waitedMs !== undefined);
@@ -203,7 +203,7 @@ async function aloneHangs(c: ProgramContext, file: string, judged: Judged): Prom
     const waited = (run.termination.kind === 'timeout' ? run.termination.waitedMs : undefined) ?? run.durationMs;
     out.push({
       ...f, kind: 'slow', verdict: 'slow', signature: `slow|finished-alone|${f.signature.replace(/^hang\|/, '')}`,
-      title: `slow: no exit after ${Math.round(waited)} ms beside the other jobs (limit ${run.timeoutMs ?? '?'} ms), but alone it finished after ${Math.round(finished.durationMs)} ms; ${f.title.replace(/^hang \([a-z]+\): /, '')}`.slice(0, 400),
+      title: `slow: no exit after ${Math.round(waited)} ms beside the other jobs (limit ${run.timeoutMs ?? '?'} ms), but alone it finished after ${Math.round(finished.durationMs)} ms; ${f.title.replace(/^hang \([a-z]+\): [^;]*; /, '')}`.slice(0, 400),
     });
   }
   return out;

@@ -4,7 +4,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { resolveSettings, runCampaign } from '../../src/campaign/fuzz.js';
+import { aloneHangs, resolveSettings, runCampaign, type ProgramContext } from '../../src/campaign/fuzz.js';
+import { ExclusiveGate } from '../../src/campaign/gate.js';
+import { SlotClock } from '../../src/campaign/slots.js';
+import { selectOracles } from '../../src/oracles/index.js';
+import { createExecutor } from '../../src/runtime/forkServerExecutor.js';
+import type { Finding, RunResult } from '../../src/types.js';
 import { probeTarget } from '../../src/runtime/targets.js';
 import { ExitCode } from '../../src/types.js';
 
@@ -75,5 +80,32 @@ describe('ftfuzz fuzz', () => {
     const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'ftfuzz.js'), 'fuzz'], { encoding: 'utf8' });
     expect(r.status).toBe(ExitCode.Usage);
     expect(r.stderr).toMatch(/a campaign needs a budget: --duration D and\/or --runs N/);
+  });
+
+  it('runs a window-proved hang once more alone: one that finishes is a crawl, both times in its title; an allocator spin is left a hang', async () => {
+    const target = await probeTarget(inject('ftPython'), 'flag');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-alone-'));
+    const file = path.join(dir, 'slow.py');
+    // Slow beside the other jobs, not stuck: alone it ends in about 2 s.
+    await fs.writeFile(file, 'import time\ntime.sleep(2)\n');
+    const spawn = createExecutor('spawn');
+    try {
+      const hang: Finding = {
+        kind: 'hang', oracle: 'hang', signature: 'hang|c:deque_copy < x', title: 'hang (spin): no exit after 60000 ms (limit 700 ms, then waited); 1 thread(s) in deque_copy', details: '',
+        program: { path: file, name: 'slow.py' }, targets: [target], modes: ['gil-off'], hits: 1, runs: 1, reproduceCommand: '', verdict: 'runtime-bug', proved: true,
+      };
+      const run = { modeRequested: 'gil-off', target, termination: { kind: 'timeout', afterMs: 700, waitedMs: 60_000 }, timeoutMs: 700, durationMs: 60_700 } as unknown as RunResult;
+      const c = {
+        o: { settings: resolveSettings({ maxPrograms: 1 }) }, recorder: { knownHang: () => false }, signal: new AbortController().signal, gate: new ExclusiveGate(),
+        oracles: selectOracles('all'), limits: { memoryBytes: 4 * 1024 ** 3, cpuSeconds: 70 }, spawnExecutor: spawn, account: () => undefined, clock: new SlotClock(),
+      } as unknown as ProgramContext;
+      const heap = { ...hang, signature: 'hang|c:_mi_page_free_collect < mi_heap_page_collect|heap:array' };
+      const [crawl, spin] = await aloneHangs(c, file, { findings: [hang, heap], runs: [run], unconfirmed: [], promoted: 0 });
+      expect(crawl).toMatchObject({ kind: 'slow', verdict: 'slow', signature: 'slow|finished-alone|c:deque_copy < x' });
+      expect(crawl?.title).toMatch(/^slow: no exit after 60000 ms beside the other jobs \(limit 700 ms\), but alone it finished after \d+ ms; 1 thread\(s\) in deque_copy$/);
+      expect(spin).toBe(heap);
+    } finally {
+      await spawn.close();
+    }
   });
 });
