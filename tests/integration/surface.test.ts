@@ -1,6 +1,7 @@
 // The C surface on a real interpreter: introspection that survives the interpreter dying under a probe,
 // surface programs that pass with the GIL on (a failure there would be the generator's mistake), and a
 // campaign whose summary counts the surface it exercised.
+import { FINDING_KINDS } from '../../src/findingKinds.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,7 +53,10 @@ describe('the C surface', () => {
         await fs.writeFile(file, p.source);
         const report = await checkProgram({ file, targets: [target], modes: ['gil-on'], runs: 1, timeoutMs: 30_000 });
         ran += 1;
-        if (report.findings.length) failures.push(`${p.type} ${p.shape}: ${report.findings.map((f) => f.signature).join(', ')}`);
+        // A crash with the GIL on is the interpreter's bug, never the program's (TextIOWrapper.close after a
+        // concurrent detach segfaults on 3.13.15t with the GIL too): only what could be a generator mistake fails.
+        const mistakes = report.findings.filter((f) => FINDING_KINDS[f.kind].withGil === 'set-aside');
+        if (mistakes.length) failures.push(`${p.type} ${p.shape}: ${mistakes.map((f) => f.signature).join(', ')}`);
       }
     }
     // And every interpreter-wide registry, written from threads.
@@ -63,7 +67,8 @@ describe('the C surface', () => {
       await fs.writeFile(file, p.source);
       const report = await checkProgram({ file, targets: [target], modes: ['gil-on'], runs: 1, timeoutMs: 30_000 });
       ran += 1;
-      if (report.findings.length) failures.push(`registries ${p.members.join(',')}: ${report.findings.map((f) => f.signature).join(', ')}`);
+      const mistakes = report.findings.filter((f) => FINDING_KINDS[f.kind].withGil === 'set-aside');
+      if (mistakes.length) failures.push(`registries ${p.members.join(',')}: ${mistakes.map((f) => f.signature).join(', ')}`);
     }
     expect(ran).toBe(SURFACE_SHAPES.length * 6 + REGISTRIES.length);
     expect(failures).toEqual([]);
