@@ -1,17 +1,11 @@
 // The module graph of src/ has no cycles (the layers in eslint.config.js forbid arrows between folders
 // running the wrong way; this catches the cycles inside a layer too, type-only imports included).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../helpers/sources.js';
 
 const SRC = path.join(import.meta.dirname, '..', '..', 'src');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
-  });
-}
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -39,7 +33,7 @@ function cycles(graph: Map<string, string[]>): string[][] {
 
 describe('src module graph', () => {
   it('has no import cycle', () => {
-    const files = sources(SRC);
+    const files = sourceFiles(SRC);
     const graph = new Map(files.map((f) => [f, importsOf(f).filter((t) => files.includes(t))]));
     expect(graph.size).toBeGreaterThan(50);
     expect([...graph.values()].some((edges) => edges.length > 0)).toBe(true);

@@ -3,20 +3,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../helpers/sources.js';
 import { FINDING_KINDS, type FindingKindSpec } from '../../src/findingKinds.js';
 import { factsOf, familyOf } from '../../src/trials/family.js';
 import { gilFamily } from '../../src/familyGil.js';
 import { shownWithGil } from '../../src/triage/families.js';
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await sourceFiles(p)));
-    else if (e.name.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
 
 describe('the finding-kind table', () => {
   it('is the only place that branches on a finding kind\'s name', async () => {
@@ -25,7 +16,7 @@ describe('the finding-kind table', () => {
     // kind (`timeout`, `resource`, ...) is another vocabulary and not matched.
     const byName = new RegExp(`(?<!\\btermination|\\bt)\\??\\.kind\\s*[!=]==\\s*'(${kinds})'|(?<![.\\w])kind\\s*[!=]==\\s*'(${kinds})'|\\['(${kinds})'(?:, '(${kinds})')*\\]\\.includes\\([^)]*kind`);
     const offenders: string[] = [];
-    for (const file of await sourceFiles(path.resolve('src'))) {
+    for (const file of sourceFiles(path.resolve('src'))) {
       if (file.endsWith('findingKinds.ts')) continue;
       (await fs.readFile(file, 'utf8')).split('\n').forEach((line, i) => {
         if (byName.test(line)) offenders.push(`${path.relative('.', file)}:${i + 1}: ${line.trim().slice(0, 140)}`);

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../helpers/sources.js';
 import { resolveSettings, SETTINGS, SETTING_FLAGS, type SettingName } from '../../src/campaign/settings.js';
 import { settingsFromArgs, withCampaignSettings } from '../../src/cli/options.js';
 import { UsageError } from '../../src/errors.js';
@@ -10,16 +11,6 @@ import { UsageError } from '../../src/errors.js';
 async function fromCli(argv: string[]) {
   const args = await withCampaignSettings(yargs(argv).strict()).parseAsync();
   return settingsFromArgs(args);
-}
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await sourceFiles(p)));
-    else if (e.name.endsWith('.ts')) out.push(p);
-  }
-  return out;
 }
 
 describe('campaign settings', () => {
@@ -80,7 +71,7 @@ describe('campaign settings', () => {
     const onBag = new RegExp(`\\b(?:s|o|c\\.o|this\\.o|args|payload|plan|options)\\.(${names})\\s*\\?\\?`);
     const campaignCode = ['campaign', 'fleet', 'cli'].map((d) => path.resolve('src', d) + path.sep);
     const offenders: string[] = [];
-    for (const file of await sourceFiles(path.resolve('src'))) {
+    for (const file of sourceFiles(path.resolve('src'))) {
       if (file.endsWith(path.join('campaign', 'settings.ts'))) continue;
       const ours = campaignCode.some((d) => file.startsWith(d));
       const lines = (await fs.readFile(file, 'utf8')).split('\n');
