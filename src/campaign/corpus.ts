@@ -6,7 +6,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { readScenario } from '../generators/mutators.js';
 import type { RunResult } from '../types.js';
-import { crawled } from './ledger.js';
+import { crawled, pastLimit } from './ledger.js';
 
 /** A corpus program mutation can start from: its scenario, options and seed (mutators.ts readScenario). */
 export type Parent = NonNullable<ReturnType<typeof readScenario>>;
@@ -78,8 +78,7 @@ export class CampaignCorpus {
       ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
     ];
     const novel = !program.surface && !runs.some(crawled) && this.novel(features);
-    const pastLimit = runs.some((r) => r.late !== undefined || r.termination.kind === 'timeout');
-    return (newBuckets > 0 || novel) && (await this.keep(program.source, !pastLimit));
+    return (newBuckets > 0 || novel) && (await this.keep(program.source, !runs.some(pastLimit)));
   }
 
   /**

@@ -6,6 +6,11 @@ import type { RunResult } from '../types.js';
 import type { YieldReport } from './schedule.js';
 import type { CampaignStats } from './stats.js';
 
+/** A run that went past its limit: killed there, or waited on and finished late. */
+export function pastLimit(r: RunResult): boolean {
+  return r.termination.kind === 'timeout' || r.late !== undefined;
+}
+
 /** A run that went past its limit and then finished, or kept making progress: a crawl. */
 export function crawled(r: RunResult): boolean {
   return r.late !== undefined || (r.termination.kind === 'timeout' && samplesVerdict(r.native).state === 'progress');
@@ -32,7 +37,7 @@ export class RunLedger {
     stats.executions += runs.length;
     for (const r of runs) {
       stats.runWallMs += r.durationMs;
-      if (r.termination.kind === 'timeout' || r.late) {
+      if (pastLimit(r)) {
         stats.timeoutWallMs += r.durationMs;
         stats.timeoutRuns += 1;
         // A crawl: it finished in its finish window, or its samples saw a thread move. Else a hang (proved

@@ -15,9 +15,6 @@ import { checkSeed } from '../seed.js';
 import { GIL_MODES, type GilMode } from '../types.js';
 import { parseDuration } from '../units.js';
 
-/** The version of the settings value, part of the fleet's slice format. */
-export const SETTINGS_FORMAT = 1;
-
 /** How the CLI declares a row's flag (yargs `type`); `null`: no flag of its own. */
 type FlagType = 'number' | 'string' | 'boolean';
 
@@ -111,7 +108,7 @@ export const SETTINGS = {
   firstProgram: row<number>({ flag: null, type: 'number', describe: 'index of the first program', default: () => 0, parse: wholeNumber(0) }),
   timeoutMs: row<number>({
     flag: 'timeout', type: 'string', describe: 'cap of the per-run time limit; each program\'s own limit is calibrated from its measured run time (--no-calibrate: the cap for every run; default 30s)',
-    default: () => 30_000, parse: (raw, name) => (millis(raw, name) > 0 ? millis(raw, name) : fail(name, raw, 'expected a duration above 0')),
+    default: () => 30_000, parse: (raw, name) => { const ms = millis(raw, name); return ms > 0 ? ms : fail(name, raw, 'expected a duration above 0'); },
   }),
   calibrate: row<boolean>({
     flag: 'calibrate', type: 'boolean', describe: 'calibrated per-program time limits (each GIL mode on its own runs; a run past its limit with no progress is waited on through a finish window before it is a hang; default on)',
