@@ -107,6 +107,42 @@ def apply_limits():
     return applied
 
 
+def native_hooks():
+    """The coverage build's runtime and the schedule shim, when this run asks for them (the runner sets
+    FTFUZZ_COV_OUT: where this program's edges go; FTFUZZ_SCHED_SEED: the perturbation's seed, with
+    native/ftfuzz_sched.c preloaded). Both are C functions in this process, reached through ctypes.
+    Returns (before, after): called around the program."""
+    cov_out = os.environ.pop("FTFUZZ_COV_OUT", None)
+    sched_seed = os.environ.pop("FTFUZZ_SCHED_SEED", None)
+    if not cov_out and not sched_seed:
+        return (lambda: None), (lambda: None)
+    import ctypes
+
+    lib = ctypes.CDLL(None)
+    cov = getattr(lib, "ftfuzz_cov_dump", None) if cov_out else None
+    start = getattr(lib, "ftfuzz_sched_start", None) if sched_seed else None
+    if cov_out and cov is None:
+        sys.stderr.write("ftfuzz: FTFUZZ_COV_OUT is set but this interpreter is not a coverage build\n")
+    if sched_seed and start is None:
+        sys.stderr.write("ftfuzz: FTFUZZ_SCHED_SEED is set but the schedule shim is not preloaded\n")
+
+    def before():
+        if cov is not None:
+            lib.ftfuzz_cov_reset()
+        if start is not None:
+            start.argtypes = [ctypes.c_uint64]
+            start(int(sched_seed))
+
+    def after():
+        if start is not None:
+            lib.ftfuzz_sched_stop()
+        if cov is not None:
+            cov.argtypes = [ctypes.c_char_p]
+            cov(os.fsencode(cov_out))
+
+    return before, after
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write("usage: ftfuzz_harness.py PROGRAM [ARGS...]\n")
@@ -153,6 +189,8 @@ def main():
     sys.argv = [program] + sys.argv[2:]
     sys.path[0] = os.path.dirname(program)
     exit_code = 0
+    before, after = native_hooks()
+    before()
     try:
         runpy.run_path(program, run_name="__main__")
     except SystemExit as exc:
@@ -164,6 +202,7 @@ def main():
         emit({"type": "exception", "exc_type": type(exc).__qualname__, "message": str(exc)[:500]})
         raise
     finally:
+        after()
         emit({"type": "end", "gil_enabled": gil_enabled(), "exit_code": exit_code})
     return 0
 

@@ -8,7 +8,7 @@ import { applyOracles, selectOracles, type Oracle } from './oracles/index.js';
 import { finishWindowMs, type TimeoutCalibrator } from './runtime/calibration.js';
 import { samplesVerdict } from './oracles/hangOracle.js';
 import { findingKind } from './findingKinds.js';
-import { planRuns, runMatrix, type PlannedRun } from './runtime/matrix.js';
+import { planRuns, runMatrix, type NativeFor, type PlannedRun } from './runtime/matrix.js';
 import { ensureDefaultTarget } from './runtime/provision.js';
 import { createExecutor } from './runtime/forkServerExecutor.js';
 import type { Executor, FinishWindow, ResourceLimits } from './runtime/executor.js';
@@ -57,6 +57,8 @@ export interface CheckOptions {
   oracles?: Oracle[];
   executor?: Executor;
   env?: Record<string, string>;
+  /** Per run: its coverage dump and its perturbation (a campaign's feedback, campaign/feedback.ts). */
+  nativeFor?: NativeFor;
   /** Memory and CPU caps per run (none by default for a single `run`; campaigns always set them). */
   limits?: ResourceLimits;
   /** Cancels the runs in flight (their processes are killed); the report then says `cancelled`. */
@@ -169,6 +171,7 @@ export async function checkProgram(options: CheckOptions): Promise<CheckReport> 
       timeoutMs: options.timeoutMs ?? 30_000,
       jobs: options.jobs ?? os.availableParallelism(),
       env: options.env,
+      nativeFor: options.nativeFor,
       limits: options.limits,
       signal: options.signal,
       plain: options.plain,

@@ -25,6 +25,8 @@ export interface Target {
   sanitizers: string[];
   /** A ThreadSanitizer build's suppressions file (CPython's Tools/tsan/suppressions_free_threading.txt), by absolute path. */
   tsanSuppressions?: string;
+  /** Built with SanitizerCoverage and ftfuzz's coverage runtime (variant coverage / tsan-coverage). */
+  coverage?: boolean;
   abiflags: string;
   /** The configure arguments of the build, as sysconfig recorded them. */
   configArgs: string;
@@ -118,6 +120,10 @@ export interface RunResult {
   late?: { limitMs: number; finishedMs: number; native?: NativeEvidence };
   /** Wall time ftfuzz spent in gdb for this run (sampling a hung process, reading a core), ms. */
   gdbMs?: number;
+  /** On a coverage build, the C edges the program reached (runtime/nativeCoverage.ts); absent when it wrote none (a crash). */
+  edges?: { object: string; edges: number; bits: Uint8Array }[];
+  /** The perturbation seed the run had (native/ftfuzz_sched.c), when it had one. */
+  schedSeed?: string;
 }
 
 /** One C frame as gdb saw it. Inlined functions are frames of their own, as in gdb's `bt`. */

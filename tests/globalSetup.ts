@@ -15,6 +15,8 @@ declare module 'vitest' {
     ftPythonDebug: string;
     /** A --with-thread-sanitizer free-threaded build (clang), with CPython's suppressions beside it. */
     ftPythonTsan: string;
+    /** A SanitizerCoverage build (variant coverage) of the old release: collision feedback tests. */
+    ftPythonCoverage: string;
     /** The machine's GIL-only python3, or '' if none. */
     gilPython: string;
   }
@@ -36,6 +38,7 @@ export default async function setup(project: TestProject): Promise<void> {
     { version: process.env.FTFUZZ_TEST_OLD_VERSION ?? '3.13.5', label: 'old' },
     { version: mainVersion, variant: 'debug' as const, label: 'debug' },
     { version: mainVersion, variant: 'tsan' as const, label: 'tsan' },
+    { version: process.env.FTFUZZ_TEST_OLD_VERSION ?? '3.13.5', variant: 'coverage' as const, label: 'coverage' },
   ].map((b) =>
     installPython({ version: b.version, variant: b.variant, log: logAs(b.label), signal: stop.signal }).catch((error: unknown) => {
       if (!stop.signal.aborted) {
@@ -48,7 +51,8 @@ export default async function setup(project: TestProject): Promise<void> {
   const settled = await Promise.allSettled(builds);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw firstError ?? failed.reason;
-  const [main, old, debug, tsan] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof installPython>>>).value) as [
+  const [main, old, debug, tsan, coverage] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof installPython>>>).value) as [
+    Awaited<ReturnType<typeof installPython>>,
     Awaited<ReturnType<typeof installPython>>,
     Awaited<ReturnType<typeof installPython>>,
     Awaited<ReturnType<typeof installPython>>,
@@ -58,6 +62,7 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('ftPythonOld', old.target.executable);
   project.provide('ftPythonDebug', debug.target.executable);
   project.provide('ftPythonTsan', tsan.target.executable);
+  project.provide('ftPythonCoverage', coverage.target.executable);
   let gil = '';
   const python3 = await whichOnPath('python3');
   if (python3) {

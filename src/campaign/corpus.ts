@@ -66,19 +66,22 @@ export class CampaignCorpus {
   }
 
   /**
-   * A judged program into the corpus when it showed something new: a new bucket, or a feature (an op or
-   * module call, an exception kind) no kept program had. Surface programs count their novelty as coverage
+   * A judged program into the corpus when it showed something new: a new bucket, a feature (an op or
+   * module call, an exception kind) no kept program had, or (on a coverage build) C edges or collision
+   * witnesses no earlier program of the campaign reached. Surface programs count their novelty as coverage
    * (coverage.ts), not here: kept only with a new bucket. A program that crawled is kept only with a new
    * bucket too (its mutants would crawl as well), and one that went past its limit is never a parent.
    * True when written.
    */
-  async consider(program: { source: string; features: readonly string[]; surface?: unknown }, runs: readonly RunResult[], newBuckets: number): Promise<boolean> {
+  async consider(program: { source: string; features: readonly string[]; surface?: unknown }, runs: readonly RunResult[], newBuckets: number, collided?: { newEdges: number; newWitnesses: number }): Promise<boolean> {
     const features = [
       ...program.features,
       ...runs.flatMap((r) => [...r.threadExceptions.map((e) => `exc:${e.excType}`), ...(r.uncaughtException ? [`exc:${r.uncaughtException.excType}`] : [])]),
     ];
     const novel = !program.surface && !runs.some(crawled) && this.novel(features);
-    return (newBuckets > 0 || novel) && (await this.keep(program.source, !runs.some(pastLimit)));
+    // On a coverage build: new collision witnesses always, new C edges unless it crawled (collisions.ts).
+    const reached = (collided?.newWitnesses ?? 0) > 0 || ((collided?.newEdges ?? 0) > 0 && !runs.some(crawled));
+    return (newBuckets > 0 || novel || reached) && (await this.keep(program.source, !runs.some(pastLimit)));
   }
 
   /**

@@ -42,6 +42,11 @@ import { RateQueue, type RateJob } from './rates.js';
 import { SlotClock } from './slots.js';
 import { evidenceRun, Recorder } from './recorder.js';
 import { Scheduler } from './schedule.js';
+import { CollisionCoverage, type ProgramCollisions } from './collisions.js';
+import { CampaignSuppressions } from './suppressions.js';
+import { coverageMapFor } from '../runtime/nativeCoverage.js';
+import { schedShim, schedSeed } from '../runtime/schedShim.js';
+import type { NativeFor } from '../runtime/matrix.js';
 
 /** A campaign: its settings (settings.ts, resolved), and where and on what this machine runs it. */
 export interface CampaignOptions {
@@ -100,6 +105,12 @@ export interface ProgramContext {
   clock: SlotClock;
   /** Runs waiting out a finish window right now (a rate batch does not start meanwhile). */
   windows: { count: number };
+  /** Per coverage target (by path): the campaign's edges and witnesses (collisions.ts), when feedback is on. */
+  collisions: Map<string, CollisionCoverage>;
+  /** The schedule shim, when a share of programs is perturbed. */
+  shim: string | undefined;
+  /** TSan: the campaign-local suppressions of recorded race families. */
+  suppressions: CampaignSuppressions | undefined;
 }
 
 /** Findings of a surface program that also showed with the GIL on and may be a generator mistake (not a crash or a race). */
@@ -119,6 +130,15 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   // A seeded share of programs runs in fresh interpreters (no pre-imports, no reused worker).
   const inSpawn = spawnExecutor !== executor && new Rng(`${o.settings.seed}:executor:${index}`).bool(o.settings.spawnShare);
   if (inSpawn) stats.spawnPrograms += 1;
+  const perturbed = c.shim !== undefined && new Rng(`${o.settings.seed}:perturb:${index}`).bool(o.settings.perturbShare);
+  if (perturbed) stats.perturbedPrograms = (stats.perturbedPrograms ?? 0) + 1;
+  let dumps = 0;
+  const nativeFor: NativeFor = ({ target, mode, runIndex }) => ({
+    ...(c.collisions.has(target.path) ? { edgesFile: path.join(work, `prog-${index}.${dumps++}.cov`) } : {}),
+    ...(perturbed && c.shim ? { sched: { shim: c.shim, seed: schedSeed(o.settings.seed, index, mode, runIndex) } } : {}),
+  });
+  // Later programs of a TSan campaign run with the races it recorded suppressed (suppressions.ts).
+  const targets = c.suppressions ? c.suppressions.targets(o.targets) : o.targets;
   let attempts = 0;
   const known = (signature: string) => recorder.knownBucket(signature);
   const finishWindow = { knownHang: (signature: string) => recorder.knownHang(signature), onWait: (waiting: boolean) => (c.windows.count += waiting ? 1 : -1) };
@@ -127,7 +147,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
     return gate.withShared(async () => {
       const t0 = performance.now();
       clock.add('waiting', t0 - asked);
-      const report = await checkProgram({ file, targets: o.targets, modes: extra.modes ?? o.settings.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.settings.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow, knownFinding: known });
+      const report = await checkProgram({ file, targets, nativeFor, modes: extra.modes ?? o.settings.modes, runs: extra.runs ?? 1, jobs: 1, timeoutMs: o.settings.timeoutMs, oracles, limits, signal: signal, executor: inSpawn ? spawnExecutor : executor, calibrator, fresh: extra.fresh, finishWindow, knownFinding: known });
       // The first check is the program's first attempt (but for the fresh re-run inside it); later ones re-run it:
       // the evidence re-runs of a lost write or differential, or the fresh retries of an unconfirmed sighting.
       const confirmMs = report.confirmMs ?? 0;
@@ -150,9 +170,11 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   // Findings of bugs the store did not have before this program: what the scheduler rewards (a known crash
   // seen again tells it nothing new, and on 3.13.5t the same ones recur every few programs).
   const novel = judged.findings.filter((f) => !known(f.signature)).length;
-  const newBuckets = await clock.time('record', () => recordProgram(c, program, judged));
-  await fs.rm(file, { force: true });
   const { runs } = judged;
+  // Edges and witnesses first: the corpus keeps a program that reached new ones (recordProgram).
+  const collided = collisionsOf(c, runs, program);
+  const { newBuckets, newFamilies } = await clock.time('record', () => recordProgram(c, program, judged, collided));
+  await fs.rm(file, { force: true });
   const findings = judged.findings.filter((f) => !(program.surface && mistakeWithGil(f)));
   if (program.surface) coverage?.record(runs);
   else moduleCalls?.record(runs, program.features);
@@ -161,7 +183,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   // Time past the limit in runs that then finished (crawls): what the scheduler steers away from.
   const crawlMs = runs.reduce((t, r) => t + (crawled(r) ? r.durationMs : 0), 0);
   const pastLimitMs = runs.reduce((t, r) => t + (r.late || r.termination.kind === 'timeout' ? r.durationMs : 0), 0);
-  c.scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, novelFindings: novel, newBuckets, contended, crawlMs, pastLimitMs });
+  c.scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, novelFindings: novel, newBuckets, newFamilies, contended, crawlMs, pastLimitMs, newEdges: collided.newEdges, newWitnesses: collided.newWitnesses });
   // TSan targets always run in fresh processes (the fork server hands them to spawn).
   const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;
   const byExec = (stats.byExecutor[ranIn] ??= { programs: 0, runMs: 0, findings: 0, newBuckets: 0 });
@@ -209,8 +231,23 @@ export async function aloneHangs(c: ProgramContext, file: string, judged: Judged
   return out;
 }
 
-/** A judged program's findings into the stores, and the program into the corpus when it showed something new; its new buckets. */
-async function recordProgram(c: ProgramContext, program: Candidate, judged: Judged): Promise<number> {
+/** A program's C edges and witnesses into the campaign's (every coverage target's runs; none without feedback). */
+function collisionsOf(c: ProgramContext, runs: readonly RunResult[], program: Candidate): ProgramCollisions {
+  const out: ProgramCollisions = { newEdges: 0, newWitnesses: 0, witnesses: [] };
+  for (const [target, coverage] of c.collisions) {
+    const got = coverage.record(runs.filter((r) => r.target.path === target), program.credit.kinds);
+    out.newEdges += got.newEdges;
+    out.newWitnesses += got.newWitnesses;
+    out.witnesses.push(...got.witnesses);
+  }
+  return out;
+}
+
+/**
+ * A judged program's findings into the stores, and the program into the corpus when it showed something
+ * new (a bucket, a feature, C edges or witnesses); its new buckets and how many of them began a new family.
+ */
+async function recordProgram(c: ProgramContext, program: Candidate, judged: Judged, collided: ProgramCollisions): Promise<{ newBuckets: number; newFamilies: number }> {
   const { o, recorder, oracles, corpus, stats, coverage } = c;
   const targetOf = (run: RunResult | undefined) => o.targets.find((t) => t.path === run?.target.path) ?? o.targets[0];
   const { runs } = judged;
@@ -228,15 +265,22 @@ async function recordProgram(c: ProgramContext, program: Candidate, judged: Judg
   }
   for (const u of judged.unconfirmed) await recorder.unconfirmed(u.finding, program, u.firstRun, targetOf(u.firstRun));
   let newBuckets = 0;
+  let newFamilies = 0;
   for (const f of findings) {
     // The program file is still on disk here: re-signing a run reads its op from it (a crash signature
     // names the op), and a run that signs the finding is what stack.txt and evidence.json must keep.
     const run = evidenceRun(f, runs, oracles);
     const target = targetOf(run);
-    if (target && (await recorder.record(f, program, run, target))) newBuckets += 1;
+    if (!target) continue;
+    const made = await recorder.record(f, program, run, target);
+    if (made.bucket) newBuckets += 1;
+    if (made.newFamily) newFamilies += 1;
+    // A race family recorded: later programs run with it suppressed (the bucket keeps CPython's suppressions only).
+    if (made.family && c.suppressions) await c.suppressions.add(made.family, f, o.targets);
   }
-  if (await corpus.consider(program, runs, newBuckets)) stats.corpusAdded += 1;
-  return newBuckets;
+  stats.newFamilies = (stats.newFamilies ?? 0) + newFamilies;
+  if (await corpus.consider(program, runs, newBuckets, collided)) stats.corpusAdded += 1;
+  return { newBuckets, newFamilies };
 }
 
 /**
@@ -252,6 +296,13 @@ async function measureQueued(store: CrashStore, job: RateJob, settings: RateSett
   if (!r || (r.hits === 0 && !rateDecided(0, r.trials, settings.flakyBelow))) return undefined;
   await store.update(job.bucket, (m) => ({ ...m, reproduction: r }));
   return r;
+}
+
+/** Feedback from C edges needs each coverage target's edge map (made once per build, cached); perturbation, the shim. */
+async function nativeFeedback(o: CampaignOptions): Promise<{ collisions: Map<string, CollisionCoverage>; shim: string | undefined }> {
+  const collisions = new Map<string, CollisionCoverage>();
+  if (o.settings.feedback) for (const t of o.targets.filter((t) => t.coverage)) collisions.set(t.path, new CollisionCoverage(await coverageMapFor(t)));
+  return { collisions, shim: o.settings.perturbShare > 0 ? await schedShim() : undefined };
 }
 
 /**
@@ -273,7 +324,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   await timeline?.open().catch((error: unknown) => {
     throw new InputError(o.timelineFile as string, `cannot write the campaign timeline (${(error as Error).message}); give --timeline a writable file path`, { cause: error });
   });
+  const { collisions, shim } = await nativeFeedback(o);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
+  const suppressions = s.suppressKnownRaces && o.targets.some(isTsan) ? new CampaignSuppressions(work) : undefined;
   const executor = o.executor ?? createExecutor();
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
@@ -320,7 +373,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     before.filter((b) => findingKind(b.meta.kind)?.outlivesLimit === true).map((b) => b.meta.signature),
     before.map((b) => b.meta.signature),
   );
+  recorder.shim = shim;
 
+  const firstCoverage = [...collisions].at(0);
+  if (suppressions) stats.suppressedRaces = [];
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
     stats.medianLimitMs = ledger.medianLimitMs();
@@ -331,11 +387,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     if (moduleCalls) stats.moduleCalls = moduleCalls.stats();
     stats.slots = clock.stats(stats.elapsedMs, o.jobs);
     stats.unmeasured = rates.pending;
+    if (firstCoverage) stats.collisions = { target: o.targets.find((t) => t.path === firstCoverage[0])?.label ?? firstCoverage[0], ...firstCoverage[1].stats() };
+    if (suppressions) stats.suppressedRaces = suppressions.list();
     return structuredClone(stats);
   };
   const ticker = o.onProgress ? setInterval(() => o.onProgress?.(snapshot()), o.progressEveryMs ?? 10_000) : undefined;
   const timelineTicker = timeline ? setInterval(() => void timeline.append(snapshot()).catch(() => undefined), o.timelineEveryMs ?? 5000) : undefined;
-  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls, clock, windows };
+  const context: ProgramContext = { o, plan, corpus, recorder, scheduler, stats, gate, executor, spawnExecutor, work, oracles, limits, calibrator, signal: deadline.signal, account: (runs) => ledger.add(runs), coverage, moduleCalls, clock, windows, collisions, shim, suppressions };
 
   try {
     // Each worker runs one program at a time (its runs one after another), so `jobs` programs run at once;

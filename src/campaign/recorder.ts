@@ -12,6 +12,13 @@ import type { Finding, FindingKind, RunResult, Target } from '../types.js';
 import type { Candidate } from './plan.js';
 import type { BucketSummary, CampaignFamily, CampaignStats } from './stats.js';
 
+/** What recording a finding made: a new bucket, its family's key, and whether that family is new. */
+export interface Recorded {
+  bucket: boolean;
+  family: string | null;
+  newFamily: boolean;
+}
+
 /** faulthandler's thread stacks in a run's stderr (what stack.txt keeps beside the C stacks). */
 function pythonStacksOf(stderr: string): string {
   const lines = stderr.split('\n');
@@ -53,6 +60,8 @@ export class Recorder {
   /** Distinct buckets this campaign hit. */
   readonly buckets = new Set<string>();
   private readonly families = new Map<string, CampaignFamily>();
+  /** The schedule shim of a campaign that perturbs (its buckets' repro.py say how to run with their seed). */
+  shim: string | undefined;
 
   constructor(
     private readonly stores: RecorderStores,
@@ -144,11 +153,16 @@ export class Recorder {
       // Computed from exactly what the bucket keeps, so that `triage` re-grouping a store agrees with it.
       family: familyOf(factsOf(finding, { evidence, stackText: stacks, source: program.source })),
       origin: program.origin,
+      ...(run?.schedSeed && this.shim ? { sched: { shim: this.shim, seed: run.schedSeed } } : {}),
     };
   }
 
-  /** Keep a confirmed finding where its kind goes; true when it made a new bucket. */
-  async record(finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<boolean> {
+  /**
+   * Keep a confirmed finding where its kind goes: whether it made a new bucket, and whether that bucket's
+   * family is new to the store (the scheduler rewards a new family; a new bucket of a known one, much less).
+   */
+  async record(finding: Finding, program: Candidate, run: RunResult | undefined, target: Target): Promise<Recorded> {
+    const none: Recorded = { bucket: false, family: null, newFamily: false };
     const { stats } = this;
     stats.findingsByKind[finding.kind] = (stats.findingsByKind[finding.kind] ?? 0) + 1;
     // A run past its limit that was not waited on (a proved hang's new sighting) proves nothing new: it
@@ -156,7 +170,7 @@ export class Recorder {
     const spec = FINDING_KINDS[finding.kind];
     if (spec.outlivesLimit && finding.proved === false) {
       await this.unconfirmed(finding, program, run, target, false);
-      return false;
+      return none;
     }
     // Generated programs cannot deadlock or spin by construction: a hang of theirs that did not finish in
     // its finish window is the runtime's. (Not a deadlock on the program's own Python-level waits: that one
@@ -168,26 +182,28 @@ export class Recorder {
     if (where === 'slow') {
       stats.slow += 1;
       await this.stores.slowStore.record(input);
-      return false;
+      return none;
     }
     if (where === 'resource') {
       const { bucket } = await this.stores.resourceStore.record(input);
       const known = stats.resources.find((r) => r.signature === finding.signature);
       if (known) known.hits += 1;
       else stats.resources.push({ signature: finding.signature, hits: 1, example: path.join(this.stores.resourceStore.root, bucket) });
-      return false;
+      return none;
     }
     if (where === 'warning') {
       if (!stats.environmentWarnings.includes(finding.title)) stats.environmentWarnings.push(finding.title);
-      return false;
+      return none;
     }
     const { bucket, isNew, meta } = await this.stores.store.record(input);
+    const familyKey = meta.family?.key ?? null;
+    const newFamily = isNew && familyKey !== null && !this.familiesBefore.has(familyKey) && !this.families.has(familyKey);
     this.buckets.add(bucket);
     this.stored.add(finding.signature);
     this.countFamily(meta.family, finding.kind, bucket, isNew);
     const row = meta.family ? this.families.get(meta.family.key) : undefined;
     if (row && spec.withGil === 'family' && finding.modes.includes('gil-on')) row.alsoWithGil = true;
-    if (!isNew) return false;
+    if (!isNew) return { bucket: false, family: familyKey, newFamily: false };
     const family = meta.family ? { id: familyId(meta.family.key), key: meta.family.key, label: meta.family.label } : undefined;
     const summary: BucketSummary = { bucket, kind: finding.kind, title: finding.title, ...(family ? { family } : {}), interpreter: target.label, modes: finding.modes, verdict: finding.verdict };
     stats.verdicts[finding.verdict] = (stats.verdicts[finding.verdict] ?? 0) + 1;
@@ -201,7 +217,7 @@ export class Recorder {
         this.onBucket?.({ ...summary });
       },
     });
-    return true;
+    return { bucket: true, family: familyKey, newFamily };
   }
 
   /**

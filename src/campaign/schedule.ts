@@ -3,9 +3,10 @@
 // Two shapes of program are mixed: broad ones (the generator's defaults: several objects of random kinds,
 // mixed ops) and focused ones (one shared object, two or three ops per thread on it, many iterations,
 // threads sized to the cores). A focused program's object kind is chosen by a UCB1 bandit over the kinds,
-// rewarded by what programs of that kind found: a new bucket counts most, any finding some, and a program
+// rewarded by what programs of that kind found: a new family counts most, any finding some, and a program
 // whose threads raised the exceptions their ops allow (the container changed under them: the threads
-// really met) a little, as a near miss. A share of programs ignores the bandit (exploration), and a kind
+// really met) a little, as a near miss. A new bucket earns its full point only when it begins a new family;
+// on a coverage build, new collision witnesses and new C edges earn part of one (collisions.ts). A share of programs ignores the bandit (exploration), and a kind
 // never tried is tried before any is tried twice, so a kind that yields nothing early is not starved for
 // ever. The yield per kind, op and shape is reported in the campaign summary and its JSON.
 import { OPS_BY_KIND } from '../generators/ops.js';
@@ -28,6 +29,11 @@ export interface Yield {
   crawlMs: number;
   /** Programs that crawled (absent in yields of an older campaign). */
   crawls?: number;
+  /** Findings whose family was new to the store. */
+  newFamilies?: number;
+  /** On a coverage build: C edges first reached, and (witness, kind) pairs first reached (collisions.ts). */
+  newEdges?: number;
+  newWitnesses?: number;
 }
 
 export interface YieldReport {
@@ -47,6 +53,12 @@ export interface Outcome {
   crawlMs?: number;
   /** Time of the program's runs that went past their limit, hangs and crawls (0: none did). */
   pastLimitMs?: number;
+  /** Of newBuckets: those whose family was new to the store. */
+  newFamilies?: number;
+  /** C edges no earlier program reached (coverage builds). */
+  newEdges?: number;
+  /** (collision witness, kind) pairs no earlier program reached (coverage builds). */
+  newWitnesses?: number;
 }
 
 export interface SchedulerOptions {
@@ -58,7 +70,13 @@ export interface SchedulerOptions {
   cores: number;
 }
 
-const REWARD = { newBucket: 1, finding: 0.2, contended: 0.05 };
+/**
+ * A new family is what a triager counts; a new bucket of a family already known is one more signature of a
+ * bug the store has (in a 20-minute TSan campaign BytesIO made 34 buckets of one family and kept winning when
+ * every bucket earned a full point). New collision witnesses and new C edges (coverage builds) are the near
+ * misses that say the threads met somewhere new: less than a find, more than an exception.
+ */
+const REWARD = { newFamily: 1, newBucket: 0.2, finding: 0.2, witness: 0.25, witnessCap: 0.5, edges: 0.2, edgesFull: 200, contended: 0.05 };
 /**
  * A program that went past its limit (a crawl, or a hang the store knows) cost a slot many programs' time
  * for nothing new: it earns nothing, so the bandit moves off kinds whose programs' cost explodes (growth of a
@@ -69,7 +87,18 @@ const empty = (): Yield => ({ programs: 0, runMs: 0, findings: 0, newBuckets: 0,
 export function reward(o: Outcome): number {
   if (o.newBuckets === 0 && ((o.crawlMs ?? 0) > 0 || (o.pastLimitMs ?? 0) > 0)) return 0;
   const novel = o.novelFindings ?? o.findings;
-  return Math.min(1, o.newBuckets * REWARD.newBucket + (novel > 0 ? REWARD.finding : 0) + (o.contended ? REWARD.contended : 0));
+  // An outcome without newFamilies (an older caller) counts every new bucket as a new family.
+  const families = o.newFamilies ?? o.newBuckets;
+  const knownFamilyBuckets = Math.max(0, o.newBuckets - families);
+  return Math.min(
+    1,
+    families * REWARD.newFamily +
+      (knownFamilyBuckets > 0 ? REWARD.newBucket : 0) +
+      (novel > 0 ? REWARD.finding : 0) +
+      Math.min(REWARD.witnessCap, (o.newWitnesses ?? 0) * REWARD.witness) +
+      REWARD.edges * Math.min(1, (o.newEdges ?? 0) / REWARD.edgesFull) +
+      (o.contended ? REWARD.contended : 0),
+  );
 }
 
 export class Scheduler {
@@ -158,6 +187,9 @@ export class Scheduler {
       y.contended += outcome.contended ? 1 : 0;
       y.crawlMs += outcome.crawlMs ?? 0;
       y.crawls = (y.crawls ?? 0) + ((outcome.crawlMs ?? 0) > 0 ? 1 : 0);
+      if (outcome.newFamilies) y.newFamilies = (y.newFamilies ?? 0) + outcome.newFamilies;
+      if (outcome.newEdges) y.newEdges = (y.newEdges ?? 0) + outcome.newEdges;
+      if (outcome.newWitnesses) y.newWitnesses = (y.newWitnesses ?? 0) + outcome.newWitnesses;
     };
     add(this.report.byShape[shape]);
     for (const k of new Set(kinds)) add((this.report.byKind[k] ??= empty()));

@@ -143,6 +143,21 @@ export const SETTINGS = {
     flag: 'unconfirmed-retries', type: 'number', describe: 'fresh re-runs of a finding seen only in a reused worker before it is kept as unconfirmed (default 2)',
     default: () => 2, parse: wholeNumber(0),
   }),
+  feedback: row<boolean>({
+    flag: 'feedback', type: 'boolean',
+    describe: 'on a coverage build (ftfuzz python install --variant coverage): keep programs that reach new C edges or new collision witnesses, and reward kinds and ops by them (default on; no effect on other builds)',
+    default: () => true, parse: bool,
+  }),
+  perturbShare: row<number>({
+    flag: 'perturb-share', type: 'number',
+    describe: 'share of programs run with seeded schedule perturbation (native/ftfuzz_sched.c, LD_PRELOAD: delays at contended locks, threads stalled at random change points); the seed goes in repro.py (default 0)',
+    default: () => 0, parse: share,
+  }),
+  suppressKnownRaces: row<boolean>({
+    flag: 'suppress-known-races', type: 'boolean',
+    describe: 'on a TSan build: once a race family is recorded, later programs run with it suppressed (a campaign-local suppressions file), so rarer races behind it get reported (default on)',
+    default: () => true, parse: bool,
+  }),
 };
 
 export type SettingName = keyof typeof SETTINGS;

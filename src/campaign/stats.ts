@@ -6,6 +6,7 @@ import type { FindingKind, GilMode, Verdict } from '../types.js';
 import type { YieldReport } from './schedule.js';
 import type { ModuleCallStats, SurfaceCoverageStats } from './coverage.js';
 import type { SlotStats } from './slots.js';
+import type { CollisionStats } from './collisions.js';
 
 export interface BucketSummary {
   bucket: string;
@@ -81,6 +82,14 @@ export interface CampaignStats {
   slots?: SlotStats;
   /** New buckets whose rate the budget left unmeasured (`ftfuzz triage --measure`). */
   unmeasured?: string[];
+  /** On a coverage build: C edges reached and collision witnesses (collisions.ts), for its first coverage target. */
+  collisions?: CollisionStats & { target: string };
+  /** Programs run with schedule perturbation (native/ftfuzz_sched.c). */
+  perturbedPrograms?: number;
+  /** TSan: race families suppressed for later programs (campaign-local suppressions, suppressions.ts). */
+  suppressedRaces?: { family: string; functions: string[] }[];
+  /** Findings whose family was new to the store: what the scheduler rewards most. */
+  newFamilies?: number;
 }
 
 export interface CampaignFamily {

@@ -69,6 +69,15 @@ export function formatSummary(s: CampaignStats, crashDir: string): string {
     const pct = c.pairs ? ((100 * c.pairsExercised) / c.pairs).toFixed(1) : '0';
     out.push(`surface: ${c.programs} program(s) exercised ${c.pairsExercised}/${c.pairs} (type, member) pairs (${pct}%) of ${c.typesExercised}/${c.types} C types, ${c.triples} (type, member, shape) triples${c.gilOnFailures ? `; ${c.gilOnFailures} failure(s) also shown with PYTHON_GIL=1, kept apart in ${path.join(crashDir, '.gil-on')} (not a race: a generator mistake, or a bug of the build the GIL does not hide; read them)` : ''}`);
   }
+  if (s.collisions) {
+    const c = s.collisions;
+    const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : '0');
+    const areas = Object.entries(c.byArea).filter(([, a]) => a.seen > 0).map(([k, a]) => `${k} ${pct(a.seen, a.total)}%`).join(', ');
+    const rules = c.witnesses.filter((w) => w.programs > 0).map((w) => `${w.id} ${w.programs}`).join(', ');
+    out.push(`C coverage (${c.target}): ${c.edgesSeen}/${c.edgesTotal} edges (${pct(c.edgesSeen, c.edgesTotal)}%; ${areas}); collision witnesses in ${c.programsWithWitness}/${c.programs} program(s), ${c.witnessPairs} (witness, kind) pair(s)${rules ? ` (programs per witness: ${rules})` : ''}`);
+  }
+  if (s.perturbedPrograms) out.push(`schedule perturbation: ${s.perturbedPrograms} program(s) ran with a seeded perturbation (their buckets' repro.py say how to run with the seed)`);
+  if (s.suppressedRaces?.length) out.push(`suppressed for later programs (campaign-local TSan suppressions): ${s.suppressedRaces.length} race famil${s.suppressedRaces.length === 1 ? 'y' : 'ies'} (${s.suppressedRaces.flatMap((r) => r.functions).slice(0, 8).join(', ')}${s.suppressedRaces.flatMap((r) => r.functions).length > 8 ? ', …' : ''})`);
   const pctOfRuns = (ms: number | undefined) => (s.runWallMs > 0 ? ((100 * (ms ?? 0)) / s.runWallMs).toFixed(1) : '0');
   const execs = Object.entries(s.byExecutor ?? {});
   if (execs.length > 1) out.push(`by executor: ${execs.map(([name, y]) => `${name} ${y.programs} programs, ${y.findings} findings, ${y.newBuckets} new buckets in ${(y.runMs / 60_000).toFixed(1)} run-min`).join('; ')}`);

@@ -155,13 +155,14 @@ export function renderReport(data: ReportData, outFile: string): string {
 ${PAGE_STYLE}</style></head><body>
 <h1>${esc(data.title)}</h1>
 <div class="dim">${esc(data.source)} — generated ${esc(data.generatedAt)}</div>
-<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${num(programs)}</b>programs</div><div><b>${num(executions)}</b>executions</div><div><b>${num(Number(hours.toFixed(2)))}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div>${surfaceBox(totals)}</div>
+<div class="summary"><div><b id="n-families">${families.length}</b>families (suspected bugs)</div><div><b>${families.filter((f) => f.verdict === 'runtime-bug').length}</b>runtime-bug families</div><div><b id="n-buckets">${buckets.length}</b>buckets</div><div><b>${num(programs)}</b>programs</div><div><b>${num(executions)}</b>executions</div><div><b>${num(Number(hours.toFixed(2)))}</b>campaign hours</div><div><b>${data.timelines.length}</b>timelines</div>${surfaceBox(totals)}${collisionBox(totals)}</div>
 ${data.errors.length ? `<ul class="errors">${data.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
 <h2>Over time</h2>
 <div class="charts">
 <div class="chart"><h3>Executions per second and programs</h3><canvas id="c-rate"></canvas></div>
 <div class="chart"><h3>Distinct buckets and families (by first seen)</h3><canvas id="c-buckets"></canvas></div>
 <div class="chart"><h3>Buckets by kind and verdict</h3><canvas id="c-kinds"></canvas></div>
+<div class="chart"><h3>C edges and collision witnesses (coverage builds)</h3><canvas id="c-collisions"></canvas></div>
 <div class="chart"><h3>Yield per object kind (programs, findings, new buckets)</h3><canvas id="c-yield-kind"></canvas></div>
 <div class="chart"><h3>Yield per op (top 25 by findings)</h3><canvas id="c-yield-op"></canvas></div>
 </div>
@@ -189,6 +190,14 @@ function surfaceBox(totals: readonly TimelineLine[]): string {
   return `<div title="${esc(`${triples} (type, member, shape) triples; the campaign with the most`)}"><b id="surface-coverage">${num(exercised)}/${num(pairs)}</b>surface pairs exercised (${typeof pairs === 'number' && typeof exercised === 'number' && pairs ? ((100 * exercised) / pairs).toFixed(1) : '0'}%)</div>`;
 }
 
+/** The C edge coverage and witnesses of the campaigns' last lines on coverage builds: the campaign with the most edges. */
+function collisionBox(totals: readonly TimelineLine[]): string {
+  const best = totals.filter((l) => l.collisions).sort((a, b) => (b.collisions?.[0] ?? 0) - (a.collisions?.[0] ?? 0))[0]?.collisions;
+  if (!best) return '';
+  const [seen, total, programs, pairs] = best;
+  return `<div title="${esc(`C edges of the coverage build reached; ${pairs} (witness, kind) pairs`)}"><b id="edge-coverage">${num(seen)}/${num(total)}</b>C edges (${total ? ((100 * seen) / total).toFixed(1) : '0'}%)</div><div title="programs whose GIL-off runs reached a collision witness their GIL-on runs did not"><b id="witness-programs">${num(programs)}</b>programs with a collision witness (${num(pairs)} witness/kind pairs)</div>`;
+}
+
 /** What the charts need, small: the page computes nothing a test could not see in the data. */
 function chartDataOf(data: ReportData, buckets: ReportBucket[]) {
   // One clock for the buckets chart: minutes since the earliest campaign start or first bucket.
@@ -208,6 +217,8 @@ function chartDataOf(data: ReportData, buckets: ReportBucket[]) {
         x: lines.map((l) => Number((l.elapsedMs / 60_000).toFixed(3))),
         execsPerSec: lines.map((l) => l.execsPerSec),
         programs: lines.map((l) => l.programs),
+        edges: lines.map((l) => l.collisions?.[0] ?? null),
+        witnessPairs: lines.map((l) => l.collisions?.[3] ?? null),
       };
     }),
     byKindVerdict: (() => {
@@ -280,6 +291,14 @@ const PAGE_SCRIPT = `(function () {
   var lin = { type: 'linear', title: { display: true, text: 'minutes into the campaign' } };
   if (rate.length) charts.push(new Chart(document.getElementById('c-rate'), { type: 'line', data: { datasets: rate }, options: Object.assign({}, base, { plugins: { legend: { position: 'bottom' }, decimation: { enabled: true, algorithm: 'lttb', samples: 500 } }, scales: { x: lin, y: { title: { display: true, text: 'executions/s' } }, y1: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'programs' } } } }) }));
   else empty('c-rate', 'no timeline (campaigns write one to <crashes>/.timeline/)');
+  var cov = [];
+  d.timelines.forEach(function (t, i) {
+    if (!t.edges.some(function (v) { return v !== null; })) return;
+    cov.push({ label: 'C edges ' + t.seed, data: pts(t.x, t.edges), borderColor: palette[i % 10], pointRadius: 0, borderWidth: 1.5, yAxisID: 'y' });
+    cov.push({ label: 'witness/kind pairs ' + t.seed, data: pts(t.x, t.witnessPairs), borderColor: palette[i % 10], borderDash: [5, 3], pointRadius: 0, borderWidth: 1.5, yAxisID: 'y1' });
+  });
+  if (cov.length) charts.push(new Chart(document.getElementById('c-collisions'), { type: 'line', data: { datasets: cov }, options: Object.assign({}, base, { scales: { x: lin, y: { title: { display: true, text: 'C edges reached' } }, y1: { position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'witness/kind pairs' } } } }) }));
+  else empty('c-collisions', 'no coverage build among the campaigns (ftfuzz python install --variant coverage)');
   var steps = d.bucketSteps;
   var bds = [{ label: 'buckets in the store (by first seen)', data: steps, stepped: true, borderColor: '#e15759', pointRadius: 2 }];
   d.timelineBuckets.forEach(function (t, i) { bds.push({ label: 'buckets hit by campaign ' + t.seed, data: t.points, borderColor: palette[(i + 1) % 10], pointRadius: 0, borderWidth: 1.5 }); });

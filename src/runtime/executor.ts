@@ -43,6 +43,26 @@ export interface ExecRequest {
    * Only a fresh process waits: a reused worker's run is killed at its limit and confirmed in a fresh one.
    */
   finishWindow?: FinishWindow;
+  /**
+   * On a coverage build: where the run writes the edges it reached (native/ftfuzz_cov.c); the result
+   * carries them parsed (`RunResult.edges`) and the file is removed.
+   */
+  edgesFile?: string;
+  /** Schedule perturbation (native/ftfuzz_sched.c): the shim, preloaded into the process, and this run's seed. */
+  sched?: { shim: string; seed: string };
+}
+
+/** The environment a process needs to start with for a request (the fork server's identity includes it). */
+export function preloadEnv(request: Pick<ExecRequest, 'sched'>): Record<string, string> {
+  return request.sched ? { LD_PRELOAD: request.sched.shim } : {};
+}
+
+/** The environment of one run for its coverage dump and its perturbation seed (read by the harness). */
+export function nativeRunEnv(request: Pick<ExecRequest, 'edgesFile' | 'sched'>): Record<string, string> {
+  return {
+    ...(request.edgesFile ? { FTFUZZ_COV_OUT: request.edgesFile } : {}),
+    ...(request.sched ? { FTFUZZ_SCHED_SEED: request.sched.seed } : {}),
+  };
 }
 
 export interface FinishWindow {
@@ -78,6 +98,7 @@ export function runResult(request: ExecRequest, termination: Termination, durati
     ...fields,
     reproduceCommand: reproduceCommand(request.target, request.mode, request.program.path),
     timeoutMs: request.timeoutMs,
+    ...(request.sched ? { schedSeed: request.sched.seed } : {}),
   };
 }
 

@@ -18,7 +18,8 @@ import { KINDS, KNOB_OPS, OPS } from '../generators/ops.js';
 import { PRELUDE_IMPORTS } from '../generators/program.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
-import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
+import { OUTPUT_CAP_BYTES, nativeRunEnv, preloadEnv, runResult, type ExecRequest, type Executor } from './executor.js';
+import { readEdgeDump } from './nativeCoverage.js';
 import { RetryThenFallback, type LossyExecutor } from './fallback.js';
 import { capped, limitEnv, wallEnv, windowLimits } from './limits.js';
 import { applyReport } from './protocol.js';
@@ -164,7 +165,7 @@ class ForkServerPool implements LossyExecutor {
   private async server(request: ExecRequest): Promise<ForkServer> {
     // The environment a server starts with is part of its identity (PYTHON_GIL, PYTHONPATH, ...), and so
     // are the caps: a worker can lower its hard rlimits for a program but never raise them again.
-    const env = { ...modeEnv(request.mode), PYTHONFAULTHANDLER: '1', PYTHONUNBUFFERED: '1', ...request.env };
+    const env = { ...modeEnv(request.mode), PYTHONFAULTHANDLER: '1', PYTHONUNBUFFERED: '1', ...request.env, ...preloadEnv(request) };
     const key = `${request.target.path}\0${JSON.stringify(Object.entries(env).sort())}\0${JSON.stringify(request.limits ?? {})}`;
     let server = this.servers.get(key);
     if (server && (server.dead || server.programs >= this.recycleAfter)) {
@@ -250,7 +251,7 @@ class ForkServerPool implements LossyExecutor {
         {
           program: request.program.path,
           ...files,
-          env: { ...limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs, request.timeoutMs), request.target), ...coreLimitEnv(), ...wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs), ...request.env },
+          env: { ...limitEnv(windowLimits(request.limits, request.finishWindow?.maxMs, request.timeoutMs), request.target), ...coreLimitEnv(), ...wallEnv(request.finishWindow?.maxMs ?? request.timeoutMs), ...request.env, ...nativeRunEnv(request) },
           cwd,
           fresh: request.fresh === true,
         },
@@ -294,6 +295,10 @@ class ForkServerPool implements LossyExecutor {
       outcome.termination ?? (outcome.status < 0 ? { kind: 'signal', signal: signalName(-outcome.status) } : { kind: 'exit', code: outcome.status });
     if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${OUTPUT_CAP_BYTES} bytes of output` };
     const result = runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
+    if (request.edgesFile) {
+      const edges = await readEdgeDump(request.edgesFile);
+      if (edges) result.edges = edges;
+    }
     if (reused) result.reusedProcess = true;
     if (native) result.native = native;
     if (late) result.late = late;

@@ -2,7 +2,7 @@
 import pLimit from 'p-limit';
 import type { GilMode, ProgramRef, RunResult, Target } from '../types.js';
 import { emptyRunFields } from './protocol.js';
-import type { Executor, FinishWindow, ResourceLimits } from './executor.js';
+import type { ExecRequest, Executor, FinishWindow, ResourceLimits } from './executor.js';
 
 export interface PlannedRun {
   target: Target;
@@ -57,7 +57,11 @@ export interface MatrixOptions {
   /** The finish window of a run with this limit (ExecRequest.finishWindow), if it gets one. */
   finishWindow?: (limitMs: number) => FinishWindow | undefined;
   onRun?: (run: RunResult) => void;
+  /** Per run: where its coverage goes and its perturbation (ExecRequest.edgesFile, .sched). */
+  nativeFor?: NativeFor;
 }
+
+export type NativeFor = (run: { target: Target; mode: GilMode; runIndex: number }) => Pick<ExecRequest, 'edgesFile' | 'sched'>;
 
 export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
   return mapConcurrent(options.planned, options.jobs, async (p) => {
@@ -75,6 +79,7 @@ export function runMatrix(options: MatrixOptions): Promise<RunResult[]> {
       signal: options.signal,
       plain: options.plain,
       fresh: options.fresh,
+      ...(options.nativeFor && !options.plain ? options.nativeFor({ target: p.target, mode: p.mode, runIndex: p.runIndex }) : {}),
     });
     options.onRun?.(result);
     return result;

@@ -27,6 +27,13 @@ function findPackageRoot(from: string): string {
 
 export const harnessPath = path.join(packageRoot, 'python', 'ftfuzz_harness.py');
 export const forkServerPath = path.join(packageRoot, 'python', 'ftfuzz_forkserver.py');
+/** The SanitizerCoverage runtime of coverage builds, and where an install keeps it compiled. */
+export const coverageRuntimeSource = path.join(packageRoot, 'native', 'ftfuzz_cov.c');
+export const COVERAGE_RUNTIME_OBJECT = path.join('lib', 'ftfuzz', 'ftfuzz_cov.o');
+/** A coverage install's witness label lines (provision/build.ts writeWitnessLabels). */
+export const WITNESS_LABEL_FILE = path.join('share', 'ftfuzz', 'witness-labels.json');
+/** The schedule perturbation shim (LD_PRELOAD), built on first use into the cache. */
+export const schedShimSource = path.join(packageRoot, 'native', 'ftfuzz_sched.c');
 
 /** Where provisioning keeps a copy of the source tree's Misc/NEWS, under an install's prefix (triage/news.ts). */
 export const NEWS_COPY = path.join('share', 'ftfuzz', 'NEWS');

@@ -210,7 +210,7 @@ async function ensureNewsCopy(root: string, version: string, prefix: string, say
  * and are named in a warning.
  */
 async function ensureBuildTools(variant: Variant, say: (line: string) => void): Promise<void> {
-  for (const purpose of variant === 'tsan' ? (['build', 'tsan'] as const) : (['build'] as const)) {
+  for (const purpose of variant !== 'release' && variant !== 'debug' ? (['build', 'tsan'] as const) : (['build'] as const)) {
     try {
       await ensureTools({ purpose, log: say });
     } catch (error) {
@@ -225,14 +225,14 @@ async function ensureBuildTools(variant: Variant, say: (line: string) => void): 
 }
 
 /**
- * The embedded default: the newest free-threaded interpreter ftfuzz can see (PATH, FTFUZZ_PYTHON,
- * cache), and if there is none, build the newest 3.14 or 3.13 release after saying so.
+ * The embedded default: the newest free-threaded release interpreter ftfuzz can see (PATH, FTFUZZ_PYTHON,
+ * cache; not a debug, sanitizer or coverage build: those are chosen by name), and if there is none, build the newest 3.14 or 3.13 release after saying so.
  */
 export async function ensureDefaultTarget(options: { cacheRoot?: string; log?: (line: string) => void } = {}): Promise<Target> {
   const say = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const found = (await discoverTargets({ cacheRoot: options.cacheRoot }))
     .map((d) => d.target)
-    .filter((t): t is Target => t !== null && t.freeThreaded && !t.debug)
+    .filter((t): t is Target => t !== null && t.freeThreaded && !t.debug && !t.coverage && t.sanitizers.length === 0)
     .sort(compareTargets);
   if (found[0]) return found[0];
   say('no free-threaded interpreter found (python3.14t, python3.13t, FTFUZZ_PYTHON, ftfuzz cache): building the default one now');

@@ -9,7 +9,8 @@ import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
 import { crashEvidence, discardCore, launcher } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { modeEnv } from '../reproduce.js';
-import { OUTPUT_CAP_BYTES, runResult, type ExecRequest, type Executor } from './executor.js';
+import { OUTPUT_CAP_BYTES, nativeRunEnv, preloadEnv, runResult, type ExecRequest, type Executor } from './executor.js';
+import { readEdgeDump } from './nativeCoverage.js';
 import { capped, limitEnv, wallEnv, windowLimits } from './limits.js';
 import { RunWatchdog } from './watchdog.js';
 import { applyLine, emptyRunFields, type RunFields } from './protocol.js';
@@ -49,6 +50,8 @@ function childEnv(request: ExecRequest, tsanEnv: Record<string, string> | undefi
     PYTHONUNBUFFERED: '1',
     ...tsanEnv,
     ...request.env,
+    ...preloadEnv(request),
+    ...nativeRunEnv(request),
   };
 }
 
@@ -169,6 +172,10 @@ export class SpawnExecutor implements Executor {
           if (watchdog.late) result.late = watchdog.late;
           if (gdbMs > 0) result.gdbMs = Math.round(gdbMs);
           if (tsan) result.sanitizerLog = await readTsanLogs(tsan.logDir);
+          if (request.edgesFile) {
+            const edges = await readEdgeDump(request.edgesFile);
+            if (edges) result.edges = edges;
+          }
           resolve(result);
         });
       });

@@ -36,6 +36,7 @@ print(json.dumps({
     "sanitizers": san,
     "config_args": args,
     "prefix": sys.base_prefix,
+    "coverage": "-fsanitize-coverage" in flags,
 }))
 `;
 
@@ -49,6 +50,7 @@ interface ProbeOutput {
   sanitizers: string[];
   config_args: string;
   prefix?: string;
+  coverage?: boolean;
 }
 
 const probeCache = new Map<string, Promise<Target>>();
@@ -88,7 +90,7 @@ async function runProbe(command: string, origin: Target['origin']): Promise<Targ
   }
   const version = out.version.join('.');
   const impl = out.implementation === 'cpython' ? 'CPython' : out.implementation;
-  const extras = [out.debug ? 'debug' : '', ...out.sanitizers.map((s) => `${s}-sanitizer`)].filter(Boolean);
+  const extras = [out.debug ? 'debug' : '', ...out.sanitizers.map((s) => `${s}-sanitizer`), out.coverage ? 'coverage' : ''].filter(Boolean);
   // A TSan build ftfuzz made carries CPython's own free-threading suppressions beside it (provision/build.ts).
   const suppressions = out.sanitizers.includes('thread') && out.prefix ? path.join(out.prefix, TSAN_SUPPRESSIONS) : null;
   const hasSuppressions = suppressions !== null && (await fs.access(suppressions).then(() => true, () => false));
@@ -106,6 +108,7 @@ async function runProbe(command: string, origin: Target['origin']): Promise<Targ
     configArgs: out.config_args,
     label: `${impl} ${version}${out.free_threaded ? 't' : ''}${extras.length ? ` (${extras.join(', ')})` : ''}`,
     ...(hasSuppressions && suppressions ? { tsanSuppressions: suppressions } : {}),
+    ...(out.coverage ? { coverage: true } : {}),
   };
 }
 
@@ -227,5 +230,7 @@ export function compareTargets(a: Target, b: Target): number {
     const d = (b.versionInfo[i] ?? 0) - (a.versionInfo[i] ?? 0);
     if (d !== 0) return d;
   }
-  return Number(a.debug) - Number(b.debug);
+  if (a.debug !== b.debug) return Number(a.debug) - Number(b.debug);
+  // Instrumented builds are chosen by name (--python, --variant), never as the default.
+  return Number(a.coverage ?? false) - Number(b.coverage ?? false);
 }

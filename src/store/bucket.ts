@@ -41,6 +41,11 @@ export interface BucketMeta {
   family?: BucketFamily;
   /** `ftfuzz triage --bisect`: the first patch release that fixes it, found by bisection (triage/bisect.ts). */
   bisection?: Bisection;
+  /**
+   * The run that signed it had seeded schedule perturbation (native/ftfuzz_sched.c): its seed and shim, and
+   * the command that runs repro.py the same way (repro.py's header says it too).
+   */
+  perturbation?: { seed: string; shim: string; command: string };
 }
 
 /** One release tested in a bisection, against the release the bug was found on (the control). */
@@ -182,6 +187,8 @@ export interface RecordInput {
   family?: BucketFamily;
   origin?: Record<string, unknown>;
   now?: Date;
+  /** The evidence run's perturbation (ExecRequest.sched), if it had one. */
+  sched?: { shim: string; seed: string };
 }
 
 /** One sighting (or one writer's share) of a bucket: what merging adds up. */
@@ -255,6 +262,10 @@ function malformedNested(m: Record<string, unknown>): string[] {
   check(typeof m.oracle === 'string' || m.oracle === undefined, 'oracle');
   check(isObject(m.origin) || m.origin === undefined, 'origin');
   check(isObject(m.interpreter) && typeof m.interpreter.label === 'string' && typeof m.interpreter.path === 'string', 'interpreter');
+  if (m.perturbation !== undefined) {
+    const p = m.perturbation as unknown;
+    check(isObject(p) && typeof p.seed === 'string' && /^\d{1,20}$/.test(p.seed) && typeof p.shim === 'string' && typeof p.command === 'string', 'perturbation');
+  }
   if (m.reproduction !== undefined) {
     const r = m.reproduction;
     check(isObject(r) && isCount(r.hits) && isCount(r.trials) && typeof r.interpreter === 'string' && (r.how === undefined || (isObject(r.how) && isCount(r.how.besideJobs) && isCount(r.how.loadAverage) && isCount(r.how.cores) && isCount(r.how.timeoutMs))), 'reproduction');

@@ -44,17 +44,30 @@ function reproduceIn(target: Target, modes: GilMode[], kind: Finding['kind'] = '
 
 /** The header of a minimized reproducer: the same, with the command pointing at the new file. */
 export function reproHeaderFor(meta: BucketMeta, file: string, target: Target): string {
-  return reproHeader(meta, reproduceIn(target, meta.modes, meta.kind).replace(/repro\.py$/, file));
+  const reproduce = reproduceIn(target, meta.modes, meta.kind).replace(/repro\.py$/, file);
+  return reproHeader(meta, reproduce, meta.perturbation ? perturbationOf(meta.perturbation, reproduce) : undefined);
 }
 
-function reproHeader(f: Pick<Finding, 'title' | 'signature'>, reproduce: string): string {
+function reproHeader(f: Pick<Finding, 'title' | 'signature'>, reproduce: string, perturbation?: BucketMeta['perturbation']): string {
   return [
     `# ftfuzz reproducer: ${f.title.replace(/\n/g, ' ')}`,
     `# signature: ${f.signature}`,
     `# reproduce: ${reproduce}`,
+    ...(perturbation
+      ? [
+          `# found with schedule perturbation seed ${perturbation.seed}; the same perturbation (the seed fixes the`,
+          `# shim's choices, not the kernel's scheduling): ${perturbation.command}`,
+        ]
+      : []),
     '# stacks of every thread on a crash: add -X faulthandler after the interpreter',
     '',
   ].join('\n');
+}
+
+/** A bucket's perturbation record: how to run its repro.py with the seed its run had. */
+function perturbationOf(sched: RecordInput['sched'], reproduce: string): BucketMeta['perturbation'] {
+  if (!sched) return undefined;
+  return { seed: sched.seed, shim: sched.shim, command: `LD_PRELOAD=${sched.shim} FTFUZZ_SCHED_SEED=${sched.seed} ${reproduce}` };
 }
 
 export class CrashStore {
@@ -104,6 +117,7 @@ export class CrashStore {
         return { bucket: name, isNew: false, meta };
       }
       const reproduce = reproduceIn(target, finding.modes, finding.kind);
+      const perturbation = perturbationOf(input.sched, reproduce);
       const meta: BucketMeta = {
         version: META_VERSION,
         id: signatureId(finding.signature),
@@ -131,9 +145,10 @@ export class CrashStore {
         ...(input.family ? { family: input.family } : {}),
         ...(finding.native ? { native: finding.native } : {}),
         ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+        ...(perturbation ? { perturbation } : {}),
       };
       // The reproducer keeps the program's own header (seed, options, scenario) after ours.
-      await writeFileAtomic(path.join(dir, 'repro.py'), reproHeader(finding, reproduce) + input.source);
+      await writeFileAtomic(path.join(dir, 'repro.py'), reproHeader(finding, reproduce, perturbation) + input.source);
       await writeFileAtomic(path.join(dir, 'stderr.txt'), input.stderrTail);
       if (input.stacks) await writeFileAtomic(path.join(dir, 'stack.txt'), input.stacks);
       if (input.evidence) await writeFileAtomic(path.join(dir, 'evidence.json'), `${JSON.stringify(input.evidence)}\n`);

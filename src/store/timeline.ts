@@ -35,6 +35,8 @@ export interface TimelineLine {
   surface?: [number, number, number];
   /** Where the slots' time went so far: each use's share (first, confirm, rates, sampling, record, idle). */
   slots?: Record<string, number>;
+  /** On a coverage build: [C edges reached, edges of the build, programs with a collision witness, (witness, kind) pairs]. */
+  collisions?: [number, number, number, number];
   final?: boolean;
 }
 
@@ -54,6 +56,7 @@ export interface TimelineSnapshot {
   yield: { byKind: YieldCounts; byOp: YieldCounts };
   surface?: { pairs: number; pairsExercised: number; triples: number };
   slots?: { shares: Record<string, number> };
+  collisions?: { edgesSeen: number; edgesTotal: number; programsWithWitness: number; witnessPairs: number };
 }
 
 export class TimelineWriter {
@@ -79,6 +82,7 @@ export class TimelineWriter {
       findingsByKind: s.findingsByKind, buckets: s.buckets.length, families: s.families.length, newBuckets: s.newBuckets.length, corpus: s.corpusAdded,
       byKind: compact(s.yield.byKind), byOp: compact(s.yield.byOp),
       ...(s.surface ? { surface: [s.surface.pairsExercised, s.surface.pairs, s.surface.triples] as [number, number, number] } : {}),
+      ...(s.collisions ? { collisions: [s.collisions.edgesSeen, s.collisions.edgesTotal, s.collisions.programsWithWitness, s.collisions.witnessPairs] as [number, number, number, number] } : {}),
       ...(s.slots ? { slots: Object.fromEntries(Object.entries(s.slots.shares).map(([k, v]) => [k, Number(v.toFixed(4))])) } : {}), ...(final ? { final } : {}),
     };
     this.last = { time: now, executions: s.executions };

@@ -28,8 +28,10 @@ async function recorder(): Promise<{ recorder: Recorder; stats: CampaignStats; r
 describe('Recorder', () => {
   it('keeps a new crash as a bucket in a family, counted once, its rate queued', async () => {
     const { recorder: r, stats, rates } = await recorder();
-    expect(await r.record(crash(), program, undefined, fakeTarget())).toBe(true);
-    expect(await r.record(crash({ hits: 2 }), program, undefined, fakeTarget())).toBe(false);
+    const first = await r.record(crash(), program, undefined, fakeTarget());
+    expect(first).toMatchObject({ bucket: true, newFamily: true });
+    // The same bug again: no new bucket, its family known now (the scheduler rewards neither).
+    expect(await r.record(crash({ hits: 2 }), program, undefined, fakeTarget())).toEqual({ bucket: false, family: first.family, newFamily: false });
     const [row] = r.familyRows();
     expect(r.familyRows()).toHaveLength(1);
     expect(row).toMatchObject({ newBuckets: 1, hits: 2, isNew: true });

@@ -8,9 +8,10 @@ import { EnvironmentError } from '../../errors.js';
 import { writeFileAtomic } from '../../atomicWrite.js';
 import type { Target } from '../../types.js';
 import { probeTarget, TSAN_SUPPRESSIONS } from '../targets.js';
-import { findInstalled, installId, seriesOf, type InstallMarker, type Variant } from './cache.js';
+import { findInstalled, installId, isCoverageVariant, isTsanVariant, seriesOf, type InstallMarker, type Variant } from './cache.js';
 import { formatElapsed, runLogged, type Logged } from './commands.js';
-import { NEWS_COPY } from '../paths.js';
+import { COVERAGE_RUNTIME_OBJECT, NEWS_COPY, WITNESS_LABEL_FILE, coverageRuntimeSource } from '../paths.js';
+import { WITNESS_LABELS, type WitnessLabelLines } from '../witnesses.js';
 
 export interface BuildOptions {
   jobs?: number;
@@ -37,7 +38,7 @@ export function tsanBuildEnv(srcDir: string): NodeJS.ProcessEnv {
 }
 
 /** CPython's TSan suppressions for the free-threaded build, in its source tree. */
-function sourceSuppressions(srcDir: string): string {
+export function sourceSuppressions(srcDir: string): string {
   return path.join(srcDir, 'Tools', 'tsan', 'suppressions_free_threading.txt');
 }
 
@@ -116,9 +117,10 @@ export async function buildLocked(
       '--with-ensurepip=no',
       '--disable-test-modules',
       ...(variant === 'debug' ? ['--with-pydebug'] : []),
-      ...(variant === 'tsan' ? ['--with-thread-sanitizer'] : []),
+      ...(isTsanVariant(variant) ? ['--with-thread-sanitizer'] : []),
     ];
-    const env = variant === 'tsan' ? tsanBuildEnv(srcDir) : process.env;
+    let env = isTsanVariant(variant) ? tsanBuildEnv(srcDir) : process.env;
+    if (isCoverageVariant(variant)) env = await coverageBuildEnv(env, prefix, log);
     const started = Date.now();
     const steps: { name: string; cmd: string; args: string[] }[] = [
       { name: 'configure', cmd: './configure', args: configureArgs },
@@ -127,13 +129,17 @@ export async function buildLocked(
     ];
     say(`building CPython ${version}t (${variant}) from ${sourceDescription} with ${jobs} jobs; this takes a few minutes; log: ${log.path}`);
     await runSteps(steps, { version, variant, srcDir, prefix, env, log, say, options, started });
-    if (variant === 'tsan') await installSuppressions(srcDir, prefix, version);
+    if (isTsanVariant(variant)) await installSuppressions(srcDir, prefix, version);
+    if (isCoverageVariant(variant)) await writeWitnessLabels(srcDir, prefix);
     await copyNews(srcDir, prefix);
     const executable = await findExecutable(prefix, seriesOf(version), variant);
     if (!executable) throw new EnvironmentError(`built CPython ${version}t, but found no interpreter under ${prefix}/bin (log: ${log.path})`);
     const target = await probeTarget(executable, 'cache');
-    if (variant === 'tsan' && !target.sanitizers.includes('thread')) {
+    if (isTsanVariant(variant) && !target.sanitizers.includes('thread')) {
       throw new EnvironmentError(`${executable} was configured --with-thread-sanitizer but does not report ThreadSanitizer (log: ${log.path})`);
+    }
+    if (isCoverageVariant(variant) && !target.coverage) {
+      throw new EnvironmentError(`${executable} was configured with SanitizerCoverage but its sysconfig CFLAGS do not say so (log: ${log.path})`);
     }
     if (!target.freeThreaded) {
       throw new EnvironmentError(`${executable} was built with --disable-gil but reports a GIL build (log: ${log.path})`);
@@ -155,6 +161,41 @@ export async function buildLocked(
   } finally {
     await release();
   }
+}
+
+/** What a coverage build compiles with: SanitizerCoverage's edge flags and pc tables (see native/ftfuzz_cov.c). */
+export const COVERAGE_CFLAGS = '-fsanitize-coverage=edge,inline-bool-flag,pc-table';
+
+/**
+ * The environment of a coverage build: clang, CFLAGS with SanitizerCoverage (kept in sysconfig, so a C
+ * extension built against the install is instrumented too), and ftfuzz's coverage runtime compiled
+ * into the prefix and linked into the interpreter (LIBS), whose exported symbols extension modules bind to.
+ */
+async function coverageBuildEnv(base: NodeJS.ProcessEnv, prefix: string, log: Logged): Promise<NodeJS.ProcessEnv> {
+  const object = path.join(prefix, COVERAGE_RUNTIME_OBJECT);
+  await fs.mkdir(path.dirname(object), { recursive: true });
+  const code = await runLogged('clang', ['-O2', '-fPIC', '-Wall', '-c', coverageRuntimeSource, '-o', object], { log });
+  if (code !== 0) throw new EnvironmentError(`compiling ftfuzz's coverage runtime ${coverageRuntimeSource} with clang failed (exit ${code}); see the log ${log.path}`);
+  const cflags = [base.CFLAGS, COVERAGE_CFLAGS].filter(Boolean).join(' ');
+  const libs = [base.LIBS, object].filter(Boolean).join(' ');
+  return { ...base, CC: 'clang', CXX: 'clang++', CFLAGS: cflags, LIBS: libs };
+}
+
+/**
+ * Where the labels of the witness rules that are a block of code, not a function, sit in this release's
+ * source (campaign/collisions.ts WITNESS_LABELS: the dict lookup's `read_failed:`), kept beside the install:
+ * the coverage map marks the edges just after each label (runtime/nativeCoverage.ts).
+ */
+export async function writeWitnessLabels(srcDir: string, prefix: string): Promise<void> {
+  const out: WitnessLabelLines = {};
+  for (const rule of WITNESS_LABELS) {
+    const text = await fs.readFile(path.join(srcDir, rule.file), 'utf8').catch(() => '');
+    const lines = text.split('\n').flatMap((l, i) => (new RegExp(`^${rule.label}:`).test(l) ? [i + 1] : []));
+    if (lines.length) out[rule.id] = { file: rule.file, lines };
+  }
+  const to = path.join(prefix, WITNESS_LABEL_FILE);
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  await writeFileAtomic(to, `${JSON.stringify(out, null, 2)}\n`);
 }
 
 interface StepContext {

@@ -5,9 +5,20 @@ import path from 'node:path';
 import semver from 'semver';
 import { UsageError } from '../../errors.js';
 
-/** release; debug = --with-pydebug; tsan = --with-thread-sanitizer, built with clang. */
-export type Variant = 'release' | 'debug' | 'tsan';
-export const VARIANTS: readonly Variant[] = ['release', 'debug', 'tsan'];
+/**
+ * release; debug = --with-pydebug; tsan = --with-thread-sanitizer, built with clang; coverage = release with
+ * clang's SanitizerCoverage (edge flags and pc tables, native/ftfuzz_cov.c); tsan-coverage = both.
+ */
+export type Variant = 'release' | 'debug' | 'tsan' | 'coverage' | 'tsan-coverage';
+export const VARIANTS: readonly Variant[] = ['release', 'debug', 'tsan', 'coverage', 'tsan-coverage'];
+
+export function isTsanVariant(variant: Variant): boolean {
+  return variant === 'tsan' || variant === 'tsan-coverage';
+}
+
+export function isCoverageVariant(variant: Variant): boolean {
+  return variant === 'coverage' || variant === 'tsan-coverage';
+}
 
 export interface InstallMarker {
   version: string;
