@@ -372,11 +372,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     o.onBucket,
     before.filter((b) => findingKind(b.meta.kind)?.outlivesLimit === true).map((b) => b.meta.signature),
     before.map((b) => b.meta.signature),
+    shim,
   );
-  recorder.shim = shim;
 
-  const firstCoverage = [...collisions].at(0);
-  if (suppressions) stats.suppressedRaces = [];
   const snapshot = (): CampaignStats => {
     stats.elapsedMs = performance.now() - started;
     stats.medianLimitMs = ledger.medianLimitMs();
@@ -387,7 +385,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
     if (moduleCalls) stats.moduleCalls = moduleCalls.stats();
     stats.slots = clock.stats(stats.elapsedMs, o.jobs);
     stats.unmeasured = rates.pending;
-    if (firstCoverage) stats.collisions = { target: o.targets.find((t) => t.path === firstCoverage[0])?.label ?? firstCoverage[0], ...firstCoverage[1].stats() };
+    const [covered, edges] = [...collisions].at(0) ?? [];
+    if (edges) stats.collisions = { target: o.targets.find((t) => t.path === covered)?.label ?? String(covered), ...edges.stats() };
     if (suppressions) stats.suppressedRaces = suppressions.list();
     return structuredClone(stats);
   };

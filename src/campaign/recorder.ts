@@ -60,9 +60,6 @@ export class Recorder {
   /** Distinct buckets this campaign hit. */
   readonly buckets = new Set<string>();
   private readonly families = new Map<string, CampaignFamily>();
-  /** The schedule shim of a campaign that perturbs (its buckets' repro.py say how to run with their seed). */
-  shim: string | undefined;
-
   constructor(
     private readonly stores: RecorderStores,
     private readonly stats: CampaignStats,
@@ -75,6 +72,8 @@ export class Recorder {
     hangsBefore: Iterable<string> = [],
     /** Every signature the store held before this campaign. */
     storedBefore: Iterable<string> = [],
+    /** The schedule shim of a campaign that perturbs (its buckets' repro.py say how to run with their seed). */
+    private readonly shim?: string,
   ) {
     this.hangs = new Set(hangsBefore);
     this.stored = new Set(storedBefore);
