@@ -298,11 +298,15 @@ async function measureQueued(store: CrashStore, job: RateJob, settings: RateSett
   return r;
 }
 
-/** Feedback from C edges needs each coverage target's edge map (made once per build, cached); perturbation, the shim. */
-async function nativeFeedback(o: CampaignOptions): Promise<{ collisions: Map<string, CollisionCoverage>; shim: string | undefined }> {
+/**
+ * Feedback from C edges needs each coverage target's edge map (made once per build, cached); perturbation,
+ * the shim; a TSan campaign, its own suppressions file in its work directory.
+ */
+async function nativeFeedback(o: CampaignOptions, work: string): Promise<Pick<ProgramContext, 'collisions' | 'shim' | 'suppressions'>> {
   const collisions = new Map<string, CollisionCoverage>();
   if (o.settings.feedback) for (const t of o.targets.filter((t) => t.coverage)) collisions.set(t.path, new CollisionCoverage(await coverageMapFor(t)));
-  return { collisions, shim: o.settings.perturbShare > 0 ? await schedShim() : undefined };
+  const suppressions = o.settings.suppressKnownRaces && o.targets.some(isTsan) ? new CampaignSuppressions(work) : undefined;
+  return { collisions, shim: o.settings.perturbShare > 0 ? await schedShim() : undefined, suppressions };
 }
 
 /**
@@ -324,9 +328,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   await timeline?.open().catch((error: unknown) => {
     throw new InputError(o.timelineFile as string, `cannot write the campaign timeline (${(error as Error).message}); give --timeline a writable file path`, { cause: error });
   });
-  const { collisions, shim } = await nativeFeedback(o);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
-  const suppressions = s.suppressKnownRaces && o.targets.some(isTsan) ? new CampaignSuppressions(work) : undefined;
+  const { collisions, shim, suppressions } = await nativeFeedback(o, work);
   const executor = o.executor ?? createExecutor();
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
