@@ -299,14 +299,20 @@ async function measureQueued(store: CrashStore, job: RateJob, settings: RateSett
 }
 
 /**
- * Feedback from C edges needs each coverage target's edge map (made once per build, cached); perturbation,
- * the shim; a TSan campaign, its own suppressions file in its work directory.
+ * The campaign's work directory, and its native feedback: each coverage target's edge map (made once per
+ * build, cached); the shim, when it perturbs; a TSan campaign's own suppressions (in the work directory).
  */
-async function nativeFeedback(o: CampaignOptions, work: string): Promise<Pick<ProgramContext, 'collisions' | 'shim' | 'suppressions'>> {
-  const collisions = new Map<string, CollisionCoverage>();
-  if (o.settings.feedback) for (const t of o.targets.filter((t) => t.coverage)) collisions.set(t.path, new CollisionCoverage(await coverageMapFor(t)));
-  const suppressions = o.settings.suppressKnownRaces && o.targets.some(isTsan) ? new CampaignSuppressions(work) : undefined;
-  return { collisions, shim: o.settings.perturbShare > 0 ? await schedShim() : undefined, suppressions };
+async function workAndFeedback(o: CampaignOptions): Promise<Pick<ProgramContext, 'work' | 'collisions' | 'shim' | 'suppressions'>> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
+  try {
+    const collisions = new Map<string, CollisionCoverage>();
+    if (o.settings.feedback) for (const t of o.targets.filter((t) => t.coverage)) collisions.set(t.path, new CollisionCoverage(await coverageMapFor(t)));
+    const suppressions = o.settings.suppressKnownRaces && o.targets.some(isTsan) ? new CampaignSuppressions(work) : undefined;
+    return { work, collisions, shim: o.settings.perturbShare > 0 ? await schedShim() : undefined, suppressions };
+  } catch (error) {
+    await fs.rm(work, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /**
@@ -328,8 +334,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignStats> {
   await timeline?.open().catch((error: unknown) => {
     throw new InputError(o.timelineFile as string, `cannot write the campaign timeline (${(error as Error).message}); give --timeline a writable file path`, { cause: error });
   });
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ftfuzz-campaign-'));
-  const { collisions, shim, suppressions } = await nativeFeedback(o, work);
+  const { work, collisions, shim, suppressions } = await workAndFeedback(o);
   const executor = o.executor ?? createExecutor();
   const spawnExecutor = executor.name === 'spawn' ? executor : createExecutor('spawn');
   const corpus = await CampaignCorpus.load(o.corpusDir, o.module !== undefined);
