@@ -12,6 +12,7 @@ import { generateProgram } from '../src/generators/program.js';
 import { bugsBenchmark, formatBugsReport, isRealBug, regradeBenchmark } from './bugs.js';
 import { fleetSection } from './fleet.js';
 import { familiesSection } from './families.js';
+import { feedbackSection } from './feedback.js';
 import { fleetLoadBenchmark } from './fleetLoad.js';
 import { checkExtension, formatExtensionRow, PACKAGES } from './extensions.js';
 import { reportSection } from './report.js';
@@ -405,11 +406,12 @@ async function main(): Promise<void> {
     ['fleet', async () => fleetSection(await ensureDefaultTarget(), { log: (line) => console.log(`  ${line}`) })],
     ['fleet-load', () => fleetLoadSection(process.argv.slice(3))],
     ['extensions', () => extensionsSection(process.argv.slice(3))],
+    ['feedback', () => feedbackSection(process.argv.slice(3))],
   ];
   const only = process.argv[2];
   const names = sections.map(([name]) => name);
   if (only === '--help' || only === '-h') {
-    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, families, fleet, fleet-load and extensions run only when named)`);
+    console.log(`npm run bench [-- SECTION [OPTIONS]]   sections: ${names.join(', ')} (bugs, families, fleet, fleet-load, extensions and feedback run only when named)`);
     return;
   }
   if (only !== undefined && !names.includes(only)) {
@@ -418,7 +420,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const [name, run] of sections) {
-    if (only ? only !== name : ['bugs', 'families', 'fleet', 'fleet-load', 'extensions'].includes(name)) continue;
+    if (only ? only !== name : ['bugs', 'families', 'fleet', 'fleet-load', 'extensions', 'feedback'].includes(name)) continue;
     console.log(`== ${name}`);
     for (const row of await run()) console.log(`  ${row.name.padEnd(56)} ${row.value.padStart(8)}${row.note ? `   (${row.note})` : ''}`);
   }

@@ -4,8 +4,9 @@
  * The threads stay truly parallel; the shim only makes some of them late, at the places where being late
  * changes who wins a race:
  *  - contention: CPython's PyMutex spins with sched_yield() and parks on a semaphore (Python/lock.c,
- *    Python/parking_lot.c). A yield or a wake-up (sem_post) is delayed now and then, so the thread that
- *    lost (or the one that woke it) falls behind while the other runs on inside the object.
+ *    Python/parking_lot.c). While two threads or more run, a yield or a wake-up (sem_post) is delayed now
+ *    and then, so the thread that lost (or the one that woke it) falls behind while the other runs on
+ *    inside the object.
  *  - change points (as in PCT, Burckhardt et al. 2010): a helper thread picks, at seeded random moments, one
  *    of the process's other threads and stops it for a while (a signal whose handler sleeps), wherever it
  *    is, in C code or in the eval loop, so the other threads run alone through what it was doing.
@@ -42,6 +43,8 @@ static pthread_t helper;
 static _Atomic int helper_alive;
 static _Atomic pid_t helper_tid;
 static int stall_signal;
+/* Threads the helper saw at its last change point (itself excluded): below 2, nobody to lose a race to. */
+static _Atomic int live_threads;
 
 static __thread uint64_t rng_state;
 static __thread uint64_t rng_generation;
@@ -76,12 +79,14 @@ static void sleep_us(uint32_t us) {
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
 }
 
-/* At a contended point: with probability 1/4, late by 1..200 us (spinning: stays on its core). */
+/* At a contended point, while two threads or more run: with probability 1/8, late by 1..100 us (spinning:
+ * it stays on its core). A single thread yields too (CPython's startup calls sched_yield ~1800 times, a
+ * thread re-entering its own object's critical section spins): those are never delayed. */
 static void maybe_delay(void) {
-    if (!atomic_load_explicit(&running, memory_order_relaxed)) return;
+    if (!atomic_load_explicit(&running, memory_order_relaxed) || atomic_load_explicit(&live_threads, memory_order_relaxed) < 2) return;
     uint64_t r = next();
-    if ((r & 3) != 0) return;
-    spin_us(1 + (uint32_t)((r >> 8) % 200));
+    if ((r & 7) != 0) return;
+    spin_us(1 + (uint32_t)((r >> 8) % 100));
 }
 
 static int (*real_sched_yield)(void);
@@ -155,6 +160,7 @@ static void *helper_main(void *arg) {
         if (!atomic_load(&running)) break;
         pid_t tids[512];
         int n = threads(tids, 512);
+        atomic_store(&live_threads, n);
         if (n < 2) continue; /* one thread alone has nobody to lose a race to */
         r = splitmix(&state);
         pid_t victim = tids[r % (uint64_t)n];
@@ -189,6 +195,7 @@ int ftfuzz_sched_start(uint64_t s) {
     atomic_store(&births, 0);
     atomic_fetch_add(&generation, 1);
     atomic_store(&running, 1);
+    atomic_store(&live_threads, 0);
     /* The helper must not take the signal itself, and Python must see no new thread: it is a raw pthread. */
     sigset_t all, old;
     sigfillset(&all);

@@ -19,6 +19,8 @@ export interface TrialSettings {
   signal?: AbortSignal;
   /** While nothing showed, go on up to what the recorded rate needs for `not affected`, at most this. */
   maxTrials?: number;
+  /** Extra environment of every trial (how a bucket's perturbation seed is replayed: LD_PRELOAD, FTFUZZ_SCHED_SEED). */
+  env?: Record<string, string>;
 }
 
 /** The reproducer a bucket is replayed from: the minimized one when present. */
@@ -66,7 +68,7 @@ export async function measureFileRate(file: string, meta: BucketMeta, target: Ta
   const timeoutMs = bucketTrialLimit(meta, s.timeoutMs, target.path === meta.interpreter?.path);
   const loadAverage = os.loadavg()[0] ?? 0;
   const decided = s.sequential ? (hits: number, trials: number) => rateDecided(hits, trials, s.flakyBelow) || (trials >= 3 && s.overBudget?.() === true) : undefined;
-  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal, decided, hangHits: findingKind(meta.kind)?.outlivesLimit === true });
+  const r = await runTrials({ file, target, modes, signature: meta.signature, family: familyKey(meta), trials: s.trials, timeoutMs, limits: s.limits, oracles: s.oracles, signal: s.signal, decided, hangHits: findingKind(meta.kind)?.outlivesLimit === true, env: s.env });
   if (r.cancelled) return undefined;
   return {
     interpreter: target.label, modes, trials: r.trials, hits: r.hits, rate: r.rate, flaky: r.rate < s.flakyBelow, measuredAt: new Date().toISOString(),

@@ -100,6 +100,8 @@ export interface TrialOptions {
   enoughHits?: number;
   /** Plain `python FILE` (default), or through the harness. */
   plain?: boolean;
+  /** Extra environment of every trial (a reproducer's perturbation: LD_PRELOAD and FTFUZZ_SCHED_SEED). */
+  env?: Record<string, string>;
   /** While nothing showed, go on up to this many trials (claims.ts: enough for a `fixed` to be earned). */
   extendTo?: number;
   /** Sequential trials: stop as soon as this says the hits so far answer the question (claims.ts `rateDecided`). */
@@ -183,7 +185,7 @@ export async function trialLoop(plan: TrialPlan, once: () => Promise<TrialOutcom
 export async function runTrials(o: TrialOptions): Promise<TrialResult> {
   const source = o.family !== undefined ? await fs.readFile(o.file, 'utf8').catch(() => undefined) : undefined;
   return trialLoop(o, async () => {
-    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true });
+    const report = await checkProgram({ file: o.file, targets: [o.target], modes: o.modes, runs: 1, jobs: 1, timeoutMs: o.timeoutMs, limits: o.limits, oracles: o.oracles, signal: o.signal, plain: o.plain ?? true, env: o.env });
     if (report.cancelled) return { hit: false, others: [], modesHit: [], durationMs: 0, cancelled: true };
     const wanted = o.signature;
     let hit = false;
