@@ -50,8 +50,8 @@ export class CampaignSuppressions {
     return targets.map((t) => this.derived.get(t.path) ?? t);
   }
 
-  /** Families suppressed, with their functions (for the summary and --json). */
+  /** Families suppressed, with their functions (for the summary and --json); one with no function name to suppress is not. */
   list(): { family: string; functions: string[] }[] {
-    return [...this.families].map(([family, functions]) => ({ family, functions }));
+    return [...this.families].filter(([, functions]) => functions.length > 0).map(([family, functions]) => ({ family, functions }));
   }
 }

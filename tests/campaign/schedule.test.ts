@@ -65,6 +65,33 @@ describe('the kind scheduler', () => {
     expect(reward({ ...base, contended: true })).toBeCloseTo(0.05);
     expect(reward(base)).toBe(0);
   });
+
+  it('rewards a new family, not a new bucket of a known one; new witnesses and C edges as near misses', () => {
+    const base = { runMs: 1, findings: 1, novelFindings: 1, newBuckets: 1, contended: false };
+    expect(reward({ ...base, newFamilies: 1 })).toBe(1);
+    // BytesIO's 34th bucket of one family: as much as any finding of a bug not stored yet, no more.
+    expect(reward({ ...base, newFamilies: 0 })).toBeCloseTo(0.4);
+    expect(reward({ ...base, novelFindings: 0, newFamilies: 0 })).toBeCloseTo(0.2);
+    const quiet = { runMs: 1, findings: 0, newBuckets: 0, contended: false };
+    expect(reward({ ...quiet, newWitnesses: 1 })).toBeCloseTo(0.25);
+    expect(reward({ ...quiet, newWitnesses: 5 })).toBeCloseTo(0.5);
+    expect(reward({ ...quiet, newEdges: 100 })).toBeCloseTo(0.1);
+    expect(reward({ ...quiet, newEdges: 5000 })).toBeCloseTo(0.2);
+    expect(reward({ ...quiet, newEdges: 5000, newWitnesses: 5, contended: true })).toBeCloseTo(0.75);
+    // Past its limit with nothing new stored: nothing, whatever it reached.
+    expect(reward({ ...quiet, newEdges: 5000, newWitnesses: 5, pastLimitMs: 30_000 })).toBe(0);
+  });
+
+  it('steers the bandit to the kind whose programs begin families, not the one that repeats a family', () => {
+    const s = new Scheduler(['BytesIO', 'array'], { cores: 2, focusedShare: 1, explore: 0 });
+    for (let i = 0; i < 10; i++) {
+      s.update('focused', ['BytesIO'], ['BytesIO.write'], { runMs: 1, findings: 1, novelFindings: 1, newBuckets: 1, newFamilies: i === 0 ? 1 : 0, contended: false });
+      s.update('focused', ['array'], ['array.append'], { runMs: 1, findings: 1, novelFindings: 1, newBuckets: i % 3 === 0 ? 1 : 0, newFamilies: i % 3 === 0 ? 1 : 0, contended: false });
+    }
+    const picks = Array.from({ length: 20 }, (_, i) => s.plan(new Rng(`pick${i}`), {}).kind);
+    expect(picks.filter((k) => k === 'array').length).toBeGreaterThan(picks.filter((k) => k === 'BytesIO').length);
+    expect(s.yields().byKind.BytesIO).toMatchObject({ newBuckets: 10, newFamilies: 1 });
+  });
 });
 
 describe('steering away from crawls', () => {

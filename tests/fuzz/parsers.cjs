@@ -14,6 +14,7 @@ const mutators = require(path.join(dist, 'generators', 'mutators.js'));
 const race = require(path.join(dist, 'oracles', 'raceOracle.js'));
 const report = require(path.join(dist, 'report', 'report.js'));
 const triage = require(path.join(dist, 'triage', 'triage.js'));
+const coverage = require(path.join(dist, 'runtime', 'nativeCoverage.js'));
 
 const FILE = '/fuzz/input';
 
@@ -46,6 +47,18 @@ function fuzz(buf) {
   if (meta) usable(meta);
   expectNamed(() => mutators.readScenario(text, FILE));
   expectNamed(() => mutators.readScenario(`# scenario: ${text}\n`, FILE));
+  // A run's coverage dump and a build's layout (native/ftfuzz_cov.c): binary, read after any run, even one
+  // that died writing it; only a CoverageFormatError may come out (readEdgeDump drops such a dump).
+  for (const input of [buf, Buffer.concat([Buffer.from('FTCOV1\n'), buf]), Buffer.concat([Buffer.from('FTCOVL1\n'), buf])]) {
+    for (const parse of [coverage.parseEdgeDump, coverage.parseLayout]) {
+      try {
+        const objects = parse(input);
+        if (!Array.isArray(objects)) throw new Error('coverage parser: no array');
+      } catch (error) {
+        if (!(error instanceof coverage.CoverageFormatError)) throw error;
+      }
+    }
+  }
 }
 
 /** Tags of the page itself: a meta the parser accepted must not add one (its text is escaped wherever it is printed). */

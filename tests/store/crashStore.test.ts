@@ -46,6 +46,21 @@ describe('CrashStore', () => {
     expect(meta).toMatchObject({ kind: 'crash', hits: 1, origin: { seed: '7' }, interpreter: { version: '3.13.5', freeThreaded: true }, firstSeen: '2026-11-23T00:00:00.000Z' });
   });
 
+  it("keeps a perturbed run's seed: meta.json and repro.py's header say how to run it the same way", async () => {
+    const store = new CrashStore(await tmp());
+    const sched = { shim: '/cache/native/libftfuzz_sched-abc.so', seed: '1234567890123' };
+    const { bucket, meta } = await store.record({ finding: finding(), source: 'print(1)\n', target: fakeTarget(), stderrTail: '', sched });
+    expect(meta.perturbation).toEqual({ ...sched, command: `LD_PRELOAD=${sched.shim} FTFUZZ_SCHED_SEED=${sched.seed} ${meta.reproduce}` });
+    const repro = await fs.readFile(path.join(store.dir(bucket), 'repro.py'), 'utf8');
+    expect(repro).toContain(`# reproduce: ${meta.reproduce}\n`);
+    expect(repro).toContain(`found with schedule perturbation seed ${sched.seed}`);
+    expect(repro).toContain(meta.perturbation?.command);
+    const text = await fs.readFile(path.join(store.dir(bucket), 'meta.json'), 'utf8');
+    expect(parseMeta(text, 'meta.json').perturbation?.seed).toBe(sched.seed);
+    const forged = JSON.stringify({ ...JSON.parse(text), perturbation: { seed: '1; rm -rf /', shim: 'x', command: 'y' } });
+    expect(() => parseMeta(forged, 'meta.json')).toThrow(/malformed: perturbation/);
+  });
+
   it('deduplicates by signature: a second hit updates counts, modes and lastSeen, not the reproducer', async () => {
     const store = new CrashStore(await tmp());
     const first = await store.record({ finding: finding(), source: 'first\n', target: fakeTarget(), stderrTail: '' });
