@@ -33,7 +33,7 @@ export function pythonCommand(y: Argv): Argv {
         (yy) =>
           yy
             .option('version', { type: 'string', describe: 'a series (3.13: newest obtainable) or exact release (3.13.5); default newest 3.14, else 3.13' })
-            .option('variant', { choices: VARIANTS, default: 'release' as const, describe: 'debug = --with-pydebug; tsan = --with-thread-sanitizer (clang), with CPython\'s TSan suppressions installed beside it' })
+            .option('variant', { choices: VARIANTS, default: 'release' as const, describe: 'debug = --with-pydebug; tsan = --with-thread-sanitizer (clang), with CPython\'s TSan suppressions installed beside it; coverage = release with clang SanitizerCoverage (C edges and collision witnesses per program); tsan-coverage = both' })
             .option('source', { type: 'string', describe: 'a CPython source tarball path or URL to build from' })
             .option('jobs', { type: 'number', default: os.availableParallelism(), describe: 'parallel make jobs' })
             .option('json', { type: 'boolean', default: false }),
