@@ -27,6 +27,8 @@ import { rateInterval } from '../src/trials/claims.js';
 import { parseDuration } from '../src/units.js';
 import type { Target } from '../src/types.js';
 import { freshOutDir } from './bugs.js';
+import { generateProgram } from '../src/generators/program.js';
+import { SpawnExecutor } from '../src/runtime/spawnExecutor.js';
 
 export type Arm = 'off' | 'feedback' | 'both';
 const ARMS: readonly Arm[] = ['off', 'feedback', 'both'];
@@ -141,6 +143,32 @@ async function perturbedRates(dir: string, target: Target, trials: number, log: 
   return out;
 }
 
+/**
+ * The coverage build's cost: the same generated programs, one at a time in fresh processes, on the plain and
+ * the coverage build of one release, alternating; each build's total run time (GIL off and on), and the
+ * coverage build's with its per-run dumps read (what a campaign pays).
+ */
+async function overheadOf(plain: Target, coverage: Target, programs: number, dir: string): Promise<{ programs: number; plainMs: number; coverageMs: number; dumpedMs: number }> {
+  const spawn = new SpawnExecutor();
+  const work = path.join(dir, 'overhead');
+  await fs.mkdir(work, { recursive: true });
+  const total = { plainMs: 0, coverageMs: 0, dumpedMs: 0 };
+  for (let i = 0; i < programs; i++) {
+    const file = path.join(work, `p${i}.py`);
+    await fs.writeFile(file, generateProgram(`overhead-${i}`).source);
+    for (const mode of ['gil-off', 'gil-on'] as const) {
+      const req = (target: Target) => ({ program: { path: file, name: `p${i}.py` }, target, mode, runIndex: 0, timeoutMs: 60_000 });
+      total.plainMs += (await spawn.execute(req(plain))).durationMs;
+      total.coverageMs += (await spawn.execute(req(coverage))).durationMs;
+      const t0 = performance.now();
+      await spawn.execute({ ...req(coverage), edgesFile: path.join(work, `p${i}.${mode}.cov`) });
+      total.dumpedMs += performance.now() - t0;
+    }
+  }
+  await fs.rm(work, { recursive: true, force: true });
+  return { programs, ...total };
+}
+
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -200,10 +228,11 @@ export async function feedbackSection(argv: string[]): Promise<{ name: string; v
     .option('jobs', { type: 'number', default: 2 })
     .option('perturb-share', { type: 'number', default: 0.5 })
     .option('rate-trials', { type: 'number', default: 8, describe: 'trials per perturbed family, with and without its seed each' })
+    .option('overhead-programs', { type: 'number', default: 30, describe: 'programs run on both builds to measure the coverage build\'s cost (0: skip)' })
     .option('out', { type: 'string', demandOption: true, describe: 'a new or empty directory' })
     .strict()
     .parseAsync();
-  const arms = args.arms.split(',').map((a) => a.trim()) as Arm[];
+  const arms = args.arms.split(',').map((a) => a.trim()).filter(Boolean) as Arm[];
   for (const a of arms) if (!ARMS.includes(a)) throw new UsageError(`--arms ${args.arms}: unknown arm "${a}"; use ${ARMS.join(', ')}`);
   const budgetMs = parseDuration(args.budget, '--budget');
   const log = (l: string) => process.stderr.write(`[feedback] ${l}\n`);
@@ -212,6 +241,12 @@ export async function feedbackSection(argv: string[]): Promise<{ name: string; v
   const coverageVariant: Variant = args.variant === 'tsan' ? 'tsan-coverage' : 'coverage';
   const plain = (await installPython({ version: args.version, variant: plainVariant, log })).target;
   const coverage = (await installPython({ version: args.version, variant: coverageVariant, log })).target;
+  const overhead = args['overhead-programs'] > 0 ? await overheadOf(plain, coverage, args['overhead-programs'], args.out) : null;
+  if (overhead) {
+    const line = `coverage build cost: ${overhead.programs} programs x 2 modes, fresh processes: plain ${(overhead.plainMs / 1000).toFixed(1)} s, coverage ${(overhead.coverageMs / 1000).toFixed(1)} s (${(overhead.coverageMs / overhead.plainMs).toFixed(2)}x), with dumps read ${(overhead.dumpedMs / 1000).toFixed(1)} s (${(overhead.dumpedMs / overhead.plainMs).toFixed(2)}x)`;
+    log(line);
+    await writeFileAtomic(path.join(args.out, 'overhead.json'), `${JSON.stringify({ ...overhead, line }, null, 2)}\n`);
+  }
   const runs: ArmRun[] = [];
   for (const seed of args.seeds.split(',').map((s) => s.trim()).filter(Boolean)) {
     for (const arm of arms) {
