@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NativeEvidence, NativeSample, NativeThread } from '../types.js';
+import type { NativeEvidence, NativeSample, NativeThread, NativeFrame } from '../types.js';
 import { cacheDir, packageRoot } from './paths.js';
 import { whichOnPathSync } from './targets.js';
 
@@ -123,6 +123,23 @@ function escapeRe(s: string): string {
 }
 
 /** What gdb printed, read: the JSON line and the raw backtrace. Throws nothing: bad input is an `error`. */
+const SHIM_LIB = /libftfuzz_sched/;
+const SIGTRAMP = /signal handler called|__restore_rt/;
+
+/**
+ * A stack without the schedule shim's own frames (native/ftfuzz_sched.c, preloaded in perturbed runs): its
+ * helper thread is not the program's (null: drop the thread), and a thread it stalled or delayed shows the
+ * shim's handler or wrapper innermost (and libc's sleep or clock above it): what it was doing starts below
+ * them. Without this a hang of a perturbed run was signed "hang in helper_main (libftfuzz_sched...)".
+ */
+export function withoutShim(frames: NativeFrame[]): NativeFrame[] | null {
+  const last = frames.reduce((at, f, i) => (f.lib !== null && SHIM_LIB.test(f.lib) ? i : at), -1);
+  if (last < 0) return frames;
+  if (frames.some((f) => f.func === 'helper_main' && f.lib !== null && SHIM_LIB.test(f.lib))) return null;
+  const next = frames[last + 1];
+  return frames.slice(next && next.func !== null && SIGTRAMP.test(next.func) ? last + 2 : last + 1);
+}
+
 export function parseGdbOutput(stdout: string, source: NativeEvidence['source']): NativeEvidence {
   const evidence: NativeEvidence = { source, samples: [], faultingLwp: null, signal: null, clkTck: 100, raw: '' };
   const lines = stdout.split('\n');
@@ -161,7 +178,8 @@ export function parseGdbOutput(stdout: string, source: NativeEvidence['source'])
         lib: typeof f.lib === 'string' ? f.lib : null,
         inline: f.inline === true,
       }));
-      threads.push({ lwp: t.lwp, name: typeof t.name === 'string' ? t.name : null, frames });
+      const kept = withoutShim(frames);
+      if (kept) threads.push({ lwp: t.lwp, name: typeof t.name === 'string' ? t.name : null, frames: kept });
     }
     const sample: NativeSample = { threads, ticks: numberRecord(s.ticks), python: {}, at: typeof s.at === 'number' ? s.at : null };
     if (isObject(s.python)) {
