@@ -28,7 +28,8 @@ export class CampaignSuppressions {
   /** A recorded race finding of a new family: its signing functions join the suppressions. True when any did. */
   async add(family: string, finding: Finding, targets: readonly Target[]): Promise<boolean> {
     if (FINDING_KINDS[finding.kind].stacks !== 'tsan' || this.families.has(family)) return false;
-    const funcs = (finding.native?.frames ?? []).map(functionOf).filter((f): f is string => f !== null && !this.functions.has(f));
+    // Both accesses in one function (a race of two writers in func_set_qualname) make one line.
+    const funcs = [...new Set((finding.native?.frames ?? []).map(functionOf))].filter((f): f is string => f !== null && !this.functions.has(f));
     this.families.set(family, funcs);
     if (funcs.length === 0) return false;
     for (const f of funcs) this.functions.add(f);

@@ -28,12 +28,14 @@ describe('campaign-local suppressions', () => {
     expect(await s.add('race|race|Modules/_io/bytesio.c', race(['bytesio_getvalue']), [tsan])).toBe(false);
     expect(await s.add('crash|x', { kind: 'crash', native: { frames: ['f'], op: null } } as unknown as Finding, [tsan])).toBe(false);
     expect(await s.add('race|race|ext', race(['<unknown> [mod]']), [tsan])).toBe(false);
+    // Two writers in one function: one line.
+    expect(await s.add('race|race|Objects/funcobject.c', race(['func_set_qualname', 'func_set_qualname']), [tsan])).toBe(true);
     // An extension's frame is suppressed by its function.
     expect(await s.add('race|race|Objects/listobject.c', race(['list_ass_slice', 'my_fn [ext.cpython-313t]']), [tsan])).toBe(true);
     const next = await fs.readFile(s.targets([tsan])[0]?.tsanSuppressions as string, 'utf8');
     expect(next).toContain('race:^my_fn$');
     // Each version is a new file: runs in flight keep the one they started with.
     expect(s.targets([tsan])[0]?.tsanSuppressions).not.toBe(t?.tsanSuppressions);
-    expect(s.list().map((f) => f.functions)).toEqual([['write_bytes', 'resize_buffer'], ['list_ass_slice', 'my_fn']]);
+    expect(s.list().map((f) => f.functions)).toEqual([['write_bytes', 'resize_buffer'], ['func_set_qualname'], ['list_ass_slice', 'my_fn']]);
   });
 });
