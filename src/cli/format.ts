@@ -59,6 +59,6 @@ export function formatReport(report: CheckReport): string {
 
 export function formatTargetRow(t: Target): string {
   const kind = t.freeThreaded ? 'free-threaded' : 'GIL-only';
-  const flags = [t.debug ? 'debug' : 'release', ...t.sanitizers.map((s) => `${s}-sanitizer`)].join(',');
+  const flags = [t.debug ? 'debug' : 'release', ...t.sanitizers.map((s) => `${s}-sanitizer`), ...(t.coverage ? ['coverage'] : [])].join(',');
   return `${t.label.padEnd(36)} ${kind.padEnd(13)} ${flags.padEnd(24)} ${t.origin.padEnd(5)} ${t.path}`;
 }
