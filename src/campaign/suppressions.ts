@@ -11,10 +11,16 @@ import { FINDING_KINDS } from '../findingKinds.js';
 import type { Finding, Target } from '../types.js';
 import { isTsan } from '../runtime/tsan.js';
 
-/** A signing frame as raceSignature labels it (`func`, or `func [module]` in an extension) -> its function. */
+/**
+ * A signing frame as raceSignature labels it (`func`, or `func [module]` in an extension) -> the function to
+ * suppress, or null. CPython's API and runtime functions (`Py*`, `_Py*`: `_PyParkingLot_Park`,
+ * `_PyMutex_TryUnlock`, `PyLong_AsLongLong` signed races of a 3.13.5t TSan campaign) and mimalloc's (`mi_*`,
+ * `_mi_*`) are on the stacks of every object's code: a `race:` line for one would hide races everywhere.
+ */
 function functionOf(label: string): string | null {
   const func = label.replace(/\s*\[[^\]]*\]$/, '').trim();
-  return /^[A-Za-z_][\w.$]*$/.test(func) ? func : null;
+  if (!/^[A-Za-z_][\w.$]*$/.test(func) || /^_?(Py|mi_)/.test(func)) return null;
+  return func;
 }
 
 export class CampaignSuppressions {

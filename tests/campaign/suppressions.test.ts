@@ -28,6 +28,8 @@ describe('campaign-local suppressions', () => {
     expect(await s.add('race|race|Modules/_io/bytesio.c', race(['bytesio_getvalue']), [tsan])).toBe(false);
     expect(await s.add('crash|x', { kind: 'crash', native: { frames: ['f'], op: null } } as unknown as Finding, [tsan])).toBe(false);
     expect(await s.add('race|race|ext', race(['<unknown> [mod]']), [tsan])).toBe(false);
+    // The runtime's and the allocator's functions are on every object's stacks: never suppressed.
+    expect(await s.add('race|race|Python/parking_lot.c', race(['_PyParkingLot_Park', 'PyLong_AsLongLong', 'mi_heap_queue_first_update']), [tsan])).toBe(false);
     // Two writers in one function: one line.
     expect(await s.add('race|race|Objects/funcobject.c', race(['func_set_qualname', 'func_set_qualname']), [tsan])).toBe(true);
     // An extension's frame is suppressed by its function.
