@@ -125,19 +125,21 @@ def native_hooks():
         sys.stderr.write("ftfuzz: FTFUZZ_COV_OUT is set but this interpreter is not a coverage build\n")
     if sched_seed and start is None:
         sys.stderr.write("ftfuzz: FTFUZZ_SCHED_SEED is set but the schedule shim is not preloaded\n")
+    if start is not None:
+        start.argtypes = [ctypes.c_uint64]
+    if cov is not None:
+        cov.argtypes = [ctypes.c_char_p]
 
     def before():
         if cov is not None:
             lib.ftfuzz_cov_reset()
         if start is not None:
-            start.argtypes = [ctypes.c_uint64]
             start(int(sched_seed))
 
     def after():
         if start is not None:
             lib.ftfuzz_sched_stop()
         if cov is not None:
-            cov.argtypes = [ctypes.c_char_p]
             cov(os.fsencode(cov_out))
 
     return before, after

@@ -57,7 +57,7 @@ export interface CheckOptions {
   oracles?: Oracle[];
   executor?: Executor;
   env?: Record<string, string>;
-  /** Per run: its coverage dump and its perturbation (a campaign's feedback, campaign/feedback.ts). */
+  /** Per run: its coverage dump and its perturbation (a campaign's native feedback, campaign/fuzz.ts). */
   nativeFor?: NativeFor;
   /** Memory and CPU caps per run (none by default for a single `run`; campaigns always set them). */
   limits?: ResourceLimits;

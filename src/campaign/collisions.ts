@@ -10,7 +10,7 @@
 // counter-based build has no stacks, so the program's kinds stand for "the object implementation on the
 // stack"; a (witness, kind) pair no earlier program reached is what counts as new. The campaign keeps such
 // programs in its corpus and rewards their kinds and ops (schedule.ts).
-import type { CoverageMap, ObjectEdges } from '../runtime/nativeCoverage.js';
+import { edgeRange, hasEdge, type CoverageMap, type ObjectEdges } from '../runtime/nativeCoverage.js';
 import { witnessWhat } from '../runtime/witnesses.js';
 import type { RunResult } from '../types.js';
 
@@ -65,8 +65,20 @@ export class CollisionCoverage {
   private programsWithWitness = 0;
   private extraTotal = 0;
 
+  /** The build's witness rules, and its witness edges a single thread reaches, per rule: fixed by the build. */
+  private readonly rules: string[];
+  private readonly alone: Record<string, number> = {};
+
   constructor(private readonly map: CoverageMap) {
     this.witness = map.witnessEdges();
+    this.rules = map.witnessRules();
+    const all = map.witnessEdges(true);
+    for (const a of map.file.aloneEdges) {
+      for (const e of a.edges) {
+        const rule = all.get(a.object)?.get(e);
+        if (rule) this.alone[rule] = (this.alone[rule] ?? 0) + 1;
+      }
+    }
     for (const o of map.file.objects) {
       const areas = this.areasOf(o.object);
       for (const a of areas) this.areaTotal.set(this.areaNames[a] as Area, (this.areaTotal.get(this.areaNames[a] as Area) ?? 0) + 1);
@@ -80,9 +92,7 @@ export class CollisionCoverage {
     out = new Uint8Array(o?.edges ?? 0);
     if (o) {
       o.functions.forEach((f, i) => {
-        const a = this.areaNames.indexOf(areaOf(f.file, object, this.map.file.executable));
-        const end = o.starts[i + 1] ?? o.edges;
-        out?.fill(a, o.starts[i], end);
+        out?.fill(this.areaNames.indexOf(areaOf(f.file, object, this.map.file.executable)), ...edgeRange(o, i));
       });
     }
     this.areas.set(object, out);
@@ -103,7 +113,7 @@ export class CollisionCoverage {
         const w = this.witness.get(o.object);
         if (!w) continue;
         for (const [e, rule] of w) {
-          if (!(((o.bits[e >> 3] ?? 0) >> (e & 7)) & 1)) continue;
+          if (!hasEdge(o, e)) continue;
           if (run.modeRequested === 'gil-off') off.set(`${o.object}\0${e}`, rule);
           else on.add(`${o.object}\0${e}`);
         }
@@ -152,23 +162,13 @@ export class CollisionCoverage {
     return added;
   }
 
-  private aloneByRule(): Record<string, number> {
-    const all = this.map.witnessEdges(true);
-    const out: Record<string, number> = {};
-    for (const a of this.map.file.aloneEdges) for (const e of a.edges) {
-      const rule = all.get(a.object)?.get(e);
-      if (rule) out[rule] = (out[rule] ?? 0) + 1;
-    }
-    return out;
-  }
-
   stats(): CollisionStats {
     const byArea: CollisionStats['byArea'] = {};
     for (const a of this.areaNames) {
       const total = (this.areaTotal.get(a) ?? 0) + (a === 'extension' ? this.extraTotal : 0);
       if (total > 0) byArea[a] = { seen: this.areaSeen.get(a) ?? 0, total };
     }
-    const witnesses = [...this.map.witnessRules()].map((id) => ({ id, what: witnessWhat(id), programs: this.rulePrograms.get(id) ?? 0, kinds: [...(this.pairs.get(id) ?? [])].sort() }));
+    const witnesses = this.rules.map((id) => ({ id, what: witnessWhat(id), programs: this.rulePrograms.get(id) ?? 0, kinds: [...(this.pairs.get(id) ?? [])].sort() }));
     return {
       edgesTotal: this.map.total + this.extraTotal,
       edgesSeen: this.edgesSeen,
@@ -177,7 +177,7 @@ export class CollisionCoverage {
       programsWithWitness: this.programsWithWitness,
       witnesses,
       witnessPairs: witnesses.reduce((n, w) => n + w.kinds.length, 0),
-      reachedAlone: this.aloneByRule(),
+      reachedAlone: { ...this.alone },
     };
   }
 }

@@ -31,7 +31,7 @@ import { measureFileRate, reproducerOf, type RateSettings } from '../trials/rate
 import { rateDecided } from '../trials/claims.js';
 import type { Finding, GilMode, RunResult, Target } from '../types.js';
 import { CampaignCorpus } from './corpus.js';
-import { crawled, emptyStats, RunLedger } from './ledger.js';
+import { crawled, emptyStats, pastLimit, RunLedger } from './ledger.js';
 import { ExclusiveGate } from './gate.js';
 import type { CampaignSettings } from './settings.js';
 
@@ -182,7 +182,7 @@ async function runProgram(c: ProgramContext, index: number): Promise<boolean> {
   const runMs = runs.reduce((t, r) => t + r.durationMs, 0);
   // Time past the limit in runs that then finished (crawls): what the scheduler steers away from.
   const crawlMs = runs.reduce((t, r) => t + (crawled(r) ? r.durationMs : 0), 0);
-  const pastLimitMs = runs.reduce((t, r) => t + (r.late || r.termination.kind === 'timeout' ? r.durationMs : 0), 0);
+  const pastLimitMs = runs.reduce((t, r) => t + (pastLimit(r) ? r.durationMs : 0), 0);
   c.scheduler.update(program.shape, program.credit.kinds, program.credit.ops, { runMs, findings: findings.length, novelFindings: novel, newBuckets, newFamilies, contended, crawlMs, pastLimitMs, newEdges: collided.newEdges, newWitnesses: collided.newWitnesses });
   // TSan targets always run in fresh processes (the fork server hands them to spawn).
   const ranIn = inSpawn || o.targets.every(isTsan) ? spawnExecutor.name : executor.name;

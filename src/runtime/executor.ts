@@ -4,6 +4,7 @@
 import { reproduceCommand } from '../reproduce.js';
 import type { GilMode, NativeEvidence, ProgramRef, RunResult, Target, Termination } from '../types.js';
 import type { RunFields } from './protocol.js';
+import { readEdgeDump } from './nativeCoverage.js';
 import type { ResourceLimits } from './limits.js';
 
 export type { ResourceLimits } from './limits.js';
@@ -50,6 +51,15 @@ export interface ExecRequest {
   edgesFile?: string;
   /** Schedule perturbation (native/ftfuzz_sched.c): the shim, preloaded into the process, and this run's seed. */
   sched?: { shim: string; seed: string };
+}
+
+/** A finished run's C edges, when it was asked for them (read from its dump, which is removed). */
+export async function attachEdges(request: Pick<ExecRequest, 'edgesFile'>, result: RunResult): Promise<RunResult> {
+  if (request.edgesFile) {
+    const edges = await readEdgeDump(request.edgesFile);
+    if (edges) result.edges = edges;
+  }
+  return result;
 }
 
 /** The environment a process needs to start with for a request (the fork server's identity includes it). */

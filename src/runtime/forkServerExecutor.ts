@@ -18,8 +18,7 @@ import { KINDS, KNOB_OPS, OPS } from '../generators/ops.js';
 import { PRELUDE_IMPORTS } from '../generators/program.js';
 import { emptyRunFields } from './protocol.js';
 import { modeEnv } from '../reproduce.js';
-import { OUTPUT_CAP_BYTES, nativeRunEnv, preloadEnv, runResult, type ExecRequest, type Executor } from './executor.js';
-import { readEdgeDump } from './nativeCoverage.js';
+import { attachEdges, OUTPUT_CAP_BYTES, nativeRunEnv, preloadEnv, runResult, type ExecRequest, type Executor } from './executor.js';
 import { RetryThenFallback, type LossyExecutor } from './fallback.js';
 import { capped, limitEnv, wallEnv, windowLimits } from './limits.js';
 import { applyReport } from './protocol.js';
@@ -295,10 +294,7 @@ class ForkServerPool implements LossyExecutor {
       outcome.termination ?? (outcome.status < 0 ? { kind: 'signal', signal: signalName(-outcome.status) } : { kind: 'exit', code: outcome.status });
     if (termination.kind === 'signal' && termination.signal === 'SIGXFSZ') termination = { kind: 'resource', resource: 'output', detail: `more than ${OUTPUT_CAP_BYTES} bytes of output` };
     const result = runResult(request, capped(termination, fields, request.limits), durationMs, stdoutTail, stderrTail, fields);
-    if (request.edgesFile) {
-      const edges = await readEdgeDump(request.edgesFile);
-      if (edges) result.edges = edges;
-    }
+    await attachEdges(request, result);
     if (reused) result.reusedProcess = true;
     if (native) result.native = native;
     if (late) result.late = late;

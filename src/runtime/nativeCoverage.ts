@@ -6,7 +6,7 @@
 // edge is (object file, index in its pc table): fixed by the build, so edges compare across processes.
 // Once per build, the map from edges to functions is made: the runtime writes every object's pc table
 // (`ftfuzz_cov_layout`, with every stdlib extension module imported), llvm-symbolizer names each
-// function's entry pc, and the map is cached beside the install.
+// function's entry pc, and the map is cached under the cache directory.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -16,10 +16,9 @@ import { promisify } from 'node:util';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { EnvironmentError } from '../errors.js';
 import type { Target } from '../types.js';
-import { cacheDir } from './paths.js';
+import { cacheDir, WITNESS_LABEL_FILE } from './paths.js';
 import { findSymbolizer, invocation } from './tsan.js';
 import { LABEL_SPAN, WITNESS_FUNCTIONS, type WitnessLabelLines } from './witnesses.js';
-import { WITNESS_LABEL_FILE } from './paths.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -47,19 +46,32 @@ function readHeader(buf: Buffer, at: number): { object: string; edges: number; a
   return { object, edges: Number(edges), at: at + 4 + len + 8 };
 }
 
-/** Parse a run's dump (native/ftfuzz_cov.c `ftfuzz_cov_dump`). Throws CoverageFormatError. */
-export function parseEdgeDump(buf: Buffer): ObjectEdges[] {
-  if (buf.toString('latin1', 0, DUMP_MAGIC.length) !== DUMP_MAGIC) throw new CoverageFormatError('not an ftfuzz coverage dump (magic)');
-  const out: ObjectEdges[] = [];
-  let at = DUMP_MAGIC.length;
+/**
+ * The objects of a dump or a layout: after the magic, per object a header (name, edge count) and a body of
+ * `bytesPer(edges)` bytes, read by `read`. Throws CoverageFormatError.
+ */
+function readObjects<T>(buf: Buffer, magic: string, what: string, body: string, bytesPer: (edges: number) => number, read: (object: string, edges: number, at: number) => T): T[] {
+  if (buf.toString('latin1', 0, magic.length) !== magic) throw new CoverageFormatError(`not an ftfuzz coverage ${what} (magic)`);
+  const out: T[] = [];
+  let at = magic.length;
   while (at < buf.length) {
     const h = readHeader(buf, at);
-    const bytes = Math.ceil(h.edges / 8);
-    if (h.at + bytes > buf.length) throw new CoverageFormatError(`cut short in the flags of ${h.object}`);
-    out.push({ object: h.object, edges: h.edges, bits: new Uint8Array(buf.subarray(h.at, h.at + bytes)) });
+    const bytes = bytesPer(h.edges);
+    if (h.at + bytes > buf.length) throw new CoverageFormatError(`cut short in the ${body} of ${h.object}`);
+    out.push(read(h.object, h.edges, h.at));
     at = h.at + bytes;
   }
   return out;
+}
+
+/** Parse a run's dump (native/ftfuzz_cov.c `ftfuzz_cov_dump`). Throws CoverageFormatError. */
+export function parseEdgeDump(buf: Buffer): ObjectEdges[] {
+  return readObjects(buf, DUMP_MAGIC, 'dump', 'flags', (edges) => Math.ceil(edges / 8), (object, edges, at) => ({ object, edges, bits: new Uint8Array(buf.subarray(at, at + Math.ceil(edges / 8))) }));
+}
+
+/** Whether a run reached edge `e` of an object. */
+export function hasEdge(o: ObjectEdges, e: number): boolean {
+  return (((o.bits[e >> 3] ?? 0) >> (e & 7)) & 1) === 1;
 }
 
 /** One object's pc table: per edge, its pc as an offset in the file, and whether it is a function's entry. */
@@ -69,23 +81,17 @@ export interface ObjectLayout {
   entries: boolean[];
 }
 
+/** Parse a build's layout (native/ftfuzz_cov.c `ftfuzz_cov_layout`). Throws CoverageFormatError. */
 export function parseLayout(buf: Buffer): ObjectLayout[] {
-  if (buf.toString('latin1', 0, LAYOUT_MAGIC.length) !== LAYOUT_MAGIC) throw new CoverageFormatError('not an ftfuzz coverage layout (magic)');
-  const out: ObjectLayout[] = [];
-  let at = LAYOUT_MAGIC.length;
-  while (at < buf.length) {
-    const h = readHeader(buf, at);
-    if (h.at + h.edges * 16 > buf.length) throw new CoverageFormatError(`cut short in the pc table of ${h.object}`);
+  return readObjects(buf, LAYOUT_MAGIC, 'layout', 'pc table', (edges) => edges * 16, (object, edges, at) => {
     const offsets: bigint[] = [];
     const entries: boolean[] = [];
-    for (let i = 0; i < h.edges; i++) {
-      offsets.push(buf.readBigUInt64LE(h.at + 16 * i));
-      entries.push((buf.readBigUInt64LE(h.at + 16 * i + 8) & 1n) === 1n);
+    for (let i = 0; i < edges; i++) {
+      offsets.push(buf.readBigUInt64LE(at + 16 * i));
+      entries.push((buf.readBigUInt64LE(at + 16 * i + 8) & 1n) === 1n);
     }
-    out.push({ object: h.object, offsets, entries });
-    at = h.at + h.edges * 16;
-  }
-  return out;
+    return { object, offsets, entries };
+  });
 }
 
 /** A function of the map: its name and source file (relative to the CPython tree where it is in one). */
@@ -102,8 +108,11 @@ export interface ObjectMap {
   starts: number[];
 }
 
+/** What a cached map holds; a map of another format is made again. */
+const MAP_FORMAT = 3;
+
 export interface CoverageMapFile {
-  format: 3;
+  format: typeof MAP_FORMAT;
   executable: string;
   builtFrom: string;
   objects: ObjectMap[];
@@ -114,6 +123,11 @@ export interface CoverageMapFile {
    * critical section takes the slow path too: Buffered.close -> flush on 3.13): never a witness here.
    */
   aloneEdges: { object: string; edges: number[] }[];
+}
+
+/** The edges of function `i` of an object: [first, end). */
+export function edgeRange(o: Pick<ObjectMap, 'starts' | 'edges'>, i: number): [number, number] {
+  return [o.starts[i] as number, o.starts[i + 1] ?? o.edges];
 }
 
 /** The CPython tree's part of a path: `/tmp/build/Python-3.13.5/Objects/dictobject.c` -> `Objects/dictobject.c`. */
@@ -170,8 +184,8 @@ export class CoverageMap {
       o.functions.forEach((f, i) => {
         const rule = ruleOf.get(f.name);
         if (!rule) return;
-        const end = o.starts[i + 1] ?? o.edges;
-        for (let e = o.starts[i] as number; e < end; e++) add(o.object, e, rule);
+        const [first, end] = edgeRange(o, i);
+        for (let e = first; e < end; e++) add(o.object, e, rule);
       });
     }
     for (const l of this.file.labels) for (const e of l.edges) add(l.object, e, l.rule);
@@ -241,8 +255,7 @@ async function symbolize(symbolizer: string, object: string, offsets: bigint[]):
 const maps = new Map<string, Promise<CoverageMap>>();
 
 /**
- * The edge-to-function map of a coverage build: made once (a minute or so for the interpreter's ~15k
- * functions) and cached under the cache directory, keyed by the executable's path, size and time.
+ * The edge-to-function map of a coverage build: made once (6-7 s for 3.13.5t's 10,437 functions) and cached under the cache directory, keyed by the executable's path, size and time.
  * `modules`: extension modules (beyond the stdlib's) to import so their tables are in the layout too.
  */
 export function coverageMapFor(target: Pick<Target, 'path' | 'executable' | 'sanitizers' | 'tsanSuppressions' | 'coverage'>, modules: readonly string[] = [], root = cacheDir()): Promise<CoverageMap> {
@@ -263,7 +276,7 @@ async function makeMap(target: Pick<Target, 'path' | 'executable' | 'sanitizers'
   const cached = path.join(root, 'coverage-maps', `${digest}.json`);
   try {
     const file = JSON.parse(await fs.readFile(cached, 'utf8')) as CoverageMapFile;
-    if (file.format === 3 && file.builtFrom === identity) return new CoverageMap(file);
+    if (file.format === MAP_FORMAT && file.builtFrom === identity) return new CoverageMap(file);
   } catch {
     // not made yet, or unreadable: made again
   }
@@ -284,8 +297,8 @@ async function makeMap(target: Pick<Target, 'path' | 'executable' | 'sanitizers'
       objects.push({ object: o.object, edges: o.offsets.length, functions, starts });
       labels.push(...(await labelEdges(symbolizer, o, starts, functions, labelLines)));
     }
-    const partial: CoverageMapFile = { format: 3, executable: target.executable, builtFrom: identity, objects, labels, aloneEdges: [] };
-    const file: CoverageMapFile = { ...partial, aloneEdges: await reachedAlone(target, new CoverageMap(partial), tmp) };
+    const partial: CoverageMapFile = { format: MAP_FORMAT, executable: target.executable, builtFrom: identity, objects, labels, aloneEdges: [] };
+    const file: CoverageMapFile = { ...partial, aloneEdges: await reachedAlone(how, new CoverageMap(partial), tmp) };
     await fs.mkdir(path.dirname(cached), { recursive: true });
     await writeFileAtomic(cached, JSON.stringify(file));
     return new CoverageMap(file);
@@ -304,8 +317,8 @@ async function labelEdges(symbolizer: string, o: ObjectLayout, starts: number[],
     const edges: number[] = [];
     functions.forEach((f, i) => {
       if (f.file !== where.file) return;
-      const end = starts[i + 1] ?? o.offsets.length;
-      for (let e = starts[i] as number; e < end; e++) edges.push(e);
+      const [first, end] = edgeRange({ starts, edges: o.offsets.length }, i);
+      for (let e = first; e < end; e++) edges.push(e);
     });
     if (edges.length === 0) continue;
     const located = await symbolize(symbolizer, o.object, edges.map((e) => o.offsets[e] as bigint));
@@ -352,15 +365,14 @@ lib.ftfuzz_cov_dump(os.fsencode(sys.argv[1]))
 `;
 
 /** Witness edges a single-threaded program reaches on this build (they say nothing of threads meeting here). */
-async function reachedAlone(target: Pick<Target, 'path' | 'sanitizers' | 'tsanSuppressions'>, map: CoverageMap, tmp: string): Promise<CoverageMapFile['aloneEdges']> {
+async function reachedAlone(how: Awaited<ReturnType<typeof invocation>>, map: CoverageMap, tmp: string): Promise<CoverageMapFile['aloneEdges']> {
   const out = path.join(tmp, 'alone.cov');
-  const how = await invocation(target);
   await execFileAsync(how.command, [...how.prefix, '-I', '-c', ALONE_SCRIPT, out], { env: { ...process.env, ...how.env, PYTHON_GIL: '0' }, timeout: 300_000 });
   const dump = parseEdgeDump(await fs.readFile(out));
   const alone: CoverageMapFile['aloneEdges'] = [];
   const witness = map.witnessEdges(true);
   for (const o of dump) {
-    const edges = [...(witness.get(o.object)?.keys() ?? [])].filter((e) => ((o.bits[e >> 3] ?? 0) >> (e & 7)) & 1);
+    const edges = [...(witness.get(o.object)?.keys() ?? [])].filter((e) => hasEdge(o, e));
     if (edges.length) alone.push({ object: o.object, edges });
   }
   return alone;

@@ -13,7 +13,7 @@ import { EnvironmentError, UsageError } from '../errors.js';
 import type { Target } from '../types.js';
 import { cacheDir, NEWS_COPY } from './paths.js';
 import { buildLocked, copyNews, extract, readPatchlevel, type Built } from './provision/build.js';
-import { DEFAULT_SERIES, findInstalled, newestFirst, parseVersionSpec, seriesOf, type Variant } from './provision/cache.js';
+import { DEFAULT_SERIES, findInstalled, isCoverageVariant, isTsanVariant, newestFirst, parseVersionSpec, seriesOf, type Variant } from './provision/cache.js';
 import { runLogged, type Logged } from './provision/commands.js';
 import { ensureTools, missingTools } from './provision/tools.js';
 import { debianCandidates, pythonOrgCandidates, userSourceCandidate, type SourceCandidate } from './provision/sources.js';
@@ -210,7 +210,8 @@ async function ensureNewsCopy(root: string, version: string, prefix: string, say
  * and are named in a warning.
  */
 async function ensureBuildTools(variant: Variant, say: (line: string) => void): Promise<void> {
-  for (const purpose of variant !== 'release' && variant !== 'debug' ? (['build', 'tsan'] as const) : (['build'] as const)) {
+  // clang and llvm: TSan builds, and SanitizerCoverage builds (the same `tsan` tools).
+  for (const purpose of isTsanVariant(variant) || isCoverageVariant(variant) ? (['build', 'tsan'] as const) : (['build'] as const)) {
     try {
       await ensureTools({ purpose, log: say });
     } catch (error) {

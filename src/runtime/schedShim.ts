@@ -1,6 +1,6 @@
 // The schedule perturbation shim (native/ftfuzz_sched.c): compiled once per source into the cache, and the
 // per-run seeds a campaign gives it. A run with a seed gets LD_PRELOAD=<shim> and FTFUZZ_SCHED_SEED=<seed>
-// (executor.ts preloadEnv / nativeRunEnv); its reproducer says how to run it the same way.
+// (executor.ts preloadEnv / nativeRunEnv); its reproducer says how to run it the same way (store/crashStore.ts).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -43,9 +43,4 @@ export function schedSeed(...parts: (string | number)[]): string {
   const hex = createHash('sha256').update(parts.join(':')).digest('hex').slice(0, 16);
   const n = BigInt(`0x${hex}`);
   return (n === 0n ? 1n : n).toString();
-}
-
-/** How to run a program with a seed: the line a reproducer's header carries. */
-export function schedCommand(shim: string, seed: string, python: string, file: string): string {
-  return `LD_PRELOAD=${shim} FTFUZZ_SCHED_SEED=${seed} ${python} ${file}`;
 }

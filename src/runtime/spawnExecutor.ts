@@ -9,8 +9,7 @@ import { FATAL_SIGNALS, type RunResult, type Termination } from '../types.js';
 import { crashEvidence, discardCore, launcher } from './nativeStacks.js';
 import { harnessPath } from './paths.js';
 import { modeEnv } from '../reproduce.js';
-import { OUTPUT_CAP_BYTES, nativeRunEnv, preloadEnv, runResult, type ExecRequest, type Executor } from './executor.js';
-import { readEdgeDump } from './nativeCoverage.js';
+import { attachEdges, OUTPUT_CAP_BYTES, nativeRunEnv, preloadEnv, runResult, type ExecRequest, type Executor } from './executor.js';
 import { capped, limitEnv, wallEnv, windowLimits } from './limits.js';
 import { RunWatchdog } from './watchdog.js';
 import { applyLine, emptyRunFields, type RunFields } from './protocol.js';
@@ -172,11 +171,7 @@ export class SpawnExecutor implements Executor {
           if (watchdog.late) result.late = watchdog.late;
           if (gdbMs > 0) result.gdbMs = Math.round(gdbMs);
           if (tsan) result.sanitizerLog = await readTsanLogs(tsan.logDir);
-          if (request.edgesFile) {
-            const edges = await readEdgeDump(request.edgesFile);
-            if (edges) result.edges = edges;
-          }
-          resolve(result);
+          resolve(await attachEdges(request, result));
         });
       });
     });

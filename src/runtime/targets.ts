@@ -230,7 +230,5 @@ export function compareTargets(a: Target, b: Target): number {
     const d = (b.versionInfo[i] ?? 0) - (a.versionInfo[i] ?? 0);
     if (d !== 0) return d;
   }
-  if (a.debug !== b.debug) return Number(a.debug) - Number(b.debug);
-  // Instrumented builds are chosen by name (--python, --variant), never as the default.
-  return Number(a.coverage ?? false) - Number(b.coverage ?? false);
+  return Number(a.debug) - Number(b.debug);
 }
